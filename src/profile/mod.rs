@@ -1,0 +1,3 @@
+//! Profiles: loading TOML layers, precedence, validation, librdkafka mapping.
+mod model;
+pub use model::*;

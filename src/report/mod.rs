@@ -1,0 +1,3 @@
+//! The run report model and its exporters.
+mod model;
+pub use model::*;

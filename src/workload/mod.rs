@@ -1,0 +1,1 @@
+//! Synthetic records: value pools, sizes, keys, headers and the pacer.
