@@ -4,10 +4,64 @@
 //! [`engine`] -> immutable [`report::RunReport`] -> exporters. `src/main.rs` only parses
 //! the command line and calls [`run`].
 
+// Errors travel only on cold paths (startup, validation); boxing them buys nothing.
+#![allow(clippy::result_large_err)]
+
+pub mod cli;
+pub mod commands;
+pub mod engine;
 pub mod error;
+pub mod measure;
+pub mod plan;
 pub mod profile;
 pub mod report;
+pub mod signals;
 pub mod units;
 pub mod workload;
 
 pub use error::{ConfigError, KprodError, Result};
+
+use cli::{Cli, Command};
+
+/// Run a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot read the current directory: {e}");
+            return 1;
+        }
+    };
+    let result = match &cli.command {
+        Command::Bench(args) => {
+            signals::install();
+            commands::bench::execute(args, &cwd, None).map(|o| {
+                print_stdout(&report::summary_table(&o.report));
+                print_stdout(&format!("results: {}\n", o.dir.display()));
+                commands::bench::exit_code(&o.report)
+            })
+        }
+        Command::Profiles(args) => commands::profiles::execute(args, &cwd).map(|s| {
+            print_stdout(&s);
+            0
+        }),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Print to stdout; a closed pipe (`kprod ... | head`) is not an error.
+fn print_stdout(s: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    if !s.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+}

@@ -1,1 +1,6 @@
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = kprod::cli::Cli::parse();
+    std::process::exit(kprod::run(cli));
+}

@@ -1,18 +1,486 @@
-//! Human units: sizes (`64KiB`), durations (`10ms`, `2m`), counts (`50k`) and rates.
-pub mod serde_duration {
-    use serde::Serializer;
-    use std::time::Duration;
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("{d:?}"))
+//! Human units: sizes (`64KiB`), durations (`10ms`, `2m`), counts (`50k`) and rates
+//! (`20k/s`, `unlimited`), both parsing (profiles, flags, `--set`) and formatting (reports,
+//! `profiles show`, serialized profiles). Every `format_*` output parses back with the
+//! matching `parse_*`, so a printed profile can be pasted into a TOML file.
+
+use crate::profile::Rate;
+use std::time::Duration;
+
+const SIZE_FORMS: &str = "a number with B, KiB, MiB, GiB, KB, MB or GB";
+const DURATION_FORMS: &str =
+    "a number with a unit: ns, us, ms, s, m or h (e.g. 500us, 10ms, 1.5s, 2m)";
+const COUNT_FORMS: &str = "a whole number, optionally with k (thousand), m/M (million) or g/G (billion), e.g. 50k, 1.5M, 1_000_000";
+const RATE_FORMS: &str =
+    "`unlimited` (or `max`) or a positive count of records per second, e.g. 20k, 500/s, 1.5M/s";
+
+/// Splits `"1.5KiB"` into `(1.5, "KiB")`. Underscores are digit separators.
+fn split_number(s: &str) -> Option<(f64, &str)> {
+    let end = s
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || *c == '_'))
+        .map_or(s.len(), |(i, _)| i);
+    let (num, rest) = s.split_at(end);
+    let digits: String = num.chars().filter(|c| *c != '_').collect();
+    // `"."`, `"1.2.3"` and `"_"` are rejected here rather than by f64 parsing quirks.
+    if !digits.chars().any(|c| c.is_ascii_digit()) || digits.matches('.').count() > 1 {
+        return None;
+    }
+    let value: f64 = digits.parse().ok()?;
+    value.is_finite().then_some((value, rest.trim()))
+}
+
+/// Converts an exact-or-not float to an integer, refusing fractional results so that
+/// `1.1KiB` (1126.4 bytes) is an error instead of a silent rounding.
+fn whole(value: f64) -> Option<u64> {
+    let rounded = value.round();
+    // 2^64 as f64; anything at or above it does not fit.
+    if (value - rounded).abs() > 1e-6 * value.max(1.0)
+        || !(0.0..1.844_674_407_370_955e19).contains(&rounded)
+    {
+        return None;
+    }
+    Some(rounded as u64)
+}
+
+/// Parses a byte size: `512`, `512B`, `64KiB`, `1.5MiB`, `1GiB` (binary) or `64KB`, `1MB`,
+/// `1GB` (decimal). Suffixes are case-insensitive except `Kb`/`Mb`/`Gb` (bits), refused.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let bad = || format!("invalid size {s:?}: expected {SIZE_FORMS}");
+    if t.starts_with('-') {
+        return Err(format!("invalid size {s:?}: a size cannot be negative"));
+    }
+    let (value, suffix) = split_number(t).ok_or_else(bad)?;
+    // `Kb`, `Mb`, `Gb` are the usual spelling of kilo/mega/gigabits, a factor-of-eight
+    // mistake waiting to happen; only these are case-sensitive.
+    if matches!(suffix, "kb" | "Kb" | "mb" | "Mb" | "gb" | "Gb") {
+        return Err(format!(
+            "invalid size {s:?}: expected {SIZE_FORMS} (a lower-case `b` means bits; write {}B)",
+            &t[..t.len() - 1]
+        ));
+    }
+    let multiplier: u64 = match suffix.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => return Err(bad()),
+    };
+    whole(value * multiplier as f64)
+        .ok_or_else(|| format!("invalid size {s:?}: not a whole number of bytes"))
+}
+
+/// Parses a duration: `500us`, `10ms`, `30s`, `2m`, `1h`, fractions such as `0.5ms`, and
+/// `0`. Any other bare number is refused: `linger = 10` could mean 10ms or 10s.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err(format!(
+            "invalid duration {s:?}: a duration cannot be negative"
+        ));
+    }
+    let (value, suffix) = split_number(t)
+        .ok_or_else(|| format!("invalid duration {s:?}: expected {DURATION_FORMS}"))?;
+    let nanos_per_unit: f64 = match suffix {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" | "min" => 60e9,
+        "h" => 3600e9,
+        "" if value == 0.0 => 1.0,
+        "" => {
+            return Err(format!(
+                "invalid duration {s:?}: a bare number has no unit; add one, e.g. \"{t}ms\" or \"{t}s\""
+            ))
+        }
+        _ => return Err(format!("invalid duration {s:?}: expected {DURATION_FORMS}")),
+    };
+    let nanos = (value * nanos_per_unit).round();
+    if nanos >= u64::MAX as f64 {
+        return Err(format!("invalid duration {s:?}: too long"));
+    }
+    Ok(Duration::from_nanos(nanos as u64))
+}
+
+/// Parses a count as f64 (shared by counts and rates, which may be fractional).
+fn parse_count_value(t: &str) -> Option<f64> {
+    let (value, suffix) = split_number(t)?;
+    let multiplier = match suffix {
+        "" => 1.0,
+        "k" | "K" => 1e3,
+        "m" | "M" => 1e6,
+        "g" | "G" => 1e9,
+        _ => return None,
+    };
+    Some(value * multiplier)
+}
+
+/// Parses a count: `50k` = 50 000, `1m`/`1M` = 1 000 000, `2.5M`, `1g` = 10^9, `1_000_000`.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err(format!("invalid count {s:?}: a count cannot be negative"));
+    }
+    let value = parse_count_value(t)
+        .ok_or_else(|| format!("invalid count {s:?}: expected {COUNT_FORMS}"))?;
+    whole(value).ok_or_else(|| format!("invalid count {s:?}: not a whole number"))
+}
+
+/// Parses a rate: `unlimited`/`max`, or a positive count optionally followed by `/s`.
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("unlimited") || t.eq_ignore_ascii_case("max") {
+        return Ok(Rate::Unlimited);
+    }
+    if t.starts_with('-') {
+        return Err(format!(
+            "invalid rate {s:?}: a rate must be positive; expected {RATE_FORMS}"
+        ));
+    }
+    let body = t.strip_suffix("/s").unwrap_or(t).trim_end();
+    let value = parse_count_value(body)
+        .ok_or_else(|| format!("invalid rate {s:?}: expected {RATE_FORMS}"))?;
+    if value <= 0.0 {
+        return Err(format!(
+            "invalid rate {s:?}: a rate must be greater than 0 (use `unlimited` for no limit)"
+        ));
+    }
+    Ok(Rate::Fixed(value))
+}
+
+/// `n / unit` with at most `decimals` decimals, trailing zeros dropped; None if that would
+/// not be exact (so callers fall back to a smaller unit). Integer arithmetic: floats would
+/// call 3600.000000001s "3600s".
+fn exact_decimal(n: u128, unit: u128, decimals: u32) -> Option<String> {
+    let scale = 10u128.pow(decimals);
+    let scaled = n.checked_mul(scale)?;
+    if scaled % unit != 0 {
+        return None;
+    }
+    let q = scaled / unit;
+    let (int, frac) = (q / scale, q % scale);
+    if frac == 0 {
+        return Some(int.to_string());
+    }
+    let frac = format!("{frac:0width$}", width = decimals as usize);
+    Some(format!("{int}.{}", frac.trim_end_matches('0')))
+}
+
+/// `65536` -> `64KiB`, `1000000` -> `1MB`, `1536` -> `1.5KiB`, `100` -> `100B`.
+pub fn format_size(bytes: u64) -> String {
+    const BINARY: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    const DECIMAL: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")];
+    // Whole numbers in either system read best; a short fraction of a binary unit next.
+    for (unit, name) in BINARY.iter().chain(DECIMAL.iter()) {
+        if bytes >= *unit && bytes % unit == 0 {
+            return format!("{}{name}", bytes / unit);
+        }
+    }
+    for (unit, name) in BINARY {
+        if bytes >= unit {
+            if let Some(v) = exact_decimal(bytes.into(), unit.into(), 2) {
+                return format!("{v}{name}");
+            }
+        }
+    }
+    format!("{bytes}B")
+}
+
+/// `10ms`, `2m`, `90s`, `1.5s`, `500us`, `0`. Minutes and hours only when whole.
+pub fn format_duration(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0".to_string();
+    }
+    for (unit, name) in [(3_600_000_000_000u128, "h"), (60_000_000_000, "m")] {
+        if nanos % unit == 0 {
+            return format!("{}{name}", nanos / unit);
+        }
+    }
+    for (unit, name) in [(1_000_000_000u128, "s"), (1_000_000, "ms"), (1_000, "us")] {
+        if nanos >= unit {
+            if let Some(v) = exact_decimal(nanos, unit, 3) {
+                return format!("{v}{name}");
+            }
+        }
+    }
+    format!("{nanos}ns")
+}
+
+/// Three significant digits with k/M/G: `50k`, `1.2M`, `12.3k`, `999`, `0.5`.
+pub fn format_count(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let sig3 = |v: f64| -> String {
+        let decimals = if v >= 100.0 {
+            0
+        } else if v >= 10.0 {
+            1
+        } else {
+            2
+        };
+        let text = format!("{v:.decimals$}");
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    };
+    const UNITS: [(f64, &str); 4] = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, "")];
+    let abs = value.abs();
+    let sign = if value < 0.0 { "-" } else { "" };
+    let mut idx = UNITS
+        .iter()
+        .position(|(u, _)| abs >= *u)
+        .unwrap_or(UNITS.len() - 1);
+    loop {
+        let (unit, name) = UNITS[idx];
+        let text = sig3(abs / unit);
+        // Rounding can turn 999_999 into "1000k"; that reads better as the next unit.
+        if text == "1000" && idx > 0 {
+            idx -= 1;
+            continue;
+        }
+        return format!("{sign}{text}{name}");
     }
 }
-pub mod serde_opt_duration {
-    use serde::Serializer;
+
+/// `#[serde(with = "crate::units::serde_duration")]`: human units (`"10ms"`) both ways.
+pub mod serde_duration {
+    use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_duration(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_duration(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `#[serde(with = "crate::units::serde_opt_duration")]`: like `serde_duration`, None as null.
+pub mod serde_opt_duration {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
     pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
-            Some(d) => s.serialize_str(&format!("{d:?}")),
+            Some(d) => s.serialize_str(&super::format_duration(*d)),
             None => s.serialize_none(),
         }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => super::parse_duration(&text)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_in_every_form() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("512B"), Ok(512));
+        assert_eq!(parse_size("64KiB"), Ok(65_536));
+        assert_eq!(parse_size("64kib"), Ok(65_536));
+        assert_eq!(parse_size("512b"), Ok(512));
+        assert_eq!(parse_size("64kiB"), Ok(65_536));
+        assert_eq!(parse_size("64KIB"), Ok(65_536));
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("64KB"), Ok(64_000));
+        assert_eq!(parse_size("64kB"), Ok(64_000));
+        assert_eq!(parse_size("1MB"), Ok(1_000_000));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("1.5KiB"), Ok(1536));
+        assert_eq!(parse_size(" 1_024 B "), Ok(1024));
+    }
+
+    #[test]
+    fn size_errors_name_the_accepted_forms() {
+        assert_eq!(
+            parse_size("64Kb").unwrap_err(),
+            "invalid size \"64Kb\": expected a number with B, KiB, MiB, GiB, KB, MB or GB \
+             (a lower-case `b` means bits; write 64KB)"
+        );
+        let e = parse_size("64XB").unwrap_err();
+        assert!(
+            e.contains("expected a number with B, KiB, MiB, GiB, KB, MB or GB"),
+            "{e}"
+        );
+        assert!(parse_size("1mb").unwrap_err().contains("bits"));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("KiB").is_err());
+        assert!(parse_size("1.2.3KiB").is_err());
+        assert!(parse_size("-1KiB").unwrap_err().contains("negative"));
+        assert!(parse_size("1.1KiB")
+            .unwrap_err()
+            .contains("whole number of bytes"));
+    }
+
+    #[test]
+    fn durations_parse_in_every_form() {
+        assert_eq!(parse_duration("500us"), Ok(Duration::from_micros(500)));
+        assert_eq!(parse_duration("500µs"), Ok(Duration::from_micros(500)));
+        assert_eq!(parse_duration("10ms"), Ok(Duration::from_millis(10)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("0.5ms"), Ok(Duration::from_micros(500)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("250ns"), Ok(Duration::from_nanos(250)));
+    }
+
+    #[test]
+    fn duration_errors_explain_the_unit() {
+        let e = parse_duration("10").unwrap_err();
+        assert!(e.contains("add one") && e.contains("10ms"), "{e}");
+        let e = parse_duration("10 parsecs").unwrap_err();
+        assert!(e.contains("ns, us, ms, s, m or h"), "{e}");
+        assert!(parse_duration("-1s").unwrap_err().contains("negative"));
+        assert!(parse_duration("ms").is_err());
+    }
+
+    #[test]
+    fn counts_parse_in_every_form() {
+        assert_eq!(parse_count("50k"), Ok(50_000));
+        assert_eq!(parse_count("50K"), Ok(50_000));
+        assert_eq!(parse_count("1m"), Ok(1_000_000));
+        assert_eq!(parse_count("1M"), Ok(1_000_000));
+        assert_eq!(parse_count("2.5M"), Ok(2_500_000));
+        assert_eq!(parse_count("1g"), Ok(1_000_000_000));
+        assert_eq!(parse_count("1G"), Ok(1_000_000_000));
+        assert_eq!(parse_count("42"), Ok(42));
+        assert_eq!(parse_count("1_000_000"), Ok(1_000_000));
+        assert_eq!(parse_count("0"), Ok(0));
+    }
+
+    #[test]
+    fn count_errors() {
+        assert!(parse_count("1.5").unwrap_err().contains("whole number"));
+        assert!(parse_count("-5").unwrap_err().contains("negative"));
+        let e = parse_count("5x").unwrap_err();
+        assert!(e.contains("50k") && e.contains("m/M"), "{e}");
+        assert!(parse_count("").is_err());
+    }
+
+    #[test]
+    fn rates_parse_and_reject_zero() {
+        assert_eq!(parse_rate("unlimited"), Ok(Rate::Unlimited));
+        assert_eq!(parse_rate("MAX"), Ok(Rate::Unlimited));
+        assert_eq!(parse_rate("20k"), Ok(Rate::Fixed(20_000.0)));
+        assert_eq!(parse_rate("500/s"), Ok(Rate::Fixed(500.0)));
+        assert_eq!(parse_rate("1.5M/s"), Ok(Rate::Fixed(1_500_000.0)));
+        assert_eq!(parse_rate("0.5"), Ok(Rate::Fixed(0.5)));
+        assert!(parse_rate("0").unwrap_err().contains("greater than 0"));
+        assert!(parse_rate("0/s").unwrap_err().contains("greater than 0"));
+        assert!(parse_rate("-5").unwrap_err().contains("positive"));
+        assert!(parse_rate("fast").unwrap_err().contains("unlimited"));
+    }
+
+    #[test]
+    fn sizes_format_and_round_trip() {
+        assert_eq!(format_size(65_536), "64KiB");
+        assert_eq!(format_size(1 << 20), "1MiB");
+        assert_eq!(format_size(1_000_000), "1MB");
+        assert_eq!(format_size(1536), "1.5KiB");
+        assert_eq!(format_size(512), "512B");
+        assert_eq!(format_size(0), "0B");
+        for n in [
+            0,
+            1,
+            999,
+            1000,
+            1023,
+            1024,
+            1536,
+            65_536,
+            1_000_000,
+            1_048_577,
+            3 << 30,
+        ] {
+            assert_eq!(parse_size(&format_size(n)), Ok(n), "{}", format_size(n));
+        }
+    }
+
+    #[test]
+    fn durations_format_and_round_trip() {
+        assert_eq!(format_duration(Duration::from_millis(10)), "10ms");
+        assert_eq!(format_duration(Duration::from_secs(120)), "2m");
+        assert_eq!(format_duration(Duration::from_secs(90)), "90s");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_micros(500)), "500us");
+        assert_eq!(format_duration(Duration::from_secs(7200)), "2h");
+        assert_eq!(format_duration(Duration::ZERO), "0");
+        for d in [
+            1,
+            999,
+            1_000,
+            500_000,
+            1_000_500_000,
+            61_000_000_000,
+            3_600_000_000_001u64,
+        ] {
+            let d = Duration::from_nanos(d);
+            assert_eq!(
+                parse_duration(&format_duration(d)),
+                Ok(d),
+                "{}",
+                format_duration(d)
+            );
+        }
+    }
+
+    #[test]
+    fn counts_format_with_three_significant_digits() {
+        assert_eq!(format_count(50_000.0), "50k");
+        assert_eq!(format_count(1_200_000.0), "1.2M");
+        assert_eq!(format_count(12_345.0), "12.3k");
+        assert_eq!(format_count(999.0), "999");
+        assert_eq!(format_count(999_999.0), "1M");
+        assert_eq!(format_count(2_000_000_000.0), "2G");
+        assert_eq!(format_count(0.5), "0.5");
+        assert_eq!(format_count(0.0), "0");
+    }
+
+    #[test]
+    fn serde_helpers_use_human_units() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct T {
+            #[serde(with = "serde_duration")]
+            d: Duration,
+            #[serde(with = "serde_opt_duration")]
+            o: Option<Duration>,
+        }
+        let t = T {
+            d: Duration::from_secs(120),
+            o: Some(Duration::from_millis(10)),
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, r#"{"d":"2m","o":"10ms"}"#);
+        assert_eq!(serde_json::from_str::<T>(&json).unwrap(), t);
+        let none = T {
+            d: Duration::ZERO,
+            o: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&none).unwrap(),
+            r#"{"d":"0","o":null}"#
+        );
     }
 }

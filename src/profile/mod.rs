@@ -1,3 +1,130 @@
 //! Profiles: loading TOML layers, precedence, validation, librdkafka mapping.
+//!
+//! [`resolve`] is the one place precedence lives: built-in defaults (`base`) < each
+//! profile's `extends` chain < the profiles (left to right) < `--java-config` < `--set` <
+//! explicit flags; `-X` overrides the `[librdkafka]` table. Every value keeps the file,
+//! line and column that set it, so validation after merging can still point there.
+
+// `ConfigError` (the crate-wide error contract) is just over clippy's size threshold; it is
+// built once, on the cold path that ends the process, so boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+mod build;
+mod builtin;
+mod dist;
+mod java;
+mod keys;
+mod layer;
+mod librdkafka;
+mod load;
 mod model;
+mod show;
+mod validate;
+mod warnings;
+
+pub use builtin::builtin_profiles;
+pub use librdkafka::{is_secret, librdkafka_properties, redacted};
 pub use model::*;
+pub use show::render_show;
+
+use crate::error::ConfigError;
+use std::path::Path;
+
+/// Explicit CLI inputs that sit above profiles.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Layer above profiles, below `--set`.
+    pub java_config: Option<std::path::PathBuf>,
+    /// "section.key=value", in order.
+    pub sets: Vec<String>,
+    /// Highest precedence except `-X`.
+    pub flags: FlagOverrides,
+    /// "-X prop=value" (without the `-X`): override the `[librdkafka]` table.
+    pub librdkafka: Vec<String>,
+}
+
+/// Dedicated flags, each a shorthand for one key (`--rate` = `workload.rate`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct FlagOverrides {
+    pub rate: Option<String>,
+    pub duration: Option<String>,
+    pub records: Option<String>,
+    pub warmup: Option<String>,
+    pub producers: Option<String>,
+    pub size: Option<String>,
+    pub topic: Option<String>,
+    pub brokers: Option<String>,
+    pub mock_brokers: Option<String>,
+    pub seed: Option<String>,
+}
+
+impl FlagOverrides {
+    /// (flag, key, value) of every flag given.
+    fn entries(&self) -> Vec<(&'static str, &'static str, &str)> {
+        let all = [
+            ("--rate", "workload.rate", &self.rate),
+            ("--duration", "workload.duration", &self.duration),
+            ("--records", "workload.records", &self.records),
+            ("--warmup", "workload.warmup", &self.warmup),
+            ("--producers", "workload.producers", &self.producers),
+            ("--size", "workload.size", &self.size),
+            ("--topic", "workload.topic", &self.topic),
+            ("--brokers", "cluster.brokers", &self.brokers),
+            ("--mock-brokers", "cluster.mock_brokers", &self.mock_brokers),
+            ("--seed", "workload.seed", &self.seed),
+        ];
+        all.into_iter()
+            .filter_map(|(f, k, v)| v.as_deref().map(|v| (f, k, v)))
+            .collect()
+    }
+}
+
+/// Resolve `--profile` arguments (left to right; empty = just the built-in defaults `base`)
+/// plus overrides into a validated Profile. `cwd` is where `./profiles/NAME.toml` is looked up.
+pub fn resolve(
+    profiles: &[String],
+    overrides: &Overrides,
+    cwd: &Path,
+) -> Result<Profile, ConfigError> {
+    let base = load::load_base()?;
+    let mut descriptions: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut layers = vec![base.clone()];
+    for arg in profiles {
+        let chain = load::load_profile(arg, cwd)?;
+        let own = chain.last().and_then(|l| l.description.clone());
+        descriptions.push(own.unwrap_or_else(|| arg.clone()));
+        names.push(arg.clone());
+        layers.extend(chain);
+    }
+    if names.is_empty() {
+        names.push("base".into());
+        descriptions.push(base.description.clone().unwrap_or_default());
+    }
+    if let Some(path) = &overrides.java_config {
+        layers.push(java::load(path, cwd)?);
+        names.push(format!("java:{}", path.display()));
+        descriptions.push(format!("Java producer config {}", path.display()));
+    }
+    if !overrides.sets.is_empty() {
+        layers.push(layer::from_sets(&overrides.sets, cwd)?);
+    }
+    layers.push(layer::from_flags(&overrides.flags.entries(), cwd)?);
+    let top_rank = layers.len();
+    let mut merged = layer::merge(layers);
+    for (k, mut p) in layer::from_x(&overrides.librdkafka)? {
+        p.origin.rank = top_rank;
+        merged.librdkafka.insert(k, p);
+    }
+    let mut profile = build::build(&merged)?;
+    profile.names = names;
+    profile.description = descriptions.join(" + ");
+    profile.warnings = validate::validate(&profile, &merged)?;
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_java;
+#[cfg(test)]
+mod tests_validate;

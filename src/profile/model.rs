@@ -85,12 +85,24 @@ pub enum Rate {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind")]
 pub enum SizeDist {
-    Fixed { bytes: u32 },
-    Uniform { min: u32, max: u32 },
+    Fixed {
+        bytes: u32,
+    },
+    Uniform {
+        min: u32,
+        max: u32,
+    },
     /// Normal distribution clamped to [min, max].
-    Normal { mean: u32, stddev: u32, min: u32, max: u32 },
+    Normal {
+        mean: u32,
+        stddev: u32,
+        min: u32,
+        max: u32,
+    },
     /// One size per line of a file; sampled uniformly.
-    File { path: PathBuf },
+    File {
+        path: PathBuf,
+    },
 }
 
 impl SizeDist {

@@ -137,7 +137,7 @@ pub struct Transactions {
     pub records_per_transaction: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     /// End of the interval, seconds since t0.
     pub t_s: f64,

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""kprod speed checks: peak throughput against librdkafka's rdkafka_performance, rate
+accuracy at half the peak, and RSS against run length.
+
+Ratios, not absolute numbers: every comparison alternates its contestants inside one
+invocation on the same machine, and reports ratios of medians. Writes a text and a JSON
+summary under results/ (never overwriting).
+
+    scripts/speed.py                 # all three checks, 5 rounds
+    scripts/speed.py peak --rounds 7
+    scripts/speed.py peak --brokers 127.0.0.1:19092   # against a real broker
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KPROD = os.path.join(ROOT, "target", "release", "kprod")
+
+# Settings both tools share: 100-byte records, no keys, acks=all, linger 5 ms, no
+# compression, librdkafka's default batching and queue limits, 4 partitions (the mock
+# cluster's default for auto-created topics, which rdkafka_performance uses).
+PEAK_SETTINGS = [
+    "--set", "workload.keys=none",
+    "--set", "producer.acks=all",
+    "--set", "producer.idempotence=false",
+    "--set", "producer.max_in_flight=5",
+    "--set", "producer.retries=3",
+    "--set", "batching.linger=5ms",
+    "--set", "batching.batch_bytes=1000000",
+    "--set", "batching.batch_messages=10000",
+    "--set", "compression.codec=none",
+    "--set", "backpressure.buffer_messages=100000",
+    "--set", "backpressure.buffer_bytes=1GiB",
+    "--set", "backpressure.on_full=block",
+    "--set", "workload.value=random",
+    "--set", "workload.partitions=4",
+    "--size", "100B",
+    "--rate", "unlimited",
+    "--warmup", "0s",
+]
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, cwd=ROOT, check=True, text=True, capture_output=True, **kw)
+
+
+def build():
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    return sh([os.path.join(ROOT, "scripts", "build-rdkafka-performance.sh")]).stdout.strip().splitlines()[-1]
+
+
+def kprod_run(extra, out):
+    cmd = [KPROD, "bench", "--quiet", "--out", out] + extra
+    p = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True)
+    if p.returncode != 0:
+        sys.exit(f"kprod failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
+    m = re.search(r"results: (\S+)", p.stdout)
+    if not m:
+        sys.exit(f"kprod printed no results directory:\n{p.stdout}")
+    with open(os.path.join(m.group(1), "report.json")) as f:
+        return json.load(f)
+
+
+def perf_run(perf, records, brokers, latency):
+    cmd = [os.path.join(ROOT, perf), "-P", "-t", "kprod-peer", "-s", "100", "-a", "-1",
+           "-c", str(records), "-X", "linger.ms=5"]
+    cmd += ["-b", brokers] if brokers else ["-X", "test.mock.num.brokers=3"]
+    if latency:
+        cmd.append("-l")
+    p = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True, timeout=600)
+    m = re.findall(r"(\d+) msgs/s", p.stdout)
+    if not m:
+        sys.exit(f"rdkafka_performance printed no rate:\n{p.stdout}\n{p.stderr}")
+    return float(m[-1])
+
+
+def peak(args, out, log):
+    perf = build()
+    records = args.records
+    common = PEAK_SETTINGS + ["--records", str(records)]
+    if args.brokers:
+        common += ["--brokers", args.brokers, "--topic", "kprod-peak"]
+    variants = {"kprod": [], "perf": [], "perf_l": []}
+    for p in args.producers:
+        variants[f"kprod_p{p}"] = []
+    for r in range(args.rounds):
+        for name in variants:
+            if name == "perf":
+                v = perf_run(perf, records, args.brokers, False)
+            elif name == "perf_l":
+                v = perf_run(perf, records, args.brokers, True)
+            else:
+                n = 1 if name == "kprod" else int(name.split("_p")[1])
+                rep = kprod_run(common + ["--producers", str(n)], out)
+                assert rep["records"]["identity_holds"], "accounting identity broken"
+                v = rep["throughput"]["records_per_sec"]
+            variants[name].append(v)
+            log(f"round {r + 1} {name:10s} {v:12,.0f} records/s")
+    med = {k: statistics.median(v) for k, v in variants.items()}
+    best_kprod = max((k for k in med if k.startswith("kprod")), key=lambda k: med[k])
+    result = {
+        "records": records,
+        "rounds": args.rounds,
+        "cluster": args.brokers or "embedded (3 mock brokers)",
+        "medians_records_per_sec": med,
+        "samples": variants,
+        "best_kprod": best_kprod,
+        "ratio_kprod_vs_perf": med[best_kprod] / med["perf"],
+        "ratio_kprod_vs_perf_latency": med[best_kprod] / med["perf_l"],
+        "ratio_kprod_1producer_vs_perf": med["kprod"] / med["perf"],
+    }
+    log(f"median: " + ", ".join(f"{k} {v:,.0f}/s" for k, v in med.items()))
+    log(f"ratio {best_kprod} / rdkafka_performance        = {result['ratio_kprod_vs_perf']:.3f}")
+    log(f"ratio {best_kprod} / rdkafka_performance -l     = {result['ratio_kprod_vs_perf_latency']:.3f}")
+    return result
+
+
+def rate_accuracy(args, out, log, peak_rate):
+    target = int(peak_rate / 2)
+    rows = []
+    for r in range(args.rounds):
+        rep = kprod_run(PEAK_SETTINGS[:-4] + ["--rate", str(target), "--duration", f"{args.rate_seconds}s",
+                                              "--warmup", "2s"], out)
+        achieved = rep["throughput"]["records_per_sec"]
+        sent = rep["throughput"]["send_records_per_sec"]
+        err = (achieved - target) / target
+        rows.append({"target": target, "achieved": achieved, "sent_per_sec": sent, "error": err,
+                     "p99_us": rep["latency_us"]["corrected"]["p99"]})
+        log(f"round {r + 1} target {target:,}/s achieved {achieved:,.0f}/s sent {sent:,.0f}/s error {err:+.3%}")
+    worst = max(abs(x["error"]) for x in rows)
+    log(f"rate accuracy: worst error {worst:.3%} (target within 0.5%)")
+    return {"target": target, "rounds": rows, "worst_abs_error": worst}
+
+
+def rss_run(cmd):
+    """Run cmd, sampling RSS (kB) every 0.5 s; return the samples."""
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    samples = []
+    while p.poll() is None:
+        try:
+            with open(f"/proc/{p.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        samples.append(int(line.split()[1]))
+        except FileNotFoundError:
+            break
+        time.sleep(0.5)
+    return samples
+
+
+def memory(args, out, log):
+    res = {}
+    for secs in (args.mem_short, args.mem_long):
+        cmd = [KPROD, "bench", "--quiet", "--out", out, "--rate", "100k", "--duration", f"{secs}s",
+               "--warmup", "1s", "--size", "512B"]
+        s = rss_run(cmd)
+        res[f"{secs}s"] = {"peak_rss_kb": max(s) if s else 0, "last_rss_kb": s[-1] if s else 0, "samples": len(s)}
+        log(f"{secs:>4}s run at 100k records/s: peak RSS {max(s) / 1024:.1f} MiB")
+    a, b = res[f"{args.mem_short}s"]["peak_rss_kb"], res[f"{args.mem_long}s"]["peak_rss_kb"]
+    res["growth_ratio"] = b / a if a else None
+    log(f"peak RSS ratio {args.mem_long}s / {args.mem_short}s = {res['growth_ratio']:.3f}")
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("check", nargs="?", default="all", choices=["all", "peak", "rate", "memory"])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--records", type=int, default=3_000_000)
+    ap.add_argument("--producers", type=int, nargs="*", default=[2],
+                    help="extra kprod variants with this many producers")
+    ap.add_argument("--brokers", help="real cluster bootstrap list (default: embedded)")
+    ap.add_argument("--rate-seconds", type=int, default=12)
+    ap.add_argument("--rate", type=float, help="peak rate to halve for the rate check (default: measured)")
+    ap.add_argument("--mem-short", type=int, default=15)
+    ap.add_argument("--mem-long", type=int, default=60)
+    args = ap.parse_args()
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
+    base = os.path.join(ROOT, "results", f"speed-{stamp}")
+    n = 1
+    while os.path.exists(base + ".json"):
+        n += 1
+        base = os.path.join(ROOT, "results", f"speed-{stamp}-{n}")
+    lines = []
+
+    def log(s):
+        print(s, flush=True)
+        lines.append(s)
+
+    summary = {"started_at": stamp, "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="kprod-speed-") as out:
+        if args.check in ("all", "peak"):
+            summary["peak"] = peak(args, out, log)
+        if args.check in ("all", "rate"):
+            pr = args.rate or summary.get("peak", {}).get("medians_records_per_sec", {}).get("kprod")
+            if pr is None:
+                build()
+                pr = kprod_run(PEAK_SETTINGS + ["--records", "2000000"], out)["throughput"]["records_per_sec"]
+            summary["rate"] = rate_accuracy(args, out, log, pr)
+        if args.check in ("all", "memory"):
+            build()
+            summary["memory"] = memory(args, out, log)
+    for ext, data in ((".json", json.dumps(summary, indent=2)), (".txt", "\n".join(lines) + "\n")):
+        tmp = base + ext + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(data)
+        os.replace(tmp, base + ext)
+    print(f"written: {base}.txt and {base}.json")
+
+
+if __name__ == "__main__":
+    main()

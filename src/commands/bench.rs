@@ -1,0 +1,122 @@
+//! `kprod bench`: profile -> plan -> engine -> report -> files and table.
+
+use super::progress::Progress;
+use crate::cli::{BenchArgs, ProfileArgs};
+use crate::engine::{self, Observer};
+use crate::error::{ConfigError, KprodError, Location};
+use crate::plan::Plan;
+use crate::profile::{self, FlagOverrides, Overrides, Profile};
+use crate::report::{self, IntervalHistogram, RunReport, Status};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A finished bench run: its report and where it was written.
+pub struct BenchOutcome {
+    pub report: RunReport,
+    pub dir: PathBuf,
+}
+
+pub fn overrides(a: &ProfileArgs) -> Overrides {
+    Overrides {
+        java_config: a.java_config.clone(),
+        sets: a.sets.clone(),
+        flags: FlagOverrides {
+            rate: a.rate.clone(),
+            duration: a.duration.clone(),
+            records: a.records.clone(),
+            warmup: a.warmup.clone(),
+            producers: a.producers.clone(),
+            size: a.size.clone(),
+            topic: a.topic.clone(),
+            brokers: a.brokers.clone(),
+            mock_brokers: a.mock_brokers.clone(),
+            seed: a.seed.clone(),
+        },
+        librdkafka: a.librdkafka.clone(),
+    }
+}
+
+/// Resolve the profile layers of a command line.
+pub fn resolve(a: &ProfileArgs, cwd: &Path) -> Result<Profile, KprodError> {
+    Ok(profile::resolve(&a.profiles, &overrides(a), cwd)?)
+}
+
+fn flush_timeout(s: &str) -> Result<Duration, KprodError> {
+    crate::units::parse_duration(s).map_err(|e| {
+        ConfigError::new(e)
+            .at(Location {
+                source: "--flush-timeout".into(),
+                ..Default::default()
+            })
+            .fix("give a duration such as 30s")
+            .into()
+    })
+}
+
+/// Run one benchmark end to end. `observer` = None picks the terminal progress display.
+pub fn execute(
+    args: &BenchArgs,
+    cwd: &Path,
+    observer: Option<&mut dyn Observer>,
+) -> Result<BenchOutcome, KprodError> {
+    let profile = resolve(&args.profile, cwd)?;
+    let flush = flush_timeout(&args.flush_timeout)?;
+    let out_root = if args.output.out.is_absolute() {
+        args.output.out.clone()
+    } else {
+        cwd.join(&args.output.out)
+    };
+    // An unwritable results directory must fail before the run, not after it.
+    report::check_writable(&out_root)?;
+    crate::engine::native::VERBOSE.store(args.output.verbose, std::sync::atomic::Ordering::Relaxed);
+    for w in &profile.warnings {
+        eprintln!("warning: {w}");
+    }
+    let plan = Plan::new(profile, flush, cwd.to_path_buf())?;
+    let flags = engine::new_flags();
+    let mut default_obs;
+    let obs: &mut dyn Observer = match observer {
+        Some(o) => o,
+        None => {
+            default_obs = Progress::new(&plan, args.output.quiet);
+            &mut default_obs
+        }
+    };
+    let outcome = engine::run(&plan, flags, obs)?;
+    let report = report::build::build(&plan, &outcome);
+
+    let start_s = 0.0;
+    let hlog: Vec<IntervalHistogram> = outcome
+        .measurements
+        .intervals
+        .iter()
+        .map(|i| IntervalHistogram {
+            start_s: start_s + i.idx as f64,
+            duration_s: 1.0,
+            hist: i.corrected.clone(),
+        })
+        .collect();
+    let label = plan.profile.names.join("+");
+    let dir = report::create_run_dir(
+        &out_root,
+        outcome.started_at,
+        if label.is_empty() { "base" } else { &label },
+    )?;
+    report::write_run(
+        &out_root,
+        &dir,
+        &report,
+        &hlog,
+        &outcome.measurements.corrected,
+    )?;
+    Ok(BenchOutcome { report, dir })
+}
+
+/// Exit code of a finished run: 0 complete, 130 interrupted, 1 failed.
+pub fn exit_code(r: &RunReport) -> i32 {
+    match r.status {
+        Status::Complete => 0,
+        Status::Interrupted => 130,
+        Status::Failed => 1,
+    }
+}

@@ -1,0 +1,112 @@
+//! Live progress: a bar on a terminal, plain periodic lines otherwise, nothing with --quiet.
+//! All of it goes to stderr so stdout carries only the summary.
+
+use crate::engine::Observer;
+use crate::measure::collector::MergedInterval;
+use crate::plan::Plan;
+use crate::report::{fmt_bytes_per_sec, fmt_latency_us, fmt_rate};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    plain: bool,
+    quiet: bool,
+    total: Option<Duration>,
+    warmup: Duration,
+    errors: u64,
+}
+
+impl Progress {
+    pub fn new(plan: &Plan, quiet: bool) -> Self {
+        let w = &plan.profile.workload;
+        let tty = std::io::stderr().is_terminal();
+        let bar = (!quiet && tty).then(|| {
+            let len = w.duration.map(|d| d.as_secs()).unwrap_or(0);
+            let pb = ProgressBar::with_draw_target(Some(len.max(1)), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len}s {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            pb.set_style(style);
+            pb
+        });
+        Progress {
+            bar,
+            plain: !quiet && !tty,
+            quiet,
+            total: w.duration,
+            warmup: w.warmup,
+            errors: 0,
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn started(&mut self, cluster: &str) {
+        if !self.quiet {
+            let what = if cluster == "embedded" {
+                "the embedded cluster (librdkafka mock brokers; absolute numbers do not predict a real cluster)".to_string()
+            } else {
+                cluster.to_string()
+            };
+            let total = self
+                .total
+                .map(|d| format!("{}s", d.as_secs_f64()))
+                .unwrap_or_else(|| "until the record count".into());
+            eprintln!(
+                "kprod: producing to {what} for {total}, warm-up {}s excluded",
+                self.warmup.as_secs_f64()
+            );
+        }
+    }
+
+    fn interval(&mut self, i: &MergedInterval, elapsed: Duration) {
+        self.errors += i.counts.failed;
+        // The last interval ends with the run, usually before a whole second.
+        let len = (elapsed.as_secs_f64() - i.idx as f64).clamp(1e-3, 1.0);
+        let phase = if elapsed <= self.warmup {
+            " (warm-up)"
+        } else {
+            ""
+        };
+        let msg = format!(
+            "{}  {}  p99 {}  errors {}  queue {}{phase}",
+            fmt_rate(i.counts.delivered as f64 / len),
+            fmt_bytes_per_sec(i.counts.bytes as f64 / len),
+            fmt_latency_us(i.corrected.value_at_quantile(0.99)),
+            self.errors,
+            i.queue_depth
+        );
+        if let Some(b) = &self.bar {
+            b.set_position(i.idx + 1);
+            b.set_message(msg);
+        } else if self.plain {
+            eprintln!("[{:>4}s] {msg}", i.idx + 1);
+        }
+    }
+
+    fn tick(&mut self, _elapsed: Duration) {
+        if let Some(b) = &self.bar {
+            b.tick();
+        }
+    }
+
+    fn client_error(&mut self, message: &str) {
+        if !self.quiet {
+            match &self.bar {
+                Some(b) => b.println(format!("librdkafka: {message}")),
+                None => eprintln!("librdkafka: {message}"),
+            }
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}

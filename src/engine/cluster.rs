@@ -1,0 +1,180 @@
+//! The cluster a run talks to: the embedded mock cluster or a real one, plus the
+//! metadata preflight that makes unreachable brokers fail fast.
+
+use super::native::client_config;
+use crate::error::KprodError;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::types::RDKafkaErrorCode;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Said wherever the embedded cluster was used.
+pub const EMBEDDED_NOTE: &str = "embedded cluster (librdkafka mock brokers in this process): \
+     absolute numbers do not predict a real cluster; compare ratios between runs";
+
+/// How long the metadata preflight may take before the cluster counts as unreachable.
+pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub enum Cluster {
+    Embedded {
+        mock: MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+        bootstrap: String,
+    },
+    External {
+        bootstrap: String,
+    },
+}
+
+impl Cluster {
+    pub fn bootstrap(&self) -> &str {
+        match self {
+            Cluster::Embedded { bootstrap, .. } | Cluster::External { bootstrap } => bootstrap,
+        }
+    }
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, Cluster::Embedded { .. })
+    }
+    /// "embedded" or the bootstrap list, as the report names it.
+    pub fn label(&self) -> String {
+        match self {
+            Cluster::Embedded { .. } => "embedded".into(),
+            Cluster::External { bootstrap } => bootstrap.clone(),
+        }
+    }
+    pub fn mock(&self) -> Option<&MockCluster<'static, rdkafka::producer::DefaultProducerContext>> {
+        match self {
+            Cluster::Embedded { mock, .. } => Some(mock),
+            Cluster::External { .. } => None,
+        }
+    }
+}
+
+/// Start the embedded cluster with the topic already created.
+pub fn start_embedded(
+    brokers: u32,
+    topic: &str,
+    partitions: u32,
+    rf: u32,
+) -> Result<Cluster, KprodError> {
+    let mock = MockCluster::new(brokers as i32)
+        .map_err(|e| KprodError::Kafka(format!("cannot start the embedded cluster: {e}")))?;
+    // The mock cluster cannot place more replicas than it has brokers.
+    let rf = rf.min(brokers).max(1);
+    mock.create_topic(topic, partitions as i32, rf as i32)
+        .map_err(|e| KprodError::Topic {
+            topic: topic.into(),
+            detail: format!("the embedded cluster refused to create it: {e}"),
+        })?;
+    let bootstrap = mock.bootstrap_servers();
+    Ok(Cluster::Embedded { mock, bootstrap })
+}
+
+/// Topic facts learnt during the preflight.
+#[derive(Debug, Clone)]
+pub struct TopicInfo {
+    pub partitions: u32,
+    pub created: bool,
+}
+
+/// Ask the cluster for metadata within [`PREFLIGHT_TIMEOUT`]; create the topic if missing.
+/// `props` are the client properties (security settings included) with bootstrap.servers.
+pub fn preflight(
+    props: &BTreeMap<String, String>,
+    bootstrap: &str,
+    topic: &str,
+    partitions: u32,
+    rf: u32,
+    create: bool,
+) -> Result<TopicInfo, KprodError> {
+    let mut cfg = client_config(&admin_props(props));
+    cfg.set("bootstrap.servers", bootstrap);
+    let probe: BaseProducer = cfg.create().map_err(|e| KprodError::Unreachable {
+        brokers: bootstrap.into(),
+        detail: e.to_string(),
+    })?;
+    let md = probe
+        .client()
+        .fetch_metadata(None, PREFLIGHT_TIMEOUT)
+        .map_err(|e| KprodError::Unreachable {
+            brokers: bootstrap.into(),
+            detail: format!(
+                "no metadata answer within {}s ({e}); check the address, the port and the \
+                 security settings",
+                PREFLIGHT_TIMEOUT.as_secs()
+            ),
+        })?;
+    if let Some(t) = md.topics().iter().find(|t| t.name() == topic) {
+        if t.error().is_none() && !t.partitions().is_empty() {
+            return Ok(TopicInfo {
+                partitions: t.partitions().len() as u32,
+                created: false,
+            });
+        }
+    }
+    if !create {
+        return Err(KprodError::Topic {
+            topic: topic.into(),
+            detail: "does not exist on the cluster".into(),
+        });
+    }
+    let admin: AdminClient<DefaultClientContext> =
+        cfg.create().map_err(|e| KprodError::Unreachable {
+            brokers: bootstrap.into(),
+            detail: e.to_string(),
+        })?;
+    let new = NewTopic::new(topic, partitions as i32, TopicReplication::Fixed(rf as i32));
+    let opts = AdminOptions::new().operation_timeout(Some(PREFLIGHT_TIMEOUT));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|e| KprodError::io("tokio runtime", e))?;
+    let res = rt
+        .block_on(admin.create_topics([&new], &opts))
+        .map_err(|e| KprodError::Topic {
+            topic: topic.into(),
+            detail: format!("cannot create it: {e}"),
+        })?;
+    for r in res {
+        if let Err((_, code)) = r {
+            if code != RDKafkaErrorCode::TopicAlreadyExists {
+                return Err(KprodError::Topic {
+                    topic: topic.into(),
+                    detail: format!(
+                        "the cluster refused to create it with {partitions} partitions and \
+                         replication factor {rf}: {code}"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(TopicInfo {
+        partitions,
+        created: true,
+    })
+}
+
+/// The subset of producer properties an admin/metadata client accepts: connection and
+/// security settings, not producer tuning.
+fn admin_props(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    props
+        .iter()
+        .filter(|(k, _)| {
+            [
+                "security.",
+                "ssl.",
+                "sasl.",
+                "socket.",
+                "broker.",
+                "client.dns",
+                "debug",
+                "log_level",
+            ]
+            .iter()
+            .any(|p| k.starts_with(p))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}

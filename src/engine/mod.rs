@@ -1,0 +1,222 @@
+//! The engine: starts the cluster (or checks the real one), runs producer threads and
+//! collects their measurements. It knows nothing of files or tables: it returns
+//! [`RunOutcome`], which `report::build` turns into the immutable run report.
+
+pub mod cluster;
+pub mod native;
+pub mod worker;
+
+use crate::error::KprodError;
+use crate::measure::collector::{Collector, Measurements, MergedInterval};
+use crate::plan::Plan;
+use crate::workload::{KeySpace, Payloads, RecordSource};
+use cluster::Cluster;
+use native::NativeProducer;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use worker::{RunFlags, WorkerMsg, WorkerSpec};
+
+pub use worker::RunFlags as Flags;
+
+/// Live view for progress output.
+pub trait Observer {
+    /// The run has started (t0).
+    fn started(&mut self, _cluster: &str) {}
+    /// One more second is final.
+    fn interval(&mut self, _i: &MergedInterval, _elapsed: Duration) {}
+    /// Called a few times a second.
+    fn tick(&mut self, _elapsed: Duration) {}
+    /// A client-level error message from librdkafka.
+    fn client_error(&mut self, _message: &str) {}
+}
+
+/// Observer that shows nothing.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// What the engine hands to the report builder.
+pub struct RunOutcome {
+    pub measurements: Measurements,
+    pub cluster: String,
+    pub embedded: bool,
+    pub partitions: u32,
+    pub started_at: SystemTime,
+    /// t0 -> all producers finished flushing.
+    pub duration: Duration,
+    pub interrupted: bool,
+    /// Effective producer properties of producer 0 (bootstrap and client id included).
+    pub props: BTreeMap<String, String>,
+    pub mean_record_bytes: f64,
+}
+
+pub fn new_flags() -> Arc<RunFlags> {
+    Arc::new(RunFlags {
+        stop: Default::default(),
+        interrupted: Default::default(),
+    })
+}
+
+/// Run the plan to completion (or interruption).
+pub fn run(
+    plan: &Plan,
+    flags: Arc<RunFlags>,
+    obs: &mut dyn Observer,
+) -> Result<RunOutcome, KprodError> {
+    let p = &plan.profile;
+    let w = &p.workload;
+
+    // Pools first: a bad value file must fail before anything connects.
+    let payloads = Payloads::build(w, &plan.base_dir)?;
+    let keys = KeySpace::build(w, plan.instance, plan.instances)?;
+
+    let cluster = match &p.cluster.brokers {
+        None => cluster::start_embedded(
+            p.cluster.mock_brokers,
+            &w.topic,
+            w.partitions,
+            w.replication_factor,
+        )?,
+        Some(b) => Cluster::External {
+            bootstrap: b.clone(),
+        },
+    };
+    let info = cluster::preflight(
+        &plan.props,
+        cluster.bootstrap(),
+        &w.topic,
+        w.partitions,
+        w.replication_factor,
+        !cluster.is_embedded(),
+    )?;
+
+    let (tx, rx) = mpsc::channel::<WorkerMsg>();
+    let mut handles = Vec::new();
+    let mut starters = Vec::new();
+    let mut first_props = BTreeMap::new();
+    let header_bytes = payloads.header_bytes_per_record();
+    for share in &plan.shares {
+        let mut props = plan.props.clone();
+        props.insert("bootstrap.servers".into(), cluster.bootstrap().to_string());
+        props.insert(
+            "client.id".into(),
+            format!("kprod-{}-{}", plan.instance, share.index),
+        );
+        if let Some(id) = &share.transactional_id {
+            props.insert("transactional.id".into(), id.clone());
+        }
+        if share.index == 0 {
+            first_props = props.clone();
+        }
+        let producer = NativeProducer::new(&props, &w.topic)?;
+        let source = RecordSource::new(payloads.clone(), keys.clone(), share.index, w.seed);
+        let spec = WorkerSpec {
+            index: share.index,
+            topic: w.topic.clone(),
+            rate: share.rate,
+            records: share.records,
+            end: w.duration,
+            warmup: w.warmup,
+            send_mode: w.send_mode,
+            on_full: p.backpressure.on_full,
+            max_block: p.backpressure.max_block,
+            max_in_flight_records: p.backpressure.max_in_flight_records,
+            records_per_transaction: share
+                .transactional_id
+                .as_ref()
+                .map(|_| p.producer.records_per_transaction.max(1)),
+            transaction_timeout: p.producer.delivery_timeout.max(Duration::from_secs(10)),
+            flush_timeout: plan.flush_timeout,
+            header_bytes,
+        };
+        let (stx, srx) = mpsc::channel();
+        starters.push(stx);
+        let tx = tx.clone();
+        let flags = flags.clone();
+        let h = std::thread::Builder::new()
+            .name(format!("kprod-producer-{}", share.index))
+            .spawn(move || worker::run(spec, producer, source, tx, srx, flags))
+            .map_err(|e| KprodError::io("spawning a producer thread", e))?;
+        handles.push(h);
+    }
+    drop(tx);
+
+    let n = plan.shares.len() as u32;
+    let mut collector = Collector::new(n, &w.topic);
+    // Wait until every producer is ready (transactions initialised) before t0.
+    let mut ready = 0;
+    while ready < n {
+        match rx.recv() {
+            Ok(WorkerMsg::Ready { .. }) => ready += 1,
+            Ok(WorkerMsg::ClientError { message, fatal, .. }) => {
+                obs.client_error(&message);
+                collector.client_error(message, fatal);
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    let t0 = Instant::now();
+    let started_at = SystemTime::now();
+    for s in &starters {
+        let _ = s.send(t0);
+    }
+    drop(starters);
+    obs.started(&cluster.label());
+
+    let mut done = 0;
+    while done < n {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(WorkerMsg::Interval(s)) => {
+                for i in collector.interval(s) {
+                    obs.interval(i, t0.elapsed());
+                }
+            }
+            Ok(WorkerMsg::Stats { producer, json }) => collector.stats(producer, &json),
+            Ok(WorkerMsg::ClientError { message, fatal, .. }) => {
+                obs.client_error(&message);
+                if fatal {
+                    flags.stop.store(true, Ordering::Relaxed);
+                }
+                collector.client_error(message, fatal);
+            }
+            Ok(WorkerMsg::Done(d)) => {
+                done += 1;
+                collector.done(d.totals, d.committed, d.aborted, d.fatal);
+            }
+            Ok(WorkerMsg::Ready { .. }) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if crate::signals::signalled() {
+            flags.interrupted.store(true, Ordering::Relaxed);
+            flags.stop.store(true, Ordering::Relaxed);
+        }
+        obs.tick(t0.elapsed());
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    let duration = t0.elapsed();
+    // Producers are gone; only now may the cluster and the pools go.
+    drop(cluster);
+    let mean_record_bytes = payloads.mean_record_bytes();
+    drop(payloads);
+    Ok(RunOutcome {
+        measurements: collector.finish(),
+        cluster: if p.cluster.brokers.is_some() {
+            p.cluster.brokers.clone().unwrap_or_default()
+        } else {
+            "embedded".into()
+        },
+        embedded: p.cluster.brokers.is_none(),
+        partitions: info.partitions,
+        started_at,
+        duration,
+        interrupted: flags.interrupted.load(Ordering::Relaxed),
+        props: first_props,
+        mean_record_bytes,
+    })
+}

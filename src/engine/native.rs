@@ -1,0 +1,329 @@
+//! The producer handle on the hot path: librdkafka's C API, called directly.
+//!
+//! rust-rdkafka creates and configures the client and runs transactions, but its `send`
+//! allocates a C string per record, copies every payload and looks the topic up by name,
+//! and its `poll` dispatches one callback per record. kprod produces through a topic handle
+//! without copying (payloads live in pools that outlive the producer) and serves delivery
+//! reports straight off the event queue, batch by batch.
+
+use crate::error::{ConfigError, KprodError};
+use rdkafka::client::ClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka_sys as rdsys;
+use std::collections::BTreeMap;
+use std::ffi::{c_void, CStr, CString};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// librdkafka's own log lines are shown only with `--verbose`.
+pub static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// Client context: routes librdkafka's log lines; delivery reports never come through it
+/// because kprod serves the event queue itself.
+pub struct KprodContext;
+
+impl ClientContext for KprodContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        if VERBOSE.load(Ordering::Relaxed) {
+            eprintln!("librdkafka {level:?} {fac}: {log_message}");
+        }
+    }
+    fn error(&self, _error: rdkafka::error::KafkaError, _reason: &str) {}
+}
+
+impl ProducerContext for KprodContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: ()) {}
+}
+
+/// Receives what [`NativeProducer::poll`] finds on the event queue.
+pub trait EventSink {
+    /// Called once before the records of one delivery-report event.
+    fn delivery_batch(&mut self);
+    /// One record's outcome: its opaque, error code and key+value bytes.
+    fn delivery(&mut self, opaque: usize, err: RDKafkaRespErr, key_value_bytes: u64);
+    /// One `statistics.interval.ms` emit.
+    fn stats(&mut self, json: &CStr);
+    /// A client-level error (all brokers down, fatal idempotence error, ...).
+    fn client_error(&mut self, code: RDKafkaRespErr, reason: &str, fatal: bool);
+}
+
+/// Check properties against librdkafka without creating a client (so nothing connects).
+pub fn check_properties(props: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+    for (k, v) in props {
+        let mut c = ClientConfig::new();
+        c.set(k, v);
+        if let Err(e) = c.create_native_config() {
+            return Err(ConfigError::new(format!("librdkafka rejects `{k}`: {e}"))
+                .key(k.clone())
+                .fix("check the property name and value in librdkafka's CONFIGURATION.md"));
+        }
+    }
+    Ok(())
+}
+
+pub fn client_config(props: &BTreeMap<String, String>) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    for (k, v) in props {
+        c.set(k, v);
+    }
+    c
+}
+
+pub struct NativeProducer {
+    inner: BaseProducer<KprodContext>,
+    rkt: *mut rdsys::rd_kafka_topic_t,
+    queue: *mut rdsys::rd_kafka_queue_t,
+}
+
+// SAFETY: the handle is created on one thread and then moved into its producer thread,
+// which is the only one that uses it; librdkafka handles themselves are thread-safe.
+unsafe impl Send for NativeProducer {}
+
+impl NativeProducer {
+    pub fn new(props: &BTreeMap<String, String>, topic: &str) -> Result<Self, KprodError> {
+        let inner: BaseProducer<KprodContext> = client_config(props)
+            .create_with_context(KprodContext)
+            .map_err(|e| {
+                KprodError::Config(
+                    ConfigError::new(format!("librdkafka refused the configuration: {e}"))
+                        .fix("run `kprod profiles show` to see the effective properties"),
+                )
+            })?;
+        let topic_c = CString::new(topic).map_err(|_| {
+            KprodError::Config(
+                ConfigError::new("topic name contains a NUL byte").key("workload.topic"),
+            )
+        })?;
+        let rk = inner.client().native_ptr();
+        // SAFETY: rk is a live producer handle; a null topic conf means the defaults set
+        // on the global conf (partitioner and friends).
+        let rkt = unsafe { rdsys::rd_kafka_topic_new(rk, topic_c.as_ptr(), ptr::null_mut()) };
+        if rkt.is_null() {
+            return Err(KprodError::Kafka(format!(
+                "cannot create a handle for topic {topic}"
+            )));
+        }
+        // SAFETY: as above; the main queue carries the events rust-rdkafka enabled
+        // (delivery reports, statistics, errors).
+        let queue = unsafe { rdsys::rd_kafka_queue_get_main(rk) };
+        Ok(NativeProducer { inner, rkt, queue })
+    }
+
+    pub fn base(&self) -> &BaseProducer<KprodContext> {
+        &self.inner
+    }
+
+    /// Enqueue one record without copying it. `value` and `key` must stay valid until the
+    /// record's delivery report has been served (kprod's pools outlive the producer).
+    /// `headers` go to librdkafka on success and are destroyed on failure.
+    #[inline]
+    pub fn produce(
+        &self,
+        partition: i32,
+        key: Option<&[u8]>,
+        value: &[u8],
+        headers: Option<HeaderList>,
+        opaque: usize,
+    ) -> Result<(), RDKafkaRespErr> {
+        let (kp, kl) = key.map_or((ptr::null_mut(), 0), |k| {
+            (k.as_ptr() as *mut c_void, k.len())
+        });
+        let vp = value.as_ptr() as *mut c_void;
+        let Some(headers) = headers else {
+            // SAFETY: rkt is live; flags 0 = librdkafka references the payload, which the
+            // caller guarantees outlives the delivery report.
+            let rc = unsafe {
+                rdsys::rd_kafka_produce(
+                    self.rkt,
+                    partition,
+                    0,
+                    vp,
+                    value.len(),
+                    kp,
+                    kl,
+                    opaque as *mut c_void,
+                )
+            };
+            return if rc == 0 {
+                Ok(())
+            } else {
+                // SAFETY: reads the calling thread's last error.
+                Err(unsafe { rdsys::rd_kafka_last_error() })
+            };
+        };
+        {
+            use rdsys::rd_kafka_vtype_t::*;
+            // SAFETY: the variadic list follows librdkafka's documented (type, value...)
+            // pairs and ends with RD_KAFKA_VTYPE_END.
+            let err = unsafe {
+                rdsys::rd_kafka_producev(
+                    self.inner.client().native_ptr(),
+                    RD_KAFKA_VTYPE_RKT,
+                    self.rkt,
+                    RD_KAFKA_VTYPE_PARTITION,
+                    partition,
+                    RD_KAFKA_VTYPE_MSGFLAGS,
+                    0 as libc::c_int,
+                    RD_KAFKA_VTYPE_VALUE,
+                    vp,
+                    value.len(),
+                    RD_KAFKA_VTYPE_KEY,
+                    kp,
+                    kl,
+                    RD_KAFKA_VTYPE_OPAQUE,
+                    opaque as *mut c_void,
+                    RD_KAFKA_VTYPE_HEADERS,
+                    headers.0,
+                    RD_KAFKA_VTYPE_END,
+                )
+            };
+            if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+                // librdkafka owns the list now.
+                std::mem::forget(headers);
+                Ok(())
+            } else {
+                Err(err)
+            }
+        }
+    }
+
+    /// Serve at most one event from the queue, waiting up to `timeout_ms`.
+    /// Returns None when no event was ready, else the number of delivery reports served.
+    pub fn poll<S: EventSink>(&self, timeout_ms: i32, sink: &mut S) -> Option<usize> {
+        // SAFETY: the queue is live for the life of self; every event is destroyed once.
+        unsafe {
+            let ev = rdsys::rd_kafka_queue_poll(self.queue, timeout_ms);
+            if ev.is_null() {
+                return None;
+            }
+            let mut n = 0;
+            match rdsys::rd_kafka_event_type(ev) {
+                rdsys::RD_KAFKA_EVENT_DR => {
+                    sink.delivery_batch();
+                    loop {
+                        let m = rdsys::rd_kafka_event_message_next(ev);
+                        if m.is_null() {
+                            break;
+                        }
+                        let m = &*m;
+                        sink.delivery(m._private as usize, m.err, (m.len + m.key_len) as u64);
+                        n += 1;
+                    }
+                }
+                rdsys::RD_KAFKA_EVENT_STATS => {
+                    let s = rdsys::rd_kafka_event_stats(ev);
+                    if !s.is_null() {
+                        sink.stats(CStr::from_ptr(s));
+                    }
+                }
+                rdsys::RD_KAFKA_EVENT_ERROR => {
+                    let code = rdsys::rd_kafka_event_error(ev);
+                    let s = rdsys::rd_kafka_event_error_string(ev);
+                    let reason = if s.is_null() {
+                        String::new()
+                    } else {
+                        CStr::from_ptr(s).to_string_lossy().into_owned()
+                    };
+                    let fatal = rdsys::rd_kafka_event_error_is_fatal(ev) != 0;
+                    sink.client_error(code, &reason, fatal);
+                }
+                _ => {}
+            }
+            rdsys::rd_kafka_event_destroy(ev);
+            Some(n)
+        }
+    }
+
+    /// Records librdkafka still holds (queued, in flight, or reported but not yet served).
+    pub fn outq_len(&self) -> i32 {
+        // SAFETY: live handle.
+        unsafe { rdsys::rd_kafka_outq_len(self.inner.client().native_ptr()) }
+    }
+
+    /// Give up on everything queued or in flight: their delivery reports come back as
+    /// `_PURGE_QUEUE` / `_PURGE_INFLIGHT` (outcome unknown).
+    pub fn purge(&self) {
+        // SAFETY: live handle; non-blocking purge only enqueues the reports.
+        unsafe {
+            rdsys::rd_kafka_purge(
+                self.inner.client().native_ptr(),
+                rdsys::RD_KAFKA_PURGE_F_QUEUE
+                    | rdsys::RD_KAFKA_PURGE_F_INFLIGHT
+                    | rdsys::RD_KAFKA_PURGE_F_NON_BLOCKING,
+            );
+        }
+    }
+
+    pub fn init_transactions(&self, timeout: Duration) -> Result<(), String> {
+        self.inner
+            .init_transactions(timeout)
+            .map_err(|e| e.to_string())
+    }
+    pub fn begin_transaction(&self) -> Result<(), String> {
+        self.inner.begin_transaction().map_err(|e| e.to_string())
+    }
+    pub fn commit_transaction(&self, timeout: Duration) -> Result<(), String> {
+        self.inner
+            .commit_transaction(timeout)
+            .map_err(|e| e.to_string())
+    }
+    pub fn abort_transaction(&self, timeout: Duration) -> Result<(), String> {
+        self.inner
+            .abort_transaction(timeout)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for NativeProducer {
+    fn drop(&mut self) {
+        // SAFETY: created in new(), destroyed exactly once, before the client itself.
+        unsafe {
+            rdsys::rd_kafka_queue_destroy(self.queue);
+            rdsys::rd_kafka_topic_destroy(self.rkt);
+        }
+    }
+}
+
+/// One record's header list, owned until librdkafka accepts the record.
+pub struct HeaderList(*mut rdsys::rd_kafka_headers_t);
+
+impl Drop for HeaderList {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_headers_new and not handed to librdkafka.
+        unsafe { rdsys::rd_kafka_headers_destroy(self.0) }
+    }
+}
+
+/// Build a header list for one record; None when there are no headers.
+#[inline]
+pub fn build_headers<'a>(
+    count: usize,
+    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) -> Option<HeaderList> {
+    if count == 0 {
+        return None;
+    }
+    // SAFETY: header_add copies name and value into the list.
+    unsafe {
+        let h = rdsys::rd_kafka_headers_new(count);
+        for (name, value) in pairs {
+            rdsys::rd_kafka_header_add(
+                h,
+                name.as_ptr() as *const libc::c_char,
+                name.len() as isize,
+                value.as_ptr() as *const c_void,
+                value.len() as isize,
+            );
+        }
+        Some(HeaderList(h))
+    }
+}
+
+/// librdkafka's version string.
+pub fn librdkafka_version() -> String {
+    rdkafka::util::get_rdkafka_version().1
+}

@@ -1,0 +1,422 @@
+//! One producer thread: paces records, enqueues them, serves delivery reports and ships
+//! interval snapshots to the collector.
+//!
+//! The loop owns its producer handle, record source and recorder outright; the only
+//! state shared with other threads is the stop flag (read with a relaxed load) and the
+//! channel that carries one snapshot per second. Per record it reads the clock once,
+//! picks pre-built slices, enqueues without copying and records into its own histograms.
+
+use super::native::{build_headers, EventSink, NativeProducer};
+use crate::measure::recorder::IntervalSnapshot;
+use crate::measure::recorder::{pack, ProducerTotals, Recorder};
+use crate::profile::{OnFull, SendMode};
+use crate::workload::{Pacer, RecordSource};
+use rdkafka::producer::Producer;
+use rdkafka::types::RDKafkaRespErr;
+use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What producer threads tell the collector.
+#[derive(Debug)]
+pub enum WorkerMsg {
+    /// Ready to start (transactions initialised).
+    Ready {
+        producer: u32,
+    },
+    Interval(IntervalSnapshot),
+    Stats {
+        producer: u32,
+        json: String,
+    },
+    ClientError {
+        producer: u32,
+        message: String,
+        fatal: bool,
+    },
+    Done(Box<WorkerDone>),
+}
+
+#[derive(Debug)]
+pub struct WorkerDone {
+    pub producer: u32,
+    pub totals: ProducerTotals,
+    pub committed: u64,
+    pub aborted: u64,
+    /// Set when the producer stopped on an error it cannot continue after.
+    pub fatal: Option<String>,
+}
+
+/// Everything a producer thread needs to know about its share of the run.
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    pub index: u32,
+    pub topic: String,
+    /// Records per second for this producer; None = unlimited.
+    pub rate: Option<f64>,
+    /// Records for this producer; None = until the duration ends.
+    pub records: Option<u64>,
+    /// Stop generating at this time since t0.
+    pub end: Option<Duration>,
+    pub warmup: Duration,
+    pub send_mode: SendMode,
+    pub on_full: OnFull,
+    pub max_block: Duration,
+    pub max_in_flight_records: Option<u64>,
+    pub records_per_transaction: Option<u64>,
+    pub transaction_timeout: Duration,
+    pub flush_timeout: Duration,
+    /// Bytes of headers per record (constant for a run), counted in payload bytes.
+    pub header_bytes: u64,
+}
+
+/// Flags shared by all producer threads of a run.
+pub struct RunFlags {
+    /// Stop generating (Ctrl-C, SIGTERM, or a fatal error elsewhere).
+    pub stop: AtomicBool,
+    /// The stop came from a signal: flush with the short deadline.
+    pub interrupted: AtomicBool,
+}
+
+const INTERRUPT_FLUSH: Duration = Duration::from_secs(5);
+const PURGE_GRACE: Duration = Duration::from_secs(2);
+/// Records between two drains of the event queue when running flat out.
+const POLL_EVERY: u32 = 64;
+
+struct Sink<'a> {
+    rec: Recorder,
+    t0: Instant,
+    now_us: u64,
+    producer: u32,
+    header_bytes: u64,
+    tx: &'a Sender<WorkerMsg>,
+    errors_sent: u32,
+    fatal: Option<String>,
+}
+
+impl EventSink for Sink<'_> {
+    #[inline]
+    fn delivery_batch(&mut self) {
+        self.now_us = self.t0.elapsed().as_micros() as u64;
+    }
+    #[inline]
+    fn delivery(&mut self, opaque: usize, err: RDKafkaRespErr, kv_bytes: u64) {
+        if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+            self.rec
+                .on_delivered(opaque, self.now_us, kv_bytes + self.header_bytes);
+        } else {
+            self.rec.on_failed(opaque, err);
+        }
+    }
+    fn stats(&mut self, json: &CStr) {
+        let _ = self.tx.send(WorkerMsg::Stats {
+            producer: self.producer,
+            json: json.to_string_lossy().into_owned(),
+        });
+    }
+    fn client_error(&mut self, code: RDKafkaRespErr, reason: &str, fatal: bool) {
+        // Brokers going away repeat the same error many times a second; the first few
+        // say everything.
+        if self.errors_sent < 20 || fatal {
+            self.errors_sent += 1;
+            let _ = self.tx.send(WorkerMsg::ClientError {
+                producer: self.producer,
+                message: format!("{}: {reason}", crate::measure::errors::error_name(code)),
+                fatal,
+            });
+        }
+        if fatal {
+            self.fatal = Some(reason.to_string());
+        }
+    }
+}
+
+impl Sink<'_> {
+    #[inline]
+    fn now_us(&self) -> u64 {
+        self.t0.elapsed().as_micros() as u64
+    }
+    fn roll(&mut self, now_us: u64) {
+        if let Some(s) = self.rec.roll(now_us) {
+            let _ = self.tx.send(WorkerMsg::Interval(s));
+        }
+    }
+}
+
+/// Serve every event that is ready now, up to a bound so sending is not starved.
+#[inline]
+fn drain(p: &NativeProducer, sink: &mut Sink<'_>) {
+    for _ in 0..64 {
+        if p.poll(0, sink).is_none() {
+            break;
+        }
+    }
+}
+
+/// Run one producer to completion. Blocks until its share is sent and flushed.
+pub fn run(
+    spec: WorkerSpec,
+    producer: NativeProducer,
+    mut source: RecordSource,
+    tx: Sender<WorkerMsg>,
+    start: Receiver<Instant>,
+    flags: Arc<RunFlags>,
+) {
+    if spec.records_per_transaction.is_some() {
+        if let Err(e) = producer.init_transactions(spec.transaction_timeout) {
+            let _ = tx.send(WorkerMsg::ClientError {
+                producer: spec.index,
+                message: format!("init_transactions: {e}"),
+                fatal: true,
+            });
+        }
+    }
+    // The default 50 µs timer slack would make every short sleep of the pacer overshoot.
+    // SAFETY: prctl(PR_SET_TIMERSLACK) only changes this thread's timer slack.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong);
+    }
+    // Learn the topic's leaders before t0, as a long-running application would have.
+    let _ = producer
+        .base()
+        .client()
+        .fetch_metadata(Some(&spec.topic), Duration::from_secs(10));
+    let _ = tx.send(WorkerMsg::Ready {
+        producer: spec.index,
+    });
+    let Ok(t0) = start.recv() else { return };
+
+    let latency = spec.send_mode != SendMode::FireAndForget;
+    let mut sink = Sink {
+        rec: Recorder::new(spec.index, spec.warmup.as_micros() as u64, latency),
+        t0,
+        now_us: 0,
+        producer: spec.index,
+        header_bytes: spec.header_bytes,
+        tx: &tx,
+        errors_sent: 0,
+        fatal: None,
+    };
+    let pacer = Pacer::new(spec.rate);
+    let end_ns = spec.end.map(|d| d.as_nanos() as u64);
+    let max_block_ns = spec.max_block.as_nanos() as u64;
+    let (mut committed, mut aborted) = (0u64, 0u64);
+    let mut in_txn = false;
+    let mut txn_records = 0u64;
+    let mut since_poll = 0u32;
+    let mut i: u64 = 0;
+
+    loop {
+        if flags.stop.load(Ordering::Relaxed) || sink.fatal.is_some() {
+            break;
+        }
+        if spec.records.is_some_and(|n| i >= n) {
+            break;
+        }
+        if let Some(n) = spec.records_per_transaction {
+            if !in_txn {
+                match producer.begin_transaction() {
+                    Ok(()) => in_txn = true,
+                    Err(e) => {
+                        sink.fatal = Some(format!("begin_transaction: {e}"));
+                        break;
+                    }
+                }
+            }
+            if txn_records >= n {
+                match commit(&producer, &mut sink, spec.transaction_timeout) {
+                    Ok(()) => committed += 1,
+                    Err(e) => {
+                        aborted += 1;
+                        if let Err(e2) = producer.abort_transaction(spec.transaction_timeout) {
+                            sink.fatal = Some(format!("commit failed ({e}), abort failed ({e2})"));
+                            break;
+                        }
+                    }
+                }
+                in_txn = false;
+                txn_records = 0;
+                continue;
+            }
+        }
+
+        // When is this record due, and when is it actually enqueued.
+        let mut now_ns = t0.elapsed().as_nanos() as u64;
+        let intended_ns = match pacer.intended_ns(i) {
+            Some(t) => {
+                while now_ns < t {
+                    let gap = t - now_ns;
+                    if gap > 2_000_000 {
+                        // Block on the queue: wakes as soon as a delivery report arrives.
+                        let ms = ((gap / 1_000_000) - 1).min(100) as i32;
+                        producer.poll(ms, &mut sink);
+                    } else if gap > 30_000 {
+                        drain(&producer, &mut sink);
+                        // Wake a little early and spin the rest: sleeps overshoot by a few µs.
+                        let now = t0.elapsed().as_nanos() as u64;
+                        if t > now + 20_000 {
+                            std::thread::sleep(Duration::from_nanos(t - now - 15_000));
+                        }
+                    } else {
+                        drain(&producer, &mut sink);
+                        std::hint::spin_loop();
+                    }
+                    now_ns = t0.elapsed().as_nanos() as u64;
+                    sink.roll(now_ns / 1_000);
+                    if flags.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
+                t
+            }
+            None => now_ns,
+        };
+        if end_ns.is_some_and(|e| intended_ns >= e) || flags.stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let intended_us = intended_ns / 1_000;
+
+        if let Some(max) = spec.max_in_flight_records {
+            // kprod's own semaphore: wait for delivery reports, never drop.
+            while sink.rec.in_flight() >= max && !flags.stop.load(Ordering::Relaxed) {
+                producer.poll(1, &mut sink);
+            }
+            now_ns = t0.elapsed().as_nanos() as u64;
+        }
+
+        let r = source.next();
+        loop {
+            let headers = build_headers(
+                r.header_count(),
+                r.headers().iter().map(|h| (h.name, h.value)),
+            );
+            let enq_us = now_ns / 1_000;
+            let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
+            match producer.produce(r.partition, r.key, r.value, headers, opaque) {
+                Ok(()) => {
+                    sink.rec.on_enqueued(intended_us, enq_us);
+                    break;
+                }
+                Err(RDKafkaRespErr::RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                    if spec.on_full == OnFull::Block
+                        && now_ns.saturating_sub(intended_ns) < max_block_ns
+                        && !flags.stop.load(Ordering::Relaxed) =>
+                {
+                    // Blocking send: serve delivery reports until there is room. The time
+                    // spent here is schedule lag and shows in corrected latency.
+                    producer.poll(1, &mut sink);
+                    now_ns = t0.elapsed().as_nanos() as u64;
+                }
+                Err(e) => {
+                    sink.rec.on_enqueue_failed(intended_us, e);
+                    break;
+                }
+            }
+        }
+        i += 1;
+        txn_records += 1;
+
+        if spec.send_mode == SendMode::Sync {
+            while sink.rec.in_flight() > 0 && sink.fatal.is_none() {
+                producer.poll(100, &mut sink);
+                if flags.interrupted.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            sink.roll(sink.now_us());
+        } else {
+            since_poll += 1;
+            if since_poll >= POLL_EVERY || pacer.intended_ns(i).is_some() {
+                since_poll = 0;
+                drain(&producer, &mut sink);
+                sink.roll(now_ns / 1_000);
+            }
+        }
+    }
+
+    let generation_end_us = sink.now_us();
+    if in_txn {
+        match commit(&producer, &mut sink, spec.transaction_timeout) {
+            Ok(()) => committed += 1,
+            Err(_) => {
+                aborted += 1;
+                let _ = producer.abort_transaction(spec.transaction_timeout);
+            }
+        }
+    }
+    finish_outstanding(&producer, &mut sink, &spec, &flags, latency);
+    let now_us = sink.now_us();
+    let last = sink.rec.take_interval(now_us);
+    let _ = tx.send(WorkerMsg::Interval(last));
+    let Sink { rec, fatal, .. } = sink;
+    let _ = tx.send(WorkerMsg::Done(Box::new(WorkerDone {
+        producer: spec.index,
+        totals: rec.finish(generation_end_us),
+        committed,
+        aborted,
+        fatal,
+    })));
+    drop(producer);
+}
+
+/// Flush, then commit; the measured time covers both because that is what a
+/// transactional application waits for.
+fn commit(p: &NativeProducer, sink: &mut Sink<'_>, timeout: Duration) -> Result<(), String> {
+    let start = Instant::now();
+    let deadline = start + timeout;
+    while (sink.rec.in_flight() > 0 || p.outq_len() > 0) && Instant::now() < deadline {
+        p.poll(10, sink);
+        let now = sink.now_us();
+        sink.roll(now);
+    }
+    let res = p.commit_transaction(deadline.saturating_duration_since(Instant::now()));
+    // commit_transaction may leave delivery reports on the queue.
+    drain(p, sink);
+    if res.is_ok() {
+        sink.rec.on_commit(start.elapsed().as_micros() as u64);
+    }
+    res
+}
+
+/// Wait for outstanding delivery reports up to the flush deadline, then purge what is
+/// left so every record ends delivered, failed or unknown.
+fn finish_outstanding(
+    p: &NativeProducer,
+    sink: &mut Sink<'_>,
+    spec: &WorkerSpec,
+    flags: &RunFlags,
+    latency: bool,
+) {
+    let pending = |p: &NativeProducer, s: &Sink<'_>| {
+        if latency {
+            s.rec.in_flight() > 0 || p.outq_len() > 0
+        } else {
+            p.outq_len() > 0
+        }
+    };
+    let mut deadline = Instant::now() + spec.flush_timeout;
+    while pending(p, sink) && Instant::now() < deadline {
+        if flags.interrupted.load(Ordering::Relaxed) {
+            deadline = deadline.min(Instant::now() + INTERRUPT_FLUSH);
+        }
+        p.poll(10, sink);
+        let now = sink.now_us();
+        sink.roll(now);
+    }
+    if pending(p, sink) {
+        p.purge();
+        let grace = Instant::now() + PURGE_GRACE;
+        while pending(p, sink) && Instant::now() < grace {
+            p.poll(10, sink);
+        }
+    }
+    drain(p, sink);
+    if latency {
+        sink.rec.unreported_to_unknown();
+    } else {
+        sink.rec.infer_delivered();
+    }
+}

@@ -1,0 +1,252 @@
+//! The collector: merges what producer threads ship into run-wide measurements.
+//!
+//! Intervals are merged per second across producers (an interval is final once every
+//! producer has moved past it); totals are merged by adding HDR histograms, so run-wide
+//! percentiles are exact over all records, never averages of per-producer percentiles.
+
+use super::recorder::{IntervalCounts, IntervalSnapshot, ProducerTotals};
+use super::stats::StatsAggregator;
+use crate::report::{new_histogram, Counts};
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+
+/// One second of the run, all producers merged.
+#[derive(Debug)]
+pub struct MergedInterval {
+    pub idx: u64,
+    pub corrected: Histogram<u64>,
+    pub counts: IntervalCounts,
+    pub queue_depth: u64,
+}
+
+#[derive(Debug, Default)]
+struct Partial {
+    hist: Option<Histogram<u64>>,
+    counts: IntervalCounts,
+    queue_depth: u64,
+}
+
+/// Everything measured in one run, merged over producers.
+#[derive(Debug)]
+pub struct Measurements {
+    pub corrected: Histogram<u64>,
+    pub uncorrected: Histogram<u64>,
+    pub schedule_lag: Histogram<u64>,
+    pub commit: Histogram<u64>,
+    pub measured: Counts,
+    pub warmup: Counts,
+    pub window_delivered: u64,
+    pub window_bytes: u64,
+    pub window_sent: u64,
+    pub last_delivery_us: u64,
+    pub generation_end_us: u64,
+    /// librdkafka error name -> (count, class, description).
+    pub errors: BTreeMap<String, (u64, String, String)>,
+    pub intervals: Vec<MergedInterval>,
+    pub stats: StatsAggregator,
+    pub committed: u64,
+    pub aborted: u64,
+    pub lag_saturated: u64,
+    pub client_errors: Vec<String>,
+    pub fatal: Vec<String>,
+}
+
+pub struct Collector {
+    producers: u32,
+    /// Highest interval index each producer has closed.
+    closed: Vec<Option<u64>>,
+    partial: BTreeMap<u64, Partial>,
+    m: Measurements,
+}
+
+impl Collector {
+    pub fn new(producers: u32, topic: &str) -> Self {
+        Collector {
+            producers,
+            closed: vec![None; producers as usize],
+            partial: BTreeMap::new(),
+            m: Measurements {
+                corrected: new_histogram(),
+                uncorrected: new_histogram(),
+                schedule_lag: new_histogram(),
+                commit: new_histogram(),
+                measured: Counts::default(),
+                warmup: Counts::default(),
+                window_delivered: 0,
+                window_bytes: 0,
+                window_sent: 0,
+                last_delivery_us: 0,
+                generation_end_us: 0,
+                errors: BTreeMap::new(),
+                intervals: Vec::new(),
+                stats: StatsAggregator::new(topic),
+                committed: 0,
+                aborted: 0,
+                lag_saturated: 0,
+                client_errors: Vec::new(),
+                fatal: Vec::new(),
+            },
+        }
+    }
+
+    /// Add one producer's interval; returns the intervals that became final.
+    pub fn interval(&mut self, s: IntervalSnapshot) -> Vec<&MergedInterval> {
+        let p = self.partial.entry(s.idx).or_default();
+        match &mut p.hist {
+            Some(h) => {
+                let _ = h.add(&s.corrected);
+            }
+            None => p.hist = Some(s.corrected),
+        }
+        p.counts.sent += s.counts.sent;
+        p.counts.delivered += s.counts.delivered;
+        p.counts.failed += s.counts.failed;
+        p.counts.bytes += s.counts.bytes;
+        p.queue_depth += s.in_flight;
+        if let Some(c) = self.closed.get_mut(s.producer as usize) {
+            *c = Some(c.map_or(s.idx, |v| v.max(s.idx)));
+        }
+        let done_upto = self
+            .closed
+            .iter()
+            .map(|c| c.map(|v| v as i64).unwrap_or(-1))
+            .min();
+        self.finalize_upto(done_upto.unwrap_or(-1))
+    }
+
+    fn finalize_upto(&mut self, upto: i64) -> Vec<&MergedInterval> {
+        let before = self.m.intervals.len();
+        while let Some((&idx, _)) = self.partial.first_key_value() {
+            if idx as i64 > upto {
+                break;
+            }
+            if let Some(p) = self.partial.remove(&idx) {
+                self.m.intervals.push(MergedInterval {
+                    idx,
+                    corrected: p.hist.unwrap_or_else(new_histogram),
+                    counts: p.counts,
+                    queue_depth: p.queue_depth,
+                });
+            }
+        }
+        self.m.intervals[before..].iter().collect()
+    }
+
+    pub fn stats(&mut self, producer: u32, json: &str) {
+        self.m.stats.add(producer, json);
+    }
+
+    pub fn client_error(&mut self, message: String, fatal: bool) {
+        if fatal {
+            self.m.fatal.push(message.clone());
+        }
+        if self.m.client_errors.len() < 50 && !self.m.client_errors.contains(&message) {
+            self.m.client_errors.push(message);
+        }
+    }
+
+    pub fn done(&mut self, t: ProducerTotals, committed: u64, aborted: u64, fatal: Option<String>) {
+        let m = &mut self.m;
+        let _ = m.corrected.add(&t.corrected);
+        let _ = m.uncorrected.add(&t.uncorrected);
+        let _ = m.schedule_lag.add(&t.schedule_lag);
+        let _ = m.commit.add(&t.commit);
+        add_counts(&mut m.measured, &t.measured);
+        add_counts(&mut m.warmup, &t.warmup);
+        m.window_delivered += t.window_delivered;
+        m.window_bytes += t.window_bytes;
+        m.window_sent += t.window_sent;
+        m.last_delivery_us = m.last_delivery_us.max(t.last_delivery_us);
+        m.generation_end_us = m.generation_end_us.max(t.generation_end_us);
+        m.lag_saturated += t.lag_saturated;
+        for (code, n) in t.errors {
+            let name = super::errors::error_name(code);
+            let class = super::errors::classify(&name).as_str().to_string();
+            let e = m
+                .errors
+                .entry(name)
+                .or_insert_with(|| (0, class, super::errors::error_description(code)));
+            e.0 += n;
+        }
+        m.committed += committed;
+        m.aborted += aborted;
+        if let Some(f) = fatal {
+            m.fatal.push(f);
+        }
+    }
+
+    /// Close every interval still open and hand over the measurements.
+    pub fn finish(mut self) -> Measurements {
+        self.finalize_upto(i64::MAX);
+        let _ = self.producers;
+        self.m
+    }
+}
+
+fn add_counts(a: &mut Counts, b: &Counts) {
+    a.sent += b.sent;
+    a.delivered += b.delivered;
+    a.failed += b.failed;
+    a.unknown += b.unknown;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::recorder::{pack, Recorder};
+
+    fn snap(producer: u32, idx: u64, delivered: u64, latency: u64) -> IntervalSnapshot {
+        let mut h = new_histogram();
+        for _ in 0..delivered {
+            h.record(latency).unwrap();
+        }
+        IntervalSnapshot {
+            producer,
+            idx,
+            corrected: h,
+            counts: IntervalCounts {
+                sent: delivered,
+                delivered,
+                failed: 0,
+                bytes: delivered * 10,
+            },
+            in_flight: 1,
+        }
+    }
+
+    #[test]
+    fn intervals_finalise_when_every_producer_moved_past_them() {
+        let mut c = Collector::new(2, "t");
+        assert!(c.interval(snap(0, 0, 5, 100)).is_empty());
+        assert!(c.interval(snap(0, 1, 5, 100)).is_empty());
+        let fin = c.interval(snap(1, 0, 3, 300));
+        assert_eq!(fin.len(), 1);
+        assert_eq!(fin[0].counts.delivered, 8);
+        assert_eq!(fin[0].corrected.len(), 8);
+        assert_eq!(fin[0].queue_depth, 2);
+        let m = c.finish();
+        assert_eq!(m.intervals.len(), 2);
+    }
+
+    #[test]
+    fn totals_merge_histograms_exactly() {
+        // Producer 0: 99 fast records, producer 1: 1 slow one. Merged p99 must see both.
+        let mut c = Collector::new(2, "t");
+        let mut a = Recorder::new(0, 0, true);
+        for i in 0..99 {
+            a.on_enqueued(i, i);
+            a.on_delivered(pack(i, 0), i + 100, 1);
+        }
+        let mut b = Recorder::new(1, 0, true);
+        b.on_enqueued(0, 0);
+        b.on_delivered(pack(0, 0), 50_000, 1);
+        c.done(a.finish(200), 0, 0, None);
+        c.done(b.finish(50_000), 0, 0, None);
+        let m = c.finish();
+        assert_eq!(m.corrected.len(), 100);
+        assert_eq!(m.corrected.max(), m.corrected.highest_equivalent(50_000));
+        assert_eq!(m.corrected.value_at_quantile(0.5), 100);
+        assert_eq!(m.measured.delivered, 100);
+        assert_eq!(m.last_delivery_us, 50_000);
+    }
+}

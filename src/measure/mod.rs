@@ -1,0 +1,6 @@
+//! Measurement: per-producer recorders, the collector that merges them, error classes
+//! and librdkafka statistics.
+pub mod collector;
+pub mod errors;
+pub mod recorder;
+pub mod stats;

@@ -1,0 +1,367 @@
+//! Per-producer recording: HDR histograms, outcome counts and 1-second interval snapshots.
+//!
+//! One `Recorder` belongs to one producer thread and is never shared, so recording takes
+//! no lock. Each record carries its timing in the librdkafka delivery opaque (a plain
+//! integer, no allocation): the intended send time and the schedule lag, both in µs since
+//! the run's t0. Everything here is in microseconds on the monotonic clock.
+
+use crate::report::{new_histogram, Counts};
+use hdrhistogram::Histogram;
+use rdkafka::types::RDKafkaRespErr;
+
+const LAG_BITS: u32 = 28;
+/// Largest schedule lag the opaque can carry (~268 s); larger lags saturate and are counted.
+pub const MAX_LAG_US: u64 = (1 << LAG_BITS) - 1;
+/// Largest intended time the opaque can carry (~19 hours after t0).
+pub const MAX_INTENDED_US: u64 = (1 << (64 - LAG_BITS)) - 1;
+
+/// Pack the timing of one record into the delivery opaque.
+#[inline]
+pub fn pack(intended_us: u64, lag_us: u64) -> usize {
+    ((intended_us.min(MAX_INTENDED_US) << LAG_BITS) | lag_us.min(MAX_LAG_US)) as usize
+}
+
+/// Inverse of [`pack`]: (intended µs since t0, schedule lag µs).
+#[inline]
+pub fn unpack(opaque: usize) -> (u64, u64) {
+    let v = opaque as u64;
+    (v >> LAG_BITS, v & MAX_LAG_US)
+}
+
+/// Counts of one 1-second interval of one producer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IntervalCounts {
+    pub sent: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub bytes: u64,
+}
+
+/// What a producer ships to the collector when it crosses an interval boundary.
+#[derive(Debug)]
+pub struct IntervalSnapshot {
+    pub producer: u32,
+    /// Interval index: covers [idx, idx+1) seconds after t0.
+    pub idx: u64,
+    /// Corrected latency of the records delivered in this interval.
+    pub corrected: Histogram<u64>,
+    pub counts: IntervalCounts,
+    /// Records awaiting a delivery report at the end of the interval.
+    pub in_flight: u64,
+}
+
+/// Everything one producer measured, handed over when it stops.
+#[derive(Debug)]
+pub struct ProducerTotals {
+    pub corrected: Histogram<u64>,
+    pub uncorrected: Histogram<u64>,
+    pub schedule_lag: Histogram<u64>,
+    pub commit: Histogram<u64>,
+    pub measured: Counts,
+    pub warmup: Counts,
+    /// Delivery reports received at or after the end of the warm-up, and their bytes.
+    pub window_delivered: u64,
+    pub window_bytes: u64,
+    /// Records handed to the producer at or after the end of the warm-up.
+    pub window_sent: u64,
+    pub last_delivery_us: u64,
+    /// When this producer stopped generating, µs since t0.
+    pub generation_end_us: u64,
+    pub errors: Vec<(RDKafkaRespErr, u64)>,
+    pub lag_saturated: u64,
+}
+
+pub struct Recorder {
+    producer: u32,
+    warmup_us: u64,
+    /// False in fire-and-forget mode: successes are not reported, only failures.
+    latency: bool,
+    corrected: Histogram<u64>,
+    uncorrected: Histogram<u64>,
+    schedule_lag: Histogram<u64>,
+    commit: Histogram<u64>,
+    measured: Counts,
+    warmup: Counts,
+    window_delivered: u64,
+    window_bytes: u64,
+    window_sent: u64,
+    last_delivery_us: u64,
+    errors: Vec<(RDKafkaRespErr, u64)>,
+    lag_saturated: u64,
+    in_flight: u64,
+    interval_idx: u64,
+    interval_end_us: u64,
+    interval_hist: Histogram<u64>,
+    interval: IntervalCounts,
+}
+
+impl Recorder {
+    pub fn new(producer: u32, warmup_us: u64, latency: bool) -> Self {
+        Recorder {
+            producer,
+            warmup_us,
+            latency,
+            corrected: new_histogram(),
+            uncorrected: new_histogram(),
+            schedule_lag: new_histogram(),
+            commit: new_histogram(),
+            measured: Counts::default(),
+            warmup: Counts::default(),
+            window_delivered: 0,
+            window_bytes: 0,
+            window_sent: 0,
+            last_delivery_us: 0,
+            errors: Vec::new(),
+            lag_saturated: 0,
+            in_flight: 0,
+            interval_idx: 0,
+            interval_end_us: 1_000_000,
+            interval_hist: new_histogram(),
+            interval: IntervalCounts::default(),
+        }
+    }
+
+    #[inline]
+    fn bucket(&mut self, intended_us: u64) -> &mut Counts {
+        if intended_us < self.warmup_us {
+            &mut self.warmup
+        } else {
+            &mut self.measured
+        }
+    }
+
+    /// Records awaiting an outcome.
+    #[inline]
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight
+    }
+
+    /// A record was accepted by the producer (its opaque was made with [`pack`]).
+    #[inline]
+    pub fn on_enqueued(&mut self, intended_us: u64, enqueue_us: u64) {
+        let lag = enqueue_us.saturating_sub(intended_us);
+        if lag > MAX_LAG_US {
+            self.lag_saturated += 1;
+        }
+        self.bucket(intended_us).sent += 1;
+        if intended_us >= self.warmup_us {
+            self.window_sent += 1;
+            if self.latency {
+                let _ = self.schedule_lag.record(lag.max(1));
+            }
+        }
+        self.interval.sent += 1;
+        // Without success reports (fire-and-forget) nothing would ever decrement it.
+        if self.latency {
+            self.in_flight += 1;
+        }
+    }
+
+    /// A record was refused at enqueue (queue full past the block time, or invalid).
+    #[inline]
+    pub fn on_enqueue_failed(&mut self, intended_us: u64, code: RDKafkaRespErr) {
+        let b = self.bucket(intended_us);
+        b.sent += 1;
+        b.failed += 1;
+        if intended_us >= self.warmup_us {
+            self.window_sent += 1;
+        }
+        self.interval.sent += 1;
+        self.interval.failed += 1;
+        self.count_error(code);
+    }
+
+    /// A successful delivery report, served at `now_us`.
+    #[inline]
+    pub fn on_delivered(&mut self, opaque: usize, now_us: u64, bytes: u64) {
+        let (intended_us, lag_us) = unpack(opaque);
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let corrected = now_us.saturating_sub(intended_us).max(1);
+        if intended_us >= self.warmup_us {
+            self.measured.delivered += 1;
+            if self.latency {
+                let _ = self.corrected.record(corrected);
+                let _ = self
+                    .uncorrected
+                    .record(corrected.saturating_sub(lag_us).max(1));
+            }
+        } else {
+            self.warmup.delivered += 1;
+        }
+        if now_us >= self.warmup_us {
+            self.window_delivered += 1;
+            self.window_bytes += bytes;
+        }
+        self.last_delivery_us = self.last_delivery_us.max(now_us);
+        if self.latency {
+            let _ = self.interval_hist.record(corrected);
+        }
+        self.interval.delivered += 1;
+        self.interval.bytes += bytes;
+    }
+
+    /// A failed delivery report. Purged records (flush deadline) are unknown, not failed.
+    pub fn on_failed(&mut self, opaque: usize, code: RDKafkaRespErr) {
+        let (intended_us, _) = unpack(opaque);
+        self.in_flight = self.in_flight.saturating_sub(1);
+        if super::errors::is_unknown_outcome(code) {
+            self.bucket(intended_us).unknown += 1;
+            return;
+        }
+        self.bucket(intended_us).failed += 1;
+        self.interval.failed += 1;
+        self.count_error(code);
+    }
+
+    fn count_error(&mut self, code: RDKafkaRespErr) {
+        match self.errors.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, n)) => *n += 1,
+            None => self.errors.push((code, 1)),
+        }
+    }
+
+    /// Duration of one transaction commit (flush + commit_transaction).
+    pub fn on_commit(&mut self, dur_us: u64) {
+        let _ = self.commit.record(dur_us.max(1));
+    }
+
+    /// µs since t0 at which the current interval ends.
+    #[inline]
+    pub fn interval_end_us(&self) -> u64 {
+        self.interval_end_us
+    }
+
+    /// Close the current interval if `now_us` is past its end.
+    pub fn roll(&mut self, now_us: u64) -> Option<IntervalSnapshot> {
+        if now_us < self.interval_end_us {
+            return None;
+        }
+        Some(self.take_interval(now_us))
+    }
+
+    /// Close the current interval unconditionally (at the end of the run).
+    pub fn take_interval(&mut self, now_us: u64) -> IntervalSnapshot {
+        let snap = IntervalSnapshot {
+            producer: self.producer,
+            idx: self.interval_idx,
+            corrected: std::mem::replace(&mut self.interval_hist, new_histogram()),
+            counts: std::mem::take(&mut self.interval),
+            in_flight: self.in_flight,
+        };
+        self.interval_idx = (now_us / 1_000_000).max(self.interval_idx + 1);
+        self.interval_end_us = (self.interval_idx + 1) * 1_000_000;
+        snap
+    }
+
+    /// Fire-and-forget mode: at the end every record that is neither failed nor unknown
+    /// was delivered as far as the client can tell.
+    pub fn infer_delivered(&mut self) {
+        for c in [&mut self.measured, &mut self.warmup] {
+            c.delivered = c.sent - c.failed - c.unknown;
+        }
+        self.in_flight = 0;
+    }
+
+    /// Records never reported at all are unknown (called after purge and the last poll).
+    pub fn unreported_to_unknown(&mut self) {
+        for c in [&mut self.measured, &mut self.warmup] {
+            let reported = c.delivered + c.failed + c.unknown;
+            c.unknown += c.sent.saturating_sub(reported);
+        }
+        self.in_flight = 0;
+    }
+
+    pub fn finish(self, generation_end_us: u64) -> ProducerTotals {
+        ProducerTotals {
+            corrected: self.corrected,
+            uncorrected: self.uncorrected,
+            schedule_lag: self.schedule_lag,
+            commit: self.commit,
+            measured: self.measured,
+            warmup: self.warmup,
+            window_delivered: self.window_delivered,
+            window_bytes: self.window_bytes,
+            window_sent: self.window_sent,
+            last_delivery_us: self.last_delivery_us,
+            generation_end_us,
+            errors: self.errors,
+            lag_saturated: self.lag_saturated,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opaque_round_trips() {
+        for (i, l) in [(0, 0), (1, 2), (3_600_000_000, 5), (123, MAX_LAG_US)] {
+            assert_eq!(unpack(pack(i, l)), (i, l));
+        }
+        assert_eq!(unpack(pack(7, MAX_LAG_US + 10)), (7, MAX_LAG_US));
+    }
+
+    #[test]
+    fn corrected_includes_lag_and_uncorrected_excludes_it() {
+        let mut r = Recorder::new(0, 0, true);
+        r.on_enqueued(1_000, 1_500); // 500 µs behind schedule
+        let o = pack(1_000, 500);
+        r.on_delivered(o, 3_000, 100);
+        let t = r.finish(3_000);
+        assert_eq!(t.corrected.max(), 2_000);
+        assert_eq!(t.uncorrected.max(), 1_500);
+        assert_eq!(t.schedule_lag.max(), 500);
+        assert_eq!(t.measured.delivered, 1);
+        assert_eq!(t.window_bytes, 100);
+    }
+
+    #[test]
+    fn warmup_records_are_counted_but_not_measured() {
+        let mut r = Recorder::new(0, 1_000_000, true);
+        r.on_enqueued(10, 10);
+        r.on_enqueued(1_000_001, 1_000_001);
+        let (a, b) = (pack(10, 0), pack(1_000_001, 0));
+        r.on_delivered(a, 1_200_000, 10);
+        r.on_delivered(b, 1_300_000, 10);
+        let t = r.finish(1_300_000);
+        assert_eq!(t.warmup.sent, 1);
+        assert_eq!(t.warmup.delivered, 1);
+        assert_eq!(t.measured.delivered, 1);
+        assert_eq!(t.corrected.len(), 1);
+        // Both deliveries fall inside the measured window by delivery time.
+        assert_eq!(t.window_delivered, 2);
+    }
+
+    #[test]
+    fn purged_records_are_unknown_and_identity_holds() {
+        let mut r = Recorder::new(0, 0, true);
+        for t in 1..=3 {
+            r.on_enqueued(t, t);
+        }
+        let (a, b) = (pack(1, 0), pack(2, 0));
+        r.on_enqueue_failed(4, RDKafkaRespErr::RD_KAFKA_RESP_ERR__QUEUE_FULL);
+        r.on_failed(a, RDKafkaRespErr::RD_KAFKA_RESP_ERR__PURGE_INFLIGHT);
+        r.on_failed(b, RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+        r.unreported_to_unknown();
+        let t = r.finish(10);
+        let c = &t.measured;
+        assert_eq!((c.sent, c.delivered, c.failed, c.unknown), (4, 0, 2, 2));
+        assert!(c.identity_holds());
+        assert_eq!(t.errors.len(), 2);
+    }
+
+    #[test]
+    fn intervals_roll_on_second_boundaries() {
+        let mut r = Recorder::new(0, 0, true);
+        r.on_enqueued(10, 10);
+        r.on_delivered(pack(10, 0), 500_000, 1);
+        assert!(r.roll(999_999).is_none());
+        let s = r.roll(1_000_001).expect("boundary crossed");
+        assert_eq!((s.idx, s.counts.delivered, s.corrected.len()), (0, 1, 1));
+        // A stall over several seconds jumps straight to the current interval.
+        let s = r.roll(4_200_000).expect("boundary crossed");
+        assert_eq!(s.idx, 1);
+        assert_eq!(r.interval_end_us(), 5_000_000);
+    }
+}

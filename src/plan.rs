@@ -1,0 +1,105 @@
+//! The plan: a resolved profile turned into per-producer shares and the exact client
+//! properties, checked against librdkafka before anything connects.
+
+use crate::engine::native::check_properties;
+use crate::error::ConfigError;
+use crate::profile::{self, Profile, Rate, SendMode};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// librdkafka statistics cadence; the collector parses them off the hot path.
+pub const STATS_INTERVAL_MS: u32 = 1000;
+
+#[derive(Debug, Clone)]
+pub struct ProducerShare {
+    pub index: u32,
+    /// Records per second for this producer; None = unlimited.
+    pub rate: Option<f64>,
+    pub records: Option<u64>,
+    pub transactional_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub profile: Profile,
+    /// Producer properties shared by all producers (no bootstrap.servers, client.id or
+    /// transactional.id yet: those are per cluster / per producer).
+    pub props: BTreeMap<String, String>,
+    pub shares: Vec<ProducerShare>,
+    pub flush_timeout: Duration,
+    /// Distributed runs: this is instance `instance` of `instances` (0-based).
+    pub instance: u32,
+    pub instances: u32,
+    /// Directory containing the profile files, for relative paths (sizes/value files).
+    pub base_dir: PathBuf,
+}
+
+impl Plan {
+    pub fn new(
+        profile: Profile,
+        flush_timeout: Duration,
+        base_dir: PathBuf,
+    ) -> Result<Plan, ConfigError> {
+        let mut props = profile::librdkafka_properties(&profile);
+        props
+            .entry("statistics.interval.ms".into())
+            .or_insert_with(|| STATS_INTERVAL_MS.to_string());
+        if profile.workload.send_mode == SendMode::FireAndForget {
+            // Counts only: librdkafka reports failures, never successes.
+            props.insert("delivery.report.only.error".into(), "true".into());
+        }
+        // Transactional ids are per producer; the base id is checked here with the rest.
+        check_properties(&props)?;
+        props.remove("transactional.id");
+
+        let n = profile.workload.producers.max(1);
+        let rate = match profile.workload.rate {
+            Rate::Unlimited => None,
+            Rate::Fixed(r) => Some(r / n as f64),
+        };
+        let shares = (0..n)
+            .map(|i| ProducerShare {
+                index: i,
+                rate,
+                records: profile.workload.records.map(|total| split(total, n, i)),
+                transactional_id: profile
+                    .producer
+                    .transactional_id
+                    .as_ref()
+                    .map(|id| format!("{id}-{i}")),
+            })
+            .collect();
+        Ok(Plan {
+            profile,
+            props,
+            shares,
+            flush_timeout,
+            instance: 0,
+            instances: 1,
+            base_dir,
+        })
+    }
+}
+
+/// Producer `i`'s part of `total` split `n` ways; the first `total % n` get one more.
+pub fn split(total: u64, n: u32, i: u32) -> u64 {
+    let n = n as u64;
+    total / n + u64::from((i as u64) < total % n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn shares_add_up() {
+        for (total, n) in [(10, 3), (1, 4), (1_000_000, 7), (0, 2)] {
+            let s: u64 = (0..n).map(|i| split(total, n, i)).sum();
+            assert_eq!(s, total);
+            let max = (0..n).map(|i| split(total, n, i)).max().unwrap();
+            let min = (0..n).map(|i| split(total, n, i)).min().unwrap();
+            assert!(max - min <= 1);
+        }
+    }
+}

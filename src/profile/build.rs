@@ -1,0 +1,189 @@
+//! Turns the merged settings into the typed `Profile` (validation comes after, in
+//! `validate`, which still has the provenance of every value).
+
+use super::keys::{KeyKind, Val};
+use super::layer::Merged;
+use super::model::*;
+use crate::error::ConfigError;
+
+struct Get<'a>(&'a Merged);
+
+impl Get<'_> {
+    fn val(&self, key: &str) -> Result<&Val, ConfigError> {
+        // Only reachable if the built-in base profile lost a key: a kprod bug, not user input.
+        self.0.values.get(key).map(|e| &e.val).ok_or_else(|| {
+            ConfigError::new(format!(
+                "internal error: the built-in `base` profile does not set `{key}`"
+            ))
+            .key(key)
+        })
+    }
+    fn wrong(&self, key: &str) -> ConfigError {
+        ConfigError::new(format!("internal error: `{key}` has the wrong type")).key(key)
+    }
+    fn u32(&self, key: &str) -> Result<u32, ConfigError> {
+        match self.val(key)? {
+            Val::U32(v) => Ok(*v),
+            _ => Err(self.wrong(key)),
+        }
+    }
+    fn u64(&self, key: &str) -> Result<u64, ConfigError> {
+        match self.val(key)? {
+            Val::U64(v) => Ok(*v),
+            _ => Err(self.wrong(key)),
+        }
+    }
+    fn opt_u64(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+        match self.0.values.get(key).map(|e| &e.val) {
+            None => Ok(None),
+            Some(Val::OptU64(v)) => Ok(*v),
+            Some(_) => Err(self.wrong(key)),
+        }
+    }
+    fn dur(&self, key: &str) -> Result<std::time::Duration, ConfigError> {
+        match self.val(key)? {
+            Val::Dur(v) => Ok(*v),
+            _ => Err(self.wrong(key)),
+        }
+    }
+    fn opt_dur(&self, key: &str) -> Result<Option<std::time::Duration>, ConfigError> {
+        match self.0.values.get(key).map(|e| &e.val) {
+            None => Ok(None),
+            Some(Val::OptDur(v)) => Ok(*v),
+            Some(_) => Err(self.wrong(key)),
+        }
+    }
+    fn string(&self, key: &str) -> Result<String, ConfigError> {
+        match self.val(key)? {
+            Val::Str(v) => Ok(v.clone()),
+            _ => Err(self.wrong(key)),
+        }
+    }
+    fn opt_string(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        match self.0.values.get(key).map(|e| &e.val) {
+            None => Ok(None),
+            Some(Val::OptStr(v)) => Ok(v.clone()),
+            Some(_) => Err(self.wrong(key)),
+        }
+    }
+    fn bool(&self, key: &str) -> Result<bool, ConfigError> {
+        match self.val(key)? {
+            Val::Bool(v) => Ok(*v),
+            _ => Err(self.wrong(key)),
+        }
+    }
+}
+
+/// Builds the profile; `names`, `description` and `warnings` are filled by the caller.
+pub(crate) fn build(m: &Merged) -> Result<Profile, ConfigError> {
+    let g = Get(m);
+    macro_rules! pick {
+        ($key:literal, $variant:ident) => {
+            match g.val($key)? {
+                Val::$variant(v) => v.clone(),
+                _ => return Err(g.wrong($key)),
+            }
+        };
+    }
+    let producer = ProducerCfg {
+        acks: pick!("producer.acks", Acks),
+        idempotence: g.bool("producer.idempotence")?,
+        max_in_flight: g.u32("producer.max_in_flight")?,
+        retries: g.u32("producer.retries")?,
+        delivery_timeout: g.dur("producer.delivery_timeout")?,
+        request_timeout: g.dur("producer.request_timeout")?,
+        retry_backoff: g.dur("producer.retry_backoff")?,
+        transactional_id: g.opt_string("producer.transactional_id")?,
+        records_per_transaction: g.u64("producer.records_per_transaction")?,
+    };
+    let batching = BatchingCfg {
+        batch_bytes: g.u64("batching.batch_bytes")?,
+        batch_messages: g.u64("batching.batch_messages")?,
+        linger: g.dur("batching.linger")?,
+    };
+    let level = match m.values.get("compression.level").map(|e| &e.val) {
+        None => None,
+        Some(Val::Level(l)) => *l,
+        Some(_) => return Err(g.wrong("compression.level")),
+    };
+    let compression = CompressionCfg {
+        codec: pick!("compression.codec", Codec),
+        level,
+    };
+    let backpressure = BackpressureCfg {
+        buffer_bytes: g.u64("backpressure.buffer_bytes")?,
+        buffer_messages: g.u64("backpressure.buffer_messages")?,
+        on_full: pick!("backpressure.on_full", OnFull),
+        max_block: g.dur("backpressure.max_block")?,
+        max_in_flight_records: g.opt_u64("backpressure.max_in_flight_records")?,
+    };
+    let key_count = g.u64("workload.key_count")?;
+    let keys = match pick!("workload.keys", Keys) {
+        KeyKind::None => KeyDist::None,
+        KeyKind::Sequential => KeyDist::Sequential { count: key_count },
+        KeyKind::Uniform => KeyDist::Uniform { count: key_count },
+        KeyKind::Zipf => match g.val("workload.zipf_s")? {
+            Val::F64(s) => KeyDist::Zipf {
+                count: key_count,
+                s: *s,
+            },
+            _ => return Err(g.wrong("workload.zipf_s")),
+        },
+    };
+    let partition_map = match m.values.get("workload.partition_map").map(|e| &e.val) {
+        None => Default::default(),
+        Some(Val::Map(entries)) => entries
+            .iter()
+            // Out-of-range partitions are reported by validation with their location.
+            .map(|(k, p, _)| (k.clone(), i32::try_from(*p).unwrap_or(i32::MAX)))
+            .collect(),
+        Some(_) => return Err(g.wrong("workload.partition_map")),
+    };
+    let fixed = match m.values.get("workload.headers.fixed").map(|e| &e.val) {
+        None => Vec::new(),
+        Some(Val::Pairs(p)) => p.clone(),
+        Some(_) => return Err(g.wrong("workload.headers.fixed")),
+    };
+    let workload = WorkloadCfg {
+        topic: g.string("workload.topic")?,
+        partitions: g.u32("workload.partitions")?,
+        replication_factor: g.u32("workload.replication_factor")?,
+        rate: pick!("workload.rate", Rate),
+        duration: g.opt_dur("workload.duration")?,
+        records: g.opt_u64("workload.records")?,
+        warmup: g.dur("workload.warmup")?,
+        producers: g.u32("workload.producers")?,
+        size: pick!("workload.size", Size),
+        value: pick!("workload.value", Value),
+        keys,
+        partition_map,
+        partitioner: g.string("workload.partitioner")?,
+        headers: HeadersCfg {
+            count: g.u32("workload.headers.count")?,
+            value_bytes: u32::try_from(g.u64("workload.headers.value_bytes")?).unwrap_or(u32::MAX),
+            fixed,
+        },
+        send_mode: pick!("workload.send_mode", SendMode),
+        seed: g.u64("workload.seed")?,
+    };
+    let cluster = ClusterCfg {
+        brokers: g.opt_string("cluster.brokers")?,
+        mock_brokers: g.u32("cluster.mock_brokers")?,
+    };
+    Ok(Profile {
+        names: Vec::new(),
+        description: String::new(),
+        producer,
+        batching,
+        compression,
+        backpressure,
+        workload,
+        cluster,
+        librdkafka: m
+            .librdkafka
+            .iter()
+            .map(|(k, p)| (k.clone(), p.value.clone()))
+            .collect(),
+        warnings: Vec::new(),
+    })
+}

@@ -1,0 +1,202 @@
+//! Turns the engine's outcome into the immutable [`RunReport`].
+
+use super::{
+    percentiles, Config, Counts, Environment, ErrorInfo, Interval, Latency, Measurement, Records,
+    RunReport, Status, Throughput, Transactions, SCHEMA_VERSION,
+};
+use crate::engine::cluster::EMBEDDED_NOTE;
+use crate::engine::RunOutcome;
+use crate::plan::Plan;
+use crate::profile::{self, Rate, SendMode};
+use std::time::UNIX_EPOCH;
+
+pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
+    let p = &plan.profile;
+    let m = &out.measurements;
+    let warmup_s = p.workload.warmup.as_secs_f64();
+    let ff = p.workload.send_mode == SendMode::FireAndForget;
+
+    let total = Counts {
+        sent: m.measured.sent + m.warmup.sent,
+        delivered: m.measured.delivered + m.warmup.delivered,
+        failed: m.measured.failed + m.warmup.failed,
+        unknown: m.measured.unknown + m.warmup.unknown,
+    };
+    let window_start_s = warmup_s;
+    let window_end_s = (m.last_delivery_us as f64 / 1e6).max(m.generation_end_us as f64 / 1e6);
+    let window = (window_end_s - window_start_s).max(1e-9);
+    let gen_window = (m.generation_end_us as f64 / 1e6 - window_start_s).max(1e-9);
+    let has_window = window_end_s > window_start_s;
+
+    let start_unix_ms = out
+        .started_at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let run_s = out.duration.as_secs_f64();
+    let intervals = m
+        .intervals
+        .iter()
+        .map(|i| {
+            let h = &i.corrected;
+            // The last interval ends with the run, usually before a whole second.
+            let start = i.idx as f64;
+            let end = ((i.idx + 1) as f64).min(run_s.max(start + 1e-3));
+            let len = end - start;
+            Interval {
+                t_s: end,
+                unix_ms: start_unix_ms + (end * 1000.0) as u64,
+                in_warmup: end <= warmup_s,
+                sent: i.counts.sent,
+                delivered: i.counts.delivered,
+                failed: i.counts.failed,
+                records_per_sec: i.counts.delivered as f64 / len,
+                bytes_per_sec: i.counts.bytes as f64 / len,
+                p50_us: h.value_at_quantile(0.5),
+                p99_us: h.value_at_quantile(0.99),
+                max_us: h.max(),
+                queue_depth: i.queue_depth,
+            }
+        })
+        .collect();
+
+    let status = if out.interrupted {
+        Status::Interrupted
+    } else if !m.fatal.is_empty() {
+        Status::Failed
+    } else {
+        Status::Complete
+    };
+    let status_reason = match status {
+        Status::Interrupted => {
+            Some("interrupted by a signal; report covers the run until then".into())
+        }
+        Status::Failed => Some(m.fatal.join("; ")),
+        Status::Complete => None,
+    };
+    let mut warnings = p.warnings.clone();
+    if m.lag_saturated > 0 {
+        warnings.push(format!(
+            "{} records fell more than 268 s behind schedule; their uncorrected latency is overstated",
+            m.lag_saturated
+        ));
+    }
+    if !m.client_errors.is_empty() {
+        warnings.push(format!("client errors: {}", m.client_errors.join(" | ")));
+    }
+
+    let commit = (!m.commit.is_empty()).then(|| percentiles(&m.commit));
+    RunReport {
+        schema_version: SCHEMA_VERSION,
+        status,
+        status_reason,
+        profile: p.names.clone(),
+        description: p.description.clone(),
+        cluster: out.cluster.clone(),
+        cluster_note: out.embedded.then(|| EMBEDDED_NOTE.to_string()),
+        topic: p.workload.topic.clone(),
+        partitions: out.partitions,
+        producers: p.workload.producers,
+        send_mode: format!("{:?}", p.workload.send_mode).to_lowercase(),
+        instance: (plan.instances > 1).then_some(plan.instance),
+        instances: (plan.instances > 1).then_some(plan.instances),
+        started_at: super::format_rfc3339_utc(out.started_at),
+        duration_s: out.duration.as_secs_f64(),
+        measurement: Measurement {
+            clock: "monotonic (CLOCK_MONOTONIC via std::time::Instant), t0 = start of generation".into(),
+            latency_unit: "microseconds".into(),
+            corrected_from: "intended send time t0 + i/rate (unlimited rate: the moment the generator picked the record)".into(),
+            uncorrected_from: "enqueue: the produce() call that librdkafka accepted".into(),
+            latency_to: "delivery report served by the producer thread's poll of librdkafka's event queue".into(),
+            warmup_s,
+            warmup_excluded: warmup_s > 0.0,
+            histogram: "HdrHistogram, 3 significant digits, 1 µs to 1 h, merged across producers".into(),
+            note: ff.then(|| "fire-and-forget: successes are not reported, so no latency is measured and delivered = sent - failed - unknown".into()),
+        },
+        records: Records {
+            sent: total.sent,
+            delivered: total.delivered,
+            failed: total.failed,
+            unknown: total.unknown,
+            identity_holds: total.identity_holds()
+                && m.measured.identity_holds()
+                && m.warmup.identity_holds(),
+            delivered_inferred: ff,
+            measured: m.measured.clone(),
+            warmup: m.warmup.clone(),
+        },
+        throughput: Throughput {
+            records_per_sec: if has_window { m.window_delivered as f64 / window } else { 0.0 },
+            bytes_per_sec: if has_window { m.window_bytes as f64 / window } else { 0.0 },
+            target_records_per_sec: match p.workload.rate {
+                Rate::Unlimited => None,
+                Rate::Fixed(r) => Some(r),
+            },
+            send_records_per_sec: m.window_sent as f64 / gen_window,
+            window_start_s,
+            window_end_s,
+        },
+        latency_us: Latency {
+            corrected: percentiles(&m.corrected),
+            uncorrected: percentiles(&m.uncorrected),
+            schedule_lag: percentiles(&m.schedule_lag),
+            commit,
+        },
+        errors: m.errors.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
+        error_details: m
+            .errors
+            .iter()
+            .map(|(k, (n, class, desc))| {
+                (
+                    k.clone(),
+                    ErrorInfo {
+                        count: *n,
+                        class: class.clone(),
+                        description: desc.clone(),
+                    },
+                )
+            })
+            .collect(),
+        compression_ratio: m.stats.compression_ratio(),
+        librdkafka_stats: m.stats.finish(),
+        transactions: p.producer.transactional_id.as_ref().map(|_| Transactions {
+            committed: m.committed,
+            aborted: m.aborted,
+            records_per_transaction: p.producer.records_per_transaction,
+        }),
+        config: Config {
+            librdkafka: profile::redacted(&out.props),
+            profile: serde_json::to_value(p)
+                .map(redact_json)
+                .unwrap_or(serde_json::Value::Null),
+        },
+        environment: Environment {
+            kprod_version: env!("CARGO_PKG_VERSION").into(),
+            librdkafka_version: crate::engine::native::librdkafka_version(),
+            host: hostname(),
+            os: std::env::consts::OS.into(),
+            cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        },
+        warnings,
+        intervals,
+    }
+}
+
+/// Secrets inside the profile's pass-through table are redacted like the properties.
+fn redact_json(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(t) = v.get_mut("librdkafka").and_then(|t| t.as_object_mut()) {
+        for (k, val) in t.iter_mut() {
+            if profile::is_secret(k) {
+                *val = serde_json::Value::String("[redacted]".into());
+            }
+        }
+    }
+    v
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
