@@ -48,5 +48,6 @@ fn unwritable_out_fails_before_the_run() {
     let e = bench_in(&file, &["--duration", "1s"])
         .err()
         .expect("must fail");
-    assert_ne!(e.exit_code(), 0);
+    assert_eq!(e.exit_code(), 2, "{e}");
+    assert!(e.to_string().contains("--out"), "{e}");
 }

@@ -67,7 +67,14 @@ pub fn execute(
         cwd.join(&args.output.out)
     };
     // An unwritable results directory must fail before the run, not after it.
-    report::check_writable(&out_root)?;
+    report::check_writable(&out_root).map_err(|e| {
+        ConfigError::new(format!("cannot write results there: {e}"))
+            .at(Location {
+                source: "--out".into(),
+                ..Default::default()
+            })
+            .fix("give --out a directory you can write to")
+    })?;
     crate::engine::native::VERBOSE.store(args.output.verbose, std::sync::atomic::Ordering::Relaxed);
     for w in &profile.warnings {
         eprintln!("warning: {w}");
