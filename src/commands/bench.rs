@@ -114,7 +114,7 @@ pub fn execute(
         &dir,
         &report,
         &hlog,
-        &outcome.measurements.corrected,
+        &outcome.measurements.totals.corrected,
     )?;
     Ok(BenchOutcome { report, dir })
 }

@@ -8,7 +8,7 @@
 
 use super::native::{build_headers, EventSink, NativeProducer};
 use crate::measure::recorder::IntervalSnapshot;
-use crate::measure::recorder::{pack, ProducerTotals, Recorder};
+use crate::measure::recorder::{pack, Recorder, Totals};
 use crate::profile::{OnFull, SendMode};
 use crate::workload::{Pacer, RecordSource};
 use rdkafka::producer::Producer;
@@ -42,7 +42,7 @@ pub enum WorkerMsg {
 #[derive(Debug)]
 pub struct WorkerDone {
     pub producer: u32,
-    pub totals: ProducerTotals,
+    pub totals: Totals,
     pub committed: u64,
     pub aborted: u64,
     /// Set when the producer stopped on an error it cannot continue after.

@@ -4,9 +4,9 @@
 //! producer has moved past it); totals are merged by adding HDR histograms, so run-wide
 //! percentiles are exact over all records, never averages of per-producer percentiles.
 
-use super::recorder::{IntervalCounts, IntervalSnapshot, ProducerTotals};
+use super::recorder::{IntervalCounts, IntervalSnapshot, Totals};
 use super::stats::StatsAggregator;
-use crate::report::{new_histogram, Counts};
+use crate::report::new_histogram;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 
@@ -29,26 +29,29 @@ struct Partial {
 /// Everything measured in one run, merged over producers.
 #[derive(Debug)]
 pub struct Measurements {
-    pub corrected: Histogram<u64>,
-    pub uncorrected: Histogram<u64>,
-    pub schedule_lag: Histogram<u64>,
-    pub commit: Histogram<u64>,
-    pub measured: Counts,
-    pub warmup: Counts,
-    pub window_delivered: u64,
-    pub window_bytes: u64,
-    pub window_sent: u64,
-    pub last_delivery_us: u64,
-    pub generation_end_us: u64,
-    /// librdkafka error name -> (count, class, description).
-    pub errors: BTreeMap<String, (u64, String, String)>,
+    pub totals: Totals,
     pub intervals: Vec<MergedInterval>,
     pub stats: StatsAggregator,
     pub committed: u64,
     pub aborted: u64,
-    pub lag_saturated: u64,
     pub client_errors: Vec<String>,
     pub fatal: Vec<String>,
+}
+
+impl Measurements {
+    /// librdkafka error name -> (count, class, description), by name.
+    pub fn errors(&self) -> BTreeMap<String, (u64, &'static str, String)> {
+        let mut out = BTreeMap::new();
+        for &(code, n) in &self.totals.errors {
+            let name = super::errors::error_name(code);
+            let class = super::errors::classify(&name).as_str();
+            let e = out
+                .entry(name)
+                .or_insert_with(|| (0, class, super::errors::error_description(code)));
+            e.0 += n;
+        }
+        out
+    }
 }
 
 pub struct Collector {
@@ -66,23 +69,11 @@ impl Collector {
             closed: vec![None; producers as usize],
             partial: BTreeMap::new(),
             m: Measurements {
-                corrected: new_histogram(),
-                uncorrected: new_histogram(),
-                schedule_lag: new_histogram(),
-                commit: new_histogram(),
-                measured: Counts::default(),
-                warmup: Counts::default(),
-                window_delivered: 0,
-                window_bytes: 0,
-                window_sent: 0,
-                last_delivery_us: 0,
-                generation_end_us: 0,
-                errors: BTreeMap::new(),
+                totals: Totals::default(),
                 intervals: Vec::new(),
                 stats: StatsAggregator::new(topic),
                 committed: 0,
                 aborted: 0,
-                lag_saturated: 0,
                 client_errors: Vec::new(),
                 fatal: Vec::new(),
             },
@@ -145,33 +136,12 @@ impl Collector {
         }
     }
 
-    pub fn done(&mut self, t: ProducerTotals, committed: u64, aborted: u64, fatal: Option<String>) {
-        let m = &mut self.m;
-        let _ = m.corrected.add(&t.corrected);
-        let _ = m.uncorrected.add(&t.uncorrected);
-        let _ = m.schedule_lag.add(&t.schedule_lag);
-        let _ = m.commit.add(&t.commit);
-        add_counts(&mut m.measured, &t.measured);
-        add_counts(&mut m.warmup, &t.warmup);
-        m.window_delivered += t.window_delivered;
-        m.window_bytes += t.window_bytes;
-        m.window_sent += t.window_sent;
-        m.last_delivery_us = m.last_delivery_us.max(t.last_delivery_us);
-        m.generation_end_us = m.generation_end_us.max(t.generation_end_us);
-        m.lag_saturated += t.lag_saturated;
-        for (code, n) in t.errors {
-            let name = super::errors::error_name(code);
-            let class = super::errors::classify(&name).as_str().to_string();
-            let e = m
-                .errors
-                .entry(name)
-                .or_insert_with(|| (0, class, super::errors::error_description(code)));
-            e.0 += n;
-        }
-        m.committed += committed;
-        m.aborted += aborted;
+    pub fn done(&mut self, t: Totals, committed: u64, aborted: u64, fatal: Option<String>) {
+        self.m.totals.merge(&t);
+        self.m.committed += committed;
+        self.m.aborted += aborted;
         if let Some(f) = fatal {
-            m.fatal.push(f);
+            self.m.fatal.push(f);
         }
     }
 
@@ -181,13 +151,6 @@ impl Collector {
         let _ = self.producers;
         self.m
     }
-}
-
-fn add_counts(a: &mut Counts, b: &Counts) {
-    a.sent += b.sent;
-    a.delivered += b.delivered;
-    a.failed += b.failed;
-    a.unknown += b.unknown;
 }
 
 #[cfg(test)]
@@ -243,10 +206,13 @@ mod tests {
         c.done(a.finish(200), 0, 0, None);
         c.done(b.finish(50_000), 0, 0, None);
         let m = c.finish();
-        assert_eq!(m.corrected.len(), 100);
-        assert_eq!(m.corrected.max(), m.corrected.highest_equivalent(50_000));
-        assert_eq!(m.corrected.value_at_quantile(0.5), 100);
-        assert_eq!(m.measured.delivered, 100);
-        assert_eq!(m.last_delivery_us, 50_000);
+        assert_eq!(m.totals.corrected.len(), 100);
+        assert_eq!(
+            m.totals.corrected.max(),
+            m.totals.corrected.highest_equivalent(50_000)
+        );
+        assert_eq!(m.totals.corrected.value_at_quantile(0.5), 100);
+        assert_eq!(m.totals.measured.delivered, 100);
+        assert_eq!(m.totals.last_delivery_us, 50_000);
     }
 }

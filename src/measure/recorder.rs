@@ -50,9 +50,9 @@ pub struct IntervalSnapshot {
     pub in_flight: u64,
 }
 
-/// Everything one producer measured, handed over when it stops.
+/// What one producer measured over the whole run, and, merged, what all of them did.
 #[derive(Debug)]
-pub struct ProducerTotals {
+pub struct Totals {
     pub corrected: Histogram<u64>,
     pub uncorrected: Histogram<u64>,
     pub schedule_lag: Histogram<u64>,
@@ -65,10 +65,65 @@ pub struct ProducerTotals {
     /// Records handed to the producer at or after the end of the warm-up.
     pub window_sent: u64,
     pub last_delivery_us: u64,
-    /// When this producer stopped generating, µs since t0.
+    /// When generation stopped (the latest producer), µs since t0.
     pub generation_end_us: u64,
     pub errors: Vec<(RDKafkaRespErr, u64)>,
     pub lag_saturated: u64,
+}
+
+impl Default for Totals {
+    fn default() -> Self {
+        Totals {
+            corrected: new_histogram(),
+            uncorrected: new_histogram(),
+            schedule_lag: new_histogram(),
+            commit: new_histogram(),
+            measured: Counts::default(),
+            warmup: Counts::default(),
+            window_delivered: 0,
+            window_bytes: 0,
+            window_sent: 0,
+            last_delivery_us: 0,
+            generation_end_us: 0,
+            errors: Vec::new(),
+            lag_saturated: 0,
+        }
+    }
+}
+
+impl Totals {
+    /// Add another producer's totals: histograms add exactly, counts sum, times take the max.
+    pub fn merge(&mut self, o: &Totals) {
+        let _ = self.corrected.add(&o.corrected);
+        let _ = self.uncorrected.add(&o.uncorrected);
+        let _ = self.schedule_lag.add(&o.schedule_lag);
+        let _ = self.commit.add(&o.commit);
+        for (a, b) in [
+            (&mut self.measured, &o.measured),
+            (&mut self.warmup, &o.warmup),
+        ] {
+            a.sent += b.sent;
+            a.delivered += b.delivered;
+            a.failed += b.failed;
+            a.unknown += b.unknown;
+        }
+        self.window_delivered += o.window_delivered;
+        self.window_bytes += o.window_bytes;
+        self.window_sent += o.window_sent;
+        self.last_delivery_us = self.last_delivery_us.max(o.last_delivery_us);
+        self.generation_end_us = self.generation_end_us.max(o.generation_end_us);
+        self.lag_saturated += o.lag_saturated;
+        for &(code, n) in &o.errors {
+            count_error(&mut self.errors, code, n);
+        }
+    }
+}
+
+fn count_error(errors: &mut Vec<(RDKafkaRespErr, u64)>, code: RDKafkaRespErr, n: u64) {
+    match errors.iter_mut().find(|(c, _)| *c == code) {
+        Some((_, m)) => *m += n,
+        None => errors.push((code, n)),
+    }
 }
 
 pub struct Recorder {
@@ -76,18 +131,7 @@ pub struct Recorder {
     warmup_us: u64,
     /// False in fire-and-forget mode: successes are not reported, only failures.
     latency: bool,
-    corrected: Histogram<u64>,
-    uncorrected: Histogram<u64>,
-    schedule_lag: Histogram<u64>,
-    commit: Histogram<u64>,
-    measured: Counts,
-    warmup: Counts,
-    window_delivered: u64,
-    window_bytes: u64,
-    window_sent: u64,
-    last_delivery_us: u64,
-    errors: Vec<(RDKafkaRespErr, u64)>,
-    lag_saturated: u64,
+    t: Totals,
     in_flight: u64,
     interval_idx: u64,
     interval_end_us: u64,
@@ -101,18 +145,7 @@ impl Recorder {
             producer,
             warmup_us,
             latency,
-            corrected: new_histogram(),
-            uncorrected: new_histogram(),
-            schedule_lag: new_histogram(),
-            commit: new_histogram(),
-            measured: Counts::default(),
-            warmup: Counts::default(),
-            window_delivered: 0,
-            window_bytes: 0,
-            window_sent: 0,
-            last_delivery_us: 0,
-            errors: Vec::new(),
-            lag_saturated: 0,
+            t: Totals::default(),
             in_flight: 0,
             interval_idx: 0,
             interval_end_us: 1_000_000,
@@ -124,9 +157,9 @@ impl Recorder {
     #[inline]
     fn bucket(&mut self, intended_us: u64) -> &mut Counts {
         if intended_us < self.warmup_us {
-            &mut self.warmup
+            &mut self.t.warmup
         } else {
-            &mut self.measured
+            &mut self.t.measured
         }
     }
 
@@ -141,13 +174,13 @@ impl Recorder {
     pub fn on_enqueued(&mut self, intended_us: u64, enqueue_us: u64) {
         let lag = enqueue_us.saturating_sub(intended_us);
         if lag > MAX_LAG_US {
-            self.lag_saturated += 1;
+            self.t.lag_saturated += 1;
         }
         self.bucket(intended_us).sent += 1;
         if intended_us >= self.warmup_us {
-            self.window_sent += 1;
+            self.t.window_sent += 1;
             if self.latency {
-                let _ = self.schedule_lag.record(lag.max(1));
+                let _ = self.t.schedule_lag.record(lag.max(1));
             }
         }
         self.interval.sent += 1;
@@ -164,7 +197,7 @@ impl Recorder {
         b.sent += 1;
         b.failed += 1;
         if intended_us >= self.warmup_us {
-            self.window_sent += 1;
+            self.t.window_sent += 1;
         }
         self.interval.sent += 1;
         self.interval.failed += 1;
@@ -178,21 +211,22 @@ impl Recorder {
         self.in_flight = self.in_flight.saturating_sub(1);
         let corrected = now_us.saturating_sub(intended_us).max(1);
         if intended_us >= self.warmup_us {
-            self.measured.delivered += 1;
+            self.t.measured.delivered += 1;
             if self.latency {
-                let _ = self.corrected.record(corrected);
+                let _ = self.t.corrected.record(corrected);
                 let _ = self
+                    .t
                     .uncorrected
                     .record(corrected.saturating_sub(lag_us).max(1));
             }
         } else {
-            self.warmup.delivered += 1;
+            self.t.warmup.delivered += 1;
         }
         if now_us >= self.warmup_us {
-            self.window_delivered += 1;
-            self.window_bytes += bytes;
+            self.t.window_delivered += 1;
+            self.t.window_bytes += bytes;
         }
-        self.last_delivery_us = self.last_delivery_us.max(now_us);
+        self.t.last_delivery_us = self.t.last_delivery_us.max(now_us);
         if self.latency {
             let _ = self.interval_hist.record(corrected);
         }
@@ -214,15 +248,12 @@ impl Recorder {
     }
 
     fn count_error(&mut self, code: RDKafkaRespErr) {
-        match self.errors.iter_mut().find(|(c, _)| *c == code) {
-            Some((_, n)) => *n += 1,
-            None => self.errors.push((code, 1)),
-        }
+        count_error(&mut self.t.errors, code, 1);
     }
 
     /// Duration of one transaction commit (flush + commit_transaction).
     pub fn on_commit(&mut self, dur_us: u64) {
-        let _ = self.commit.record(dur_us.max(1));
+        let _ = self.t.commit.record(dur_us.max(1));
     }
 
     /// µs since t0 at which the current interval ends.
@@ -256,7 +287,7 @@ impl Recorder {
     /// Fire-and-forget mode: at the end every record that is neither failed nor unknown
     /// was delivered as far as the client can tell.
     pub fn infer_delivered(&mut self) {
-        for c in [&mut self.measured, &mut self.warmup] {
+        for c in [&mut self.t.measured, &mut self.t.warmup] {
             c.delivered = c.sent - c.failed - c.unknown;
         }
         self.in_flight = 0;
@@ -264,29 +295,16 @@ impl Recorder {
 
     /// Records never reported at all are unknown (called after purge and the last poll).
     pub fn unreported_to_unknown(&mut self) {
-        for c in [&mut self.measured, &mut self.warmup] {
+        for c in [&mut self.t.measured, &mut self.t.warmup] {
             let reported = c.delivered + c.failed + c.unknown;
             c.unknown += c.sent.saturating_sub(reported);
         }
         self.in_flight = 0;
     }
 
-    pub fn finish(self, generation_end_us: u64) -> ProducerTotals {
-        ProducerTotals {
-            corrected: self.corrected,
-            uncorrected: self.uncorrected,
-            schedule_lag: self.schedule_lag,
-            commit: self.commit,
-            measured: self.measured,
-            warmup: self.warmup,
-            window_delivered: self.window_delivered,
-            window_bytes: self.window_bytes,
-            window_sent: self.window_sent,
-            last_delivery_us: self.last_delivery_us,
-            generation_end_us,
-            errors: self.errors,
-            lag_saturated: self.lag_saturated,
-        }
+    pub fn finish(mut self, generation_end_us: u64) -> Totals {
+        self.t.generation_end_us = generation_end_us;
+        self.t
     }
 }
 

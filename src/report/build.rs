@@ -13,19 +13,20 @@ use std::time::UNIX_EPOCH;
 pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
     let p = &plan.profile;
     let m = &out.measurements;
+    let t = &m.totals;
     let warmup_s = p.workload.warmup.as_secs_f64();
     let ff = p.workload.send_mode == SendMode::FireAndForget;
 
     let total = Counts {
-        sent: m.measured.sent + m.warmup.sent,
-        delivered: m.measured.delivered + m.warmup.delivered,
-        failed: m.measured.failed + m.warmup.failed,
-        unknown: m.measured.unknown + m.warmup.unknown,
+        sent: t.measured.sent + t.warmup.sent,
+        delivered: t.measured.delivered + t.warmup.delivered,
+        failed: t.measured.failed + t.warmup.failed,
+        unknown: t.measured.unknown + t.warmup.unknown,
     };
     let window_start_s = warmup_s;
-    let window_end_s = (m.last_delivery_us as f64 / 1e6).max(m.generation_end_us as f64 / 1e6);
+    let window_end_s = (t.last_delivery_us as f64 / 1e6).max(t.generation_end_us as f64 / 1e6);
     let window = (window_end_s - window_start_s).max(1e-9);
-    let gen_window = (m.generation_end_us as f64 / 1e6 - window_start_s).max(1e-9);
+    let gen_window = (t.generation_end_us as f64 / 1e6 - window_start_s).max(1e-9);
     let has_window = window_end_s > window_start_s;
 
     let start_unix_ms = out
@@ -75,17 +76,18 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         Status::Complete => None,
     };
     let mut warnings = p.warnings.clone();
-    if m.lag_saturated > 0 {
+    if t.lag_saturated > 0 {
         warnings.push(format!(
             "{} records fell more than 268 s behind schedule; their uncorrected latency is overstated",
-            m.lag_saturated
+            t.lag_saturated
         ));
     }
     if !m.client_errors.is_empty() {
         warnings.push(format!("client errors: {}", m.client_errors.join(" | ")));
     }
 
-    let commit = (!m.commit.is_empty()).then(|| percentiles(&m.commit));
+    let errors = m.errors();
+    let commit = (!t.commit.is_empty()).then(|| percentiles(&t.commit));
     RunReport {
         schema_version: SCHEMA_VERSION,
         status,
@@ -119,39 +121,38 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
             failed: total.failed,
             unknown: total.unknown,
             identity_holds: total.identity_holds()
-                && m.measured.identity_holds()
-                && m.warmup.identity_holds(),
+                && t.measured.identity_holds()
+                && t.warmup.identity_holds(),
             delivered_inferred: ff,
-            measured: m.measured.clone(),
-            warmup: m.warmup.clone(),
+            measured: t.measured.clone(),
+            warmup: t.warmup.clone(),
         },
         throughput: Throughput {
-            records_per_sec: if has_window { m.window_delivered as f64 / window } else { 0.0 },
-            bytes_per_sec: if has_window { m.window_bytes as f64 / window } else { 0.0 },
+            records_per_sec: if has_window { t.window_delivered as f64 / window } else { 0.0 },
+            bytes_per_sec: if has_window { t.window_bytes as f64 / window } else { 0.0 },
             target_records_per_sec: match p.workload.rate {
                 Rate::Unlimited => None,
                 Rate::Fixed(r) => Some(r),
             },
-            send_records_per_sec: m.window_sent as f64 / gen_window,
+            send_records_per_sec: t.window_sent as f64 / gen_window,
             window_start_s,
             window_end_s,
         },
         latency_us: Latency {
-            corrected: percentiles(&m.corrected),
-            uncorrected: percentiles(&m.uncorrected),
-            schedule_lag: percentiles(&m.schedule_lag),
+            corrected: percentiles(&t.corrected),
+            uncorrected: percentiles(&t.uncorrected),
+            schedule_lag: percentiles(&t.schedule_lag),
             commit,
         },
-        errors: m.errors.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
-        error_details: m
-            .errors
+        errors: errors.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
+        error_details: errors
             .iter()
             .map(|(k, (n, class, desc))| {
                 (
                     k.clone(),
                     ErrorInfo {
                         count: *n,
-                        class: class.clone(),
+                        class: class.to_string(),
                         description: desc.clone(),
                     },
                 )
