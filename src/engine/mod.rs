@@ -7,6 +7,7 @@ pub mod native;
 pub mod worker;
 
 use crate::error::KprodError;
+use crate::measure::clock::Clock;
 use crate::measure::collector::{Collector, Measurements, MergedInterval};
 use crate::plan::Plan;
 use crate::workload::{KeySpace, Payloads, RecordSource};
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use worker::{RunFlags, WorkerMsg, WorkerSpec};
 
 pub use worker::RunFlags as Flags;
@@ -50,6 +51,8 @@ pub struct RunOutcome {
     /// Effective producer properties of producer 0 (bootstrap and client id included).
     pub props: BTreeMap<String, String>,
     pub mean_record_bytes: f64,
+    /// The clock source the producers read.
+    pub clock: &'static str,
 }
 
 pub fn new_flags() -> Arc<RunFlags> {
@@ -158,10 +161,11 @@ pub fn run(
             Err(_) => break,
         }
     }
-    let t0 = Instant::now();
+    let clock = Clock::start();
+    let t0 = clock.t0();
     let started_at = SystemTime::now();
     for s in &starters {
-        let _ = s.send(t0);
+        let _ = s.send(clock);
     }
     drop(starters);
     obs.started(&cluster.label());
@@ -218,5 +222,6 @@ pub fn run(
         interrupted: flags.interrupted.load(Ordering::Relaxed),
         props: first_props,
         mean_record_bytes,
+        clock: clock.describe(),
     })
 }

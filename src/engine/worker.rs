@@ -8,6 +8,7 @@
 
 use super::native::{build_headers, EventSink, NativeProducer};
 use crate::measure::recorder::IntervalSnapshot;
+use crate::measure::clock::Clock;
 use crate::measure::recorder::{pack, Recorder, Totals};
 use crate::profile::{OnFull, SendMode};
 use crate::workload::{Pacer, RecordSource};
@@ -87,7 +88,7 @@ const POLL_EVERY: u32 = 64;
 
 struct Sink<'a> {
     rec: Recorder,
-    t0: Instant,
+    clock: Clock,
     now_us: u64,
     producer: u32,
     header_bytes: u64,
@@ -99,7 +100,7 @@ struct Sink<'a> {
 impl EventSink for Sink<'_> {
     #[inline]
     fn delivery_batch(&mut self) {
-        self.now_us = self.t0.elapsed().as_micros() as u64;
+        self.now_us = self.clock.now_us();
     }
     #[inline]
     fn delivery(&mut self, opaque: usize, err: RDKafkaRespErr, kv_bytes: u64) {
@@ -136,7 +137,7 @@ impl EventSink for Sink<'_> {
 impl Sink<'_> {
     #[inline]
     fn now_us(&self) -> u64 {
-        self.t0.elapsed().as_micros() as u64
+        self.clock.now_us()
     }
     fn roll(&mut self, now_us: u64) {
         if let Some(s) = self.rec.roll(now_us) {
@@ -161,7 +162,7 @@ pub fn run(
     producer: NativeProducer,
     mut source: RecordSource,
     tx: Sender<WorkerMsg>,
-    start: Receiver<Instant>,
+    start: Receiver<Clock>,
     flags: Arc<RunFlags>,
 ) {
     if spec.records_per_transaction.is_some() {
@@ -187,12 +188,12 @@ pub fn run(
     let _ = tx.send(WorkerMsg::Ready {
         producer: spec.index,
     });
-    let Ok(t0) = start.recv() else { return };
+    let Ok(clock) = start.recv() else { return };
 
     let latency = spec.send_mode != SendMode::FireAndForget;
     let mut sink = Sink {
         rec: Recorder::new(spec.index, spec.warmup.as_micros() as u64, latency),
-        t0,
+        clock,
         now_us: 0,
         producer: spec.index,
         header_bytes: spec.header_bytes,
@@ -244,7 +245,7 @@ pub fn run(
         }
 
         // When is this record due, and when is it actually enqueued.
-        let mut now_ns = t0.elapsed().as_nanos() as u64;
+        let mut now_ns = clock.now_ns();
         let intended_ns = match pacer.intended_ns(i) {
             Some(t) => {
                 while now_ns < t {
@@ -256,7 +257,7 @@ pub fn run(
                     } else if gap > 30_000 {
                         drain(&producer, &mut sink);
                         // Wake a little early and spin the rest: sleeps overshoot by a few µs.
-                        let now = t0.elapsed().as_nanos() as u64;
+                        let now = clock.now_ns();
                         if t > now + 20_000 {
                             std::thread::sleep(Duration::from_nanos(t - now - 15_000));
                         }
@@ -264,7 +265,7 @@ pub fn run(
                         drain(&producer, &mut sink);
                         std::hint::spin_loop();
                     }
-                    now_ns = t0.elapsed().as_nanos() as u64;
+                    now_ns = clock.now_ns();
                     sink.roll(now_ns / 1_000);
                     if flags.stop.load(Ordering::Relaxed) {
                         break;
@@ -284,7 +285,7 @@ pub fn run(
             while sink.rec.in_flight() >= max && !flags.stop.load(Ordering::Relaxed) {
                 producer.poll(1, &mut sink);
             }
-            now_ns = t0.elapsed().as_nanos() as u64;
+            now_ns = clock.now_ns();
         }
 
         let r = source.next();
@@ -308,7 +309,7 @@ pub fn run(
                     // Blocking send: serve delivery reports until there is room. The time
                     // spent here is schedule lag and shows in corrected latency.
                     producer.poll(1, &mut sink);
-                    now_ns = t0.elapsed().as_nanos() as u64;
+                    now_ns = clock.now_ns();
                 }
                 Err(e) => {
                     sink.rec.on_enqueue_failed(intended_us, e);

@@ -132,6 +132,14 @@ pub struct Recorder {
     /// False in fire-and-forget mode: successes are not reported, only failures.
     latency: bool,
     t: Totals,
+    /// Records enqueued exactly on schedule: counted here, added to the lag histogram once.
+    zero_lag: u64,
+    /// Corrected and uncorrected latency of the records that were behind schedule. For a
+    /// record on schedule both latencies are equal, so the uncorrected histogram is
+    /// derived at the end (corrected - corrected_lagged + uncorrected_lagged) and the
+    /// common case records one histogram instead of two.
+    corrected_lagged: Histogram<u64>,
+    uncorrected_lagged: Histogram<u64>,
     in_flight: u64,
     interval_idx: u64,
     interval_end_us: u64,
@@ -146,6 +154,9 @@ impl Recorder {
             warmup_us,
             latency,
             t: Totals::default(),
+            zero_lag: 0,
+            corrected_lagged: new_histogram(),
+            uncorrected_lagged: new_histogram(),
             in_flight: 0,
             interval_idx: 0,
             interval_end_us: 1_000_000,
@@ -180,7 +191,11 @@ impl Recorder {
         if intended_us >= self.warmup_us {
             self.t.window_sent += 1;
             if self.latency {
-                let _ = self.t.schedule_lag.record(lag.max(1));
+                if lag == 0 {
+                    self.zero_lag += 1;
+                } else {
+                    let _ = self.t.schedule_lag.record(lag);
+                }
             }
         }
         self.interval.sent += 1;
@@ -209,15 +224,17 @@ impl Recorder {
     pub fn on_delivered(&mut self, opaque: usize, now_us: u64, bytes: u64) {
         let (intended_us, lag_us) = unpack(opaque);
         self.in_flight = self.in_flight.saturating_sub(1);
-        let corrected = now_us.saturating_sub(intended_us).max(1);
+        let corrected = now_us.saturating_sub(intended_us);
         if intended_us >= self.warmup_us {
             self.t.measured.delivered += 1;
             if self.latency {
                 let _ = self.t.corrected.record(corrected);
-                let _ = self
-                    .t
-                    .uncorrected
-                    .record(corrected.saturating_sub(lag_us).max(1));
+                if lag_us > 0 {
+                    let _ = self.corrected_lagged.record(corrected);
+                    let _ = self
+                        .uncorrected_lagged
+                        .record(corrected.saturating_sub(lag_us));
+                }
             }
         } else {
             self.t.warmup.delivered += 1;
@@ -253,7 +270,7 @@ impl Recorder {
 
     /// Duration of one transaction commit (flush + commit_transaction).
     pub fn on_commit(&mut self, dur_us: u64) {
-        let _ = self.t.commit.record(dur_us.max(1));
+        let _ = self.t.commit.record(dur_us);
     }
 
     /// µs since t0 at which the current interval ends.
@@ -304,6 +321,12 @@ impl Recorder {
 
     pub fn finish(mut self, generation_end_us: u64) -> Totals {
         self.t.generation_end_us = generation_end_us;
+        let _ = self.t.schedule_lag.record_n(0, self.zero_lag);
+        let mut unc = self.t.corrected.clone();
+        // Exact: the lagged records were recorded into `corrected` with the same values.
+        let _ = unc.subtract(&self.corrected_lagged);
+        let _ = unc.add(&self.uncorrected_lagged);
+        self.t.uncorrected = unc;
         self.t
     }
 }
@@ -332,6 +355,23 @@ mod tests {
         assert_eq!(t.schedule_lag.max(), 500);
         assert_eq!(t.measured.delivered, 1);
         assert_eq!(t.window_bytes, 100);
+    }
+
+    #[test]
+    fn uncorrected_is_exact_for_a_mix_of_on_time_and_late_records() {
+        let mut r = Recorder::new(0, 0, true);
+        let mut expect = new_histogram();
+        for i in 0..1_000u64 {
+            let lag = if i % 3 == 0 { i * 7 } else { 0 };
+            r.on_enqueued(i, i + lag);
+            let done = i + lag + 100 + i % 50;
+            r.on_delivered(pack(i, lag), done, 1);
+            expect.record(done - (i + lag)).unwrap();
+        }
+        let t = r.finish(2_000);
+        assert_eq!(t.uncorrected, expect);
+        assert_eq!(t.schedule_lag.len(), 1_000);
+        assert_eq!(t.schedule_lag.count_at(0), 667); // i % 3 != 0, plus i = 0
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         started_at: super::format_rfc3339_utc(out.started_at),
         duration_s: out.duration.as_secs_f64(),
         measurement: Measurement {
-            clock: "monotonic (CLOCK_MONOTONIC via std::time::Instant), t0 = start of generation".into(),
+            clock: format!("monotonic ({}), t0 = start of generation", out.clock),
             latency_unit: "microseconds".into(),
             corrected_from: "intended send time t0 + i/rate (unlimited rate: the moment the generator picked the record)".into(),
             uncorrected_from: "enqueue: the produce() call that librdkafka accepted".into(),
