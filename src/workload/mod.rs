@@ -175,6 +175,8 @@ pub struct RecordSource {
     keys: Arc<KeySpace>,
     rng: SmallRng,
     key_cursor: u32,
+    /// Where the next value starts in the pool.
+    value_cursor: usize,
     producer_index: u32,
 }
 
@@ -201,6 +203,8 @@ impl RecordSource {
             keys,
             rng: SmallRng::seed_from_u64(stream),
             key_cursor,
+            // Past the end: the first record picks a random start.
+            value_cursor: usize::MAX / 2,
             producer_index,
         }
     }
@@ -218,8 +222,16 @@ impl RecordSource {
         let len = p.sizes.pick(r) as usize;
         // The pool is at least max size long (and under 2^32), so `span` is >= 1 and
         // the 32x32-bit multiply maps the top bits onto 0..span without a division.
-        let span = (p.values.len() - len + 1) as u64;
-        let off = (((r >> 32) * span) >> 32) as usize;
+        // Values walk the pool from a random start, jumping to a new random start when
+        // they reach its end: every record differs, and both kprod and librdkafka (which
+        // copies the value into its batch) read memory sequentially instead of missing the
+        // cache on every record.
+        let mut off = self.value_cursor;
+        if off + len > p.values.len() {
+            let span = (p.values.len() - len + 1) as u64;
+            off = (((r >> 32) * span) >> 32) as usize;
+        }
+        self.value_cursor = off + len;
         let value = &p.values[off..off + len];
         let (key, partition) = if self.keys.is_keyed() {
             let j = self.keys.sample(&mut self.key_cursor, &mut self.rng);

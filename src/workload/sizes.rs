@@ -105,6 +105,10 @@ impl SizeTable {
     /// Size for a random number; only the low 16 bits of `r` are used.
     #[inline(always)]
     pub fn pick(&self, r: u64) -> u32 {
+        // A fixed size (the common case) must not cost a random read of a 256 KiB table.
+        if self.min == self.max {
+            return self.min;
+        }
         self.table[(r & SIZE_TABLE_MASK) as usize]
     }
 
