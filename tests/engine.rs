@@ -253,3 +253,28 @@ fn injected_fatal_errors_are_named_and_classed() {
         "fatal",
     );
 }
+
+#[test]
+fn sync_send_waits_for_each_delivery() {
+    let (_d, o) = bench(&["--set", "workload.send_mode=sync", "--records", "300", "--rate", "unlimited",
+                          "--warmup", "0s", "--set", "batching.linger=0ms"]);
+    assert_accounted(&o);
+    let r = &o.report;
+    assert_eq!(r.records.delivered, 300);
+    assert_eq!(r.send_mode, "sync");
+    // One record in flight at a time: the queue never holds more than one.
+    assert!(r.intervals.iter().all(|i| i.queue_depth <= 1), "{:?}", r.intervals);
+}
+
+#[test]
+fn keyed_records_with_headers_count_their_bytes() {
+    let (_d, o) = bench(&["--records", "2000", "--rate", "unlimited", "--warmup", "0s", "--size", "100B",
+                          "--set", "workload.keys=uniform", "--set", "workload.key_count=100",
+                          "--set", "workload.headers.count=2", "--set", "workload.headers.value_bytes=10"]);
+    assert_accounted(&o);
+    let r = &o.report;
+    assert_eq!(r.records.delivered, 2000);
+    // Per record: 100 value bytes + a 12-byte key + 2 headers of (2-byte name + 10 bytes).
+    let per_record = r.throughput.bytes_per_sec / r.throughput.records_per_sec;
+    assert!((per_record - 136.0).abs() < 1.0, "bytes per record {per_record}");
+}
