@@ -26,6 +26,14 @@ pub enum Command {
     Bench(BenchArgs),
     /// List the built-in profiles, or show one resolved.
     Profiles(ProfilesArgs),
+    /// Run one workload under several profiles (e.g. `lz4 zstd`) and compare them.
+    Compare(CompareArgs),
+    /// CI gate: compare a run with a baseline; exit 1 on a regression.
+    Check(CheckArgs),
+    /// Step through rates or a profile key; find the highest rate that meets an SLO.
+    Sweep(SweepArgs),
+    /// Re-render the table, CSV and charts of a saved bench, compare or sweep directory.
+    Report(ReportArgs),
 }
 
 /// Profile selection and overrides shared by every command that resolves a profile.
@@ -100,6 +108,15 @@ pub struct BenchArgs {
     /// still outstanding then is purged and counted as unknown.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub flush_timeout: String,
+    /// Inject a fault into the embedded cluster during the run (repeatable), e.g.
+    /// `broker-down:2@10s+5s`, `rtt:1=50ms@5s+10s`, `errors:produce=NOT_ENOUGH_REPLICAS*20@8s`,
+    /// `leader:0=3@12s`. Added to the profile's [[fault]] tables.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<String>,
+    /// After the run, read the produced records back and report lost, duplicated and
+    /// reordered records (each record carries its producer and sequence in a header).
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -130,4 +147,79 @@ pub struct ShowOverrides {
     pub librdkafka: Vec<String>,
     #[arg(long, value_name = "FILE")]
     pub java_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Variant profiles (names or paths). Each is layered last, over the shared --profile
+    /// layers, so variants differ only in what the variant profile sets.
+    #[arg(required = true, num_args = 2.., value_name = "PROFILE")]
+    pub variants: Vec<String>,
+    /// Runs per variant, interleaved (A B A B ...) so machine drift hits all alike.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub repeat: u32,
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Baseline: a run directory or its report.json.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: PathBuf,
+    /// The run to judge. Without it, the baseline's own profile and workload run now.
+    #[arg(long, value_name = "PATH")]
+    pub current: Option<PathBuf>,
+    /// Allowed regressions, e.g. `throughput=5%,p99=10%,p999=20%,errors=0` (those are the
+    /// defaults; `p50=` is also accepted). Overrides a profile's [check] table.
+    #[arg(long, value_name = "SPEC")]
+    pub max_regression: Option<String>,
+    /// Write a Markdown summary (CI job summary, pull-request comment).
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Write a JUnit XML report (one test case per threshold).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// `--profile` layers supply [check] thresholds; when the baseline is rerun they and
+    /// every other override are layered over the baseline's own profile.
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["rates", "find_max", "param"])))]
+pub struct SweepArgs {
+    /// Fixed target rates, one step each: `10k,20k,50k`.
+    #[arg(long, value_name = "RATE,...")]
+    pub rates: Option<String>,
+    /// Find the highest rate that is not saturated (and meets --slo): double until a step
+    /// fails, then binary search, then confirm just below the result.
+    #[arg(long)]
+    pub find_max: bool,
+    /// Latency objective(s) a step must meet: `p99<=20ms`, `p50<=5ms,p999<=50ms`.
+    #[arg(long, value_name = "SLO")]
+    pub slo: Option<String>,
+    /// Sweep a profile key instead of the rate: `batching.linger=0ms,5ms,20ms`.
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    pub param: Option<String>,
+    /// How long each step runs (its --duration, warm-up included).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub step_duration: String,
+    /// --find-max: the first rate tried.
+    #[arg(long, value_name = "RATE", default_value = "1k")]
+    pub start_rate: String,
+    /// --find-max: never try above this rate.
+    #[arg(long, value_name = "RATE", default_value = "10M")]
+    pub max_rate: String,
+    /// --find-max: stop the binary search when the bracket is this narrow (relative).
+    #[arg(long, value_name = "PERCENT", default_value = "5%")]
+    pub precision: String,
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A result directory written by bench, compare or sweep.
+    pub dir: PathBuf,
 }

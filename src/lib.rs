@@ -7,16 +7,19 @@
 // Errors travel only on cold paths (startup, validation); boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod charts;
 pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod faults;
 pub mod measure;
 pub mod plan;
 pub mod profile;
 pub mod report;
 pub mod signals;
 pub mod units;
+pub mod verify;
 pub mod workload;
 
 pub use error::{ConfigError, KprodError, Result};
@@ -28,7 +31,7 @@ pub fn run(cli: Cli) -> i32 {
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: cannot read the current directory: {e}");
+            print_stderr(&format!("error: cannot read the current directory: {e}"));
             return 1;
         }
     };
@@ -45,18 +48,42 @@ pub fn run(cli: Cli) -> i32 {
             print_stdout(&s);
             0
         }),
+        Command::Compare(args) => {
+            signals::install();
+            commands::compare::run(args, &cwd)
+        }
+        Command::Check(args) => {
+            signals::install();
+            commands::check::run(args, &cwd)
+        }
+        Command::Sweep(args) => {
+            signals::install();
+            commands::sweep::run(args, &cwd)
+        }
+        Command::Report(args) => commands::report_cmd::run(args, &cwd),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            print_stderr(&profile::scrub(&format!("error: {e}")));
             e.exit_code()
         }
     }
 }
 
+/// Print one line to stderr. Unlike `eprintln!`, a closed stderr (`kprod ... 2>&1 | head`)
+/// is ignored instead of panicking, so the run goes on and still writes its results.
+pub fn print_stderr(s: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(s.as_bytes());
+    if !s.ends_with('\n') {
+        let _ = err.write_all(b"\n");
+    }
+}
+
 /// Print to stdout; a closed pipe (`kprod ... | head`) is not an error.
-fn print_stdout(s: &str) {
+pub(crate) fn print_stdout(s: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(s.as_bytes());

@@ -33,6 +33,8 @@ pub struct Plan {
     pub instances: u32,
     /// Directory containing the profile files, for relative paths (sizes/value files).
     pub base_dir: PathBuf,
+    /// `--verify`: tag each record with its producer and sequence and read them back.
+    pub verify: bool,
 }
 
 impl Plan {
@@ -53,23 +55,7 @@ impl Plan {
         check_properties(&props)?;
         props.remove("transactional.id");
 
-        let n = profile.workload.producers.max(1);
-        let rate = match profile.workload.rate {
-            Rate::Unlimited => None,
-            Rate::Fixed(r) => Some(r / n as f64),
-        };
-        let shares = (0..n)
-            .map(|i| ProducerShare {
-                index: i,
-                rate,
-                records: profile.workload.records.map(|total| split(total, n, i)),
-                transactional_id: profile
-                    .producer
-                    .transactional_id
-                    .as_ref()
-                    .map(|id| format!("{id}-{i}")),
-            })
-            .collect();
+        let shares = shares(&profile, 0, 1);
         Ok(Plan {
             profile,
             props,
@@ -78,8 +64,84 @@ impl Plan {
             instance: 0,
             instances: 1,
             base_dir,
+            verify: false,
         })
     }
+}
+
+impl Plan {
+    /// Makes this plan instance `instance` (0-based) of `instances` in a distributed run:
+    /// its share of the rate and of the record count, split again over its producers.
+    pub fn set_instance(&mut self, instance: u32, instances: u32) -> Result<(), ConfigError> {
+        if instances == 0 || instance >= instances {
+            return Err(ConfigError::new(format!(
+                "instance {instance} of {instances} does not exist (instances are numbered from 0)"
+            ))
+            .key("instance"));
+        }
+        if let Some(total) = self.profile.workload.records {
+            // An instance with no records would finish at once and skew the merged window.
+            if total < u64::from(instances) {
+                return Err(ConfigError::new(format!(
+                    "{total} records cannot be split over {instances} instances"
+                ))
+                .key("workload.records")
+                .fix("give at least one record per instance"));
+            }
+        }
+        self.instance = instance;
+        self.instances = instances;
+        self.shares = shares(&self.profile, instance, instances);
+        Ok(())
+    }
+
+    /// Target records per second of this instance (all its producers); None = unlimited.
+    pub fn target_rate(&self) -> Option<f64> {
+        match self.profile.workload.rate {
+            Rate::Unlimited => None,
+            Rate::Fixed(r) => Some(r / f64::from(self.instances.max(1))),
+        }
+    }
+
+    /// Seed of the record sources: instances of one distributed run must not send the same
+    /// sequence, and a single run keeps the profile's seed as it is.
+    pub fn source_seed(&self) -> u64 {
+        let seed = self.profile.workload.seed;
+        if self.instances <= 1 {
+            return seed;
+        }
+        seed ^ (u64::from(self.instance) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// Per-producer shares of instance `instance` of `instances`: the rate and the record count
+/// are split over instances first, then over the instance's producers, so every split adds
+/// up exactly. Transactional ids carry the instance, so no two processes fence each other.
+fn shares(profile: &Profile, instance: u32, instances: u32) -> Vec<ProducerShare> {
+    let n = profile.workload.producers.max(1);
+    let instances = instances.max(1);
+    let rate = match profile.workload.rate {
+        Rate::Unlimited => None,
+        Rate::Fixed(r) => Some(r / f64::from(instances) / f64::from(n)),
+    };
+    let records = profile
+        .workload
+        .records
+        .map(|total| split(total, instances, instance));
+    (0..n)
+        .map(|i| ProducerShare {
+            index: i,
+            rate,
+            records: records.map(|total| split(total, n, i)),
+            transactional_id: profile.producer.transactional_id.as_ref().map(|id| {
+                if instances > 1 {
+                    format!("{id}-{instance}-{i}")
+                } else {
+                    format!("{id}-{i}")
+                }
+            }),
+        })
+        .collect()
 }
 
 /// Producer `i`'s part of `total` split `n` ways; the first `total % n` get one more.

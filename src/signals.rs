@@ -12,11 +12,11 @@ pub fn install() {
         let _ = ctrlc::set_handler(|| {
             let n = SIGNALS.fetch_add(1, Ordering::SeqCst) + 1;
             if n >= 2 {
-                eprintln!("kprod: second signal, exiting without a report");
+                crate::print_stderr("kprod: second signal, exiting without a report");
                 std::process::exit(130);
             }
-            eprintln!(
-                "kprod: stopping: flushing and writing a partial report (signal again to exit now)"
+            crate::print_stderr(
+                "kprod: stopping: flushing and writing a partial report (signal again to exit now)",
             );
         });
     });

@@ -13,33 +13,65 @@ const COUNT_FORMS: &str = "a whole number, optionally with k (thousand), m/M (mi
 const RATE_FORMS: &str =
     "`unlimited` (or `max`) or a positive count of records per second, e.g. 20k, 500/s, 1.5M/s";
 
+/// Longest digit string accepted in a number (integer and fraction digits together):
+/// enough for any u64 and any sensible fraction, small enough that exact u128 arithmetic
+/// cannot overflow.
+const MAX_DIGITS: usize = 30;
+
+/// A decimal number kept exactly: `mantissa / 10^scale`. Floats would turn
+/// `9007199254740993ns` into ...992 and accept `1.0000001KiB` as 1024 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Decimal {
+    mantissa: u128,
+    scale: u32,
+}
+
+impl Decimal {
+    /// `self * multiplier`, exact if it is a whole number (None otherwise, or on overflow).
+    fn times_exact(self, multiplier: u128) -> Option<u128> {
+        let p = self.mantissa.checked_mul(multiplier)?;
+        let d = 10u128.checked_pow(self.scale)?;
+        (p % d == 0).then_some(p / d)
+    }
+    /// `self * multiplier`, rounded half up to a whole number (None on overflow).
+    fn times_rounded(self, multiplier: u128) -> Option<u128> {
+        let p = self.mantissa.checked_mul(multiplier)?;
+        let d = 10u128.checked_pow(self.scale)?;
+        Some(p / d + u128::from(p % d >= d.div_ceil(2)))
+    }
+    fn to_f64(self) -> f64 {
+        self.mantissa as f64 / 10f64.powi(self.scale as i32)
+    }
+    fn is_zero(self) -> bool {
+        self.mantissa == 0
+    }
+}
+
 /// Splits `"1.5KiB"` into `(1.5, "KiB")`. Underscores are digit separators.
-fn split_number(s: &str) -> Option<(f64, &str)> {
+fn split_number(s: &str) -> Option<(Decimal, &str)> {
     let end = s
         .char_indices()
         .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || *c == '_'))
         .map_or(s.len(), |(i, _)| i);
     let (num, rest) = s.split_at(end);
     let digits: String = num.chars().filter(|c| *c != '_').collect();
-    // `"."`, `"1.2.3"` and `"_"` are rejected here rather than by f64 parsing quirks.
+    // `"."`, `"1.2.3"` and `"_"` are rejected here.
     if !digits.chars().any(|c| c.is_ascii_digit()) || digits.matches('.').count() > 1 {
         return None;
     }
-    let value: f64 = digits.parse().ok()?;
-    value.is_finite().then_some((value, rest.trim()))
-}
-
-/// Converts an exact-or-not float to an integer, refusing fractional results so that
-/// `1.1KiB` (1126.4 bytes) is an error instead of a silent rounding.
-fn whole(value: f64) -> Option<u64> {
-    let rounded = value.round();
-    // 2^64 as f64; anything at or above it does not fit.
-    if (value - rounded).abs() > 1e-6 * value.max(1.0)
-        || !(0.0..1.844_674_407_370_955e19).contains(&rounded)
-    {
+    let (int, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+    // Trailing zeros of the fraction carry no value; dropping them keeps 10^scale small.
+    let frac = frac.trim_end_matches('0');
+    let int = int.trim_start_matches('0');
+    if int.len() + frac.len() > MAX_DIGITS {
         return None;
     }
-    Some(rounded as u64)
+    let mut mantissa: u128 = 0;
+    for c in int.chars().chain(frac.chars()) {
+        mantissa = mantissa * 10 + u128::from(c.to_digit(10)?);
+    }
+    let scale = u32::try_from(frac.len()).ok()?;
+    Some((Decimal { mantissa, scale }, rest.trim()))
 }
 
 /// Parses a byte size: `512`, `512B`, `64KiB`, `1.5MiB`, `1GiB` (binary) or `64KB`, `1MB`,
@@ -69,8 +101,10 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "gb" => 1_000_000_000,
         _ => return Err(bad()),
     };
-    whole(value * multiplier as f64)
-        .ok_or_else(|| format!("invalid size {s:?}: not a whole number of bytes"))
+    let bytes = value
+        .times_exact(multiplier.into())
+        .ok_or_else(|| format!("invalid size {s:?}: not a whole number of bytes"))?;
+    u64::try_from(bytes).map_err(|_| format!("invalid size {s:?}: too large"))
 }
 
 /// Parses a duration: `500us`, `10ms`, `30s`, `2m`, `1h`, fractions such as `0.5ms`, and
@@ -84,14 +118,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     }
     let (value, suffix) = split_number(t)
         .ok_or_else(|| format!("invalid duration {s:?}: expected {DURATION_FORMS}"))?;
-    let nanos_per_unit: f64 = match suffix {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" | "min" => 60e9,
-        "h" => 3600e9,
-        "" if value == 0.0 => 1.0,
+    let nanos_per_unit: u128 = match suffix {
+        "ns" => 1,
+        "us" | "µs" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" | "min" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        "" if value.is_zero() => 1,
         "" => {
             return Err(format!(
                 "invalid duration {s:?}: a bare number has no unit; add one, e.g. \"{t}ms\" or \"{t}s\""
@@ -99,24 +133,25 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         }
         _ => return Err(format!("invalid duration {s:?}: expected {DURATION_FORMS}")),
     };
-    let nanos = (value * nanos_per_unit).round();
-    if nanos >= u64::MAX as f64 {
-        return Err(format!("invalid duration {s:?}: too long"));
-    }
-    Ok(Duration::from_nanos(nanos as u64))
+    // Fractions of a nanosecond round to the nearest one.
+    let nanos = value
+        .times_rounded(nanos_per_unit)
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or_else(|| format!("invalid duration {s:?}: too long"))?;
+    Ok(Duration::from_nanos(nanos))
 }
 
-/// Parses a count as f64 (shared by counts and rates, which may be fractional).
-fn parse_count_value(t: &str) -> Option<f64> {
+/// Parses a count's number and suffix (shared by counts and rates).
+fn parse_count_value(t: &str) -> Option<(Decimal, u128)> {
     let (value, suffix) = split_number(t)?;
     let multiplier = match suffix {
-        "" => 1.0,
-        "k" | "K" => 1e3,
-        "m" | "M" => 1e6,
-        "g" | "G" => 1e9,
+        "" => 1,
+        "k" | "K" => 1_000,
+        "m" | "M" => 1_000_000,
+        "g" | "G" => 1_000_000_000,
         _ => return None,
     };
-    Some(value * multiplier)
+    Some((value, multiplier))
 }
 
 /// Parses a count: `50k` = 50 000, `1m`/`1M` = 1 000 000, `2.5M`, `1g` = 10^9, `1_000_000`.
@@ -125,9 +160,12 @@ pub fn parse_count(s: &str) -> Result<u64, String> {
     if t.starts_with('-') {
         return Err(format!("invalid count {s:?}: a count cannot be negative"));
     }
-    let value = parse_count_value(t)
+    let (value, multiplier) = parse_count_value(t)
         .ok_or_else(|| format!("invalid count {s:?}: expected {COUNT_FORMS}"))?;
-    whole(value).ok_or_else(|| format!("invalid count {s:?}: not a whole number"))
+    let n = value
+        .times_exact(multiplier)
+        .ok_or_else(|| format!("invalid count {s:?}: not a whole number"))?;
+    u64::try_from(n).map_err(|_| format!("invalid count {s:?}: too large"))
 }
 
 /// Parses a rate: `unlimited`/`max`, or a positive count optionally followed by `/s`.
@@ -142,8 +180,9 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
         ));
     }
     let body = t.strip_suffix("/s").unwrap_or(t).trim_end();
-    let value = parse_count_value(body)
+    let (value, multiplier) = parse_count_value(body)
         .ok_or_else(|| format!("invalid rate {s:?}: expected {RATE_FORMS}"))?;
+    let value = value.to_f64() * multiplier as f64;
     if value <= 0.0 {
         return Err(format!(
             "invalid rate {s:?}: a rate must be greater than 0 (use `unlimited` for no limit)"
@@ -377,6 +416,30 @@ mod tests {
         let e = parse_count("5x").unwrap_err();
         assert!(e.contains("50k") && e.contains("m/M"), "{e}");
         assert!(parse_count("").is_err());
+    }
+
+    #[test]
+    fn numbers_are_exact_not_floats() {
+        // Beyond 2^53 a float would silently change the value.
+        assert_eq!(
+            parse_duration("9007199254740993ns"),
+            Ok(Duration::from_nanos(9_007_199_254_740_993))
+        );
+        assert_eq!(parse_count("18446744073709551615"), Ok(u64::MAX));
+        assert!(parse_count("18446744073709551616")
+            .unwrap_err()
+            .contains("too large"));
+        assert!(parse_size("16EiB").is_err());
+        assert!(parse_size("18446744073709551616")
+            .unwrap_err()
+            .contains("too large"));
+        // Near-integers are not rounded into integers.
+        assert!(parse_size("1.0000001KiB").is_err());
+        assert!(parse_count("1.0000000001k").is_err());
+        assert_eq!(parse_duration("0.4ns"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("1.5ns"), Ok(Duration::from_nanos(2)));
+        assert!(parse_duration("5124096h").unwrap_err().contains("too long"));
+        assert!(parse_count("1234567890123456789012345678901").is_err());
     }
 
     #[test]

@@ -59,7 +59,8 @@ pub fn execute(
     cwd: &Path,
     observer: Option<&mut dyn Observer>,
 ) -> Result<BenchOutcome, KprodError> {
-    let profile = resolve(&args.profile, cwd)?;
+    let mut profile = resolve(&args.profile, cwd)?;
+    add_faults(&mut profile, &args.faults)?;
     let flush = flush_timeout(&args.flush_timeout)?;
     let out_root = if args.output.out.is_absolute() {
         args.output.out.clone()
@@ -77,9 +78,10 @@ pub fn execute(
     })?;
     crate::engine::native::VERBOSE.store(args.output.verbose, std::sync::atomic::Ordering::Relaxed);
     for w in &profile.warnings {
-        eprintln!("warning: {w}");
+        crate::print_stderr(&format!("warning: {w}"));
     }
-    let plan = Plan::new(profile, flush, cwd.to_path_buf())?;
+    let mut plan = Plan::new(profile, flush, cwd.to_path_buf())?;
+    plan.verify = args.verify;
     let flags = engine::new_flags();
     let mut default_obs;
     let obs: &mut dyn Observer = match observer {
@@ -89,7 +91,16 @@ pub fn execute(
             &mut default_obs
         }
     };
-    let outcome = engine::run(&plan, flags, obs)?;
+    let label = plan.profile.names.join("+");
+    let label = if label.is_empty() { "base" } else { &label };
+    // Creates the run directory just before t0 and appends intervals.csv as seconds end.
+    let mut live = report::LiveWriter::new(
+        &out_root,
+        label,
+        plan.profile.workload.warmup,
+        &plan.profile.faults,
+    );
+    let outcome = engine::run(&plan, flags, &mut engine::Both(&mut live, obs))?;
     let report = report::build::build(&plan, &outcome);
 
     let start_s = 0.0;
@@ -100,15 +111,13 @@ pub fn execute(
         .map(|i| IntervalHistogram {
             start_s: start_s + i.idx as f64,
             duration_s: 1.0,
-            hist: i.corrected.clone(),
+            hist: i.histogram(),
         })
         .collect();
-    let label = plan.profile.names.join("+");
-    let dir = report::create_run_dir(
-        &out_root,
-        outcome.started_at,
-        if label.is_empty() { "base" } else { &label },
-    )?;
+    let dir = match live.dir() {
+        Some(d) => d.to_path_buf(),
+        None => report::create_run_dir(&out_root, outcome.started_at, label)?,
+    };
     report::write_run(
         &out_root,
         &dir,
@@ -116,14 +125,37 @@ pub fn execute(
         &hlog,
         &outcome.measurements.totals.corrected,
     )?;
+    crate::charts::write_run_charts_or_warn(&dir, &report);
     Ok(BenchOutcome { report, dir })
 }
 
-/// Exit code of a finished run: 0 complete, 130 interrupted, 1 failed.
+/// Appends `--fault` specs to the profile's `[[fault]]` list and checks them all.
+fn add_faults(profile: &mut Profile, specs: &[String]) -> Result<(), KprodError> {
+    let at = Location {
+        source: "--fault".into(),
+        ..Default::default()
+    };
+    for s in specs {
+        profile.faults.push(crate::faults::parse(s, &at)?);
+    }
+    Ok(profile::check_faults(profile)?)
+}
+
+/// Exit code of a finished run: 0 complete, 130 interrupted, 1 failed, 4 when `--verify`
+/// found acknowledged records missing although the profile promises no loss (acks=all).
 pub fn exit_code(r: &RunReport) -> i32 {
     match r.status {
+        Status::Complete if lost_despite_acks_all(r) => 4,
         Status::Complete => 0,
         Status::Interrupted => 130,
         Status::Failed => 1,
     }
+}
+
+fn lost_despite_acks_all(r: &RunReport) -> bool {
+    let acks_all = matches!(
+        r.config.librdkafka.get("acks").map(String::as_str),
+        Some("all" | "-1")
+    );
+    acks_all && r.verify.as_ref().is_some_and(|v| v.lost > 0)
 }

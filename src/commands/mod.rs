@@ -1,5 +1,9 @@
 //! One module per subcommand. Commands resolve profiles, drive the pipeline and print;
 //! they consume run reports and never reach into the engine's internals.
 pub mod bench;
+pub mod check;
+pub mod compare;
 pub mod profiles;
 pub mod progress;
+pub mod report_cmd;
+pub mod sweep;

@@ -16,6 +16,7 @@ pub struct Progress {
     total: Option<Duration>,
     warmup: Duration,
     errors: u64,
+    faults: Vec<crate::faults::FaultSpec>,
 }
 
 impl Progress {
@@ -39,6 +40,7 @@ impl Progress {
             total: w.duration,
             warmup: w.warmup,
             errors: 0,
+            faults: plan.profile.faults.clone(),
         }
     }
 }
@@ -55,10 +57,10 @@ impl Observer for Progress {
                 .total
                 .map(|d| format!("{}s", d.as_secs_f64()))
                 .unwrap_or_else(|| "until the record count".into());
-            eprintln!(
+            crate::print_stderr(&format!(
                 "kprod: producing to {what} for {total}, warm-up {}s excluded",
                 self.warmup.as_secs_f64()
-            );
+            ));
         }
     }
 
@@ -71,11 +73,13 @@ impl Observer for Progress {
         } else {
             ""
         };
+        let fault = crate::faults::label_at(&self.faults, i.idx)
+            .map_or(String::new(), |f| format!("  FAULT {f}"));
         let msg = format!(
-            "{}  {}  p99 {}  errors {}  queue {}{phase}",
+            "{}  {}  p99 {}  errors {}  queue {}{phase}{fault}",
             fmt_rate(i.counts.delivered as f64 / len),
             fmt_bytes_per_sec(i.counts.bytes as f64 / len),
-            fmt_latency_us(i.corrected.value_at_quantile(0.99)),
+            fmt_latency_us(i.p99_us),
             self.errors,
             i.queue_depth
         );
@@ -83,7 +87,18 @@ impl Observer for Progress {
             b.set_position(i.idx + 1);
             b.set_message(msg);
         } else if self.plain {
-            eprintln!("[{:>4}s] {msg}", i.idx + 1);
+            crate::print_stderr(&format!("[{:>4}s] {msg}", i.idx + 1));
+        }
+    }
+
+    fn verifying(&mut self) {
+        if self.quiet {
+            return;
+        }
+        let msg = "kprod: run over; reading the records back to verify them";
+        match &self.bar {
+            Some(b) => b.println(msg),
+            None => crate::print_stderr(msg),
         }
     }
 
@@ -97,7 +112,7 @@ impl Observer for Progress {
         if !self.quiet {
             match &self.bar {
                 Some(b) => b.println(format!("librdkafka: {message}")),
-                None => eprintln!("librdkafka: {message}"),
+                None => crate::print_stderr(&format!("librdkafka: {message}")),
             }
         }
     }

@@ -4,9 +4,10 @@
 use super::native::client_config;
 use crate::error::KprodError;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::error::KafkaError;
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -72,6 +73,39 @@ pub fn start_embedded(
     Ok(Cluster::Embedded { mock, bootstrap })
 }
 
+/// Keeps the preflight client's first specific error (a refused connection, a failed TLS
+/// handshake or authentication): a metadata time-out alone does not say what to fix.
+#[derive(Default)]
+struct ProbeContext {
+    errors: std::sync::Mutex<Vec<(bool, String)>>,
+}
+
+impl ProbeContext {
+    fn cause(&self) -> Option<String> {
+        let errors = self.errors.lock().ok()?;
+        // "N/N brokers are down" follows every specific failure and says less.
+        errors
+            .iter()
+            .find(|(generic, _)| !generic)
+            .or(errors.last())
+            .map(|(_, reason)| reason.clone())
+    }
+}
+
+impl ClientContext for ProbeContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let generic = error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown);
+        if let Ok(mut e) = self.errors.lock() {
+            e.push((generic, reason.to_string()));
+        }
+    }
+}
+
+impl ProducerContext for ProbeContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &DeliveryResult<'_>, _: ()) {}
+}
+
 /// Topic facts learnt during the preflight.
 #[derive(Debug, Clone)]
 pub struct TopicInfo {
@@ -91,20 +125,32 @@ pub fn preflight(
 ) -> Result<TopicInfo, KprodError> {
     let mut cfg = client_config(&admin_props(props));
     cfg.set("bootstrap.servers", bootstrap);
-    let probe: BaseProducer = cfg.create().map_err(|e| KprodError::Unreachable {
-        brokers: bootstrap.into(),
-        detail: e.to_string(),
-    })?;
+    let probe: BaseProducer<ProbeContext> = cfg
+        .create_with_context(ProbeContext::default())
+        .map_err(|e| KprodError::Unreachable {
+            brokers: bootstrap.into(),
+            detail: e.to_string(),
+        })?;
     let md = probe
         .client()
         .fetch_metadata(None, PREFLIGHT_TIMEOUT)
-        .map_err(|e| KprodError::Unreachable {
-            brokers: bootstrap.into(),
-            detail: format!(
-                "no metadata answer within {}s ({e}); check the address, the port and the \
-                 security settings",
-                PREFLIGHT_TIMEOUT.as_secs()
-            ),
+        .map_err(|e| {
+            // Error events wait on the main queue behind log events, and one poll call
+            // serves events until its deadline: a zero deadline would serve only one.
+            probe.poll(Duration::from_millis(100));
+            let cause = probe
+                .context()
+                .cause()
+                .map(|c| format!("; the client said: {c}"))
+                .unwrap_or_default();
+            KprodError::Unreachable {
+                brokers: bootstrap.into(),
+                detail: format!(
+                    "no metadata answer within {}s ({e}){cause}; check the address, the port \
+                     and the security settings",
+                    PREFLIGHT_TIMEOUT.as_secs()
+                ),
+            }
         })?;
     if let Some(t) = md.topics().iter().find(|t| t.name() == topic) {
         if t.error().is_none() && !t.partitions().is_empty() {
@@ -158,7 +204,7 @@ pub fn preflight(
 
 /// The subset of producer properties an admin/metadata client accepts: connection and
 /// security settings, not producer tuning.
-fn admin_props(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+pub(crate) fn admin_props(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     props
         .iter()
         .filter(|(k, _)| {

@@ -7,6 +7,7 @@ pub mod native;
 pub mod worker;
 
 use crate::error::KprodError;
+use crate::faults::inject::{self, Applied, Target};
 use crate::measure::clock::Clock;
 use crate::measure::collector::{Collector, Measurements, MergedInterval};
 use crate::plan::Plan;
@@ -32,11 +33,48 @@ pub trait Observer {
     fn tick(&mut self, _elapsed: Duration) {}
     /// A client-level error message from librdkafka.
     fn client_error(&mut self, _message: &str) {}
+    /// Every producer is connected and ready; t0 comes next. An error here (say, the run
+    /// directory cannot be created) ends the run before anything is sent.
+    fn ready(&mut self) -> Result<(), KprodError> {
+        Ok(())
+    }
+    /// `--verify`: the run is over and the records are being read back.
+    fn verifying(&mut self) {}
 }
 
 /// Observer that shows nothing.
 pub struct Silent;
 impl Observer for Silent {}
+
+/// Two observers fed the same events, the first one first.
+pub struct Both<'a>(pub &'a mut dyn Observer, pub &'a mut dyn Observer);
+
+impl Observer for Both<'_> {
+    fn started(&mut self, cluster: &str) {
+        self.0.started(cluster);
+        self.1.started(cluster);
+    }
+    fn interval(&mut self, i: &MergedInterval, elapsed: Duration) {
+        self.0.interval(i, elapsed);
+        self.1.interval(i, elapsed);
+    }
+    fn tick(&mut self, elapsed: Duration) {
+        self.0.tick(elapsed);
+        self.1.tick(elapsed);
+    }
+    fn client_error(&mut self, message: &str) {
+        self.0.client_error(message);
+        self.1.client_error(message);
+    }
+    fn ready(&mut self) -> Result<(), KprodError> {
+        self.0.ready()?;
+        self.1.ready()
+    }
+    fn verifying(&mut self) {
+        self.0.verifying();
+        self.1.verifying();
+    }
+}
 
 /// What the engine hands to the report builder.
 pub struct RunOutcome {
@@ -53,6 +91,10 @@ pub struct RunOutcome {
     pub mean_record_bytes: f64,
     /// The clock source the producers read.
     pub clock: &'static str,
+    /// What the fault schedule did (empty without faults).
+    pub faults: Vec<Applied>,
+    /// `--verify`: what reading the records back found, or why it could not be done.
+    pub verify: Option<Result<crate::report::Verify, String>>,
 }
 
 pub fn new_flags() -> Arc<RunFlags> {
@@ -94,6 +136,16 @@ pub fn run(
         w.replication_factor,
         !cluster.is_embedded(),
     )?;
+    // --verify reads back from where each partition ended before the run.
+    let baseline = match plan.verify {
+        true => Some(crate::verify::baseline(
+            &plan.props,
+            cluster.bootstrap(),
+            &w.topic,
+            info.partitions,
+        )?),
+        false => None,
+    };
 
     let (tx, rx) = mpsc::channel::<WorkerMsg>();
     let mut handles = Vec::new();
@@ -114,7 +166,8 @@ pub fn run(
             first_props = props.clone();
         }
         let producer = NativeProducer::new(&props, &w.topic)?;
-        let source = RecordSource::new(payloads.clone(), keys.clone(), share.index, w.seed);
+        let source =
+            RecordSource::new(payloads.clone(), keys.clone(), share.index, plan.source_seed());
         let spec = WorkerSpec {
             index: share.index,
             topic: w.topic.clone(),
@@ -133,6 +186,10 @@ pub fn run(
             transaction_timeout: p.producer.delivery_timeout.max(Duration::from_secs(10)),
             flush_timeout: plan.flush_timeout,
             header_bytes,
+            verify: plan.verify.then(|| worker::VerifySpec {
+                instance: plan.instance,
+                expected_records: expected_records(share.records, share.rate, w.duration),
+            }),
         };
         let (stx, srx) = mpsc::channel();
         starters.push(stx);
@@ -150,16 +207,32 @@ pub fn run(
     let mut collector = Collector::new(n, &w.topic);
     // Wait until every producer is ready (transactions initialised) before t0.
     let mut ready = 0;
-    while ready < n {
-        match rx.recv() {
+    while ready < n && !crate::signals::signalled() {
+        match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(WorkerMsg::Ready { .. }) => ready += 1,
             Ok(WorkerMsg::ClientError { message, fatal, .. }) => {
                 obs.client_error(&message);
                 collector.client_error(message, fatal);
             }
-            Ok(_) => {}
-            Err(_) => break,
+            Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
+    }
+    // Nothing has been sent yet: a signal or a failing observer ends the run here, with
+    // no report and no results directory.
+    let go = if crate::signals::signalled() {
+        Err(KprodError::Interrupted)
+    } else {
+        obs.ready()
+    };
+    if let Err(e) = go {
+        flags.stop.store(true, Ordering::Relaxed);
+        // Producers waiting for t0 see the channel close and return.
+        drop(starters);
+        for h in handles {
+            let _ = h.join();
+        }
+        return Err(e);
     }
     let clock = Clock::start();
     let t0 = clock.t0();
@@ -170,40 +243,39 @@ pub fn run(
     drop(starters);
     obs.started(&cluster.label());
 
-    let mut done = 0;
-    while done < n {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(WorkerMsg::Interval(s)) => {
-                for i in collector.interval(s) {
-                    obs.interval(i, t0.elapsed());
-                }
-            }
-            Ok(WorkerMsg::Stats { producer, json }) => collector.stats(producer, &json),
-            Ok(WorkerMsg::ClientError { message, fatal, .. }) => {
-                obs.client_error(&message);
-                if fatal {
-                    flags.stop.store(true, Ordering::Relaxed);
-                }
-                collector.client_error(message, fatal);
-            }
-            Ok(WorkerMsg::Done(d)) => {
-                done += 1;
-                collector.done(d.totals, d.committed, d.aborted, d.fatal);
-            }
-            Ok(WorkerMsg::Ready { .. }) => {}
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-        if crate::signals::signalled() {
-            flags.interrupted.store(true, Ordering::Relaxed);
-            flags.stop.store(true, Ordering::Relaxed);
-        }
-        obs.tick(t0.elapsed());
-    }
+    let mut ledgers = Vec::new();
+    let faults = std::thread::scope(|scope| {
+        // The fault schedule runs on its own thread, never on a producer's.
+        let (stop_faults, stop_rx) = mpsc::channel::<()>();
+        let injector = cluster.mock().filter(|_| !p.faults.is_empty()).map(|mock| {
+            let target = Target {
+                mock,
+                topic: &w.topic,
+            };
+            scope.spawn(move || inject::run(target, &p.faults, t0, stop_rx))
+        });
+        collect(&rx, n, &mut collector, obs, &flags, t0, &mut ledgers);
+        let _ = stop_faults.send(());
+        injector
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default()
+    });
     for h in handles {
         let _ = h.join();
     }
     let duration = t0.elapsed();
+    // The cluster stays up until the records have been read back.
+    let verify = baseline.map(|b| {
+        obs.verifying();
+        crate::verify::check(
+            &plan.props,
+            cluster.bootstrap(),
+            &w.topic,
+            &b,
+            ledgers,
+            plan,
+        )
+    });
     // Producers are gone; only now may the cluster and the pools go.
     drop(cluster);
     let mean_record_bytes = payloads.mean_record_bytes();
@@ -223,5 +295,65 @@ pub fn run(
         props: first_props,
         mean_record_bytes,
         clock: clock.describe(),
+        faults,
+        verify,
     })
+}
+
+/// Records a producer will probably send, to size its `--verify` ledger up front.
+fn expected_records(records: Option<u64>, rate: Option<f64>, end: Option<Duration>) -> u64 {
+    let by_rate = match (rate, end) {
+        (Some(r), Some(d)) => Some((r * d.as_secs_f64() * 1.05) as u64 + 1),
+        _ => None,
+    };
+    match (records, by_rate) {
+        (Some(n), Some(m)) => n.min(m),
+        (Some(n), None) => n,
+        (None, Some(m)) => m,
+        (None, None) => 0,
+    }
+}
+
+/// The collector loop: merges what producers ship until every one of them is done, and
+/// turns a signal into a stop.
+fn collect(
+    rx: &mpsc::Receiver<WorkerMsg>,
+    n: u32,
+    collector: &mut Collector,
+    obs: &mut dyn Observer,
+    flags: &RunFlags,
+    t0: std::time::Instant,
+    ledgers: &mut Vec<crate::verify::Ledger>,
+) {
+    let mut done = 0;
+    while done < n {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(WorkerMsg::Interval(s)) => {
+                for i in collector.interval(s) {
+                    obs.interval(i, t0.elapsed());
+                }
+            }
+            Ok(WorkerMsg::Stats { producer, json }) => collector.stats(producer, &json),
+            Ok(WorkerMsg::ClientError { message, fatal, .. }) => {
+                obs.client_error(&message);
+                if fatal {
+                    flags.stop.store(true, Ordering::Relaxed);
+                }
+                collector.client_error(message, fatal);
+            }
+            Ok(WorkerMsg::Done(mut d)) => {
+                done += 1;
+                ledgers.extend(d.ledger.take());
+                collector.done(d.totals, d.committed, d.aborted, d.fatal);
+            }
+            Ok(WorkerMsg::Ready { .. }) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if crate::signals::signalled() {
+            flags.interrupted.store(true, Ordering::Relaxed);
+            flags.stop.store(true, Ordering::Relaxed);
+        }
+        obs.tick(t0.elapsed());
+    }
 }

@@ -28,7 +28,9 @@ pub struct KprodContext;
 impl ClientContext for KprodContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
         if VERBOSE.load(Ordering::Relaxed) {
-            eprintln!("librdkafka {level:?} {fac}: {log_message}");
+            crate::print_stderr(&crate::profile::scrub(&format!(
+                "librdkafka {level:?} {fac}: {log_message}"
+            )));
         }
     }
     fn error(&self, _error: rdkafka::error::KafkaError, _reason: &str) {}
@@ -49,6 +51,13 @@ pub trait EventSink {
     fn stats(&mut self, json: &CStr);
     /// A client-level error (all brokers down, fatal idempotence error, ...).
     fn client_error(&mut self, code: RDKafkaRespErr, reason: &str, fatal: bool);
+    /// `--verify`: true when records carry the verify header and want
+    /// [`EventSink::verify_delivery`] with each delivery report.
+    fn verifying(&self) -> bool {
+        false
+    }
+    /// `--verify`: the outcome of the record with this sequence number.
+    fn verify_delivery(&mut self, _seq: u64, _partition: i32, _err: RDKafkaRespErr) {}
 }
 
 /// Check properties against librdkafka without creating a client (so nothing connects).
@@ -57,7 +66,19 @@ pub fn check_properties(props: &BTreeMap<String, String>) -> Result<(), ConfigEr
         let mut c = ClientConfig::new();
         c.set(k, v);
         if let Err(e) = c.create_native_config() {
-            return Err(ConfigError::new(format!("librdkafka rejects `{k}`: {e}"))
+            // rust-rdkafka's message ends with the key and the value; the value may be a
+            // secret (a misspelt `sasl.pasword` is not recognised as one), so only
+            // librdkafka's own description is kept.
+            let why = match &e {
+                rdkafka::error::KafkaError::ClientConfig(_, desc, _, _) => desc.clone(),
+                other => other.to_string(),
+            };
+            let why = if crate::profile::is_secret(k) && !v.is_empty() {
+                why.replace(v.as_str(), "[redacted]")
+            } else {
+                why
+            };
+            return Err(ConfigError::new(format!("librdkafka rejects `{k}`: {why}"))
                 .key(k.clone())
                 .fix("check the property name and value in librdkafka's CONFIGURATION.md"));
         }
@@ -69,6 +90,11 @@ pub fn client_config(props: &BTreeMap<String, String>) -> ClientConfig {
     let mut c = ClientConfig::new();
     for (k, v) in props {
         c.set(k, v);
+    }
+    // rust-rdkafka derives librdkafka's log level from the `log` crate, which kprod does
+    // not use, so without this `--verbose` would show nothing.
+    if VERBOSE.load(Ordering::Relaxed) {
+        c.set_log_level(RDKafkaLogLevel::Debug);
     }
     c
 }
@@ -204,10 +230,17 @@ impl NativeProducer {
             match rdsys::rd_kafka_event_type(ev) {
                 rdsys::RD_KAFKA_EVENT_DR => {
                     sink.delivery_batch();
+                    let verifying = sink.verifying();
                     loop {
                         let m = rdsys::rd_kafka_event_message_next(ev);
                         if m.is_null() {
                             break;
+                        }
+                        if verifying {
+                            if let Some(seq) = verify_seq(m) {
+                                let m = &*m;
+                                sink.verify_delivery(seq, m.partition, m.err);
+                            }
                         }
                         let m = &*m;
                         sink.delivery(m._private as usize, m.err, (m.len + m.key_len) as u64);
@@ -230,6 +263,25 @@ impl NativeProducer {
                     };
                     let fatal = rdsys::rd_kafka_event_error_is_fatal(ev) != 0;
                     sink.client_error(code, &reason, fatal);
+                }
+                // rust-rdkafka routes librdkafka's log to the main queue, which kprod serves
+                // itself; the lines are shown with --verbose, scrubbed of secret values.
+                rdsys::RD_KAFKA_EVENT_LOG if VERBOSE.load(Ordering::Relaxed) => {
+                    let (mut fac, mut msg, mut level) = (ptr::null(), ptr::null(), 0);
+                    if rdsys::rd_kafka_event_log(ev, &mut fac, &mut msg, &mut level) == 0 {
+                        let text = |p: *const libc::c_char| {
+                            if p.is_null() {
+                                String::new()
+                            } else {
+                                CStr::from_ptr(p).to_string_lossy().into_owned()
+                            }
+                        };
+                        crate::print_stderr(&crate::profile::scrub(&format!(
+                            "librdkafka {level} {}: {}",
+                            text(fac),
+                            text(msg)
+                        )));
+                    }
                 }
                 _ => {}
             }
@@ -321,6 +373,29 @@ pub fn build_headers<'a>(
         }
         Some(HeaderList(h))
     }
+}
+
+/// The sequence number in a delivered record's verify header, read in place.
+///
+/// # Safety
+/// `m` must be a live message of a delivery-report event.
+unsafe fn verify_seq(m: *const rdsys::rd_kafka_message_t) -> Option<u64> {
+    let mut hdrs: *mut rdsys::rd_kafka_headers_t = ptr::null_mut();
+    // SAFETY (caller): m is live; the header list stays owned by the message.
+    if rdsys::rd_kafka_message_headers(m, &mut hdrs) != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+        return None;
+    }
+    let mut val: *const c_void = ptr::null();
+    let mut size: usize = 0;
+    let name = crate::verify::TAG_HEADER_C;
+    if rdsys::rd_kafka_header_get_last(hdrs, name.as_ptr(), &mut val, &mut size)
+        != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
+        || val.is_null()
+    {
+        return None;
+    }
+    let bytes = std::slice::from_raw_parts(val as *const u8, size);
+    crate::verify::parse_tag(bytes).map(|t| t.seq)
 }
 
 /// librdkafka's version string.

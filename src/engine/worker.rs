@@ -7,10 +7,11 @@
 //! picks pre-built slices, enqueues without copying and records into its own histograms.
 
 use super::native::{build_headers, EventSink, NativeProducer};
-use crate::measure::recorder::IntervalSnapshot;
 use crate::measure::clock::Clock;
+use crate::measure::recorder::IntervalSnapshot;
 use crate::measure::recorder::{pack, Recorder, Totals};
 use crate::profile::{OnFull, SendMode};
+use crate::verify::{Ledger, TAG_HEADER, TAG_LEN};
 use crate::workload::{Pacer, RecordSource};
 use rdkafka::producer::Producer;
 use rdkafka::types::RDKafkaRespErr;
@@ -48,6 +49,17 @@ pub struct WorkerDone {
     pub aborted: u64,
     /// Set when the producer stopped on an error it cannot continue after.
     pub fatal: Option<String>,
+    /// `--verify`: the outcome of every record this producer sent.
+    pub ledger: Option<Ledger>,
+}
+
+/// `--verify` settings of one producer.
+#[derive(Debug, Clone)]
+pub struct VerifySpec {
+    /// Written into each record's header with the producer index and sequence number.
+    pub instance: u32,
+    /// Sizes the ledger before t0, so it rarely grows during the run.
+    pub expected_records: u64,
 }
 
 /// Everything a producer thread needs to know about its share of the run.
@@ -71,6 +83,7 @@ pub struct WorkerSpec {
     pub flush_timeout: Duration,
     /// Bytes of headers per record (constant for a run), counted in payload bytes.
     pub header_bytes: u64,
+    pub verify: Option<VerifySpec>,
 }
 
 /// Flags shared by all producer threads of a run.
@@ -95,6 +108,7 @@ struct Sink<'a> {
     tx: &'a Sender<WorkerMsg>,
     errors_sent: u32,
     fatal: Option<String>,
+    ledger: Option<Ledger>,
 }
 
 impl EventSink for Sink<'_> {
@@ -111,6 +125,16 @@ impl EventSink for Sink<'_> {
             self.rec.on_failed(opaque, err);
         }
     }
+    #[inline]
+    fn verifying(&self) -> bool {
+        self.ledger.is_some()
+    }
+    #[inline]
+    fn verify_delivery(&mut self, seq: u64, partition: i32, err: RDKafkaRespErr) {
+        if let Some(l) = &mut self.ledger {
+            l.reported(seq, partition, err);
+        }
+    }
     fn stats(&mut self, json: &CStr) {
         let _ = self.tx.send(WorkerMsg::Stats {
             producer: self.producer,
@@ -124,7 +148,10 @@ impl EventSink for Sink<'_> {
             self.errors_sent += 1;
             let _ = self.tx.send(WorkerMsg::ClientError {
                 producer: self.producer,
-                message: format!("{}: {reason}", crate::measure::errors::error_name(code)),
+                message: crate::profile::scrub(&format!(
+                    "{}: {reason}",
+                    crate::measure::errors::error_name(code)
+                )),
                 fatal,
             });
         }
@@ -200,7 +227,17 @@ pub fn run(
         tx: &tx,
         errors_sent: 0,
         fatal: None,
+        ledger: spec
+            .verify
+            .as_ref()
+            .map(|v| Ledger::new(spec.index, v.expected_records)),
     };
+    // The verify header's value, rewritten in place per record (no allocation).
+    let mut tag = [0u8; TAG_LEN];
+    if let Some(v) = &spec.verify {
+        tag[..4].copy_from_slice(&v.instance.to_be_bytes());
+        tag[4..8].copy_from_slice(&spec.index.to_be_bytes());
+    }
     let pacer = Pacer::new(spec.rate);
     let end_ns = spec.end.map(|d| d.as_nanos() as u64);
     let max_block_ns = spec.max_block.as_nanos() as u64;
@@ -231,11 +268,14 @@ pub fn run(
                 match commit(&producer, &mut sink, spec.transaction_timeout) {
                     Ok(()) => committed += 1,
                     Err(e) => {
-                        aborted += 1;
+                        // Counted only once the abort went through; the final commit after
+                        // the loop must not retry a transaction already given up on.
+                        in_txn = false;
                         if let Err(e2) = producer.abort_transaction(spec.transaction_timeout) {
                             sink.fatal = Some(format!("commit failed ({e}), abort failed ({e2})"));
                             break;
                         }
+                        aborted += 1;
                     }
                 }
                 in_txn = false;
@@ -275,7 +315,18 @@ pub fn run(
             }
             None => now_ns,
         };
-        if end_ns.is_some_and(|e| intended_ns >= e) || flags.stop.load(Ordering::Relaxed) {
+        if let Some(e) = end_ns {
+            // The duration bounds wall time too: a generator behind schedule stops on time
+            // and reports what it still owed instead of running on.
+            if intended_ns >= e || now_ns >= e {
+                let due = pacer.due_by(e.saturating_sub(1)).min(spec.records.unwrap_or(u64::MAX));
+                if due != u64::MAX {
+                    sink.rec.behind_schedule(due.saturating_sub(i));
+                }
+                break;
+            }
+        }
+        if flags.stop.load(Ordering::Relaxed) {
             break;
         }
         let intended_us = intended_ns / 1_000;
@@ -289,16 +340,32 @@ pub fn run(
         }
 
         let r = source.next();
+        if sink.ledger.is_some() {
+            tag[8..].copy_from_slice(&i.to_be_bytes());
+        }
         loop {
-            let headers = build_headers(
-                r.header_count(),
-                r.headers().iter().map(|h| (h.name, h.value)),
-            );
+            let headers = if sink.ledger.is_some() {
+                build_headers(
+                    r.header_count() + 1,
+                    r.headers()
+                        .iter()
+                        .map(|h| (h.name, h.value))
+                        .chain(std::iter::once((TAG_HEADER.as_bytes(), &tag[..]))),
+                )
+            } else {
+                build_headers(
+                    r.header_count(),
+                    r.headers().iter().map(|h| (h.name, h.value)),
+                )
+            };
             let enq_us = now_ns / 1_000;
             let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
             match producer.produce(r.partition, r.key, r.value, headers, opaque) {
                 Ok(()) => {
                     sink.rec.on_enqueued(intended_us, enq_us);
+                    if let Some(l) = &mut sink.ledger {
+                        l.enqueued(i);
+                    }
                     break;
                 }
                 Err(RDKafkaRespErr::RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -313,6 +380,9 @@ pub fn run(
                 }
                 Err(e) => {
                     sink.rec.on_enqueue_failed(intended_us, e);
+                    if let Some(l) = &mut sink.ledger {
+                        l.refused(i);
+                    }
                     break;
                 }
             }
@@ -340,11 +410,19 @@ pub fn run(
 
     let generation_end_us = sink.now_us();
     if in_txn {
-        match commit(&producer, &mut sink, spec.transaction_timeout) {
+        // After a signal the last commit gets the interrupt's flush deadline, not the
+        // transaction timeout (minutes), so Ctrl-C still ends the run promptly.
+        let timeout = if flags.interrupted.load(Ordering::Relaxed) {
+            spec.transaction_timeout.min(INTERRUPT_FLUSH)
+        } else {
+            spec.transaction_timeout
+        };
+        match commit(&producer, &mut sink, timeout) {
             Ok(()) => committed += 1,
             Err(_) => {
-                aborted += 1;
-                let _ = producer.abort_transaction(spec.transaction_timeout);
+                if producer.abort_transaction(timeout).is_ok() {
+                    aborted += 1;
+                }
             }
         }
     }
@@ -352,13 +430,16 @@ pub fn run(
     let now_us = sink.now_us();
     let last = sink.rec.take_interval(now_us);
     let _ = tx.send(WorkerMsg::Interval(last));
-    let Sink { rec, fatal, .. } = sink;
+    let Sink {
+        rec, fatal, ledger, ..
+    } = sink;
     let _ = tx.send(WorkerMsg::Done(Box::new(WorkerDone {
         producer: spec.index,
         totals: rec.finish(generation_end_us),
         committed,
         aborted,
         fatal,
+        ledger,
     })));
     drop(producer);
 }
@@ -418,6 +499,7 @@ fn finish_outstanding(
     if latency {
         sink.rec.unreported_to_unknown();
     } else {
-        sink.rec.infer_delivered();
+        let flushed = sink.now_us();
+        sink.rec.infer_delivered(flushed);
     }
 }

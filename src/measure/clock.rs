@@ -12,7 +12,10 @@ enum Source {
     Monotonic,
     /// Nanoseconds = (tsc - tsc0) * mult >> 32.
     #[cfg(target_arch = "x86_64")]
-    Tsc { tsc0: u64, mult: u64 },
+    Tsc {
+        tsc0: u64,
+        mult: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -101,9 +104,11 @@ impl Clock {
 
 fn tsc_is_trusted() -> bool {
     cfg!(target_arch = "x86_64")
-        && std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource")
-            .map(|s| s.trim() == "tsc")
-            .unwrap_or(false)
+        && std::fs::read_to_string(
+            "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+        )
+        .map(|s| s.trim() == "tsc")
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -122,7 +127,11 @@ mod tests {
             // Agreement within 1% + 200 µs of scheduling noise; a wrong calibration would
             // be off by far more.
             let diff = measured.abs_diff(elapsed);
-            assert!(diff < elapsed / 100 + 200_000, "{}: {measured} vs {elapsed}", c.describe());
+            assert!(
+                diff < elapsed / 100 + 200_000,
+                "{}: {measured} vs {elapsed}",
+                c.describe()
+            );
         }
     }
 

@@ -7,16 +7,49 @@
 use super::recorder::{IntervalCounts, IntervalSnapshot, Totals};
 use super::stats::StatsAggregator;
 use crate::report::new_histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 
 /// One second of the run, all producers merged.
+///
+/// The interval's histogram is kept V2-encoded (about a kilobyte) rather than as a live
+/// histogram (about 190 kB of counters): a run keeps one per second, and memory must not
+/// grow with run length.
 #[derive(Debug)]
 pub struct MergedInterval {
     pub idx: u64,
-    pub corrected: Histogram<u64>,
     pub counts: IntervalCounts,
     pub queue_depth: u64,
+    /// Corrected latency of the records delivered in this interval.
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+    encoded: Vec<u8>,
+}
+
+impl MergedInterval {
+    fn new(idx: u64, hist: &Histogram<u64>, counts: IntervalCounts, queue_depth: u64) -> Self {
+        let mut encoded = Vec::new();
+        // Encoding into memory cannot fail for a histogram with in-range counts.
+        let _ = V2Serializer::new().serialize(hist, &mut encoded);
+        MergedInterval {
+            idx,
+            counts,
+            queue_depth,
+            p50_us: hist.value_at_quantile(0.5),
+            p99_us: hist.value_at_quantile(0.99),
+            max_us: hist.max(),
+            encoded,
+        }
+    }
+
+    /// The interval's corrected-latency histogram, decoded.
+    pub fn histogram(&self) -> Histogram<u64> {
+        Deserializer::new()
+            .deserialize(&mut self.encoded.as_slice())
+            .unwrap_or_else(|_| new_histogram())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -112,12 +145,10 @@ impl Collector {
                 break;
             }
             if let Some(p) = self.partial.remove(&idx) {
-                self.m.intervals.push(MergedInterval {
-                    idx,
-                    corrected: p.hist.unwrap_or_else(new_histogram),
-                    counts: p.counts,
-                    queue_depth: p.queue_depth,
-                });
+                let hist = p.hist.unwrap_or_else(new_histogram);
+                self.m
+                    .intervals
+                    .push(MergedInterval::new(idx, &hist, p.counts, p.queue_depth));
             }
         }
         self.m.intervals[before..].iter().collect()
@@ -185,7 +216,8 @@ mod tests {
         let fin = c.interval(snap(1, 0, 3, 300));
         assert_eq!(fin.len(), 1);
         assert_eq!(fin[0].counts.delivered, 8);
-        assert_eq!(fin[0].corrected.len(), 8);
+        assert_eq!(fin[0].histogram().len(), 8);
+        assert_eq!(fin[0].p99_us, 300);
         assert_eq!(fin[0].queue_depth, 2);
         let m = c.finish();
         assert_eq!(m.intervals.len(), 2);
@@ -213,6 +245,6 @@ mod tests {
         );
         assert_eq!(m.totals.corrected.value_at_quantile(0.5), 100);
         assert_eq!(m.totals.measured.delivered, 100);
-        assert_eq!(m.totals.last_delivery_us, 50_000);
+        assert_eq!(m.totals.measured_last_delivery_us, 50_000);
     }
 }

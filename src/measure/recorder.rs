@@ -59,16 +59,18 @@ pub struct Totals {
     pub commit: Histogram<u64>,
     pub measured: Counts,
     pub warmup: Counts,
-    /// Delivery reports received at or after the end of the warm-up, and their bytes.
-    pub window_delivered: u64,
-    pub window_bytes: u64,
-    /// Records handed to the producer at or after the end of the warm-up.
-    pub window_sent: u64,
-    pub last_delivery_us: u64,
+    /// Payload bytes of the measured records delivered.
+    pub measured_bytes: u64,
+    /// When the last measured record was delivered (fire-and-forget: when the producer
+    /// had nothing left to send), µs since t0. Throughput counts measured records only, so
+    /// a backlog left by the warm-up cannot inflate it.
+    pub measured_last_delivery_us: u64,
     /// When generation stopped (the latest producer), µs since t0.
     pub generation_end_us: u64,
     pub errors: Vec<(RDKafkaRespErr, u64)>,
     pub lag_saturated: u64,
+    /// Records due before the end that were never sent: the generator was behind.
+    pub behind_schedule: u64,
 }
 
 impl Default for Totals {
@@ -80,13 +82,12 @@ impl Default for Totals {
             commit: new_histogram(),
             measured: Counts::default(),
             warmup: Counts::default(),
-            window_delivered: 0,
-            window_bytes: 0,
-            window_sent: 0,
-            last_delivery_us: 0,
+            measured_bytes: 0,
+            measured_last_delivery_us: 0,
             generation_end_us: 0,
             errors: Vec::new(),
             lag_saturated: 0,
+            behind_schedule: 0,
         }
     }
 }
@@ -107,12 +108,13 @@ impl Totals {
             a.failed += b.failed;
             a.unknown += b.unknown;
         }
-        self.window_delivered += o.window_delivered;
-        self.window_bytes += o.window_bytes;
-        self.window_sent += o.window_sent;
-        self.last_delivery_us = self.last_delivery_us.max(o.last_delivery_us);
+        self.measured_bytes += o.measured_bytes;
+        self.measured_last_delivery_us = self
+            .measured_last_delivery_us
+            .max(o.measured_last_delivery_us);
         self.generation_end_us = self.generation_end_us.max(o.generation_end_us);
         self.lag_saturated += o.lag_saturated;
+        self.behind_schedule += o.behind_schedule;
         for &(code, n) in &o.errors {
             count_error(&mut self.errors, code, n);
         }
@@ -189,7 +191,6 @@ impl Recorder {
         }
         self.bucket(intended_us).sent += 1;
         if intended_us >= self.warmup_us {
-            self.t.window_sent += 1;
             if self.latency {
                 if lag == 0 {
                     self.zero_lag += 1;
@@ -211,9 +212,6 @@ impl Recorder {
         let b = self.bucket(intended_us);
         b.sent += 1;
         b.failed += 1;
-        if intended_us >= self.warmup_us {
-            self.t.window_sent += 1;
-        }
         self.interval.sent += 1;
         self.interval.failed += 1;
         self.count_error(code);
@@ -227,6 +225,8 @@ impl Recorder {
         let corrected = now_us.saturating_sub(intended_us);
         if intended_us >= self.warmup_us {
             self.t.measured.delivered += 1;
+            self.t.measured_bytes += bytes;
+            self.t.measured_last_delivery_us = self.t.measured_last_delivery_us.max(now_us);
             if self.latency {
                 let _ = self.t.corrected.record(corrected);
                 if lag_us > 0 {
@@ -239,11 +239,6 @@ impl Recorder {
         } else {
             self.t.warmup.delivered += 1;
         }
-        if now_us >= self.warmup_us {
-            self.t.window_delivered += 1;
-            self.t.window_bytes += bytes;
-        }
-        self.t.last_delivery_us = self.t.last_delivery_us.max(now_us);
         if self.latency {
             let _ = self.interval_hist.record(corrected);
         }
@@ -266,6 +261,11 @@ impl Recorder {
 
     fn count_error(&mut self, code: RDKafkaRespErr) {
         count_error(&mut self.t.errors, code, 1);
+    }
+
+    /// The run ended with `n` records due but not yet sent.
+    pub fn behind_schedule(&mut self, n: u64) {
+        self.t.behind_schedule += n;
     }
 
     /// Duration of one transaction commit (flush + commit_transaction).
@@ -303,9 +303,12 @@ impl Recorder {
 
     /// Fire-and-forget mode: at the end every record that is neither failed nor unknown
     /// was delivered as far as the client can tell.
-    pub fn infer_delivered(&mut self) {
+    pub fn infer_delivered(&mut self, flushed_us: u64) {
         for c in [&mut self.t.measured, &mut self.t.warmup] {
             c.delivered = c.sent - c.failed - c.unknown;
+        }
+        if self.t.measured.delivered > 0 {
+            self.t.measured_last_delivery_us = flushed_us;
         }
         self.in_flight = 0;
     }
@@ -354,7 +357,7 @@ mod tests {
         assert_eq!(t.uncorrected.max(), 1_500);
         assert_eq!(t.schedule_lag.max(), 500);
         assert_eq!(t.measured.delivered, 1);
-        assert_eq!(t.window_bytes, 100);
+        assert_eq!(t.measured_bytes, 100);
     }
 
     #[test]
@@ -387,8 +390,10 @@ mod tests {
         assert_eq!(t.warmup.delivered, 1);
         assert_eq!(t.measured.delivered, 1);
         assert_eq!(t.corrected.len(), 1);
-        // Both deliveries fall inside the measured window by delivery time.
-        assert_eq!(t.window_delivered, 2);
+        // Only the measured record counts towards throughput, though both were
+        // delivered after the warm-up.
+        assert_eq!(t.measured_bytes, 10);
+        assert_eq!(t.measured_last_delivery_us, 1_300_000);
     }
 
     #[test]

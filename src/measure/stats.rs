@@ -140,6 +140,19 @@ impl StatsAggregator {
         (s.wire_bytes > 0 && s.uncompressed_bytes > 0)
             .then(|| s.uncompressed_bytes as f64 / s.wire_bytes as f64)
     }
+
+    /// The weights behind the averages of [`Self::finish`], kept with the run so that
+    /// `kprod merge` can average several runs' statistics the way one run would.
+    pub fn weights(&self) -> crate::report::StatsWeights {
+        crate::report::StatsWeights {
+            batches: self.batches,
+            batch_records: self.batch_records,
+            wire_bytes: self.wire_bytes,
+            rtt_count: self.rtt.cnt,
+            int_latency_count: self.int_latency.cnt,
+            throttle_count: self.throttle.cnt,
+        }
+    }
 }
 
 #[cfg(test)]

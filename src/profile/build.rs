@@ -170,6 +170,22 @@ pub(crate) fn build(m: &Merged) -> Result<Profile, ConfigError> {
         brokers: g.opt_string("cluster.brokers")?,
         mock_brokers: g.u32("cluster.mock_brokers")?,
     };
+    let pct = |key: &str| match m.values.get(key).map(|e| &e.val) {
+        None => Ok(None),
+        Some(Val::F64(v)) => Ok(Some(*v)),
+        Some(_) => Err(g.wrong(key)),
+    };
+    let check = CheckCfg {
+        throughput: pct("check.throughput")?,
+        p50: pct("check.p50")?,
+        p99: pct("check.p99")?,
+        p999: pct("check.p999")?,
+        errors: match m.values.get("check.errors").map(|e| &e.val) {
+            None => None,
+            Some(Val::U64(v)) => Some(*v),
+            Some(_) => return Err(g.wrong("check.errors")),
+        },
+    };
     Ok(Profile {
         names: Vec::new(),
         description: String::new(),
@@ -179,11 +195,13 @@ pub(crate) fn build(m: &Merged) -> Result<Profile, ConfigError> {
         backpressure,
         workload,
         cluster,
+        check,
         librdkafka: m
             .librdkafka
             .iter()
             .map(|(k, p)| (k.clone(), p.value.clone()))
             .collect(),
         warnings: Vec::new(),
+        faults: m.faults.clone(),
     })
 }

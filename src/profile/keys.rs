@@ -42,6 +42,8 @@ pub(crate) enum Kind {
     PartitionMap,
     /// Table of string -> string.
     Pairs,
+    /// A percentage written as a string, `"5%"`; held as the number of percent.
+    Pct,
 }
 
 impl Kind {
@@ -68,6 +70,7 @@ impl Kind {
             Kind::Keys => "\"none\", \"sequential\", \"uniform\" or \"zipf\"",
             Kind::PartitionMap => "a table of key prefix = partition, e.g. { \"us-east\" = 0 }",
             Kind::Pairs => "a table of name = \"value\" strings",
+            Kind::Pct => "a percentage such as \"5%\"",
         }
     }
 }
@@ -115,6 +118,12 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("workload.headers.fixed", Kind::Pairs),
     ("cluster.brokers", Kind::OptStr),
     ("cluster.mock_brokers", Kind::U32),
+    // `kprod check` regression thresholds; unset = the command's documented defaults.
+    ("check.throughput", Kind::Pct),
+    ("check.p50", Kind::Pct),
+    ("check.p99", Kind::Pct),
+    ("check.p999", Kind::Pct),
+    ("check.errors", Kind::U64),
 ];
 
 pub(crate) const SECTIONS: &[&str] = &[
@@ -124,6 +133,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "backpressure",
     "workload",
     "cluster",
+    "check",
     "librdkafka",
 ];
 
@@ -435,8 +445,26 @@ pub(crate) fn convert(kind: Kind, raw: &Raw, cx: &Ctx<'_>) -> Result<Val, Config
                 })
                 .collect::<Result<_, _>>()?,
         ),
+        (Kind::Pct, r) => Val::F64(percent(r, kind, cx)?),
         (kind, r) => return Err(cx.type_err(kind, r)),
     })
+}
+
+/// `"5%"` -> 5.0. A bare number is refused: 0.05 and 5 would both be plausible readings.
+fn percent(r: &Raw, kind: Kind, cx: &Ctx<'_>) -> Result<f64, ConfigError> {
+    let t = r.text().ok_or_else(|| cx.type_err(kind, r))?;
+    let v = t
+        .trim()
+        .strip_suffix('%')
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .ok_or_else(|| cx.type_err(kind, r))?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(cx
+            .err(format!("{t:?} is not a percentage of 0 or more"))
+            .fix(format!("write {} = \"5%\"", cx.key)))
+    }
 }
 
 fn show_raw(r: &Raw) -> String {

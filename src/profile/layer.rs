@@ -37,6 +37,8 @@ pub(crate) struct Layer {
     pub extends: Option<(String, Location)>,
     pub values: BTreeMap<&'static str, Entry>,
     pub librdkafka: BTreeMap<String, PassThrough>,
+    /// `[[fault]]` tables; every layer's faults are kept (they add up, none replaces).
+    pub faults: Vec<crate::faults::FaultSpec>,
 }
 
 impl Layer {
@@ -55,6 +57,7 @@ impl Layer {
 pub(crate) struct Merged {
     pub values: BTreeMap<&'static str, Entry>,
     pub librdkafka: BTreeMap<String, PassThrough>,
+    pub faults: Vec<crate::faults::FaultSpec>,
 }
 
 fn plain(source: &str) -> Location {
@@ -82,7 +85,12 @@ pub(crate) fn from_toml(source: &str, text: &str, base_dir: &Path) -> Result<Lay
         let key = k.get_ref().as_ref();
         let key_loc = at.loc(k.span().start);
         let loc = at.loc(v.span().start);
-        let raw = keys::raw_from_toml(v, &at);
+        if key == "fault" {
+            layer.faults.extend(super::faults::from_toml(v, &at)?);
+            continue;
+        }
+        let mut raw = keys::raw_from_toml(v, &at);
+        super::env::expand_raw(&mut raw, key, &loc)?;
         match (key, raw) {
             ("description", Raw::Str(s)) => layer.description = Some(s),
             ("extends", Raw::Str(s)) => layer.extends = Some((s, loc)),
@@ -240,7 +248,7 @@ fn unknown_key_hint(prefix: &str, key: &str) -> (String, String) {
         "" => SECTIONS
             .iter()
             .copied()
-            .chain(["description", "extends"])
+            .chain(["description", "extends", "fault"])
             .collect(),
         "-" => KEYS.iter().map(|(k, _)| *k).collect(),
         p => KEYS
@@ -434,6 +442,7 @@ pub(crate) fn merge(layers: Vec<Layer>) -> Merged {
             p.origin.rank = rank;
             m.librdkafka.insert(k, p);
         }
+        m.faults.extend(layer.faults);
     }
     m
 }

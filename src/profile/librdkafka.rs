@@ -78,6 +78,35 @@ pub(crate) fn check_passthrough(property: &str, loc: &Location) -> Result<(), Co
     Ok(())
 }
 
+/// Checks every pass-through property against librdkafka itself (name and value), so a
+/// typo fails with the file and line that wrote it rather than later without a location.
+/// Values of secret-looking properties never appear in the message.
+pub(crate) fn check_values(
+    props: &BTreeMap<String, super::layer::PassThrough>,
+) -> Result<(), ConfigError> {
+    for (k, p) in props {
+        let mut c = rdkafka::config::ClientConfig::new();
+        c.set(k, &p.value);
+        if let Err(e) = c.create_native_config() {
+            // rust-rdkafka's message ends with the key and the value; keep librdkafka's part.
+            let why = match &e {
+                rdkafka::error::KafkaError::ClientConfig(_, desc, _, _) => desc.clone(),
+                other => other.to_string(),
+            };
+            let why = if is_secret(k) && !p.value.is_empty() {
+                why.replace(p.value.as_str(), "[redacted]")
+            } else {
+                why
+            };
+            return Err(ConfigError::new(format!("librdkafka rejects `{k}`: {why}"))
+                .at(p.origin.loc.clone())
+                .key(p.origin.label.clone())
+                .fix("check the property name and value in librdkafka's CONFIGURATION.md"));
+        }
+    }
+    Ok(())
+}
+
 fn ms(d: Duration) -> String {
     d.as_millis().to_string()
 }

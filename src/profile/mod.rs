@@ -11,6 +11,8 @@
 mod build;
 mod builtin;
 mod dist;
+mod env;
+mod faults;
 mod java;
 mod keys;
 mod layer;
@@ -22,6 +24,7 @@ mod validate;
 mod warnings;
 
 pub use builtin::builtin_profiles;
+pub use env::{register_secret, scrub};
 pub use librdkafka::{is_secret, librdkafka_properties, redacted};
 pub use model::*;
 pub use show::render_show;
@@ -115,11 +118,30 @@ pub fn resolve(
         p.origin.rank = top_rank;
         merged.librdkafka.insert(k, p);
     }
+    // Literal secrets (a file, --set or -X) join the ${VAR} ones in the scrub list.
+    for (k, p) in &merged.librdkafka {
+        if is_secret(k) {
+            register_secret(&p.value);
+        }
+    }
     let mut profile = build::build(&merged)?;
     profile.names = names;
     profile.description = descriptions.join(" + ");
     profile.warnings = validate::validate(&profile, &merged)?;
+    librdkafka::check_values(&merged.librdkafka)?;
+    check_faults(&profile)?;
     Ok(profile)
+}
+
+/// Faults need the embedded cluster and must fit its brokers, the topic and the run.
+pub fn check_faults(p: &Profile) -> Result<(), ConfigError> {
+    crate::faults::check(
+        &p.faults,
+        p.cluster.brokers.is_some(),
+        p.cluster.mock_brokers,
+        p.workload.partitions,
+        p.workload.duration,
+    )
 }
 
 #[cfg(test)]

@@ -238,6 +238,18 @@ pub struct ClusterCfg {
     pub mock_brokers: u32,
 }
 
+/// `kprod check` regression thresholds from a `[check]` table: how much worse than the
+/// baseline a figure may get, in percent (errors: how many more failed + unknown records).
+/// None = not set by any layer; `kprod check` then uses its documented default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct CheckCfg {
+    pub throughput: Option<f64>,
+    pub p50: Option<f64>,
+    pub p99: Option<f64>,
+    pub p999: Option<f64>,
+    pub errors: Option<u64>,
+}
+
 /// A fully resolved profile.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
@@ -250,8 +262,11 @@ pub struct Profile {
     pub backpressure: BackpressureCfg,
     pub workload: WorkloadCfg,
     pub cluster: ClusterCfg,
+    pub check: CheckCfg,
     /// Pass-through librdkafka properties (profile `[librdkafka]` table, then `-X`).
     pub librdkafka: BTreeMap<String, String>,
     /// Non-fatal findings of validation, printed before the run and kept in the report.
     pub warnings: Vec<String>,
+    /// Faults injected into the embedded cluster (`[[fault]]` tables, then `--fault`).
+    pub faults: Vec<crate::faults::FaultSpec>,
 }

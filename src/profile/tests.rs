@@ -81,6 +81,12 @@ fn base_sets_every_required_key() {
         "workload.records",
         "workload.partition_map",
         "cluster.brokers",
+        // [check] thresholds: unset means kprod check's documented defaults.
+        "check.throughput",
+        "check.p50",
+        "check.p99",
+        "check.p999",
+        "check.errors",
     ];
     for (key, _) in keys::KEYS {
         if !optional.contains(key) {

@@ -412,8 +412,52 @@ fn workload(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
         }
         _ => {}
     }
+    run_length(p, v)?;
     sizes(p, v)?;
     keys_and_partitions(p, v)
+}
+
+/// Each record's intended send time travels in its delivery opaque with room for ~19 hours
+/// after t0; a longer run would report wrong latencies for the records past that point.
+const MAX_RUN: Duration = Duration::from_secs(18 * 3600);
+/// Far above any producer's reach; larger rates would be silently capped by the pacer while
+/// the report still claimed them as the target.
+const MAX_RATE: f64 = 1e9;
+
+fn run_length(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
+    let w = &p.workload;
+    if let Rate::Fixed(r) = w.rate {
+        if r > MAX_RATE {
+            return Err(v.err(
+                "workload.rate",
+                format!("rate {r} records/s is above kprod's maximum of 1G records/s"),
+                "set rate = \"unlimited\" to send as fast as the producer can",
+            ));
+        }
+    }
+    if let Some(d) = w.duration.filter(|d| *d > MAX_RUN) {
+        return Err(v.err(
+            "workload.duration",
+            format!(
+                "duration {} is longer than kprod's maximum run of 18h (per-record timing covers 19 hours)",
+                format_duration(d)
+            ),
+            "set duration = \"18h\" or less; split longer soaks into several runs",
+        ));
+    }
+    if let (Some(n), Rate::Fixed(r), None) = (w.records, w.rate, w.duration) {
+        if n as f64 / r > MAX_RUN.as_secs_f64() {
+            let key = v.blame("workload.records", "workload.rate");
+            return Err(v.err(
+                key,
+                format!(
+                    "{n} records at {r} records/s would take longer than kprod's maximum run of 18h"
+                ),
+                "raise the rate, lower records, or set duration = \"18h\" to stop at whichever comes first",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn sizes(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {

@@ -1,14 +1,45 @@
 //! Turns the engine's outcome into the immutable [`RunReport`].
 
 use super::{
-    percentiles, Config, Counts, Environment, ErrorInfo, Interval, Latency, Measurement, Records,
-    RunReport, Status, Throughput, Transactions, SCHEMA_VERSION,
+    percentiles, Config, Counts, Environment, ErrorInfo, FaultRecord, Interval, Latency,
+    Measurement, Records, RunReport, Status, Throughput, Transactions, Verify, SCHEMA_VERSION,
 };
 use crate::engine::cluster::EMBEDDED_NOTE;
 use crate::engine::RunOutcome;
+use crate::measure::collector::MergedInterval;
 use crate::plan::Plan;
-use crate::profile::{self, Rate, SendMode};
+use crate::profile::{self, SendMode};
 use std::time::UNIX_EPOCH;
+
+/// One `intervals[]` entry. `run_s` is the run's length (the last interval ends with it);
+/// rows written while the run goes pass infinity. Seconds a fault covers are flagged.
+pub fn interval_row(
+    i: &MergedInterval,
+    start_unix_ms: u64,
+    warmup_s: f64,
+    run_s: f64,
+    faults: &[crate::faults::FaultSpec],
+) -> Interval {
+    // The last interval ends with the run, usually before a whole second.
+    let start = i.idx as f64;
+    let end = ((i.idx + 1) as f64).min(run_s.max(start + 1e-3));
+    let len = end - start;
+    Interval {
+        t_s: end,
+        unix_ms: start_unix_ms + (end * 1000.0) as u64,
+        in_warmup: end <= warmup_s,
+        sent: i.counts.sent,
+        delivered: i.counts.delivered,
+        failed: i.counts.failed,
+        records_per_sec: i.counts.delivered as f64 / len,
+        bytes_per_sec: i.counts.bytes as f64 / len,
+        p50_us: i.p50_us,
+        p99_us: i.p99_us,
+        max_us: i.max_us,
+        queue_depth: i.queue_depth,
+        fault: crate::faults::label_at(faults, i.idx),
+    }
+}
 
 pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
     let p = &plan.profile;
@@ -24,7 +55,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         unknown: t.measured.unknown + t.warmup.unknown,
     };
     let window_start_s = warmup_s;
-    let window_end_s = (t.last_delivery_us as f64 / 1e6).max(t.generation_end_us as f64 / 1e6);
+    let window_end_s = t.measured_last_delivery_us as f64 / 1e6;
     let window = (window_end_s - window_start_s).max(1e-9);
     let gen_window = (t.generation_end_us as f64 / 1e6 - window_start_s).max(1e-9);
     let has_window = window_end_s > window_start_s;
@@ -38,27 +69,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
     let intervals = m
         .intervals
         .iter()
-        .map(|i| {
-            let h = &i.corrected;
-            // The last interval ends with the run, usually before a whole second.
-            let start = i.idx as f64;
-            let end = ((i.idx + 1) as f64).min(run_s.max(start + 1e-3));
-            let len = end - start;
-            Interval {
-                t_s: end,
-                unix_ms: start_unix_ms + (end * 1000.0) as u64,
-                in_warmup: end <= warmup_s,
-                sent: i.counts.sent,
-                delivered: i.counts.delivered,
-                failed: i.counts.failed,
-                records_per_sec: i.counts.delivered as f64 / len,
-                bytes_per_sec: i.counts.bytes as f64 / len,
-                p50_us: h.value_at_quantile(0.5),
-                p99_us: h.value_at_quantile(0.99),
-                max_us: h.max(),
-                queue_depth: i.queue_depth,
-            }
-        })
+        .map(|i| interval_row(i, start_unix_ms, warmup_s, run_s, &p.faults))
         .collect();
 
     let status = if out.interrupted {
@@ -80,6 +91,13 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         warnings.push(format!(
             "{} records fell more than 268 s behind schedule; their uncorrected latency is overstated",
             t.lag_saturated
+        ));
+    }
+    if t.behind_schedule > 0 {
+        warnings.push(format!(
+            "the generator fell behind: {} records were due before the end but never sent; \
+             the target rate was not reached (see schedule lag)",
+            t.behind_schedule
         ));
     }
     if !m.client_errors.is_empty() {
@@ -124,17 +142,16 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
                 && t.measured.identity_holds()
                 && t.warmup.identity_holds(),
             delivered_inferred: ff,
+            behind_schedule: t.behind_schedule,
             measured: t.measured.clone(),
             warmup: t.warmup.clone(),
         },
         throughput: Throughput {
-            records_per_sec: if has_window { t.window_delivered as f64 / window } else { 0.0 },
-            bytes_per_sec: if has_window { t.window_bytes as f64 / window } else { 0.0 },
-            target_records_per_sec: match p.workload.rate {
-                Rate::Unlimited => None,
-                Rate::Fixed(r) => Some(r),
-            },
-            send_records_per_sec: t.window_sent as f64 / gen_window,
+            records_per_sec: if has_window { t.measured.delivered as f64 / window } else { 0.0 },
+            bytes_per_sec: if has_window { t.measured_bytes as f64 / window } else { 0.0 },
+            // A distributed run's instance reports its own share; `kprod merge` adds them up.
+            target_records_per_sec: plan.target_rate(),
+            send_records_per_sec: t.measured.sent as f64 / gen_window,
             window_start_s,
             window_end_s,
         },
@@ -180,6 +197,23 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         },
         warnings,
         intervals,
+        faults: out
+            .faults
+            .iter()
+            .map(|a| FaultRecord {
+                spec: a.spec.clone(),
+                applied_s: a.applied_s,
+                ended_s: a.ended_s,
+                error: a.error.clone(),
+            })
+            .collect(),
+        verify: out.verify.as_ref().map(|v| match v {
+            Ok(v) => v.clone(),
+            Err(e) => Verify {
+                error: Some(e.clone()),
+                ..Verify::default()
+            },
+        }),
     }
 }
 

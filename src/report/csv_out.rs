@@ -66,7 +66,7 @@ impl RunsRow {
 /// The header line (with its newline) csv derives from a record's field names. csv only
 /// writes a header together with the first record, so a stand-in record provides it and
 /// an empty table still gets its header.
-fn header_bytes<T: Serialize>(sample: &T) -> Result<Vec<u8>, String> {
+pub(super) fn header_bytes<T: Serialize>(sample: &T) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.serialize(sample).map_err(|e| e.to_string())?;
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
@@ -77,7 +77,7 @@ fn header_bytes<T: Serialize>(sample: &T) -> Result<Vec<u8>, String> {
     Ok(bytes[..end].to_vec())
 }
 
-fn rows_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, String> {
+pub(super) fn rows_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, String> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());

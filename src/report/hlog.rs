@@ -177,7 +177,7 @@ pub fn read_hlog(mut r: impl Read) -> Result<(Option<u64>, Vec<IntervalHistogram
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Standard base64 with padding, as `java.util.Base64` / `DatatypeConverter` write it.
-fn base64_encode(data: &[u8]) -> String {
+pub(crate) fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = [
@@ -198,7 +198,7 @@ fn base64_encode(data: &[u8]) -> String {
 }
 
 /// Decodes standard base64; padding optional. None on any other character.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let text = text.trim_end_matches('=');
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut acc = 0u32;

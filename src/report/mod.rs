@@ -15,6 +15,7 @@ mod files;
 mod hdr;
 mod hlog;
 mod json;
+mod live;
 mod table;
 #[doc(hidden)]
 pub mod testing;
@@ -27,6 +28,7 @@ pub use files::{
 };
 pub use hdr::{new_histogram, percentiles, write_hgrm, HIST_HIGHEST_US, HIST_SIGFIG};
 pub use hlog::{read_hlog, write_hlog, IntervalHistogram};
+pub use live::LiveWriter;
 pub use table::{fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_rate, summary_table};
 
 use std::path::PathBuf;

@@ -75,6 +75,10 @@ pub struct Records {
     /// True in fire-and-forget send mode: only failures are reported by librdkafka, so
     /// `delivered` is sent minus failed minus unknown after the flush.
     pub delivered_inferred: bool,
+    /// Records due before the end of the run that were never sent because the generator
+    /// was behind schedule (not part of `sent`).
+    #[serde(default)]
+    pub behind_schedule: u64,
     /// The same counts for records whose intended send time fell after the warm-up.
     pub measured: Counts,
     /// The same counts for records sent during the warm-up.
@@ -83,7 +87,7 @@ pub struct Records {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Throughput {
-    /// Delivery reports received inside the measured window, per second.
+    /// Records sent after the warm-up and delivered, per second of the measured window.
     pub records_per_sec: f64,
     /// Payload bytes (key + value + headers) of those records, per second.
     pub bytes_per_sec: f64,
@@ -91,7 +95,8 @@ pub struct Throughput {
     pub target_records_per_sec: Option<f64>,
     /// Rate at which records were handed to the producer during the measured window.
     pub send_records_per_sec: f64,
-    /// Measured window, seconds since the run's t0: [end of warm-up, last delivery report].
+    /// Measured window, seconds since the run's t0: [end of warm-up, delivery of the last
+    /// record sent after the warm-up].
     pub window_start_s: f64,
     pub window_end_s: f64,
 }
@@ -155,6 +160,9 @@ pub struct Interval {
     pub max_us: u64,
     /// Records waiting for a delivery report at the end of the interval (all producers).
     pub queue_depth: u64,
+    /// The injected faults in force during this second (`--fault`), `; `-separated.
+    #[serde(default)]
+    pub fault: Option<String>,
 }
 
 /// What the numbers mean: printed with the table and stored with the results.
@@ -226,4 +234,85 @@ pub struct RunReport {
     pub environment: Environment,
     pub warnings: Vec<String>,
     pub intervals: Vec<Interval>,
+    /// Faults injected into the embedded cluster (`--fault`), in schedule order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultRecord>,
+    /// `--verify`: what reading the records back found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Verify>,
+}
+
+/// One injected fault and when it was really applied and undone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    /// Canonical spec, e.g. `broker-down:2@10s+5s`.
+    pub spec: String,
+    /// Seconds after t0 when the embedded cluster applied it; None if the run ended first.
+    pub applied_s: Option<f64>,
+    /// Seconds after t0 when it was undone (end of FOR, or the end of the run).
+    pub ended_s: Option<f64>,
+    /// Set when the embedded cluster refused the operation.
+    pub error: Option<String>,
+}
+
+/// `--verify`: the produced records read back and compared with their delivery reports.
+/// Each record carries `kprod-verify` = instance, producer and sequence number.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Verify {
+    /// Records the client confirmed (successful delivery report; fire-and-forget: enqueued
+    /// and never reported failed, since it reports nothing else).
+    pub acknowledged: u64,
+    /// Records of this run read back, copies included.
+    pub read: u64,
+    /// Acknowledged but not read back.
+    pub lost: u64,
+    /// Extra copies read back (a record read three times counts 2).
+    pub duplicated: u64,
+    /// Records read after a later record of the same producer in the same partition.
+    pub reordered: u64,
+    /// Records whose outcome the client could not tell (timed out or purged).
+    pub unknown: VerifyUnknown,
+    /// Records reported failed that were written all the same.
+    pub failed_found: u64,
+    /// Not read back from a partition whose log start moved past where the run began
+    /// (retention deleted records; the embedded cluster keeps 5 MB per partition): lost
+    /// or deleted cannot be told apart, so they are neither counted lost nor found.
+    #[serde(default)]
+    pub expired: u64,
+    /// Every partition was read from where the run began to the end offset it had after
+    /// the run, and no log was truncated.
+    pub complete: bool,
+    /// The same counts per partition, plus the offset range read.
+    pub partitions: Vec<VerifyPartition>,
+    /// Why the read-back stopped early, if it did (counts cover what was read).
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifyUnknown {
+    pub total: u64,
+    /// Written after all.
+    pub found: u64,
+    pub not_found: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifyPartition {
+    /// None: records whose partition the client never reported (fire-and-forget without
+    /// an explicit partition).
+    pub partition: Option<i32>,
+    pub start_offset: i64,
+    pub end_offset: i64,
+    pub read: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub reordered: u64,
+    pub unknown_found: u64,
+    pub unknown_not_found: u64,
+    pub failed_found: u64,
+    #[serde(default)]
+    pub expired: u64,
+    /// First offset still in the log after the run; above `start_offset` means truncated.
+    #[serde(default)]
+    pub log_start_offset: i64,
 }

@@ -308,6 +308,84 @@ fn stats_section(r: &RunReport) -> Section {
     s
 }
 
+fn faults_section(r: &RunReport) -> Option<Section> {
+    if r.faults.is_empty() {
+        return None;
+    }
+    let mut s = Section::new("faults");
+    for f in &r.faults {
+        let mut v = match (f.applied_s, f.ended_s) {
+            (Some(a), Some(e)) => format!("applied at {a:.2} s, undone at {e:.2} s"),
+            (Some(a), None) => format!("applied at {a:.2} s"),
+            (None, _) => "not applied (the run ended first)".to_string(),
+        };
+        if let Some(e) = &f.error {
+            v.push_str(&format!("; the embedded cluster refused: {e}"));
+        }
+        s.row(f.spec.clone(), v);
+    }
+    Some(s)
+}
+
+fn verify_section(r: &RunReport) -> Option<Section> {
+    let v = r.verify.as_ref()?;
+    let mut s = Section::new("verify");
+    s.row("acknowledged", fmt_count(v.acknowledged));
+    let read = match &v.error {
+        Some(e) => format!("{} (INCOMPLETE: {e})", fmt_count(v.read)),
+        None => format!("{} (every partition read to its end)", fmt_count(v.read)),
+    };
+    s.row("read back", read);
+    let no_loss = matches!(
+        r.config.librdkafka.get("acks").map(String::as_str),
+        Some("all" | "-1")
+    );
+    let mut lost = fmt_count(v.lost);
+    if v.lost > 0 && no_loss {
+        lost.push_str("  ✗ acks=all promises no loss");
+    }
+    s.row("lost", lost);
+    s.row("duplicated", fmt_count(v.duplicated));
+    s.row("reordered", fmt_count(v.reordered));
+    s.row(
+        "unknown outcome",
+        format!(
+            "{}: {} written, {} not",
+            fmt_count(v.unknown.total),
+            fmt_count(v.unknown.found),
+            fmt_count(v.unknown.not_found)
+        ),
+    );
+    if v.failed_found > 0 {
+        s.row("failed, yet written", fmt_count(v.failed_found));
+    }
+    if v.expired > 0 {
+        s.row(
+            "expired",
+            format!(
+                "{} not read back from logs truncated by retention (lost or deleted: cannot tell)",
+                fmt_count(v.expired)
+            ),
+        );
+    }
+    for p in &v.partitions {
+        let odd = p.lost + p.duplicated + p.reordered + p.unknown_found + p.unknown_not_found;
+        if odd > 0 || p.failed_found > 0 {
+            let name = p
+                .partition
+                .map_or("partition ?".to_string(), |n| format!("partition {n}"));
+            s.row(
+                name,
+                format!(
+                    "lost {}  duplicated {}  reordered {}  unknown {} written / {} not",
+                    p.lost, p.duplicated, p.reordered, p.unknown_found, p.unknown_not_found
+                ),
+            );
+        }
+    }
+    Some(s)
+}
+
 fn transactions_section(r: &RunReport) -> Option<Section> {
     let t = r.transactions.as_ref()?;
     let mut s = Section::new("transactions");
@@ -367,6 +445,8 @@ pub fn summary_table(report: &RunReport) -> String {
         stats_section(report),
     ];
     sections.extend(transactions_section(report));
+    sections.extend(faults_section(report));
+    sections.extend(verify_section(report));
 
     let mut table = Table::new();
     table

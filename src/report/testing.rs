@@ -58,6 +58,7 @@ pub fn sample_report() -> RunReport {
             p99_us: 4_800 + i,
             max_us: 9_000 + i,
             queue_depth: 8 * i,
+            fault: None,
         })
         .collect();
 
@@ -99,6 +100,7 @@ pub fn sample_report() -> RunReport {
             unknown: 10,
             identity_holds: true,
             delivered_inferred: false,
+            behind_schedule: 0,
             measured: Counts {
                 sent: 80_000,
                 delivered: 79_985,
@@ -161,5 +163,7 @@ pub fn sample_report() -> RunReport {
         },
         warnings: vec!["librdkafka queue was full 3 times; send rate fell behind".to_string()],
         intervals,
+        faults: Vec::new(),
+        verify: None,
     }
 }

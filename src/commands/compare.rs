@@ -1,0 +1,526 @@
+//! `kprod compare A B [C ...]`: one workload run under several variant profiles, repeats
+//! interleaved, aggregated into one table with ratios to the first variant and a
+//! "within noise" mark; writes `compare.json`, `compare.csv` and the charts.
+//!
+//! Each variant profile is layered last, over the shared `--profile` layers and every
+//! other bench flag, so variants differ only in what the variant profile sets. Runs go
+//! through `bench::execute`, so each keeps its own run directory and `runs.csv` row.
+
+use super::bench;
+use crate::charts::{self, RunSeries};
+use crate::cli::{BenchArgs, CompareArgs};
+use crate::engine::Observer;
+use crate::error::{ConfigError, KprodError, Location};
+use crate::report::{self, RunReport, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+#[path = "compare_out.rs"]
+mod out;
+use out::labels;
+pub use out::{compare_csv, render_table};
+
+pub const COMPARE_JSON: &str = "compare.json";
+pub const COMPARE_CSV: &str = "compare.csv";
+pub const COMPARE_SCHEMA_VERSION: u32 = 1;
+
+/// The rule behind the "within noise" mark, printed under the table and stored in
+/// `compare.json`.
+pub const NOISE_RULE: &str =
+    "Cells show the median of the repeats and [min .. max] across them. A ratio \
+     is to the first variant's median; it is marked \"within noise\" when the two variants' \
+     [min .. max] ranges across repeats overlap, i.e. the repeats do not separate them.";
+
+/// A figure of the comparison: key (used in JSON/CSV), label, and how to read it off a report.
+struct Figure {
+    key: &'static str,
+    label: &'static str,
+    get: fn(&RunReport) -> Option<f64>,
+    fmt: fn(f64) -> String,
+}
+
+fn us(v: f64) -> String {
+    report::fmt_latency_us(v.round().max(0.0) as u64)
+}
+
+const FIGURES: &[Figure] = &[
+    Figure {
+        key: "records_per_sec",
+        label: "records/s",
+        get: |r| Some(r.throughput.records_per_sec),
+        fmt: |v| report::fmt_rate(v),
+    },
+    Figure {
+        key: "mb_per_sec",
+        label: "MB/s",
+        get: |r| Some(r.throughput.bytes_per_sec / 1e6),
+        fmt: |v| format!("{v:.2} MB/s"),
+    },
+    Figure {
+        key: "p50_us",
+        label: "p50 (corrected)",
+        get: |r| Some(r.latency_us.corrected.p50 as f64),
+        fmt: us,
+    },
+    Figure {
+        key: "p99_us",
+        label: "p99 (corrected)",
+        get: |r| Some(r.latency_us.corrected.p99 as f64),
+        fmt: us,
+    },
+    Figure {
+        key: "p999_us",
+        label: "p99.9 (corrected)",
+        get: |r| Some(r.latency_us.corrected.p999 as f64),
+        fmt: us,
+    },
+    Figure {
+        key: "max_us",
+        label: "max (corrected)",
+        get: |r| Some(r.latency_us.corrected.max as f64),
+        fmt: us,
+    },
+    Figure {
+        key: "compression_ratio",
+        label: "compression ratio",
+        get: |r| r.compression_ratio,
+        fmt: |v| format!("{v:.2}x"),
+    },
+    Figure {
+        key: "avg_batch_bytes",
+        label: "avg batch (bytes)",
+        get: |r| r.librdkafka_stats.avg_batch_bytes,
+        fmt: |v| format!("{:.1} kB", v / 1000.0),
+    },
+    Figure {
+        key: "avg_batch_records",
+        label: "avg batch (records)",
+        get: |r| r.librdkafka_stats.avg_batch_records,
+        fmt: |v| format!("{v:.1}"),
+    },
+    Figure {
+        key: "errors",
+        label: "errors (failed + unknown)",
+        get: |r| Some((r.records.failed + r.records.unknown) as f64),
+        fmt: |v| report::fmt_count(v.round().max(0.0) as u64),
+    },
+];
+
+/// One run of the comparison, as stored in `compare.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareRun {
+    /// Index into `variants`.
+    pub variant: usize,
+    /// 1-based repeat number.
+    pub repeat: u32,
+    /// The run directory's name, a sibling of the compare directory under the results root.
+    pub run_dir: String,
+    pub status: Status,
+    /// Figure key -> value (None when the run has no such figure, e.g. no statistics).
+    pub figures: BTreeMap<String, Option<f64>>,
+}
+
+/// One variant's aggregate of one figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantFigure {
+    pub median: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// median / first variant's median.
+    pub ratio_to_first: Option<f64>,
+    /// Ranges overlap with the first variant's; None for the first variant, or when there is
+    /// only one repeat (a single run has no range to judge noise by).
+    pub within_noise: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FigureRow {
+    pub figure: String,
+    pub label: String,
+    /// One entry per variant, in variant order.
+    pub variants: Vec<VariantFigure>,
+}
+
+/// `compare.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareResult {
+    pub schema_version: u32,
+    pub kind: String,
+    pub created_at: String,
+    /// Shared `--profile` layers under every variant (empty = base).
+    pub shared_profiles: Vec<String>,
+    pub variants: Vec<String>,
+    pub repeat: u32,
+    pub cluster_note: Option<String>,
+    pub noise_rule: String,
+    /// Every run, in the order it ran.
+    pub runs: Vec<CompareRun>,
+    pub figures: Vec<FigureRow>,
+}
+
+/// A finished (or interrupted) comparison and where it was written.
+pub struct CompareOutcome {
+    pub result: CompareResult,
+    pub dir: PathBuf,
+    /// The run reports, in run order (parallel to `result.runs`).
+    pub reports: Vec<RunReport>,
+    pub interrupted: bool,
+}
+
+impl CompareOutcome {
+    /// 130 interrupted, 1 when a run failed, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            130
+        } else if self.result.runs.iter().any(|r| r.status == Status::Failed) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+/// Aggregates the runs' figures per variant. Pure: `kprod report` calls it on the runs
+/// stored in `compare.json`.
+pub fn aggregate(variants: usize, runs: &[CompareRun]) -> Vec<FigureRow> {
+    FIGURES
+        .iter()
+        .map(|f| {
+            let per_variant: Vec<(Vec<f64>, usize)> = (0..variants)
+                .map(|v| {
+                    let of_v: Vec<&CompareRun> = runs.iter().filter(|r| r.variant == v).collect();
+                    let mut vals: Vec<f64> = of_v
+                        .iter()
+                        .filter_map(|r| r.figures.get(f.key).copied().flatten())
+                        .filter(|x| x.is_finite())
+                        .collect();
+                    vals.sort_by(f64::total_cmp);
+                    (vals, of_v.len())
+                })
+                .collect();
+            let first = &per_variant[0].0;
+            let first_median = median(first);
+            let cells = per_variant
+                .iter()
+                .enumerate()
+                .map(|(i, (vals, n_runs))| {
+                    let m = median(vals);
+                    let ratio = match (m, first_median) {
+                        (Some(a), Some(b)) if b != 0.0 => Some(a / b),
+                        _ => None,
+                    };
+                    let overlap = match (vals.first(), vals.last(), first.first(), first.last()) {
+                        (Some(lo), Some(hi), Some(flo), Some(fhi)) => Some(lo <= fhi && flo <= hi),
+                        _ => None,
+                    };
+                    let judged = i > 0 && *n_runs > 1 && per_variant[0].1 > 1;
+                    VariantFigure {
+                        median: m,
+                        min: vals.first().copied(),
+                        max: vals.last().copied(),
+                        ratio_to_first: if i > 0 { ratio } else { None },
+                        within_noise: if judged { overlap } else { None },
+                    }
+                })
+                .collect();
+            FigureRow {
+                figure: f.key.to_string(),
+                label: f.label.to_string(),
+                variants: cells,
+            }
+        })
+        .collect()
+}
+
+fn run_figures(r: &RunReport) -> BTreeMap<String, Option<f64>> {
+    FIGURES
+        .iter()
+        .map(|f| (f.key.to_string(), (f.get)(r)))
+        .collect()
+}
+
+/// Writes `compare.json` and `compare.csv` into `dir`.
+fn write_files(dir: &Path, c: &CompareResult) -> Result<(), KprodError> {
+    let path = dir.join(COMPARE_JSON);
+    let mut json = serde_json::to_vec_pretty(c).map_err(|e| KprodError::Results {
+        path: path.clone(),
+        message: format!("cannot serialise: {e}"),
+    })?;
+    json.push(b'\n');
+    report::write_atomic(&path, &json)?;
+    let path = dir.join(COMPARE_CSV);
+    let csv = compare_csv(c).map_err(|message| KprodError::Results {
+        path: path.clone(),
+        message,
+    })?;
+    report::write_atomic(&path, &csv)?;
+    Ok(())
+}
+
+/// Draws the comparison's charts from its runs (directories resolved against `root`).
+pub fn write_charts(
+    dir: &Path,
+    root: &Path,
+    c: &CompareResult,
+    reports: &[RunReport],
+) -> Result<Vec<PathBuf>, KprodError> {
+    let names = labels(&c.variants);
+    let series: Vec<RunSeries<'_>> = c
+        .runs
+        .iter()
+        .zip(reports)
+        .map(|(run, report)| RunSeries {
+            label: names.get(run.variant).cloned().unwrap_or_default(),
+            color: run.variant,
+            legend: !c
+                .runs
+                .iter()
+                .any(|o| o.variant == run.variant && o.repeat < run.repeat),
+            dir: root.join(&run.run_dir),
+            report,
+        })
+        .collect();
+    Ok(charts::write_group_charts(
+        dir,
+        &names.join(" vs "),
+        &series,
+    )?)
+}
+
+fn out_root(args: &BenchArgs, cwd: &Path) -> PathBuf {
+    if args.output.out.is_absolute() {
+        args.output.out.clone()
+    } else {
+        cwd.join(&args.output.out)
+    }
+}
+
+/// The bench arguments of one variant: the shared arguments with the variant profile last.
+pub fn variant_args(shared: &BenchArgs, variant: &str) -> BenchArgs {
+    let mut a = shared.clone();
+    a.profile.profiles.push(variant.to_string());
+    a
+}
+
+/// Runs the comparison. `observer` = None shows the terminal progress of each run.
+pub fn execute(
+    args: &CompareArgs,
+    cwd: &Path,
+    mut observer: Option<&mut dyn Observer>,
+) -> Result<CompareOutcome, KprodError> {
+    if args.repeat == 0 {
+        return Err(ConfigError::new("--repeat must be at least 1")
+            .at(Location {
+                source: "--repeat".into(),
+                ..Default::default()
+            })
+            .fix("give --repeat 3 (the default) or more for a noise estimate")
+            .into());
+    }
+    // Every variant must resolve before the first run: a typo in the last one should not
+    // cost the runs of all the others.
+    for v in &args.variants {
+        bench::resolve(&variant_args(&args.bench, v).profile, cwd)?;
+    }
+    let root = out_root(&args.bench, cwd);
+    report::check_writable(&root).map_err(|e| {
+        ConfigError::new(format!("cannot write results there: {e}"))
+            .at(Location {
+                source: "--out".into(),
+                ..Default::default()
+            })
+            .fix("give --out a directory you can write to")
+    })?;
+    let dir = report::create_run_dir(&root, SystemTime::now(), "compare")?;
+    let mut result = CompareResult {
+        schema_version: COMPARE_SCHEMA_VERSION,
+        kind: "compare".into(),
+        created_at: report::format_rfc3339_utc(SystemTime::now()),
+        shared_profiles: args.bench.profile.profiles.clone(),
+        variants: args.variants.clone(),
+        repeat: args.repeat,
+        cluster_note: None,
+        noise_rule: NOISE_RULE.into(),
+        runs: Vec::new(),
+        figures: Vec::new(),
+    };
+    let mut reports = Vec::new();
+    let total = args.variants.len() as u32 * args.repeat;
+    let mut interrupted = false;
+    'runs: for repeat in 1..=args.repeat {
+        for (vi, v) in args.variants.iter().enumerate() {
+            if !args.bench.output.quiet {
+                let k = result.runs.len() as u32 + 1;
+                eprintln!(
+                    "compare: run {k}/{total}: {v} (repeat {repeat}/{})",
+                    args.repeat
+                );
+            }
+            // Reborrowed per run; the explicit cast shortens the trait object's lifetime.
+            let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
+            let o = bench::execute(&variant_args(&args.bench, v), cwd, obs)?;
+            result.cluster_note = result.cluster_note.or(o.report.cluster_note.clone());
+            result.runs.push(CompareRun {
+                variant: vi,
+                repeat,
+                run_dir: o
+                    .dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                status: o.report.status,
+                figures: run_figures(&o.report),
+            });
+            reports.push(o.report);
+            result.figures = aggregate(args.variants.len(), &result.runs);
+            // Written after every run, so an interrupted comparison keeps what it has.
+            write_files(&dir, &result)?;
+            if result
+                .runs
+                .last()
+                .is_some_and(|r| r.status == Status::Interrupted)
+            {
+                interrupted = true;
+                break 'runs;
+            }
+        }
+    }
+    if let Err(e) = write_charts(&dir, &root, &result, &reports) {
+        eprintln!("warning: charts not written: {e}");
+    }
+    Ok(CompareOutcome {
+        result,
+        dir,
+        reports,
+        interrupted,
+    })
+}
+
+/// `kprod compare` for the command line: runs, prints the table, returns the exit code.
+pub fn run(args: &CompareArgs, cwd: &Path) -> Result<i32, KprodError> {
+    let o = execute(args, cwd, None)?;
+    crate::print_stdout(&render_table(&o.result));
+    crate::print_stdout(&format!("results: {}", o.dir.display()));
+    Ok(o.exit_code())
+}
+
+/// Loads a compare directory written earlier (for `kprod report`).
+pub fn load(dir: &Path) -> Result<CompareResult, KprodError> {
+    let path = dir.join(COMPARE_JSON);
+    let bytes = std::fs::read(&path).map_err(|e| KprodError::Results {
+        path: path.clone(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let c: CompareResult = serde_json::from_slice(&bytes).map_err(|e| KprodError::Results {
+        path: path.clone(),
+        message: format!("not a kprod compare.json: {e}"),
+    })?;
+    if c.schema_version == 0 || c.schema_version > COMPARE_SCHEMA_VERSION || c.variants.is_empty() {
+        return Err(KprodError::Results {
+            path,
+            message: format!(
+                "compare schema_version {} with {} variants is not supported (this kprod reads version {COMPARE_SCHEMA_VERSION})",
+                c.schema_version,
+                c.variants.len()
+            ),
+        });
+    }
+    Ok(c)
+}
+
+/// Re-renders a saved comparison: table (returned), `compare.csv` and the charts.
+pub fn rerender(dir: &Path) -> Result<String, KprodError> {
+    let mut c = load(dir)?;
+    c.figures = aggregate(c.variants.len(), &c.runs);
+    let root = dir.parent().unwrap_or(Path::new("."));
+    let reports = c
+        .runs
+        .iter()
+        .map(|r| report::load_report(&root.join(&r.run_dir)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let path = dir.join(COMPARE_CSV);
+    let csv = compare_csv(&c).map_err(|message| KprodError::Results {
+        path: path.clone(),
+        message,
+    })?;
+    report::write_atomic(&path, &csv)?;
+    write_charts(dir, root, &c, &reports)?;
+    Ok(render_table(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(variant: usize, repeat: u32, rps: f64) -> CompareRun {
+        let mut figures = BTreeMap::new();
+        figures.insert("records_per_sec".to_string(), Some(rps));
+        figures.insert("compression_ratio".to_string(), None);
+        CompareRun {
+            variant,
+            repeat,
+            run_dir: format!("r{variant}{repeat}"),
+            status: Status::Complete,
+            figures,
+        }
+    }
+
+    fn rps_row(rows: &[FigureRow]) -> &FigureRow {
+        rows.iter().find(|r| r.figure == "records_per_sec").unwrap()
+    }
+
+    #[test]
+    fn overlapping_ranges_are_within_noise_and_disjoint_ones_are_not() {
+        let runs = vec![
+            run(0, 1, 100.0),
+            run(1, 1, 103.0),
+            run(2, 1, 150.0),
+            run(0, 2, 104.0),
+            run(1, 2, 99.0),
+            run(2, 2, 160.0),
+            run(0, 3, 102.0),
+            run(1, 3, 101.0),
+            run(2, 3, 155.0),
+        ];
+        let rows = aggregate(3, &runs);
+        let r = rps_row(&rows);
+        assert_eq!(r.variants[0].median, Some(102.0));
+        assert_eq!(r.variants[0].within_noise, None);
+        assert_eq!(r.variants[1].median, Some(101.0));
+        assert_eq!(r.variants[1].within_noise, Some(true));
+        assert_eq!(r.variants[2].median, Some(155.0));
+        assert_eq!(r.variants[2].min, Some(150.0));
+        assert_eq!(r.variants[2].within_noise, Some(false));
+        let ratio = r.variants[2].ratio_to_first.unwrap();
+        assert!((ratio - 155.0 / 102.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_repeat_judges_no_noise_and_missing_figures_stay_missing() {
+        let rows = aggregate(2, &[run(0, 1, 100.0), run(1, 1, 100.0)]);
+        assert_eq!(rps_row(&rows).variants[1].within_noise, None);
+        let c = rows
+            .iter()
+            .find(|r| r.figure == "compression_ratio")
+            .unwrap();
+        assert_eq!(c.variants[1].median, None);
+        assert_eq!(c.variants[1].ratio_to_first, None);
+    }
+
+    #[test]
+    fn duplicate_variants_get_distinct_labels() {
+        let l = labels(&["lz4".into(), "zstd".into(), "lz4".into()]);
+        assert_eq!(l, ["lz4", "zstd", "lz4 #2"]);
+    }
+}

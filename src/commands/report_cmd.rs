@@ -1,0 +1,67 @@
+//! `kprod report DIR`: re-renders a saved result directory without running anything.
+//! A bench run directory gets its summary table, `intervals.csv` and charts back; a compare
+//! directory its table, `compare.csv` and charts; a sweep directory its table, `sweep.csv`
+//! and `sweep.svg`. The JSON files are the source and are never rewritten.
+
+use super::{compare, sweep};
+use crate::cli::ReportArgs;
+use crate::error::{ConfigError, KprodError, Location};
+use crate::report::{self, INTERVALS_CSV_FILE, REPORT_FILE};
+use std::path::Path;
+
+/// What kind of result directory `dir` is, by the file that defines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Bench,
+    Compare,
+    Sweep,
+}
+
+pub fn kind_of(dir: &Path) -> Option<Kind> {
+    if dir.join(sweep::SWEEP_JSON).is_file() {
+        Some(Kind::Sweep)
+    } else if dir.join(compare::COMPARE_JSON).is_file() {
+        Some(Kind::Compare)
+    } else if dir.join(REPORT_FILE).is_file() {
+        Some(Kind::Bench)
+    } else {
+        None
+    }
+}
+
+/// Re-renders `dir`; returns the table to print.
+pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
+    let dir = cwd.join(&args.dir);
+    match kind_of(&dir) {
+        Some(Kind::Sweep) => sweep::rerender(&dir),
+        Some(Kind::Compare) => compare::rerender(&dir),
+        Some(Kind::Bench) => {
+            let r = report::load_report(&dir)?;
+            let path = dir.join(INTERVALS_CSV_FILE);
+            let csv = report::intervals_csv(&r).map_err(|message| KprodError::Results {
+                path: path.clone(),
+                message,
+            })?;
+            report::write_atomic(&path, &csv)?;
+            crate::charts::write_run_charts(&dir, &r)?;
+            Ok(report::summary_table(&r))
+        }
+        None => Err(ConfigError::new(format!(
+            "{} holds no report.json, compare.json or sweep.json",
+            dir.display()
+        ))
+        .at(Location {
+            source: "report DIR".into(),
+            ..Default::default()
+        })
+        .fix("give a directory written by kprod bench, compare or sweep (under results/)")
+        .into()),
+    }
+}
+
+/// `kprod report` for the command line.
+pub fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, KprodError> {
+    let table = execute(args, cwd)?;
+    crate::print_stdout(&table);
+    Ok(0)
+}

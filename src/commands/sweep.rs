@@ -1,0 +1,595 @@
+//! `kprod sweep`: capacity planning. Steps through fixed rates (`--rates`), searches for
+//! the highest rate that is not saturated and meets an SLO (`--find-max`), or sweeps any
+//! profile key (`--param`). Every step is one `bench::execute` run with its own directory;
+//! `sweep.json` and `sweep.csv` are rewritten after each step, so an interrupted sweep
+//! keeps what it has. The saturation rule and the search live in `sweep_judge.rs`.
+
+#[path = "sweep_judge.rs"]
+pub mod judge;
+
+use super::bench;
+use crate::charts::{self, HLine, Line, Marker};
+use crate::cli::{BenchArgs, SweepArgs};
+use crate::engine::Observer;
+use crate::error::{ConfigError, KprodError, Location};
+use crate::profile::Rate;
+use crate::report::{self, Status};
+use judge::{find_max, judge, parse_slo, Phase, SloTerm, SATURATION_RULE};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+#[path = "sweep_out.rs"]
+mod out;
+pub use out::{render_table, sweep_csv};
+
+pub const SWEEP_JSON: &str = "sweep.json";
+pub const SWEEP_CSV: &str = "sweep.csv";
+pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+
+/// One step, as stored in `sweep.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub index: usize,
+    /// `rates`, `param`, or the find-max phase: `bracket`, `search`, `confirm`.
+    pub phase: String,
+    /// The swept key's value (`--param` sweeps).
+    pub param_value: Option<String>,
+    pub target_records_per_sec: Option<f64>,
+    pub achieved_records_per_sec: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    pub max_us: u64,
+    /// Failed + unknown records, whole run.
+    pub errors: u64,
+    pub queue_growing: bool,
+    pub slo_met: bool,
+    pub saturated: bool,
+    pub reasons: Vec<String>,
+    pub status: Status,
+    /// The step's run directory name, a sibling of the sweep directory.
+    pub run_dir: String,
+}
+
+/// `sweep.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    pub schema_version: u32,
+    pub kind: String,
+    pub created_at: String,
+    /// `rates`, `find-max` or `param`.
+    pub mode: String,
+    pub param_key: Option<String>,
+    pub profiles: Vec<String>,
+    pub slo: Vec<String>,
+    pub step_duration_s: f64,
+    pub saturation_rule: String,
+    pub cluster_note: Option<String>,
+    pub steps: Vec<Step>,
+    /// The knee: the highest passing step below the lowest saturated one (rate sweeps).
+    pub knee_index: Option<usize>,
+    /// `--find-max`: the highest rate that passed.
+    pub found_max_records_per_sec: Option<f64>,
+    /// `--find-max`: [highest passing, lowest failing] rate of the search.
+    pub final_bracket: Option<(Option<f64>, Option<f64>)>,
+    /// `--find-max`: whether the hold just below the result passed.
+    pub confirmed: Option<bool>,
+    pub interrupted: bool,
+}
+
+/// Knee of a rate sweep: among steps with a target, the highest passing target below the
+/// lowest failing one. None when nothing failed (the knee lies above the sweep) or nothing
+/// passed.
+pub fn knee(steps: &[Step]) -> Option<usize> {
+    let rated = || {
+        steps
+            .iter()
+            .filter_map(|s| s.target_records_per_sec.map(|t| (s, t)))
+    };
+    let first_fail = rated()
+        .filter(|(s, _)| s.saturated)
+        .map(|(_, t)| t)
+        .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.min(t))))?;
+    rated()
+        .filter(|(s, t)| !s.saturated && *t < first_fail)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(s, _)| s.index)
+}
+
+fn flag_error(flag: &str, message: String, fix: &str) -> KprodError {
+    ConfigError::new(message)
+        .at(Location {
+            source: flag.into(),
+            ..Default::default()
+        })
+        .fix(fix)
+        .into()
+}
+
+fn rate_of(flag: &str, s: &str) -> Result<f64, KprodError> {
+    match crate::units::parse_rate(s) {
+        Ok(Rate::Fixed(r)) => Ok(r),
+        Ok(Rate::Unlimited) => Err(flag_error(
+            flag,
+            format!("{s:?}: a sweep needs fixed rates"),
+            "give rates such as 10k,20k,50k",
+        )),
+        Err(e) => Err(flag_error(flag, e, "give rates such as 10k,20k,50k")),
+    }
+}
+
+/// Profile keys that a dedicated flag also sets: the flag would silently win over `--param`.
+const FLAG_KEYS: &[(&str, &str)] = &[
+    ("workload.rate", "--rate"),
+    ("workload.duration", "--duration"),
+    ("workload.records", "--records"),
+    ("workload.warmup", "--warmup"),
+    ("workload.producers", "--producers"),
+    ("workload.size", "--size"),
+    ("workload.topic", "--topic"),
+    ("cluster.brokers", "--brokers"),
+    ("cluster.mock_brokers", "--mock-brokers"),
+    ("workload.seed", "--seed"),
+];
+
+fn flag_given(a: &BenchArgs, flag: &str) -> bool {
+    let p = &a.profile;
+    match flag {
+        "--rate" => p.rate.is_some(),
+        "--duration" => p.duration.is_some(),
+        "--records" => p.records.is_some(),
+        "--warmup" => p.warmup.is_some(),
+        "--producers" => p.producers.is_some(),
+        "--size" => p.size.is_some(),
+        "--topic" => p.topic.is_some(),
+        "--brokers" => p.brokers.is_some(),
+        "--mock-brokers" => p.mock_brokers.is_some(),
+        _ => p.seed.is_some(),
+    }
+}
+
+/// What each step varies.
+enum Plan {
+    Rates(Vec<f64>),
+    FindMax {
+        start: f64,
+        max: f64,
+        precision: f64,
+    },
+    Param {
+        key: String,
+        values: Vec<String>,
+    },
+}
+
+fn plan(args: &SweepArgs) -> Result<Plan, KprodError> {
+    if let Some(list) = &args.rates {
+        let rates = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| rate_of("--rates", s))
+            .collect::<Result<Vec<_>, _>>()?;
+        if rates.is_empty() {
+            return Err(flag_error(
+                "--rates",
+                "no rates given".into(),
+                "give rates such as 10k,20k,50k",
+            ));
+        }
+        return Ok(Plan::Rates(rates));
+    }
+    if let Some(p) = &args.param {
+        let fix = "write --param section.key=v1,v2,..., e.g. --param batching.linger=0ms,5ms,20ms";
+        let (key, values) = p
+            .split_once('=')
+            .ok_or_else(|| flag_error("--param", format!("{p:?} has no `=`"), fix))?;
+        let values: Vec<String> = values
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            return Err(flag_error("--param", format!("{p:?} lists no values"), fix));
+        }
+        let key = key.trim().to_string();
+        if key == "workload.duration" || key == "workload.records" {
+            return Err(flag_error(
+                "--param",
+                format!("each step runs for --step-duration, which would override {key}"),
+                "sweep the step length by running one sweep per --step-duration",
+            ));
+        }
+        if let Some((_, flag)) = FLAG_KEYS.iter().find(|(k, _)| *k == key) {
+            if flag_given(&args.bench, flag) {
+                return Err(flag_error(
+                    flag,
+                    format!("{flag} would override every value of --param {key}"),
+                    &format!("drop {flag}, or sweep another key"),
+                ));
+            }
+        }
+        return Ok(Plan::Param { key, values });
+    }
+    let precision = args
+        .precision
+        .trim()
+        .strip_suffix('%')
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| *v > 0.0 && *v < 100.0)
+        .ok_or_else(|| {
+            flag_error(
+                "--precision",
+                format!("{:?} is not a percentage between 0 and 100", args.precision),
+                "give e.g. --precision 5%",
+            )
+        })?;
+    Ok(Plan::FindMax {
+        start: rate_of("--start-rate", &args.start_rate)?,
+        max: rate_of("--max-rate", &args.max_rate)?,
+        precision: precision / 100.0,
+    })
+}
+
+/// Runs the steps and keeps the files current.
+struct Runner<'a, 'o> {
+    args: &'a SweepArgs,
+    cwd: &'a Path,
+    dir: PathBuf,
+    slo: Vec<SloTerm>,
+    result: SweepResult,
+    observer: Option<&'o mut dyn Observer>,
+}
+
+impl Runner<'_, '_> {
+    /// One step; returns whether it passed, or None when it was interrupted.
+    fn step(
+        &mut self,
+        phase: &str,
+        rate: Option<f64>,
+        param: Option<(&str, &str)>,
+    ) -> Result<Option<bool>, KprodError> {
+        let mut a = self.args.bench.clone();
+        a.profile.duration = Some(self.args.step_duration.clone());
+        if let Some(r) = rate {
+            // Display of an f64 is exact and round-trips ("1500", "0.5").
+            a.profile.rate = Some(format!("{r}"));
+        }
+        if let Some((k, v)) = param {
+            a.profile.sets.push(format!("{k}={v}"));
+        }
+        let index = self.result.steps.len();
+        let obs = self
+            .observer
+            .as_mut()
+            .map(|o| &mut **o as &mut dyn Observer);
+        let o = bench::execute(&a, self.cwd, obs)?;
+        let r = &o.report;
+        let j = judge(r, &self.slo);
+        let c = &r.latency_us.corrected;
+        let step = Step {
+            index,
+            phase: phase.into(),
+            param_value: param.map(|(_, v)| v.to_string()),
+            target_records_per_sec: r.throughput.target_records_per_sec,
+            achieved_records_per_sec: r.throughput.records_per_sec,
+            p50_us: c.p50,
+            p99_us: c.p99,
+            p999_us: c.p999,
+            max_us: c.max,
+            errors: r.records.failed + r.records.unknown,
+            queue_growing: j.queue_growing,
+            slo_met: j.slo_met,
+            saturated: j.saturated,
+            reasons: j.reasons,
+            status: r.status,
+            run_dir: o
+                .dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        if !self.args.bench.output.quiet {
+            eprintln!("{}", out::step_line(&step));
+        }
+        self.result.cluster_note = self.result.cluster_note.take().or(r.cluster_note.clone());
+        let interrupted = step.status == Status::Interrupted;
+        let passed = !step.saturated;
+        self.result.steps.push(step);
+        self.result.interrupted = interrupted;
+        if self.result.mode != "param" {
+            self.result.knee_index = knee(&self.result.steps);
+        }
+        write_files(&self.dir, &self.result)?;
+        Ok((!interrupted).then_some(passed))
+    }
+}
+
+fn write_files(dir: &Path, s: &SweepResult) -> Result<(), KprodError> {
+    let path = dir.join(SWEEP_JSON);
+    let mut json = serde_json::to_vec_pretty(s).map_err(|e| KprodError::Results {
+        path: path.clone(),
+        message: format!("cannot serialise: {e}"),
+    })?;
+    json.push(b'\n');
+    report::write_atomic(&path, &json)?;
+    let path = dir.join(SWEEP_CSV);
+    let csv = sweep_csv(s).map_err(|message| KprodError::Results {
+        path: path.clone(),
+        message,
+    })?;
+    report::write_atomic(&path, &csv)?;
+    Ok(())
+}
+
+/// A finished (or interrupted) sweep and where it was written.
+pub struct SweepOutcome {
+    pub result: SweepResult,
+    pub dir: PathBuf,
+}
+
+impl SweepOutcome {
+    /// 130 interrupted, 1 when a step's run failed, else 0 (saturated steps are findings).
+    pub fn exit_code(&self) -> i32 {
+        if self.result.interrupted {
+            130
+        } else if self.result.steps.iter().any(|s| s.status == Status::Failed) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Runs the sweep. `observer` = None shows the terminal progress of each step.
+pub fn execute(
+    args: &SweepArgs,
+    cwd: &Path,
+    observer: Option<&mut dyn Observer>,
+) -> Result<SweepOutcome, KprodError> {
+    let plan = plan(args)?;
+    let slo = args
+        .slo
+        .as_deref()
+        .map(parse_slo)
+        .transpose()?
+        .unwrap_or_default();
+    let step_duration = crate::units::parse_duration(&args.step_duration)
+        .map_err(|e| flag_error("--step-duration", e, "give a duration such as 10s"))?;
+    for flag in ["--duration", "--records"] {
+        if flag_given(&args.bench, flag) {
+            return Err(flag_error(
+                flag,
+                format!("{flag} does not apply to a sweep: each step runs for --step-duration"),
+                "use --step-duration",
+            ));
+        }
+    }
+    if !matches!(plan, Plan::Param { .. }) && flag_given(&args.bench, "--rate") {
+        return Err(flag_error(
+            "--rate",
+            "--rate does not apply to a rate sweep: the sweep sets each step's rate".into(),
+            "drop --rate (use --rates or --start-rate)",
+        ));
+    }
+    // Every step's profile must resolve before the first run.
+    let mut probe = args.bench.clone();
+    probe.profile.duration = Some(args.step_duration.clone());
+    if let Plan::Param { key, values } = &plan {
+        for v in values {
+            let mut a = probe.clone();
+            a.profile.sets.push(format!("{key}={v}"));
+            bench::resolve(&a.profile, cwd)?;
+        }
+    } else {
+        bench::resolve(&probe.profile, cwd)?;
+    }
+    let root = if args.bench.output.out.is_absolute() {
+        args.bench.output.out.clone()
+    } else {
+        cwd.join(&args.bench.output.out)
+    };
+    report::check_writable(&root).map_err(|e| {
+        flag_error(
+            "--out",
+            format!("cannot write results there: {e}"),
+            "give --out a directory you can write to",
+        )
+    })?;
+    let dir = report::create_run_dir(&root, SystemTime::now(), "sweep")?;
+    let result = SweepResult {
+        schema_version: SWEEP_SCHEMA_VERSION,
+        kind: "sweep".into(),
+        created_at: report::format_rfc3339_utc(SystemTime::now()),
+        mode: match plan {
+            Plan::Rates(_) => "rates",
+            Plan::FindMax { .. } => "find-max",
+            Plan::Param { .. } => "param",
+        }
+        .into(),
+        param_key: match &plan {
+            Plan::Param { key, .. } => Some(key.clone()),
+            _ => None,
+        },
+        profiles: args.bench.profile.profiles.clone(),
+        slo: slo.iter().map(SloTerm::text).collect(),
+        step_duration_s: step_duration.as_secs_f64(),
+        saturation_rule: SATURATION_RULE.into(),
+        cluster_note: None,
+        steps: Vec::new(),
+        knee_index: None,
+        found_max_records_per_sec: None,
+        final_bracket: None,
+        confirmed: None,
+        interrupted: false,
+    };
+    let mut run = Runner {
+        args,
+        cwd,
+        dir,
+        slo,
+        result,
+        observer,
+    };
+    match plan {
+        Plan::Rates(rates) => {
+            for r in rates {
+                if run.step("rates", Some(r), None)?.is_none() {
+                    break;
+                }
+            }
+        }
+        Plan::Param { key, values } => {
+            for v in &values {
+                if run.step("param", None, Some((&key, v)))?.is_none() {
+                    break;
+                }
+            }
+        }
+        Plan::FindMax {
+            start,
+            max,
+            precision,
+        } => {
+            let s = find_max(start, max, precision, |r, phase: Phase| {
+                run.step(phase.name(), Some(r), None)
+            })?;
+            run.result.found_max_records_per_sec = s.lo;
+            run.result.final_bracket = Some((s.lo, s.hi));
+            run.result.confirmed = s.confirm.map(|c| c.1);
+            write_files(&run.dir, &run.result)?;
+        }
+    }
+    if let Err(e) = write_chart(&run.dir, &run.result) {
+        eprintln!("warning: chart not written: {e}");
+    }
+    Ok(SweepOutcome {
+        result: run.result,
+        dir: run.dir,
+    })
+}
+
+/// Draws `sweep.svg`: latency percentiles against the achieved rate (or, for `--param`,
+/// against the swept values), with the SLO lines and the knee.
+pub fn write_chart(dir: &Path, s: &SweepResult) -> Result<PathBuf, KprodError> {
+    let param = s.mode == "param";
+    let mut order: Vec<&Step> = s.steps.iter().collect();
+    if !param {
+        order.sort_by(|a, b| {
+            a.target_records_per_sec
+                .unwrap_or(0.0)
+                .total_cmp(&b.target_records_per_sec.unwrap_or(0.0))
+        });
+    }
+    let x = |k: usize, st: &Step| {
+        if param {
+            k as f64
+        } else {
+            st.achieved_records_per_sec
+        }
+    };
+    let line = |label: &str, color: usize, f: fn(&Step) -> u64| Line {
+        label: label.into(),
+        legend: true,
+        color,
+        points: order
+            .iter()
+            .enumerate()
+            .map(|(k, st)| (x(k, st), f(st) as f64 / 1000.0))
+            .collect(),
+    };
+    let lines = [
+        line("p50", 0, |st| st.p50_us),
+        line("p99", 1, |st| st.p99_us),
+        line("p99.9", 3, |st| st.p999_us),
+    ];
+    let slo: Vec<HLine> = s
+        .slo
+        .iter()
+        .filter_map(|t| {
+            let terms = parse_slo(t).ok()?;
+            let term = terms.first()?;
+            Some(HLine {
+                label: format!("SLO {}", t),
+                y: term.limit_us as f64 / 1000.0,
+            })
+        })
+        .collect();
+    let knee = s.knee_index.and_then(|i| {
+        let (k, st) = order.iter().enumerate().find(|(_, st)| st.index == i)?;
+        Some(Marker {
+            label: format!(
+                "knee: {} achieved",
+                report::fmt_rate(st.achieved_records_per_sec)
+            ),
+            x: x(k, st),
+            y: st.p99_us as f64 / 1000.0,
+        })
+    });
+    let labels: Vec<String> = order
+        .iter()
+        .map(|st| st.param_value.clone().unwrap_or_default())
+        .collect();
+    let title = match &s.param_key {
+        Some(k) => format!("sweep of {k}: corrected latency"),
+        None => "sweep: corrected latency against achieved rate".to_string(),
+    };
+    let x_desc = match &s.param_key {
+        Some(k) => k.clone(),
+        None => "achieved records/s".to_string(),
+    };
+    Ok(charts::write_sweep_chart(
+        dir.join(charts::SWEEP_SVG),
+        &title,
+        &x_desc,
+        &lines,
+        &slo,
+        knee.as_ref(),
+        param.then_some(labels.as_slice()),
+    )?)
+}
+
+/// `kprod sweep` for the command line.
+pub fn run(args: &SweepArgs, cwd: &Path) -> Result<i32, KprodError> {
+    let o = execute(args, cwd, None)?;
+    crate::print_stdout(&render_table(&o.result));
+    crate::print_stdout(&format!("results: {}", o.dir.display()));
+    Ok(o.exit_code())
+}
+
+/// Loads a sweep directory written earlier (for `kprod report`).
+pub fn load(dir: &Path) -> Result<SweepResult, KprodError> {
+    let path = dir.join(SWEEP_JSON);
+    let bytes = std::fs::read(&path).map_err(|e| KprodError::Results {
+        path: path.clone(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let s: SweepResult = serde_json::from_slice(&bytes).map_err(|e| KprodError::Results {
+        path: path.clone(),
+        message: format!("not a kprod sweep.json: {e}"),
+    })?;
+    if s.schema_version == 0 || s.schema_version > SWEEP_SCHEMA_VERSION {
+        return Err(KprodError::Results {
+            path,
+            message: format!(
+                "sweep schema_version {} is not supported (this kprod reads version {SWEEP_SCHEMA_VERSION})",
+                s.schema_version
+            ),
+        });
+    }
+    Ok(s)
+}
+
+/// Re-renders a saved sweep: table (returned), `sweep.csv` and `sweep.svg`.
+pub fn rerender(dir: &Path) -> Result<String, KprodError> {
+    let s = load(dir)?;
+    let path = dir.join(SWEEP_CSV);
+    let csv = sweep_csv(&s).map_err(|message| KprodError::Results {
+        path: path.clone(),
+        message,
+    })?;
+    report::write_atomic(&path, &csv)?;
+    write_chart(dir, &s)?;
+    Ok(render_table(&s))
+}

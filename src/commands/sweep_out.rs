@@ -1,0 +1,202 @@
+//! Renderings of a sweep: the progress line per step, the final table with the knee and
+//! the found maximum, and `sweep.csv`.
+
+use super::{Step, SweepResult};
+use crate::report::{fmt_count, fmt_latency_us, fmt_rate};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+
+fn what(s: &Step) -> String {
+    match (&s.param_value, s.target_records_per_sec) {
+        (Some(v), _) => v.clone(),
+        (None, Some(t)) => fmt_rate(t),
+        (None, None) => "unlimited".into(),
+    }
+}
+
+fn verdict(s: &Step) -> String {
+    if s.saturated {
+        format!("saturated: {}", s.reasons.join("; "))
+    } else {
+        "ok".into()
+    }
+}
+
+/// One line on stderr as each step ends.
+pub fn step_line(s: &Step) -> String {
+    format!(
+        "sweep: step {} ({}) {}: achieved {}, p99 {}, errors {}: {}",
+        s.index + 1,
+        s.phase,
+        what(s),
+        fmt_rate(s.achieved_records_per_sec),
+        fmt_latency_us(s.p99_us),
+        fmt_count(s.errors),
+        verdict(s)
+    )
+}
+
+/// The sweep for a terminal: one row per step (knee marked), the rule and the result.
+pub fn render_table(r: &SweepResult) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if t.width().is_none() {
+        t.set_width(140);
+    }
+    let swept = r.param_key.clone().unwrap_or_else(|| "target".into());
+    t.set_header([
+        "step", "phase", &swept, "achieved", "p50", "p99", "p99.9", "errors", "result",
+    ]);
+    for s in &r.steps {
+        let mut result = verdict(s);
+        if r.knee_index == Some(s.index) {
+            result = format!("◀ knee; {result}");
+        }
+        t.add_row([
+            (s.index + 1).to_string(),
+            s.phase.clone(),
+            what(s),
+            fmt_rate(s.achieved_records_per_sec),
+            fmt_latency_us(s.p50_us),
+            fmt_latency_us(s.p99_us),
+            fmt_latency_us(s.p999_us),
+            fmt_count(s.errors),
+            result,
+        ]);
+    }
+    let mut out = format!("{t}\n");
+    if !r.slo.is_empty() {
+        out.push_str(&format!("SLO: {}\n", r.slo.join(", ")));
+    }
+    out.push_str(&format!("{}\n", r.saturation_rule));
+    if r.mode == "find-max" {
+        match (r.found_max_records_per_sec, r.final_bracket) {
+            (Some(m), Some((_, hi))) => {
+                out.push_str(&format!(
+                    "found max: {} ({:.0} records/s){}",
+                    fmt_rate(m),
+                    m,
+                    match hi {
+                        Some(h) => format!("; {} failed", fmt_rate(h)),
+                        None => " (capped by --max-rate; the limit may be higher)".into(),
+                    }
+                ));
+                out.push_str(match r.confirmed {
+                    Some(true) => "; confirmed by a hold just below it\n",
+                    Some(false) => "; NOT confirmed: the hold just below it failed, treat the result as noisy\n",
+                    None => "; not confirmed (sweep stopped)\n",
+                });
+            }
+            _ => {
+                out.push_str("found max: no step passed: even the lowest rate tried is saturated\n")
+            }
+        }
+    } else if r.mode == "rates" {
+        match r.knee_index.and_then(|i| r.steps.get(i)) {
+            Some(k) => out.push_str(&format!(
+                "knee: {} (highest passing target below the first saturated one)\n",
+                what(k)
+            )),
+            None => out.push_str("knee: not found (no step saturated, or none passed)\n"),
+        }
+    }
+    if r.interrupted {
+        out.push_str("INTERRUPTED: the sweep stopped early; the steps above are complete\n");
+    }
+    if let Some(n) = &r.cluster_note {
+        out.push_str(&format!("Cluster: {n}\n"));
+    }
+    out
+}
+
+/// `sweep.csv`: one row per step.
+pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let e = |e: csv::Error| e.to_string();
+    w.write_record([
+        "step",
+        "phase",
+        "param",
+        "target_records_per_sec",
+        "achieved_records_per_sec",
+        "p50_us",
+        "p99_us",
+        "p999_us",
+        "max_us",
+        "errors",
+        "queue_growing",
+        "slo_met",
+        "saturated",
+        "knee",
+        "run_dir",
+        "reasons",
+    ])
+    .map_err(e)?;
+    for s in &r.steps {
+        w.write_record([
+            s.index.to_string(),
+            s.phase.clone(),
+            s.param_value.clone().unwrap_or_default(),
+            s.target_records_per_sec
+                .map_or(String::new(), |t| t.to_string()),
+            s.achieved_records_per_sec.to_string(),
+            s.p50_us.to_string(),
+            s.p99_us.to_string(),
+            s.p999_us.to_string(),
+            s.max_us.to_string(),
+            s.errors.to_string(),
+            s.queue_growing.to_string(),
+            s.slo_met.to_string(),
+            s.saturated.to_string(),
+            (r.knee_index == Some(s.index)).to_string(),
+            s.run_dir.clone(),
+            s.reasons.join("; "),
+        ])
+        .map_err(e)?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::knee;
+    use super::*;
+    use crate::report::Status;
+
+    fn step(index: usize, target: f64, saturated: bool) -> Step {
+        Step {
+            index,
+            phase: "search".into(),
+            param_value: None,
+            target_records_per_sec: Some(target),
+            achieved_records_per_sec: target,
+            p50_us: 1,
+            p99_us: 2,
+            p999_us: 3,
+            max_us: 4,
+            errors: 0,
+            queue_growing: false,
+            slo_met: !saturated,
+            saturated,
+            reasons: Vec::new(),
+            status: Status::Complete,
+            run_dir: format!("d{index}"),
+        }
+    }
+
+    #[test]
+    fn knee_is_the_highest_pass_below_the_lowest_failure_in_any_order() {
+        // find-max order: 1k ok, 2k ok, 4k fail, 3k fail, 2.5k ok, then a noisy 5k pass.
+        let steps = [
+            step(0, 1000.0, false),
+            step(1, 2000.0, false),
+            step(2, 4000.0, true),
+            step(3, 3000.0, true),
+            step(4, 2500.0, false),
+            step(5, 5000.0, false),
+        ];
+        assert_eq!(knee(&steps), Some(4));
+        assert_eq!(knee(&steps[..2]), None, "nothing saturated: no knee");
+        assert_eq!(knee(&[step(0, 10.0, true)]), None, "nothing passed");
+    }
+}

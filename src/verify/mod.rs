@@ -1,0 +1,320 @@
+//! `--verify`: what was delivered, really.
+//!
+//! Each record carries a `kprod-verify` header (instance, producer, sequence number). The
+//! producer threads keep a [`Ledger`] of what the client said about each record; after the
+//! run a consumer reads every partition from where it ended before the run to where it ends
+//! after it, and the two are compared: acknowledged records not read back are lost, extra
+//! copies are duplicates, a record read after a later one of the same producer in the same
+//! partition is reordered, and records of unknown outcome are found or not.
+
+mod ledger;
+
+pub use ledger::{Ledger, Outcome};
+
+use crate::error::KprodError;
+use crate::plan::Plan;
+use crate::profile::SendMode;
+use crate::report::{Verify, VerifyPartition};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::CStr;
+use std::time::{Duration, Instant};
+
+/// Name of the header that tags each record.
+pub const TAG_HEADER: &str = "kprod-verify";
+pub const TAG_HEADER_C: &CStr = c"kprod-verify";
+/// Instance (u32), producer (u32), sequence number (u64), big-endian.
+pub const TAG_LEN: usize = 16;
+
+/// A record's identity, from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tag {
+    pub instance: u32,
+    pub producer: u32,
+    pub seq: u64,
+}
+
+pub fn parse_tag(b: &[u8]) -> Option<Tag> {
+    let b: &[u8; TAG_LEN] = b.try_into().ok()?;
+    let (i, rest) = b.split_at(4);
+    let (p, s) = rest.split_at(4);
+    Some(Tag {
+        instance: u32::from_be_bytes(i.try_into().ok()?),
+        producer: u32::from_be_bytes(p.try_into().ok()?),
+        seq: u64::from_be_bytes(s.try_into().ok()?),
+    })
+}
+
+/// Where each partition ended before the run: the read-back starts there.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    pub start: Vec<i64>,
+}
+
+const WATERMARK_TIMEOUT: Duration = Duration::from_secs(10);
+/// The read-back gives up when no record arrives for this long.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn consumer(
+    props: &std::collections::BTreeMap<String, String>,
+    bootstrap: &str,
+) -> Result<BaseConsumer, String> {
+    let mut cfg = crate::engine::native::client_config(&crate::engine::cluster::admin_props(props));
+    cfg.set("bootstrap.servers", bootstrap)
+        .set("group.id", "kprod-verify")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        // Every record the log holds counts, including those of aborted transactions.
+        .set("isolation.level", "read_uncommitted");
+    cfg.create()
+        .map_err(|e| format!("cannot create the verifying consumer: {e}"))
+}
+
+/// Records where every partition of `topic` ends now.
+pub fn baseline(
+    props: &std::collections::BTreeMap<String, String>,
+    bootstrap: &str,
+    topic: &str,
+    partitions: u32,
+) -> Result<Baseline, KprodError> {
+    let c = consumer(props, bootstrap).map_err(KprodError::Kafka)?;
+    let start = (0..partitions as i32)
+        .map(|p| {
+            c.fetch_watermarks(topic, p, WATERMARK_TIMEOUT)
+                .map(|(_, high)| high)
+                .map_err(|e| KprodError::Unreachable {
+                    brokers: bootstrap.into(),
+                    detail: format!("--verify cannot read the end offset of {topic}/{p}: {e}"),
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Baseline { start })
+}
+
+/// What was read back of one producer's records: copies seen per sequence number.
+struct Seen {
+    copies: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Tally {
+    parts: BTreeMap<Option<i32>, VerifyPartition>,
+}
+
+impl Tally {
+    fn part(&mut self, p: Option<i32>) -> &mut VerifyPartition {
+        self.parts.entry(p).or_insert_with(|| VerifyPartition {
+            partition: p,
+            ..VerifyPartition::default()
+        })
+    }
+}
+
+/// Reads the run's records back and compares them with the ledgers. Err only when the
+/// read-back could not start; a read-back cut short is reported in `Verify::error`.
+pub fn check(
+    props: &std::collections::BTreeMap<String, String>,
+    bootstrap: &str,
+    topic: &str,
+    baseline: &Baseline,
+    ledgers: Vec<Ledger>,
+    plan: &Plan,
+) -> Result<Verify, String> {
+    let c = consumer(props, bootstrap)?;
+    let n = baseline.start.len();
+    let mut end = vec![0i64; n];
+    let mut log_start = vec![0i64; n];
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..n {
+        (log_start[p], end[p]) = c
+            .fetch_watermarks(topic, p as i32, WATERMARK_TIMEOUT)
+            .map_err(|err| format!("cannot read the offsets of {topic}/{p}: {err}"))?;
+        let start = baseline.start[p].max(log_start[p]).max(0);
+        if end[p] > start {
+            tpl.add_partition_offset(topic, p as i32, Offset::Offset(start))
+                .map_err(|err| err.to_string())?;
+        }
+    }
+    let truncated: Vec<bool> = (0..n).map(|p| log_start[p] > baseline.start[p]).collect();
+    c.assign(&tpl)
+        .map_err(|e| format!("cannot assign partitions: {e}"))?;
+
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut ledger_of: HashMap<u32, usize> = HashMap::new();
+    for (i, l) in ledgers.iter().enumerate() {
+        ledger_of.insert(l.producer, i);
+        seen.push(Seen {
+            copies: vec![0u8; l.len() as usize],
+        });
+    }
+    let mut tally = Tally::default();
+    for (p, e) in end.iter().enumerate() {
+        let part = tally.part(Some(p as i32));
+        part.start_offset = baseline.start[p];
+        part.end_offset = *e;
+        part.log_start_offset = log_start[p];
+    }
+    let mut pending: Vec<bool> = (0..n)
+        .map(|p| end[p] > baseline.start[p].max(log_start[p]).max(0))
+        .collect();
+    let mut left = pending.iter().filter(|x| **x).count();
+    let mut highest: HashMap<(i32, u32), u64> = HashMap::new();
+    let mut error = None;
+    let mut last_progress = Instant::now();
+    while left > 0 {
+        let msg = match c.poll(Duration::from_millis(200)) {
+            None => {
+                if last_progress.elapsed() > IDLE_TIMEOUT {
+                    error = Some(format!(
+                        "no record for {}s with {left} partitions still unread",
+                        IDLE_TIMEOUT.as_secs()
+                    ));
+                    break;
+                }
+                continue;
+            }
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                if let Some(x) = pending.get_mut(p as usize).filter(|x| **x) {
+                    *x = false;
+                    left -= 1;
+                }
+                continue;
+            }
+            Some(Err(e)) => {
+                if last_progress.elapsed() > IDLE_TIMEOUT {
+                    error = Some(format!("the verifying consumer failed: {e}"));
+                    break;
+                }
+                continue;
+            }
+            Some(Ok(m)) => m,
+        };
+        last_progress = Instant::now();
+        let (p, off) = (msg.partition(), msg.offset());
+        let Some(pi) = usize::try_from(p).ok().filter(|i| *i < n) else {
+            continue;
+        };
+        if off + 1 >= end[pi] && pending[pi] {
+            pending[pi] = false;
+            left -= 1;
+        }
+        if off >= end[pi] {
+            continue;
+        }
+        let tag = msg.headers().and_then(|h| {
+            (0..h.count())
+                .filter_map(|i| h.try_get(i))
+                .find(|h| h.key == TAG_HEADER)
+                .and_then(|h| h.value.and_then(parse_tag))
+        });
+        let Some(tag) = tag.filter(|t| t.instance == plan.instance) else {
+            continue;
+        };
+        let Some(s) = ledger_of
+            .get(&tag.producer)
+            .and_then(|i| seen.get_mut(*i))
+            .and_then(|s| s.copies.get_mut(tag.seq as usize))
+        else {
+            continue;
+        };
+        let first = *s == 0;
+        *s = s.saturating_add(1);
+        let part = tally.part(Some(p));
+        part.read += 1;
+        if !first {
+            part.duplicated += 1;
+            continue;
+        }
+        let h = highest.entry((p, tag.producer)).or_insert(tag.seq);
+        if tag.seq < *h {
+            part.reordered += 1;
+        }
+        *h = (*h).max(tag.seq);
+    }
+
+    let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
+    let any_truncated = truncated.iter().any(|t| *t);
+    let mut v = Verify {
+        complete: error.is_none() && !any_truncated,
+        error,
+        ..Verify::default()
+    };
+    // A record not read back from a truncated log may have been deleted, not lost; with
+    // no partition known, any truncation makes it undecidable.
+    let expired_in = |p: Option<i32>| match p {
+        Some(p) => truncated.get(p as usize).copied().unwrap_or(false),
+        None => any_truncated,
+    };
+    for (l, s) in ledgers.iter().zip(&seen) {
+        for seq in 0..l.len() {
+            let found = s.copies.get(seq as usize).is_some_and(|c| *c > 0);
+            let (outcome, partition) = l.get(seq);
+            // Fire-and-forget reports only failures: a record never reported is as
+            // acknowledged as that mode gets. Otherwise no report at all means unknown.
+            let outcome = match outcome {
+                Outcome::Pending if ff => Outcome::Delivered,
+                Outcome::Pending => Outcome::Uncertain,
+                o => o,
+            };
+            let part = tally.part(partition);
+            match outcome {
+                Outcome::Delivered => {
+                    v.acknowledged += 1;
+                    if !found && expired_in(partition) {
+                        part.expired += 1;
+                    } else if !found {
+                        part.lost += 1;
+                    }
+                }
+                Outcome::Uncertain if !found && expired_in(partition) => part.expired += 1,
+                Outcome::Uncertain if found => part.unknown_found += 1,
+                Outcome::Uncertain => part.unknown_not_found += 1,
+                Outcome::Failed if found => part.failed_found += 1,
+                Outcome::Failed | Outcome::NotSent | Outcome::Pending => {}
+            }
+        }
+    }
+    v.partitions = tally
+        .parts
+        .into_values()
+        .filter(|p| p.partition.is_some() || p != &VerifyPartition::default())
+        .collect();
+    for p in &v.partitions {
+        v.read += p.read;
+        v.lost += p.lost;
+        v.duplicated += p.duplicated;
+        v.reordered += p.reordered;
+        v.unknown.found += p.unknown_found;
+        v.unknown.not_found += p.unknown_not_found;
+        v.failed_found += p.failed_found;
+        v.expired += p.expired;
+    }
+    v.unknown.total = v.unknown.found + v.unknown.not_found;
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_round_trip_and_reject_other_lengths() {
+        let mut b = [0u8; TAG_LEN];
+        b[..4].copy_from_slice(&7u32.to_be_bytes());
+        b[4..8].copy_from_slice(&3u32.to_be_bytes());
+        b[8..].copy_from_slice(&123_456_789u64.to_be_bytes());
+        assert_eq!(
+            parse_tag(&b),
+            Some(Tag {
+                instance: 7,
+                producer: 3,
+                seq: 123_456_789
+            })
+        );
+        assert_eq!(parse_tag(&b[..15]), None);
+        assert_eq!(parse_tag(&[0u8; 17]), None);
+    }
+}

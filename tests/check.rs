@@ -1,0 +1,274 @@
+//! `kprod check`, the CI gate: exit codes (0 pass, 1 regression, 2 invalid input,
+//! 3 unreachable), thresholds from flags and `[check]` tables, the rerun of a baseline's
+//! own profile, and well-formed Markdown and JUnit outputs.
+
+mod common;
+mod outputs;
+
+use assert_cmd::Command as Bin;
+use kprod::cli::Command;
+use kprod::commands::check;
+use kprod::engine::Silent;
+use kprod::report::testing::sample_report;
+use kprod::report::RunReport;
+use outputs::{command, cwd, parse_xml};
+use std::path::{Path, PathBuf};
+
+/// Writes `r` as `<dir>/<name>/report.json` and returns that run directory.
+fn save(dir: &Path, name: &str, r: &RunReport) -> PathBuf {
+    let d = dir.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("report.json"), serde_json::to_vec_pretty(r).unwrap()).unwrap();
+    d
+}
+
+fn baseline_and_current(scale_throughput: f64) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    let base = sample_report();
+    let mut cur = sample_report();
+    cur.throughput.records_per_sec *= scale_throughput;
+    let b = save(t.path(), "base", &base);
+    let c = save(t.path(), "cur", &cur);
+    (t, b, c)
+}
+
+fn kprod_check(args: &[&str]) -> (i32, String) {
+    let out = Bin::cargo_bin("kprod")
+        .unwrap()
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn passes_against_its_own_baseline() {
+    let (_t, b, _) = baseline_and_current(1.0);
+    let b = b.to_str().unwrap();
+    let (code, out) = kprod_check(&["--baseline", b, "--current", b]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("kprod check: PASS"), "{out}");
+}
+
+#[test]
+fn throughput_lowered_beyond_the_threshold_exits_1() {
+    let (_t, b, c) = baseline_and_current(0.90);
+    let (code, out) = kprod_check(&[
+        "--baseline",
+        b.to_str().unwrap(),
+        "--current",
+        c.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "10% lower with the default 5%: {out}");
+    assert!(out.contains("kprod check: FAIL: regression"), "{out}");
+    assert!(out.contains("throughput fell 10.0%"), "{out}");
+
+    let (_t, b, c) = baseline_and_current(0.96);
+    let (code, out) = kprod_check(&[
+        "--baseline",
+        b.to_str().unwrap(),
+        "--current",
+        c.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "4% lower is within 5%: {out}");
+}
+
+#[test]
+fn missing_or_unreadable_baseline_exits_2() {
+    let t = tempfile::tempdir().unwrap();
+    let missing = t.path().join("nope");
+    let (code, out) = kprod_check(&["--baseline", missing.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--baseline"), "{out}");
+
+    let garbage = t.path().join("report.json");
+    std::fs::write(&garbage, b"{not json").unwrap();
+    let (code, _) = kprod_check(&["--baseline", garbage.to_str().unwrap()]);
+    assert_eq!(code, 2);
+
+    let (code, out) = kprod_check(&[
+        "--baseline",
+        garbage.to_str().unwrap(),
+        "--max-regression",
+        "p99=ten",
+    ]);
+    assert_eq!(code, 2, "{out}");
+}
+
+#[test]
+fn thresholds_come_from_a_profile_check_table_and_the_flag_wins() {
+    let (t, b, c) = baseline_and_current(0.90);
+    let profile = t.path().join("gate.toml");
+    std::fs::write(&profile, "[check]\nthroughput = \"15%\"\n").unwrap();
+    let (b, c, p) = (
+        b.to_str().unwrap(),
+        c.to_str().unwrap(),
+        profile.to_str().unwrap(),
+    );
+    let (code, out) = kprod_check(&["--baseline", b, "--current", c, "--profile", p]);
+    assert_eq!(code, 0, "15% from [check] allows 10% lower: {out}");
+    let (code, _) = kprod_check(&[
+        "--baseline",
+        b,
+        "--current",
+        c,
+        "--profile",
+        p,
+        "--max-regression",
+        "throughput=8%",
+    ]);
+    assert_eq!(code, 1, "the flag overrides the profile");
+
+    let bad = t.path().join("bad.toml");
+    std::fs::write(&bad, "[check]\nthroughput = 15\n").unwrap();
+    let (code, out) = kprod_check(&[
+        "--baseline",
+        b,
+        "--current",
+        c,
+        "--profile",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "a bare number is refused: {out}");
+    assert!(out.contains("bad.toml:2"), "points at the line: {out}");
+}
+
+#[test]
+fn markdown_and_junit_are_well_formed() {
+    let (t, b, _) = baseline_and_current(1.0);
+    let mut cur = sample_report();
+    cur.throughput.records_per_sec *= 0.5;
+    cur.latency_us.corrected.p99 *= 3;
+    // Markup in a value must be escaped, not break the files.
+    cur.errors.insert("<&\"weird|error\">".into(), 40);
+    cur.records.failed += 40;
+    cur.records.sent += 40;
+    let c = save(t.path(), "cur", &cur);
+    let md = t.path().join("summary.md");
+    let junit = t.path().join("junit.xml");
+    let (code, out) = kprod_check(&[
+        "--baseline",
+        b.to_str().unwrap(),
+        "--current",
+        c.to_str().unwrap(),
+        "--summary",
+        md.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let elements = parse_xml(&xml);
+    assert_eq!(elements[0].name, "testsuites");
+    let cases: Vec<_> = elements.iter().filter(|e| e.name == "testcase").collect();
+    let names: Vec<&str> = cases.iter().map(|e| e.attr("name").unwrap()).collect();
+    assert_eq!(names, ["run status", "throughput", "p99", "p999", "errors"]);
+    let failures: Vec<_> = elements.iter().filter(|e| e.name == "failure").collect();
+    assert_eq!(failures.len(), 3, "throughput, p99, errors: {xml}");
+    assert!(failures
+        .iter()
+        .any(|f| f.attr("message").unwrap().contains("<&\"weird|error\">")));
+    let suite = elements.iter().find(|e| e.name == "testsuite").unwrap();
+    assert_eq!(suite.attr("failures"), Some("3"));
+    assert_eq!(suite.attr("tests"), Some("5"));
+
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.starts_with("## kprod check: FAIL"), "{md}");
+    let table: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(
+        table.len(),
+        2 + 5,
+        "header, separator, one row per check:\n{md}"
+    );
+    assert!(
+        table[1].chars().all(|c| "|-".contains(c)),
+        "separator row: {}",
+        table[1]
+    );
+    // Unescaped pipes separate cells; every row has the header's cell count.
+    let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+    for row in &table {
+        assert_eq!(cells(row), cells(table[0]), "row breaks the table: {row}");
+    }
+}
+
+#[test]
+fn rerun_replays_the_baseline_profile_including_set_overrides() {
+    let out = tempfile::tempdir().unwrap();
+    // `--set` leaves no profile name behind: only a replay of the resolved profile keeps it.
+    let base = common::bench_in(
+        out.path(),
+        &[
+            "--duration",
+            "1500ms",
+            "--warmup",
+            "500ms",
+            "--rate",
+            "1000",
+            "--set",
+            "compression.codec=lz4",
+            "--size",
+            "300B",
+        ],
+    )
+    .expect("baseline run");
+    let Command::Check(args) = command(&[
+        "check",
+        "--baseline",
+        base.dir.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.path().to_str().unwrap(),
+        // Two 1.5 s runs on a busy 2-core machine: latency is too noisy to gate on here.
+        "--max-regression",
+        "throughput=20%,p99=off,p999=off",
+    ]) else {
+        unreachable!()
+    };
+    let o = check::execute(&args, &cwd(), Some(&mut Silent)).expect("check runs");
+    assert!(o.verdict.passed(), "{}", check::verdict_table(&o.verdict));
+    let cur = kprod::report::load_report(o.current_dir.as_ref().unwrap()).unwrap();
+    assert_eq!(cur.config.librdkafka["compression.codec"], "lz4");
+    let strip = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        for k in ["names", "description", "warnings"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    assert_eq!(
+        strip(&cur.config.profile),
+        strip(&base.report.config.profile)
+    );
+    assert!(
+        o.verdict.notes.iter().all(|n| !n.contains("differs")),
+        "{:?}",
+        o.verdict.notes
+    );
+}
+
+#[test]
+fn unreachable_cluster_exits_3() {
+    let t = tempfile::tempdir().unwrap();
+    let base = common::bench_in(
+        t.path(),
+        &["--duration", "1s", "--warmup", "0s", "--rate", "500"],
+    )
+    .expect("baseline run");
+    let (code, out) = kprod_check(&[
+        "--baseline",
+        base.dir.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        t.path().to_str().unwrap(),
+        // Port 1 on loopback: nothing listens there.
+        "--brokers",
+        "127.0.0.1:1",
+    ]);
+    assert_eq!(code, 3, "{out}");
+}

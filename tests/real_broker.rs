@@ -1,0 +1,466 @@
+//! The real-broker suite: kprod against a Kafka-protocol broker process over TCP (Tansu,
+//! started by `scripts/broker.sh start`), with everything it reports as delivered read
+//! back by an independent consumer.
+//!
+//! Each test prints `SKIP: ...` and returns when `KPROD_REAL_BROKER` (a bootstrap list)
+//! is unset, so plain `cargo test` needs no broker; `.ci/run` sets it. A test that runs
+//! into a limit of the broker prints `SKIP:` with the broker's own error instead of
+//! passing. Volumes stay small: the broker's memory engine keeps every record.
+//!
+//! What each profile run proves, and how (see `real/mod.rs` for the checks):
+//! - the accounting identity holds and every record was delivered;
+//! - an rdkafka consumer reads back exactly `records.delivered` records, each with the
+//!   configured key, header names and sizes and value size, no key twice;
+//! - per partition, the keys (producer 0 sends key numbers in send order) rise with the
+//!   offset, so the broker holds records in send order; for idempotent profiles the stored
+//!   batches' producer id and base sequences also run contiguously from 0;
+//! - the codec bits of every stored batch, read with a raw Fetch, are the configured codec.
+
+mod common;
+mod real;
+
+use common::{assert_accounted, bench_in};
+use kprod::report::Status;
+use real::wire::Codec;
+use std::time::{Duration, Instant};
+
+fn kprod() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("kprod").expect("binary built")
+}
+
+const RECORDS: u64 = 3000;
+/// Paced rather than unlimited, so each profile's linger and batch size cut the records
+/// into many batches per partition (an unlimited burst fills one batch per partition,
+/// which would leave the sequence and codec checks one batch to look at).
+const RATE: &str = "5000";
+
+/// Run `profile` with the read-back overlay against the broker; return the outcome.
+fn run(
+    broker: &str,
+    topic: &str,
+    profile: &str,
+    extra: &[&str],
+) -> Result<kprod::commands::bench::BenchOutcome, kprod::KprodError> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let overlay = real::overlay(dir.path(), &real::SHAPE);
+    let records = RECORDS.to_string();
+    let mut args = vec![
+        "--profile",
+        profile,
+        "--profile",
+        overlay.to_str().expect("utf-8 path"),
+        "--brokers",
+        broker,
+        "--topic",
+        topic,
+        "--records",
+        &records,
+        "--rate",
+        RATE,
+        "--warmup",
+        "0s",
+    ];
+    args.extend_from_slice(extra);
+    bench_in(dir.path(), &args)
+}
+
+/// One built-in profile end to end: run, then check what the broker holds.
+fn roundtrip(profile: &str, codec: Codec, idempotent: bool) {
+    let Some(broker) = real::broker(profile) else {
+        return;
+    };
+    let topic = real::topic(profile);
+    let o = run(&broker, &topic, profile, &[])
+        .unwrap_or_else(|e| panic!("{profile} against {broker}: {e}"));
+    let r = &o.report;
+    assert_accounted(&o);
+    assert_eq!(
+        r.status,
+        Status::Complete,
+        "{profile}: {:?}",
+        r.status_reason
+    );
+    assert_eq!(r.cluster, broker);
+    assert!(
+        r.cluster_note.is_none(),
+        "a real cluster carries no embedded note"
+    );
+    // A healthy broker on loopback loses nothing: all sent, all delivered.
+    assert_eq!(r.records.sent, RECORDS, "{profile}: {:?}", r.records);
+    assert_eq!(
+        r.records.delivered, RECORDS,
+        "{profile}: {:?} {:?}",
+        r.records, r.errors
+    );
+    let cfg = &r.config.librdkafka;
+    assert_eq!(
+        cfg["compression.codec"],
+        codec.name(),
+        "{profile}: configured codec"
+    );
+    assert_eq!(
+        cfg["enable.idempotence"],
+        idempotent.to_string(),
+        "{profile}: configured idempotence"
+    );
+
+    let recs = real::read_back(&broker, &topic, false);
+    assert_eq!(
+        recs.len() as u64,
+        r.records.delivered,
+        "{profile}: the broker holds {} records, kprod reported {} delivered",
+        recs.len(),
+        r.records.delivered
+    );
+    let per_partition = real::check_records(&recs, &real::SHAPE);
+    assert!(
+        per_partition.len() > 1,
+        "{profile}: keyed records all went to one partition: {per_partition:?}"
+    );
+
+    let batches = real::stored_batches(&broker, &topic, real::SHAPE.partitions);
+    let stored: i64 = batches.iter().map(|b| i64::from(b.records)).sum();
+    assert_eq!(
+        stored as u64, r.records.delivered,
+        "{profile}: records in stored batches"
+    );
+    for b in &batches {
+        assert_eq!(
+            b.codec, codec,
+            "{profile}: batch at {}/{} is stored with codec {:?}, configured {:?}",
+            b.partition, b.base_offset, b.codec, codec
+        );
+    }
+    if idempotent {
+        real::check_sequences(&batches);
+    } else {
+        assert!(
+            batches.iter().all(|b| b.producer_id == -1),
+            "{profile}: idempotence is off, yet batches carry a producer id"
+        );
+    }
+    let mut seen: Vec<&str> = batches.iter().map(|b| b.codec.name()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    println!(
+        "{profile}: {} records read back over {} partitions; {} stored batches, codecs {seen:?}",
+        recs.len(),
+        per_partition.len(),
+        batches.len(),
+    );
+}
+
+macro_rules! roundtrips {
+    ($($t:ident => $n:literal, $c:ident, $i:literal;)*) => {
+        $( #[test] fn $t() { roundtrip($n, Codec::$c, $i); } )*
+    };
+}
+roundtrips! {
+    base_reads_back => "base", None, true;
+    durable_reads_back => "durable", Lz4, true;
+    throughput_reads_back => "throughput", Lz4, true;
+    latency_reads_back => "latency", None, false;
+    fire_and_forget_reads_back => "fire-and-forget", None, false;
+    idempotent_reads_back => "idempotent", None, true;
+    none_reads_back => "none", None, true;
+    gzip_reads_back => "gzip", Gzip, true;
+    snappy_reads_back => "snappy", Snappy, true;
+    lz4_reads_back => "lz4", Lz4, true;
+    zstd_reads_back => "zstd", Zstd, true;
+    block_reads_back => "block", None, true;
+    fail_fast_reads_back => "fail-fast", None, true;
+}
+
+#[test]
+fn a_closed_port_next_to_the_broker_exits_3_within_the_preflight_deadline() {
+    let Some(_broker) = real::broker("closed-port") else {
+        return;
+    };
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let d = tempfile::tempdir().expect("temp dir");
+    let start = Instant::now();
+    let out = kprod()
+        .args(["bench", "--brokers", &addr, "--records", "10", "--out"])
+        .arg(d.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run kprod");
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "stderr: {stderr}");
+    assert!(
+        stderr.contains(&addr),
+        "the error names the address: {stderr}"
+    );
+    // The preflight's deadline bounds the wait, never librdkafka's message timeout.
+    let deadline = kprod::engine::cluster::PREFLIGHT_TIMEOUT + Duration::from_secs(10);
+    assert!(took < deadline, "took {took:?}, deadline {deadline:?}");
+    assert!(!d.path().join("runs.csv").exists(), "no run was recorded");
+}
+
+#[test]
+fn a_missing_topic_is_created_with_the_configured_partitions() {
+    let Some(broker) = real::broker("missing-topic") else {
+        return;
+    };
+    let topic = real::topic("created");
+    assert_eq!(
+        real::partitions(&broker, &topic),
+        None,
+        "{topic} exists already"
+    );
+    let d = tempfile::tempdir().expect("temp dir");
+    // The base profile as it is: its replication factor of 3 on this one-node broker too.
+    let o = bench_in(
+        d.path(),
+        &[
+            "--brokers",
+            &broker,
+            "--topic",
+            &topic,
+            "--set",
+            "workload.partitions=5",
+            "--records",
+            "100",
+            "--warmup",
+            "0s",
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_accounted(&o);
+    assert_eq!(o.report.partitions, 5);
+    assert_eq!(
+        real::partitions(&broker, &topic),
+        Some(5),
+        "as the broker reports it"
+    );
+}
+
+/// The TLS endpoint of `scripts/broker.sh start --tls` and its certificate directory.
+fn tls(test: &str) -> Option<(String, std::path::PathBuf)> {
+    match (
+        std::env::var("KPROD_REAL_BROKER_TLS"),
+        std::env::var("KPROD_TLS_DIR"),
+    ) {
+        (Ok(b), Ok(d)) if !b.is_empty() && !d.is_empty() => Some((b, d.into())),
+        _ => {
+            println!(
+                "SKIP: {test}: KPROD_REAL_BROKER_TLS / KPROD_TLS_DIR are not set \
+                 (scripts/broker.sh start --tls prints them)"
+            );
+            None
+        }
+    }
+}
+
+/// A profile that turns TLS on and trusts `ca`, as a user would write it.
+fn tls_profile(dir: &std::path::Path, ca: &std::path::Path) -> std::path::PathBuf {
+    let p = dir.join("tls.toml");
+    let text = format!(
+        "description = \"TLS with a private CA\"\n\n[librdkafka]\n\
+         \"security.protocol\" = \"ssl\"\n\"ssl.ca.location\" = {:?}\n",
+        ca.to_str().expect("utf-8 path")
+    );
+    std::fs::write(&p, text).expect("write TLS profile");
+    p
+}
+
+#[test]
+fn tls_with_the_ca_from_a_profile_delivers_and_reads_back() {
+    let Some((broker, dir)) = tls("tls") else {
+        return;
+    };
+    let d = tempfile::tempdir().expect("temp dir");
+    let ca = dir.join("ca.pem");
+    let profile = tls_profile(d.path(), &ca);
+    let topic = real::topic("tls");
+    let o = run(
+        &broker,
+        &topic,
+        "durable",
+        &["--profile", profile.to_str().expect("utf-8 path")],
+    )
+    .unwrap_or_else(|e| panic!("TLS run against {broker}: {e}"));
+    assert_accounted(&o);
+    assert_eq!(
+        o.report.status,
+        Status::Complete,
+        "{:?}",
+        o.report.status_reason
+    );
+    assert_eq!(o.report.records.delivered, RECORDS);
+    assert_eq!(o.report.config.librdkafka["security.protocol"], "ssl");
+
+    let ca_s = ca.to_str().expect("utf-8 path");
+    let recs = real::read_back_with(&real::consumer_tls(&broker, ca_s), &topic);
+    assert_eq!(recs.len() as u64, o.report.records.delivered);
+    real::check_records(&recs, &real::SHAPE);
+}
+
+#[test]
+fn tls_with_a_wrong_ca_fails_with_a_readable_error() {
+    let Some((broker, dir)) = tls("tls-wrong-ca") else {
+        return;
+    };
+    let d = tempfile::tempdir().expect("temp dir");
+    let profile = tls_profile(d.path(), &dir.join("wrong-ca.pem"));
+    let out = kprod()
+        .args(["bench", "--profile"])
+        .arg(&profile)
+        .args(["--brokers", &broker, "--records", "10", "--out"])
+        .arg(d.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run kprod");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "stderr: {stderr}");
+    assert!(stderr.contains(&broker), "names the brokers: {stderr}");
+    assert!(
+        stderr.contains("certificate verify failed"),
+        "says why the TLS handshake failed: {stderr}"
+    );
+}
+
+#[test]
+fn transactional_commits_or_skips_with_the_brokers_error() {
+    let Some(broker) = real::broker("transactional") else {
+        return;
+    };
+    let topic = real::topic("transactional");
+    let o = run(&broker, &topic, "transactional", &[])
+        .unwrap_or_else(|e| panic!("transactional against {broker}: {e}"));
+    assert_accounted(&o);
+    let r = &o.report;
+    let t = r.transactions.as_ref().expect("transactions section");
+    // Whatever the broker does, no more transactions are counted than were begun.
+    let begun = r.records.sent.div_ceil(t.records_per_transaction);
+    assert!(
+        t.committed + t.aborted <= begun,
+        "{t:?} for {} records",
+        r.records.sent
+    );
+    if r.status == Status::Failed {
+        let reason = r.status_reason.clone().unwrap_or_default();
+        if reason.contains("EndTxn") && reason.contains("not supported by broker") {
+            assert_eq!(t.committed, 0, "nothing commits without EndTxn: {t:?}");
+            println!("SKIP: transactional: this broker cannot commit a transaction: {reason}");
+            return;
+        }
+        panic!("transactional run failed: {reason}");
+    }
+    // A broker that commits: every committed record is visible to read_committed.
+    assert_eq!(r.status, Status::Complete, "{:?}", r.status_reason);
+    assert!(t.committed > 0 && t.aborted == 0, "{t:?}");
+    let recs = real::read_back(&broker, &topic, true);
+    assert_eq!(recs.len() as u64, r.records.delivered);
+    real::check_records(&recs, &real::SHAPE);
+}
+
+// The checks themselves: each must reject what it exists to catch. These need no broker.
+
+fn record(partition: i32, offset: i64, key: u64) -> real::Consumed {
+    let s = &real::SHAPE;
+    let mut headers = vec![(s.fixed_name.to_string(), s.fixed_value.as_bytes().to_vec())];
+    headers
+        .extend((0..s.header_count).map(|i| (format!("h{i}"), vec![b'x'; s.header_value_bytes])));
+    real::Consumed {
+        partition,
+        offset,
+        key: Some(format!("{key:012}").into_bytes()),
+        value_len: s.value_bytes,
+        headers,
+    }
+}
+
+#[test]
+fn the_record_check_accepts_records_in_send_order() {
+    let recs = [
+        record(0, 0, 0),
+        record(1, 0, 1),
+        record(0, 1, 2),
+        record(1, 1, 3),
+    ];
+    let per = real::check_records(&recs, &real::SHAPE);
+    assert_eq!(per.values().sum::<usize>(), 4);
+}
+
+#[test]
+#[should_panic(expected = "out of send order")]
+fn the_record_check_rejects_records_stored_out_of_send_order() {
+    real::check_records(
+        &[record(0, 0, 0), record(0, 1, 2), record(0, 2, 1)],
+        &real::SHAPE,
+    );
+}
+
+#[test]
+#[should_panic(expected = "stored twice")]
+fn the_record_check_rejects_a_duplicate() {
+    real::check_records(&[record(0, 0, 0), record(1, 0, 0)], &real::SHAPE);
+}
+
+#[test]
+#[should_panic(expected = "keys 0..2 expected")]
+fn the_record_check_rejects_a_lost_record() {
+    real::check_records(&[record(0, 0, 0), record(0, 1, 2)], &real::SHAPE);
+}
+
+#[test]
+#[should_panic(expected = "size of header h0")]
+fn the_record_check_rejects_a_wrong_header_size() {
+    let mut r = record(0, 0, 0);
+    r.headers[1].1.push(b'x');
+    real::check_records(&[r], &real::SHAPE);
+}
+
+/// A record batch header as a producer writes it (no records after it are needed).
+fn batch_bytes(base_offset: i64, attributes: i16, pid: i64, seq: i32, records: i32) -> Vec<u8> {
+    let mut tail = Vec::new();
+    tail.extend(0i32.to_be_bytes()); // leader epoch
+    tail.push(2); // magic
+    tail.extend(0u32.to_be_bytes()); // crc
+    tail.extend(attributes.to_be_bytes());
+    tail.extend((records - 1).to_be_bytes());
+    tail.extend(0i64.to_be_bytes());
+    tail.extend(0i64.to_be_bytes());
+    tail.extend(pid.to_be_bytes());
+    tail.extend(0i16.to_be_bytes());
+    tail.extend(seq.to_be_bytes());
+    tail.extend(records.to_be_bytes());
+    let mut b = base_offset.to_be_bytes().to_vec();
+    b.extend((tail.len() as i32).to_be_bytes());
+    b.extend(tail);
+    b
+}
+
+#[test]
+fn the_codec_and_transaction_bits_are_read_from_batch_attributes() {
+    let mut bytes = batch_bytes(0, 3, 7, 0, 5);
+    bytes.extend(batch_bytes(5, 0x14, 7, 5, 2));
+    bytes.extend(&batch_bytes(7, 1, 7, 7, 1)[..20]); // a partial batch is left alone
+    let mut out = Vec::new();
+    real::wire::parse_batches(0, &bytes, &mut out).expect("parse");
+    assert_eq!(out.len(), 2);
+    assert_eq!((out[0].codec, out[0].transactional), (Codec::Lz4, false));
+    assert_eq!((out[1].codec, out[1].transactional), (Codec::Zstd, true));
+    assert_eq!(
+        (out[1].base_offset, out[1].records, out[1].base_sequence),
+        (5, 2, 5)
+    );
+    real::check_sequences(&out);
+}
+
+#[test]
+#[should_panic(expected = "starts at sequence 6, expected 5")]
+fn the_sequence_check_rejects_a_gap() {
+    let mut bytes = batch_bytes(0, 0, 7, 0, 5);
+    bytes.extend(batch_bytes(5, 0, 7, 6, 2));
+    let mut out = Vec::new();
+    real::wire::parse_batches(0, &bytes, &mut out).expect("parse");
+    real::check_sequences(&out);
+}

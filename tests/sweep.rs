@@ -1,0 +1,223 @@
+//! `kprod sweep` on the embedded cluster. Steps are short (1-2 s) and rates tiny: a
+//! synchronous producer with a 20 ms linger cannot exceed ~50 records/s, which gives a
+//! real saturation point without loading the machine.
+
+mod outputs;
+
+use kprod::charts;
+use kprod::cli::Command;
+use kprod::commands::{report_cmd, sweep};
+use kprod::engine::Silent;
+use kprod::report::load_report;
+use outputs::{command, cwd, Svg};
+use std::path::Path;
+
+/// The capacity-limiting workload shared by these tests.
+const SLOW: &[&str] = &[
+    "--set",
+    "workload.send_mode=sync",
+    "--set",
+    "batching.linger=20ms",
+    "--warmup",
+    "700ms",
+    "--quiet",
+];
+
+fn run_sweep(out: &Path, args: &[&str]) -> sweep::SweepOutcome {
+    let mut argv = vec!["sweep", "--out", out.to_str().unwrap()];
+    argv.extend_from_slice(args);
+    let Command::Sweep(a) = command(&argv) else {
+        unreachable!()
+    };
+    sweep::execute(&a, &cwd(), Some(&mut Silent)).expect("sweep runs")
+}
+
+fn assert_step_files(root: &Path, s: &sweep::SweepResult) {
+    for step in &s.steps {
+        let dir = root.join(&step.run_dir);
+        for f in [
+            "report.json",
+            "intervals.csv",
+            "latency.hlog",
+            "latency.hgrm",
+        ] {
+            assert!(dir.join(f).is_file(), "step {}: {f} missing", step.index);
+        }
+        let r = load_report(&dir).unwrap();
+        assert_eq!(r.throughput.records_per_sec, step.achieved_records_per_sec);
+        assert_eq!(r.latency_us.corrected.p99, step.p99_us);
+    }
+}
+
+#[test]
+fn find_max_returns_a_rate_inside_the_final_bracket() {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--find-max",
+        "--slo",
+        "p99<=500ms",
+        "--start-rate",
+        "16",
+        "--max-rate",
+        "1000",
+        "--precision",
+        "25%",
+        "--step-duration",
+        "2s",
+    ];
+    args.extend_from_slice(SLOW);
+    let o = run_sweep(out.path(), &args);
+    let s = &o.result;
+    assert_eq!(o.exit_code(), 0);
+    let (lo, hi) = match s.final_bracket {
+        Some((Some(lo), Some(hi))) => (lo, hi),
+        other => panic!("no closed bracket: {other:?}\n{}", sweep::render_table(s)),
+    };
+    let found = s.found_max_records_per_sec.expect("a max");
+    assert!(lo <= found && found < hi, "{found} outside [{lo}, {hi})");
+    assert!(
+        (hi - lo) / lo <= 0.25,
+        "bisected to the precision: [{lo}, {hi}]"
+    );
+    // The bracket's ends are steps that really passed and failed.
+    let step_at = |rate: f64| {
+        s.steps
+            .iter()
+            .find(|st| st.target_records_per_sec == Some(rate) && st.phase != "confirm")
+            .unwrap_or_else(|| panic!("no step at {rate}"))
+    };
+    assert!(!step_at(lo).saturated);
+    assert!(step_at(hi).saturated, "{:?}", step_at(hi).reasons);
+    // A synchronous producer with a 20 ms linger tops out near 50 records/s.
+    assert!((10.0..=200.0).contains(&found), "found {found}");
+    assert_eq!(s.steps.last().unwrap().phase, "confirm");
+    assert_eq!(s.knee_index, Some(step_at(lo).index));
+    assert_step_files(out.path(), s);
+
+    let stored = sweep::load(&o.dir).unwrap();
+    assert_eq!(&stored, s);
+    let csv = std::fs::read_to_string(o.dir.join(sweep::SWEEP_CSV)).unwrap();
+    assert_eq!(csv.lines().count(), 1 + s.steps.len());
+    let svg = Svg::read(&o.dir.join(charts::SWEEP_SVG));
+    for label in ["p50", "p99", "p99.9", "SLO p99<=500.000 ms"] {
+        assert!(svg.has_text(label), "{label}: {:?}", svg.texts());
+    }
+    assert!(svg.texts().iter().any(|t| t.starts_with("knee:")));
+    let p99_line = svg
+        .polylines(&charts::color_hex(1))
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    assert_eq!(p99_line, s.steps.len(), "one p99 point per step");
+    assert!(
+        sweep::render_table(s).contains(&format!("found max: {}", kprod::report::fmt_rate(found)))
+    );
+}
+
+#[test]
+fn param_sweep_runs_one_step_per_value() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run_sweep(
+        out.path(),
+        &[
+            "--param",
+            "batching.linger=0ms,10ms,25ms",
+            "--rate",
+            "300",
+            "--step-duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--quiet",
+        ],
+    );
+    let s = &o.result;
+    let values: Vec<&str> = s
+        .steps
+        .iter()
+        .map(|st| st.param_value.as_deref().unwrap())
+        .collect();
+    assert_eq!(values, ["0ms", "10ms", "25ms"]);
+    assert_eq!(s.param_key.as_deref(), Some("batching.linger"));
+    let lingers: Vec<String> = s
+        .steps
+        .iter()
+        .map(|st| {
+            load_report(&out.path().join(&st.run_dir))
+                .unwrap()
+                .config
+                .librdkafka["linger.ms"]
+                .clone()
+        })
+        .collect();
+    assert_eq!(lingers, ["0", "10", "25"]);
+    assert_step_files(out.path(), s);
+    let svg = Svg::read(&o.dir.join(charts::SWEEP_SVG));
+    for v in ["0ms", "10ms", "25ms", "batching.linger"] {
+        assert!(svg.has_text(v), "{v}: {:?}", svg.texts());
+    }
+}
+
+#[test]
+fn rate_steps_mark_the_knee_and_report_rerenders_them() {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["--rates", "20,120", "--step-duration", "1500ms"];
+    args.extend_from_slice(SLOW);
+    let o = run_sweep(out.path(), &args);
+    let s = &o.result;
+    assert_eq!(s.steps.len(), 2);
+    assert!(!s.steps[0].saturated, "{:?}", s.steps[0].reasons);
+    assert!(s.steps[1].saturated);
+    assert!(
+        s.steps[1]
+            .reasons
+            .iter()
+            .any(|r| r.contains("of the target")),
+        "{:?}",
+        s.steps[1].reasons
+    );
+    assert_eq!(s.knee_index, Some(0));
+
+    let csv_path = o.dir.join(sweep::SWEEP_CSV);
+    let csv = std::fs::read(&csv_path).unwrap();
+    let svg = std::fs::read(o.dir.join(charts::SWEEP_SVG)).unwrap();
+    std::fs::remove_file(&csv_path).unwrap();
+    std::fs::remove_file(o.dir.join(charts::SWEEP_SVG)).unwrap();
+    let Command::Report(a) = command(&["report", o.dir.to_str().unwrap()]) else {
+        unreachable!()
+    };
+    let table = report_cmd::execute(&a, &cwd()).unwrap();
+    assert_eq!(std::fs::read(&csv_path).unwrap(), csv);
+    assert_eq!(std::fs::read(o.dir.join(charts::SWEEP_SVG)).unwrap(), svg);
+    assert!(table.contains("◀ knee"), "{table}");
+}
+
+#[test]
+fn conflicting_flags_are_invalid_input() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    for argv in [
+        vec!["sweep", "--out", o, "--rates", "1k", "--rate", "2k"],
+        vec!["sweep", "--out", o, "--rates", "1k", "--duration", "5s"],
+        vec![
+            "sweep",
+            "--out",
+            o,
+            "--param",
+            "workload.producers=1,2",
+            "--producers",
+            "3",
+        ],
+        vec!["sweep", "--out", o, "--find-max", "--slo", "p99<20ms"],
+        vec!["sweep", "--out", o, "--param", "batching.linger=5ms,fast"],
+    ] {
+        let Command::Sweep(a) = command(&argv) else {
+            unreachable!()
+        };
+        let e = sweep::execute(&a, &cwd(), Some(&mut Silent))
+            .err()
+            .expect("refused");
+        assert_eq!(e.exit_code(), 2, "{argv:?}: {e}");
+    }
+    assert!(!out.path().join("runs.csv").exists(), "nothing ran");
+}
