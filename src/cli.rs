@@ -34,6 +34,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Re-render the table, CSV and charts of a saved bench, compare or sweep directory.
     Report(ReportArgs),
+    /// Merge the run directories of one distributed run (`--instance I/N`) into one run.
+    Merge(MergeArgs),
+    /// Run the embedded cluster on its own, for several kprod processes or any client.
+    Cluster(ClusterArgs),
 }
 
 /// Profile selection and overrides shared by every command that resolves a profile.
@@ -117,6 +121,37 @@ pub struct BenchArgs {
     /// reordered records (each record carries its producer and sequence in a header).
     #[arg(long)]
     pub verify: bool,
+    #[command(flatten)]
+    pub scale: ScaleArgs,
+}
+
+/// Distributed runs and live metrics (`kprod bench`).
+#[derive(Debug, Clone, Args, Default)]
+pub struct ScaleArgs {
+    /// This process is instance I of N of a distributed run (0-based: `0/3`, `1/3`, `2/3`):
+    /// it takes 1/N of the rate and of the record count and its own slice of the keys.
+    /// Also read from KPROD_INSTANCE=I/N.
+    #[arg(long, value_name = "I/N")]
+    pub instance: Option<String>,
+    /// Instance count N; the index then comes from JOB_COMPLETION_INDEX (Kubernetes
+    /// Indexed Jobs, 0-based) unless --instance or KPROD_INSTANCE give it.
+    #[arg(long, value_name = "N")]
+    pub instances: Option<String>,
+    /// Wait until this wall-clock time before t0, so the intervals of all instances line
+    /// up: RFC 3339 (`2026-05-01T12:00:00Z`) or Unix seconds.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
+    /// Serve OpenMetrics (Prometheus) at http://ADDR/metrics during the run, e.g.
+    /// `127.0.0.1:9464` (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
+    /// Allow --metrics-addr on a non-loopback address (the endpoint has no authentication).
+    #[arg(long)]
+    pub metrics_allow_remote: bool,
+    /// Keep serving the final metrics this long after the run (`30s`), so the last scrape
+    /// sees the final counts.
+    #[arg(long, value_name = "DURATION")]
+    pub metrics_linger: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -222,4 +257,34 @@ pub struct SweepArgs {
 pub struct ReportArgs {
     /// A result directory written by bench, compare or sweep.
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// Run directories (or directories holding them, e.g. one `--out` per distributed run).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Root directory for the merged run directory.
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+    /// Merge even when the runs differ in profile or workload, or instances are missing
+    /// or repeated (the differences become warnings in the merged report).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Broker count of the embedded cluster.
+    #[arg(long, value_name = "N", default_value = "3")]
+    pub mock_brokers: String,
+    /// Create this topic up front (clients may also create topics themselves).
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Partitions of --topic.
+    #[arg(long, value_name = "P", default_value = "6")]
+    pub partitions: String,
+    /// Replication factor of --topic (at most the broker count).
+    #[arg(long, value_name = "R", default_value = "1")]
+    pub replication_factor: String,
 }

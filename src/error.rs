@@ -85,7 +85,8 @@ impl ConfigError {
 #[derive(Debug, thiserror::Error)]
 pub enum KprodError {
     #[error("{0}")]
-    Config(#[from] ConfigError),
+    /// Boxed: the error is rare and large, `Result<T, KprodError>` stays small.
+    Config(Box<ConfigError>),
     #[error("cannot reach the Kafka cluster at {brokers}: {detail}")]
     Unreachable { brokers: String, detail: String },
     #[error("topic `{topic}`: {detail}")]
@@ -102,6 +103,12 @@ pub enum KprodError {
     Kafka(String),
     #[error("interrupted")]
     Interrupted,
+}
+
+impl From<ConfigError> for KprodError {
+    fn from(e: ConfigError) -> Self {
+        KprodError::Config(Box::new(e))
+    }
 }
 
 impl KprodError {

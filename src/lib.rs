@@ -13,7 +13,9 @@ pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod faults;
+pub mod instance;
 pub mod measure;
+pub mod metrics;
 pub mod plan;
 pub mod profile;
 pub mod report;
@@ -61,6 +63,9 @@ pub fn run(cli: Cli) -> i32 {
             commands::sweep::run(args, &cwd)
         }
         Command::Report(args) => commands::report_cmd::run(args, &cwd),
+        Command::Merge(args) => commands::merge::run(args, &cwd),
+        // Its own signal handling: the first signal stops it cleanly.
+        Command::Cluster(args) => commands::cluster_cmd::run(args),
     };
     match result {
         Ok(code) => code,

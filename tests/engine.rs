@@ -314,25 +314,60 @@ fn keyed_records_with_headers_count_their_bytes() {
 #[test]
 fn a_generator_behind_schedule_stops_on_time_and_says_what_it_owed() {
     // Sync sends with a 20 ms linger manage ~50 records/s, far below the 2k/s target.
-    let (_d, o) = bench(&["--set", "workload.send_mode=sync", "--set", "batching.linger=20ms",
-                          "--rate", "2000", "--duration", "1500ms", "--warmup", "0s"]);
+    let (_d, o) = bench(&[
+        "--set",
+        "workload.send_mode=sync",
+        "--set",
+        "batching.linger=20ms",
+        "--rate",
+        "2000",
+        "--duration",
+        "1500ms",
+        "--warmup",
+        "0s",
+    ]);
     assert_accounted(&o);
     let r = &o.report;
-    assert!(r.duration_s < 5.0, "the duration bounds wall time: ran {} s", r.duration_s);
+    assert!(
+        r.duration_s < 5.0,
+        "the duration bounds wall time: ran {} s",
+        r.duration_s
+    );
     let owed = r.records.behind_schedule;
     assert!(owed > 1000, "behind_schedule = {owed}");
     // Everything due was either sent or is reported as owed.
     assert_eq!(r.records.sent + owed, 3000);
-    assert!(r.warnings.iter().any(|w| w.contains("fell behind")), "{:?}", r.warnings);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("fell behind")),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[test]
 fn a_warmup_backlog_does_not_inflate_throughput() {
     // Idempotent producers spend the first few hundred ms getting a producer id, so the
     // warm-up leaves a backlog that is delivered after it ends.
-    let (_d, o) = bench(&["--profile", "idempotent", "--rate", "5000", "--duration", "2s", "--warmup", "500ms"]);
+    let (_d, o) = bench(&[
+        "--profile",
+        "idempotent",
+        "--rate",
+        "5000",
+        "--duration",
+        "2s",
+        "--warmup",
+        "500ms",
+    ]);
     assert_accounted(&o);
     let t = &o.report.throughput;
-    assert!(t.records_per_sec <= 5000.0 * 1.005, "achieved {} > target", t.records_per_sec);
-    assert!(t.records_per_sec >= 5000.0 * 0.9, "achieved {}", t.records_per_sec);
+    assert!(
+        t.records_per_sec <= 5000.0 * 1.005,
+        "achieved {} > target",
+        t.records_per_sec
+    );
+    assert!(
+        t.records_per_sec >= 5000.0 * 0.9,
+        "achieved {}",
+        t.records_per_sec
+    );
 }

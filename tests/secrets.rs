@@ -70,12 +70,20 @@ fn a_known_secret_appears_in_no_output() {
             "results",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_clean("stdout", &o.stdout);
     assert_clean("stderr", &o.stderr);
     let stderr = String::from_utf8_lossy(&o.stderr);
     // librdkafka did dump its configuration, so the check above searched real config text.
-    assert!(stderr.contains("sasl.password"), "no config dump:\n{stderr}");
+    assert!(
+        stderr.contains("sasl.password"),
+        "no config dump:\n{stderr}"
+    );
 
     let mut files = Vec::new();
     every_file(&dir.path().join("results"), &mut files);
@@ -83,7 +91,13 @@ fn a_known_secret_appears_in_no_output() {
         .iter()
         .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
-    for want in ["report.json", "intervals.csv", "latency.hlog", "latency.hgrm", "runs.csv"] {
+    for want in [
+        "report.json",
+        "intervals.csv",
+        "latency.hlog",
+        "latency.hgrm",
+        "runs.csv",
+    ] {
         assert!(names.iter().any(|n| n == want), "{want} missing: {names:?}");
     }
     for f in &files {
@@ -99,7 +113,10 @@ fn a_known_secret_appears_in_no_output() {
     let v: serde_json::Value = serde_json::from_str(&report).expect("json");
     assert_eq!(v["config"]["librdkafka"]["sasl.password"], "[redacted]");
     assert_eq!(v["config"]["librdkafka"]["ssl.key.password"], "[redacted]");
-    assert_eq!(v["config"]["profile"]["librdkafka"]["ssl.keystore.password"], "[redacted]");
+    assert_eq!(
+        v["config"]["profile"]["librdkafka"]["ssl.keystore.password"],
+        "[redacted]"
+    );
 
     let show = kprod(dir.path(), &["profiles", "show", "./secret.toml"]);
     assert_eq!(show.status.code(), Some(0));
@@ -113,7 +130,13 @@ fn error_messages_do_not_echo_secrets() {
     // The secret under a key librdkafka does not know (a typo of a secret key).
     let o = kprod(
         dir.path(),
-        &["bench", "-X", &format!("sasl.pasword={SECRET}"), "--out", "r"],
+        &[
+            "bench",
+            "-X",
+            &format!("sasl.pasword={SECRET}"),
+            "--out",
+            "r",
+        ],
     );
     assert_eq!(o.status.code(), Some(2));
     assert_clean("stderr of an unknown property", &o.stderr);
@@ -123,7 +146,10 @@ fn error_messages_do_not_echo_secrets() {
         "[librdkafka]\n\"sasl.password\" = \"${KPROD_TEST_SECRET}\"\n\n[producer]\nacks = \"${KPROD_TEST_SECRET}\"\n",
     )
     .expect("profile");
-    let o = kprod(dir.path(), &["bench", "--profile", "./bad.toml", "--out", "r"]);
+    let o = kprod(
+        dir.path(),
+        &["bench", "--profile", "./bad.toml", "--out", "r"],
+    );
     assert_eq!(o.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("./bad.toml:5"), "{stderr}");
@@ -163,7 +189,12 @@ fn variables_expand_in_any_string_value() {
         .args(["profiles", "show", "./p.toml"])
         .output()
         .expect("kprod runs");
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let show = String::from_utf8_lossy(&o.stdout);
     assert!(show.contains("bench-eu"), "{show}");
     assert!(show.contains("2KiB"), "{show}");

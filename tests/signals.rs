@@ -88,7 +88,9 @@ fn run_dirs(out: &Path) -> Vec<PathBuf> {
 
 fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
     let mut r = csv::Reader::from_path(path).expect("intervals.csv opens");
-    r.records().collect::<Result<_, _>>().expect("every row parses")
+    r.records()
+        .collect::<Result<_, _>>()
+        .expect("every row parses")
 }
 
 #[test]
@@ -102,15 +104,18 @@ fn sigint_and_sigterm_stop_the_run_with_an_interrupted_report() {
         let dirs = run_dirs(out.path());
         assert_eq!(dirs.len(), 1, "{dirs:?}");
         let live = csv_rows(&dirs[0].join("intervals.csv"));
-        assert!(live.len() >= 2, "intervals appended as the run goes: {live:?}");
+        assert!(
+            live.len() >= 2,
+            "intervals appended as the run goes: {live:?}"
+        );
         assert!(!dirs[0].join("report.json").exists());
 
         signal(&child, sig);
         let (status, stdout) = wait(child);
         assert_eq!(status.code(), Some(130), "signal {sig}: {stdout}");
         assert!(stdout.contains("INTERRUPTED"), "{stdout}");
-        let report: kprod::report::RunReport = kprod::report::load_report(&dirs[0])
-            .expect("the partial report is written");
+        let report: kprod::report::RunReport =
+            kprod::report::load_report(&dirs[0]).expect("the partial report is written");
         assert_eq!(report.status, kprod::report::Status::Interrupted);
         let r = &report.records;
         assert!(r.identity_holds, "{r:?}");
@@ -131,7 +136,14 @@ fn a_second_signal_exits_at_once_without_a_report() {
     let out = tempfile::tempdir().expect("temp dir");
     let mut child = spawn(
         out.path(),
-        &["--duration", "10m", "--brokers", &brokers, "--topic", "sig2"],
+        &[
+            "--duration",
+            "10m",
+            "--brokers",
+            &brokers,
+            "--topic",
+            "sig2",
+        ],
     );
     let rx = lines(child.stderr.take().expect("stderr piped"));
     wait_for(&rx, "[   1s]");
@@ -184,7 +196,9 @@ fn finishes_with_closed(stream: &str) {
         std::thread::spawn(move || {
             let _ = tx.send(child.wait_with_output());
         });
-        rx.recv_timeout(WATCHDOG).expect("kprod finishes").expect("wait")
+        rx.recv_timeout(WATCHDOG)
+            .expect("kprod finishes")
+            .expect("wait")
     };
     assert_eq!(status.status.code(), Some(0), "closed {stream}");
     let dirs = run_dirs(out.path());

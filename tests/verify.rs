@@ -27,7 +27,8 @@ fn assert_consistent(v: &Verify) {
         v.acknowledged - v.lost - v.expired + v.unknown.found + v.failed_found,
         "{v:?}"
     );
-    let sum = |f: fn(&kprod::report::VerifyPartition) -> u64| -> u64 { v.partitions.iter().map(f).sum() };
+    let sum =
+        |f: fn(&kprod::report::VerifyPartition) -> u64| -> u64 { v.partitions.iter().map(f).sum() };
     assert_eq!(sum(|p| p.read), v.read);
     assert_eq!(sum(|p| p.lost), v.lost);
     assert_eq!(sum(|p| p.duplicated), v.duplicated);
@@ -63,8 +64,16 @@ fn nothing_lost_duplicated_or_reordered(profile: &str) {
     let (_d, o, v) = verified(&args);
     let r = &o.report;
     assert_eq!(r.status, Status::Complete);
-    assert!(r.faults.iter().all(|f| f.applied_s.is_some()), "{:?}", r.faults);
-    assert_eq!((v.lost, v.duplicated, v.reordered), (0, 0, 0), "{profile}: {v:?}");
+    assert!(
+        r.faults.iter().all(|f| f.applied_s.is_some()),
+        "{:?}",
+        r.faults
+    );
+    assert_eq!(
+        (v.lost, v.duplicated, v.reordered),
+        (0, 0, 0),
+        "{profile}: {v:?}"
+    );
     assert_eq!(v.acknowledged, r.records.delivered, "{profile}");
     assert_eq!(v.read, r.records.delivered, "{profile}: {v:?}");
     assert_eq!(v.unknown.total, 0, "{profile}: {v:?}");
@@ -99,15 +108,21 @@ fn fire_and_forget_losses_are_counted_not_hidden() {
     ]);
     let r = &o.report;
     assert!(r.records.delivered_inferred);
-    assert_eq!(r.records.delivered, r.records.sent, "the client saw no failure");
+    assert_eq!(
+        r.records.delivered, r.records.sent,
+        "the client saw no failure"
+    );
     assert_eq!(v.acknowledged, r.records.delivered);
     assert!(v.lost > 0, "rejected records must show as lost: {v:?}");
     assert_eq!(v.read + v.lost, v.acknowledged, "{v:?}");
     // acks=0 promises nothing, so losses are reported without failing the run.
     assert_eq!(kprod::commands::bench::exit_code(r), 0);
     let table = kprod::report::summary_table(r);
-    let lost_row = format!("{}", kprod::report::fmt_count(v.lost));
-    assert!(table.contains("verify") && table.contains(&lost_row), "{table}");
+    let lost_row = kprod::report::fmt_count(v.lost);
+    assert!(
+        table.contains("verify") && table.contains(&lost_row),
+        "{table}"
+    );
 }
 
 #[test]
@@ -163,8 +178,12 @@ fn the_verifier_finds_loss_duplicates_reordering_and_unknown_outcomes() {
             key: TAG_HEADER,
             value: Some(&t[..]),
         });
-        p.send(BaseRecord::<(), [u8]>::to("vt").payload(&b"x"[..]).headers(h))
-            .expect("enqueue");
+        p.send(
+            BaseRecord::<(), [u8]>::to("vt")
+                .payload(&b"x"[..])
+                .headers(h),
+        )
+        .expect("enqueue");
     }
     p.send(BaseRecord::<(), [u8]>::to("vt").payload(&b"foreign"[..]))
         .expect("enqueue");
@@ -199,10 +218,16 @@ fn the_verifier_finds_loss_duplicates_reordering_and_unknown_outcomes() {
     assert_eq!(v.lost, 1, "5 was acknowledged and is missing");
     assert_eq!(v.duplicated, 1, "2 twice");
     assert_eq!(v.reordered, 1, "3 after 4");
-    assert_eq!((v.unknown.total, v.unknown.found, v.unknown.not_found), (2, 1, 1));
+    assert_eq!(
+        (v.unknown.total, v.unknown.found, v.unknown.not_found),
+        (2, 1, 1)
+    );
     assert_consistent(&v);
     let p0 = &v.partitions[0];
-    assert_eq!((p0.partition, p0.start_offset, p0.end_offset), (Some(0), 0, 8));
+    assert_eq!(
+        (p0.partition, p0.start_offset, p0.end_offset),
+        (Some(0), 0, 8)
+    );
 }
 
 #[test]

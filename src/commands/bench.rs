@@ -82,6 +82,14 @@ pub fn execute(
     }
     let mut plan = Plan::new(profile, flush, cwd.to_path_buf())?;
     plan.verify = args.verify;
+    let instance = crate::instance::resolve(&args.scale, |k| std::env::var(k).ok())?;
+    if let Some(id) = instance {
+        plan.set_instance(id.index, id.count)?;
+    }
+    let start_at = args.scale.start_at.as_deref();
+    let mut gate =
+        crate::instance::StartGate::new(start_at.map(crate::instance::parse_start_at).transpose()?);
+    let mut metrics = crate::metrics::Metrics::start(&args.scale, &plan)?;
     let flags = engine::new_flags();
     let mut default_obs;
     let obs: &mut dyn Observer = match observer {
@@ -93,6 +101,10 @@ pub fn execute(
     };
     let label = plan.profile.names.join("+");
     let label = if label.is_empty() { "base" } else { &label };
+    let label = &match instance {
+        Some(id) => format!("{label}-{}", id.label()),
+        None => label.to_string(),
+    };
     // Creates the run directory just before t0 and appends intervals.csv as seconds end.
     let mut live = report::LiveWriter::new(
         &out_root,
@@ -100,8 +112,12 @@ pub fn execute(
         plan.profile.workload.warmup,
         &plan.profile.faults,
     );
-    let outcome = engine::run(&plan, flags, &mut engine::Both(&mut live, obs))?;
-    let report = report::build::build(&plan, &outcome);
+    // The start gate goes first: the run directory is created once the wait is over.
+    let mut inner = engine::Both(&mut live, obs);
+    let mut observers = engine::Both(&mut inner, &mut metrics);
+    let outcome = engine::run(&plan, flags, &mut engine::Both(&mut gate, &mut observers))?;
+    let mut report = report::build::build(&plan, &outcome);
+    report.warnings.append(&mut gate.warnings);
 
     let start_s = 0.0;
     let hlog: Vec<IntervalHistogram> = outcome
@@ -125,7 +141,11 @@ pub fn execute(
         &hlog,
         &outcome.measurements.totals.corrected,
     )?;
+    // Whole-run histograms and rate parts, for `kprod merge`.
+    report::write_outcome_totals(&dir, &outcome, plan.profile.workload.warmup.as_secs_f64())?;
     crate::charts::write_run_charts_or_warn(&dir, &report);
+    metrics.finish(&report);
+    metrics.linger();
     Ok(BenchOutcome { report, dir })
 }
 

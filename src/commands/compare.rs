@@ -362,10 +362,10 @@ pub fn execute(
         for (vi, v) in args.variants.iter().enumerate() {
             if !args.bench.output.quiet {
                 let k = result.runs.len() as u32 + 1;
-                eprintln!(
+                crate::print_stderr(&format!(
                     "compare: run {k}/{total}: {v} (repeat {repeat}/{})",
                     args.repeat
-                );
+                ));
             }
             // Reborrowed per run; the explicit cast shortens the trait object's lifetime.
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
@@ -397,7 +397,7 @@ pub fn execute(
         }
     }
     if let Err(e) = write_charts(&dir, &root, &result, &reports) {
-        eprintln!("warning: charts not written: {e}");
+        crate::print_stderr(&format!("warning: charts not written: {e}"));
     }
     Ok(CompareOutcome {
         result,

@@ -2,7 +2,10 @@
 //! they consume run reports and never reach into the engine's internals.
 pub mod bench;
 pub mod check;
+pub mod cluster_cmd;
 pub mod compare;
+pub mod merge;
+mod merge_build;
 pub mod profiles;
 pub mod progress;
 pub mod report_cmd;

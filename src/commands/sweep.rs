@@ -291,7 +291,7 @@ impl Runner<'_, '_> {
                 .unwrap_or_default(),
         };
         if !self.args.bench.output.quiet {
-            eprintln!("{}", out::step_line(&step));
+            crate::print_stderr(&out::step_line(&step));
         }
         self.result.cluster_note = self.result.cluster_note.take().or(r.cluster_note.clone());
         let interrupted = step.status == Status::Interrupted;
@@ -462,7 +462,7 @@ pub fn execute(
         }
     }
     if let Err(e) = write_chart(&run.dir, &run.result) {
-        eprintln!("warning: chart not written: {e}");
+        crate::print_stderr(&format!("warning: chart not written: {e}"));
     }
     Ok(SweepOutcome {
         result: run.result,

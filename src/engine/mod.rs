@@ -166,8 +166,12 @@ pub fn run(
             first_props = props.clone();
         }
         let producer = NativeProducer::new(&props, &w.topic)?;
-        let source =
-            RecordSource::new(payloads.clone(), keys.clone(), share.index, plan.source_seed());
+        let source = RecordSource::new(
+            payloads.clone(),
+            keys.clone(),
+            share.index,
+            plan.source_seed(),
+        );
         let spec = WorkerSpec {
             index: share.index,
             topic: w.topic.clone(),

@@ -114,13 +114,13 @@ impl NativeProducer {
         let inner: BaseProducer<KprodContext> = client_config(props)
             .create_with_context(KprodContext)
             .map_err(|e| {
-                KprodError::Config(
+                KprodError::from(
                     ConfigError::new(format!("librdkafka refused the configuration: {e}"))
                         .fix("run `kprod profiles show` to see the effective properties"),
                 )
             })?;
         let topic_c = CString::new(topic).map_err(|_| {
-            KprodError::Config(
+            KprodError::from(
                 ConfigError::new("topic name contains a NUL byte").key("workload.topic"),
             )
         })?;

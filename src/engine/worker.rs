@@ -319,7 +319,9 @@ pub fn run(
             // The duration bounds wall time too: a generator behind schedule stops on time
             // and reports what it still owed instead of running on.
             if intended_ns >= e || now_ns >= e {
-                let due = pacer.due_by(e.saturating_sub(1)).min(spec.records.unwrap_or(u64::MAX));
+                let due = pacer
+                    .due_by(e.saturating_sub(1))
+                    .min(spec.records.unwrap_or(u64::MAX));
                 if due != u64::MAX {
                     sink.rec.behind_schedule(due.saturating_sub(i));
                 }

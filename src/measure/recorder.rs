@@ -190,13 +190,11 @@ impl Recorder {
             self.t.lag_saturated += 1;
         }
         self.bucket(intended_us).sent += 1;
-        if intended_us >= self.warmup_us {
-            if self.latency {
-                if lag == 0 {
-                    self.zero_lag += 1;
-                } else {
-                    let _ = self.t.schedule_lag.record(lag);
-                }
+        if intended_us >= self.warmup_us && self.latency {
+            if lag == 0 {
+                self.zero_lag += 1;
+            } else {
+                let _ = self.t.schedule_lag.record(lag);
             }
         }
         self.interval.sent += 1;

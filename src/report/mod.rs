@@ -19,9 +19,11 @@ mod live;
 mod table;
 #[doc(hidden)]
 pub mod testing;
+mod totals;
 
 pub use csv_out::{intervals_csv, RunsRow, RUNS_CSV};
 pub use datetime::format_rfc3339_utc;
+pub(crate) use datetime::parse_rfc3339_ms;
 pub use files::{
     check_writable, create_run_dir, load_report, read_hlog_file, sanitize_label, write_atomic,
     write_run, HGRM_FILE, HLOG_FILE, INTERVALS_CSV_FILE, REPORT_FILE,
@@ -30,6 +32,10 @@ pub use hdr::{new_histogram, percentiles, write_hgrm, HIST_HIGHEST_US, HIST_SIGF
 pub use hlog::{read_hlog, write_hlog, IntervalHistogram};
 pub use live::LiveWriter;
 pub use table::{fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_rate, summary_table};
+pub use totals::{
+    decode_histogram, encode_histogram, read_totals, write_outcome_totals, write_totals,
+    Histograms, RateParts, RunTotals, StatsWeights, TotalHistograms, TOTALS_FILE, TOTALS_VERSION,
+};
 
 use std::path::PathBuf;
 

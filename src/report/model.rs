@@ -315,4 +315,7 @@ pub struct VerifyPartition {
     /// First offset still in the log after the run; above `start_offset` means truncated.
     #[serde(default)]
     pub log_start_offset: i64,
+    /// The first few lost records as `producer:sequence`, to look for in client logs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_records: Vec<String>,
 }

@@ -166,8 +166,10 @@ fn run_section(r: &RunReport) -> Section {
     s.row("status", status_text(r));
     s.row("duration", format!("{:.2} s", r.duration_s));
     let mut producers = format!("{} ({} send mode)", r.producers, r.send_mode);
-    if let (Some(i), Some(n)) = (r.instance, r.instances) {
-        producers.push_str(&format!(", instance {i} of {n}"));
+    match (r.instance, r.instances) {
+        (Some(i), Some(n)) => producers.push_str(&format!(", instance {i} of {n}")),
+        (None, Some(n)) => producers.push_str(&format!(", {n} instances merged")),
+        _ => {}
     }
     s.row("producers", producers);
     s.row(
@@ -370,7 +372,7 @@ fn verify_section(r: &RunReport) -> Option<Section> {
     }
     for p in &v.partitions {
         let odd = p.lost + p.duplicated + p.reordered + p.unknown_found + p.unknown_not_found;
-        if odd > 0 || p.failed_found > 0 {
+        if odd + p.failed_found + p.expired > 0 {
             let name = p
                 .partition
                 .map_or("partition ?".to_string(), |n| format!("partition {n}"));

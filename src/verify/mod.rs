@@ -55,6 +55,8 @@ pub struct Baseline {
 }
 
 const WATERMARK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Lost records named per partition in the report.
+const LOST_SAMPLE: usize = 10;
 /// The read-back gives up when no record arrives for this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -267,6 +269,9 @@ pub fn check(
                         part.expired += 1;
                     } else if !found {
                         part.lost += 1;
+                        if part.lost_records.len() < LOST_SAMPLE {
+                            part.lost_records.push(format!("{}:{seq}", l.producer));
+                        }
                     }
                 }
                 Outcome::Uncertain if !found && expired_in(partition) => part.expired += 1,

@@ -65,7 +65,7 @@ impl From<WorkloadError> for KprodError {
             WorkloadError::BadLine { .. } => ConfigError::new(e.to_string()),
             WorkloadError::Invalid { key, message } => ConfigError::new(message.clone()).key(*key),
         };
-        KprodError::Config(err)
+        KprodError::from(err)
     }
 }
 

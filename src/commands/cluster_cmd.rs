@@ -1,0 +1,127 @@
+//! `kprod cluster`: the embedded cluster (librdkafka's mock brokers) as a process of its
+//! own, so several kprod processes (instances of one distributed run) or any Kafka client
+//! can share it without a real broker.
+//!
+//! It prints one machine-readable line on stdout, `bootstrap: HOST:PORT,...`, and serves
+//! until SIGINT or SIGTERM; the first signal stops it cleanly (exit 0), a second one exits
+//! at once (130). The mock brokers listen on loopback ports chosen by the system.
+//! This command installs its own handler instead of `signals::install`, whose first
+//! signal means "stop the run and flush", which has no meaning here.
+
+use crate::cli::ClusterArgs;
+use crate::error::{ConfigError, KprodError, Location};
+use rdkafka::mocking::MockCluster;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+
+/// More mock brokers than this only costs threads and ports.
+pub const MAX_MOCK_BROKERS: u32 = 64;
+pub const MAX_PARTITIONS: u32 = 100_000;
+
+static SIGNALS: AtomicU32 = AtomicU32::new(0);
+
+fn number(text: &str, flag: &str, max: u32) -> Result<u32, KprodError> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(
+            ConfigError::new(format!("`{text}` is not a number from 1 to {max}"))
+                .at(Location {
+                    source: flag.into(),
+                    ..Default::default()
+                })
+                .fix(format!("give {flag} a number from 1 to {max}"))
+                .into(),
+        ),
+    }
+}
+
+/// Kafka's own rule for topic names.
+fn check_topic(topic: &str) -> Result<(), KprodError> {
+    let ok = !topic.is_empty()
+        && topic.len() <= 249
+        && topic != "."
+        && topic != ".."
+        && topic
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        return Ok(());
+    }
+    Err(
+        ConfigError::new(format!("`{topic}` is not a valid topic name"))
+            .at(Location {
+                source: "--topic".into(),
+                ..Default::default()
+            })
+            .fix("use 1 to 249 characters from [a-zA-Z0-9._-]")
+            .into(),
+    )
+}
+
+pub fn run(args: &ClusterArgs) -> Result<i32, KprodError> {
+    let brokers = number(&args.mock_brokers, "--mock-brokers", MAX_MOCK_BROKERS)?;
+    let partitions = number(&args.partitions, "--partitions", MAX_PARTITIONS)?;
+    let rf = number(&args.replication_factor, "--replication-factor", brokers)?;
+    if let Some(t) = &args.topic {
+        check_topic(t)?;
+    }
+
+    // Installed before the cluster exists, so a signal during start-up is not lost.
+    let (tx, rx) = mpsc::channel::<()>();
+    ctrlc::set_handler(move || {
+        if SIGNALS.fetch_add(1, Ordering::SeqCst) >= 1 {
+            std::process::exit(130);
+        }
+        let _ = tx.send(());
+    })
+    .map_err(|e| KprodError::io("installing the signal handler", std::io::Error::other(e)))?;
+
+    let mock = MockCluster::new(brokers as i32)
+        .map_err(|e| KprodError::Kafka(format!("cannot start the embedded cluster: {e}")))?;
+    if let Some(topic) = &args.topic {
+        mock.create_topic(topic, partitions as i32, rf as i32)
+            .map_err(|e| KprodError::Topic {
+                topic: topic.clone(),
+                detail: format!("the embedded cluster refused to create it: {e}"),
+            })?;
+    }
+    let bootstrap = mock.bootstrap_servers();
+    crate::print_stderr(&format!(
+        "kprod: embedded cluster with {brokers} broker(s){}; stop with Ctrl-C or SIGTERM",
+        args.topic
+            .as_ref()
+            .map(|t| format!(", topic {t} ({partitions} partitions, replication {rf})"))
+            .unwrap_or_default()
+    ));
+    crate::print_stderr(&format!(
+        "kprod: use it with `kprod bench --brokers {bootstrap}`; mock brokers measure the \
+         clients and their configuration on this machine, not a real cluster"
+    ));
+    // The machine-readable line, last, so a reader can start as soon as it sees it.
+    crate::print_stdout(&format!("bootstrap: {bootstrap}"));
+
+    // Nothing else to do: the mock brokers run on librdkafka's threads.
+    let _ = rx.recv();
+    crate::print_stderr("kprod: embedded cluster stopped");
+    drop(mock);
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_checked() {
+        assert_eq!(number("3", "--mock-brokers", 64).ok(), Some(3));
+        for bad in ["0", "65", "x", "-1", ""] {
+            let e = number(bad, "--mock-brokers", 64).expect_err(bad);
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains("--mock-brokers"));
+        }
+        assert!(check_topic("kprod-bench.v1_x").is_ok());
+        for bad in ["", ".", "a b", "ü", &"x".repeat(250)] {
+            assert_eq!(check_topic(bad).expect_err(bad).exit_code(), 2);
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! `kprod merge`: separate kprod processes against one shared cluster merge into one exact
+//! result; merging one run gives its own figures back; runs of different profiles or an
+//! incomplete set of instances are refused unless --force.
+
+mod common;
+mod scale;
+
+use kprod::report::{self, load_report, RunReport};
+use scale::{kprod, run_dirs, totals_histogram, SharedCluster};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn merge(args: &[&str]) -> std::process::Output {
+    kprod()
+        .arg("merge")
+        .args(args)
+        .output()
+        .expect("run kprod merge")
+}
+
+fn only_run(root: &Path) -> PathBuf {
+    let dirs = run_dirs(root);
+    assert_eq!(dirs.len(), 1, "one run directory under {}", root.display());
+    dirs.into_iter().next().expect("one")
+}
+
+fn sum(reports: &[RunReport], f: impl Fn(&RunReport) -> u64) -> u64 {
+    reports.iter().map(f).sum()
+}
+
+#[test]
+fn three_processes_on_one_cluster_merge_into_exact_sums_and_histograms() {
+    const N: u32 = 3;
+    let mut cluster = SharedCluster::start("merge-test", 6);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let runs = tmp.path().join("runs");
+    // A common start a few seconds ahead: every instance is connected by then.
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 4;
+    let start = start.to_string();
+    let children: Vec<_> = (0..N)
+        .map(|i| {
+            kprod()
+                .args(["bench", "--quiet", "--brokers", &cluster.bootstrap])
+                .args(["--topic", "merge-test", "--instance", &format!("{i}/{N}")])
+                .args(["--rate", "3000", "--duration", "3s", "--warmup", "1s"])
+                .args(["--start-at", &start, "--out"])
+                .arg(&runs)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn bench")
+        })
+        .collect();
+    // All three run at once: they are separate processes sharing only the cluster.
+    let children: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait for bench"))
+        .collect();
+    for (i, o) in children.iter().enumerate() {
+        assert!(
+            o.status.success(),
+            "instance {i}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let dirs = run_dirs(&runs);
+    assert_eq!(dirs.len(), N as usize);
+    let reports: Vec<RunReport> = dirs
+        .iter()
+        .map(|d| load_report(d).expect("report"))
+        .collect();
+    let start_ms = start.parse::<i64>().expect("secs") * 1000;
+    for (i, (d, r)) in dirs.iter().zip(&reports).enumerate() {
+        let i = i as u32;
+        assert_eq!((r.instance, r.instances), (Some(i), Some(N)));
+        let name = d.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        assert!(name.ends_with(&format!("-i{i}of{N}")), "{name}");
+        assert_eq!(r.throughput.target_records_per_sec, Some(1000.0));
+        assert_eq!(
+            r.config.librdkafka.get("client.id").map(String::as_str),
+            Some(format!("kprod-{i}-0").as_str())
+        );
+        // t0 never comes before the common start.
+        let t0 = scale::json(&d.join("totals.json"))["t0_unix_us"]
+            .as_i64()
+            .expect("t0");
+        assert!(t0 / 1000 >= start_ms, "instance {i} started early");
+        // Each run's totals.json holds the histogram its report's percentiles came from.
+        assert_eq!(
+            report::percentiles(&totals_histogram(d, "corrected")),
+            r.latency_us.corrected
+        );
+    }
+
+    let merged_root = tmp.path().join("merged");
+    let out = merge(&[
+        runs.to_str().expect("utf-8"),
+        "--out",
+        merged_root.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mdir = only_run(&merged_root);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&mdir.display().to_string()));
+    let m = load_report(&mdir).expect("merged report");
+
+    // Counts are sums.
+    assert_eq!(m.records.sent, sum(&reports, |r| r.records.sent));
+    assert_eq!(m.records.delivered, sum(&reports, |r| r.records.delivered));
+    assert_eq!(m.records.failed, sum(&reports, |r| r.records.failed));
+    assert_eq!(m.records.unknown, sum(&reports, |r| r.records.unknown));
+    assert_eq!(
+        m.records.measured.sent,
+        sum(&reports, |r| r.records.measured.sent)
+    );
+    assert_eq!(
+        m.records.measured.delivered,
+        sum(&reports, |r| r.records.measured.delivered)
+    );
+    assert_eq!(
+        m.records.warmup.sent,
+        sum(&reports, |r| r.records.warmup.sent)
+    );
+    assert!(m.records.identity_holds);
+    assert!(m.records.delivered > 0);
+    assert_eq!((m.instance, m.instances), (None, Some(N)));
+    assert_eq!(m.producers, N);
+    assert_eq!(m.throughput.target_records_per_sec, Some(3000.0));
+
+    // Percentiles: those of one histogram built here from every instance's own file.
+    for name in ["corrected", "uncorrected", "schedule_lag"] {
+        let mut all = totals_histogram(&dirs[0], name);
+        for d in &dirs[1..] {
+            all.add(totals_histogram(d, name)).expect("add");
+        }
+        let got = match name {
+            "corrected" => &m.latency_us.corrected,
+            "uncorrected" => &m.latency_us.uncorrected,
+            _ => &m.latency_us.schedule_lag,
+        };
+        assert_eq!(&report::percentiles(&all), got, "{name}");
+        assert_eq!(all.len(), m.records.measured.delivered, "{name} count");
+        assert_eq!(
+            totals_histogram(&mdir, name),
+            all,
+            "merged totals.json {name}"
+        );
+    }
+
+    // Intervals: nothing lost or counted twice, and the merged interval log holds every
+    // instance's per-second histograms.
+    let isum = |r: &RunReport| r.intervals.iter().map(|i| i.sent).sum::<u64>();
+    assert_eq!(isum(&m), reports.iter().map(isum).sum::<u64>());
+    let hlog_count = |d: &Path| {
+        scale::hlog_histograms(d)
+            .iter()
+            .map(|h| h.len())
+            .sum::<u64>()
+    };
+    assert_eq!(
+        hlog_count(&mdir),
+        dirs.iter().map(|d| hlog_count(d)).sum::<u64>()
+    );
+    assert_eq!(scale::hlog_histograms(&mdir).len(), m.intervals.len());
+    for w in m.intervals.windows(2) {
+        assert!(w[0].t_s < w[1].t_s && w[0].unix_ms < w[1].unix_ms);
+    }
+    for f in [
+        "intervals.csv",
+        "latency.hgrm",
+        "latency.hlog",
+        "totals.json",
+    ] {
+        assert!(mdir.join(f).is_file(), "{f}");
+    }
+    assert!(merged_root.join("runs.csv").is_file());
+
+    assert_eq!(cluster.stop(), Some(0), "kprod cluster exits 0 on SIGTERM");
+}
+
+#[test]
+fn merging_one_run_gives_back_its_own_figures() {
+    let (tmp, o) = common::bench(&[
+        "--rate",
+        "2000",
+        "--duration",
+        "2500ms",
+        "--warmup",
+        "500ms",
+    ]);
+    let out = tmp.path().join("merged");
+    // A plain run is not an instance: only --force merges it.
+    let refused = merge(&[
+        o.dir.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("key `instance`"));
+    let forced = merge(&[
+        o.dir.to_str().expect("utf-8"),
+        "--force",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    let m = load_report(&only_run(&out)).expect("merged");
+    let r = &o.report;
+    assert_eq!(m.records, r.records);
+    assert_eq!(m.latency_us, r.latency_us);
+    assert_eq!(m.throughput, r.throughput);
+    assert_eq!(m.intervals, r.intervals);
+    assert_eq!(m.errors, r.errors);
+    assert_eq!(m.librdkafka_stats, r.librdkafka_stats);
+    assert_eq!(m.compression_ratio, r.compression_ratio);
+    assert_eq!(m.started_at, r.started_at);
+    assert_eq!(m.duration_s, r.duration_s);
+    assert!(
+        m.warnings.iter().any(|w| w.contains("--force")),
+        "{:?}",
+        m.warnings
+    );
+}
+
+#[test]
+fn different_profiles_are_refused_naming_the_field_unless_forced() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let runs = tmp.path().join("runs");
+    for (i, rate) in [(0, "2000"), (1, "4000")] {
+        common::bench_in(
+            &runs,
+            &[
+                "--records",
+                "400",
+                "--rate",
+                rate,
+                "--instance",
+                &format!("{i}/2"),
+            ],
+        )
+        .expect("bench");
+    }
+    let out = tmp.path().join("merged");
+    let (runs_s, out_s) = (runs.to_str().expect("utf-8"), out.to_str().expect("utf-8"));
+    let refused = merge(&[runs_s, "--out", out_s]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("key `config.profile.workload.rate.per_sec`"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written when refused");
+
+    let forced = merge(&[runs_s, "--out", out_s, "--force"]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    let m = load_report(&only_run(&out)).expect("merged");
+    assert_eq!(m.records.sent, 400);
+    // With --force the target is the sum of what each run was asked for.
+    assert_eq!(m.throughput.target_records_per_sec, Some(1000.0 + 2000.0));
+    assert!(m
+        .warnings
+        .iter()
+        .any(|w| w.contains("--force") && w.contains("workload.rate")));
+}
+
+#[test]
+fn run_directories_without_totals_are_invalid_input() {
+    let (tmp, o) = common::bench(&["--records", "50"]);
+    std::fs::remove_file(o.dir.join("totals.json")).expect("remove");
+    let merged = tmp.path().join("m");
+    let out = merge(&[
+        o.dir.to_str().expect("utf-8"),
+        "--force",
+        "--out",
+        merged.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("totals.json"));
+}
