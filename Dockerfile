@@ -14,12 +14,14 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Static OpenSSL (libssl.a from libssl-dev) and zlib instead of their shared libraries.
-ENV OPENSSL_STATIC=1 LIBZ_SYS_STATIC=1
+# pkg-config would pick the shared OpenSSL (it links nothing in /usr statically), so
+# openssl-sys is pointed at the library directory itself.
+ENV OPENSSL_STATIC=1 OPENSSL_NO_PKG_CONFIG=1 OPENSSL_INCLUDE_DIR=/usr/include LIBZ_SYS_STATIC=1
 COPY Cargo.toml Cargo.lock ./
 COPY benches benches
 COPY profiles profiles
 COPY src src
-RUN cargo build --release --locked --bin kprod \
+RUN OPENSSL_LIB_DIR="/usr/lib/$(gcc -print-multiarch)" cargo build --release --locked --bin kprod \
     && cp target/release/kprod /kprod \
     && strip /kprod \
     && if ldd /kprod | grep -vE 'linux-vdso|ld-linux|libc\.so|libm\.so|libgcc_s\.so|libpthread\.so|libdl\.so|librt\.so'; then \

@@ -464,3 +464,108 @@ fn the_sequence_check_rejects_a_gap() {
     real::wire::parse_batches(0, &bytes, &mut out).expect("parse");
     real::check_sequences(&out);
 }
+
+/// The SASL/SCRAM broker of `scripts/broker.sh start --sasl` and the password of its user.
+fn sasl(test: &str) -> Option<(String, String)> {
+    match (
+        std::env::var("KPROD_REAL_BROKER_SASL"),
+        std::env::var("KPROD_SASL_PASSWORD"),
+    ) {
+        (Ok(b), Ok(p)) if !b.is_empty() && !p.is_empty() => Some((b, p)),
+        _ => {
+            println!(
+                "SKIP: {test}: KPROD_REAL_BROKER_SASL / KPROD_SASL_PASSWORD are not set \
+                 (KPROD_SASL_PASSWORD=... scripts/broker.sh start --sasl)"
+            );
+            None
+        }
+    }
+}
+
+/// A SCRAM-SHA-256 profile for user kprod; `password` is written into the file as is, so
+/// `${KPROD_SASL_PASSWORD}` makes kprod read it from the environment.
+fn sasl_profile(dir: &std::path::Path, password: &str) -> std::path::PathBuf {
+    let p = dir.join("sasl.toml");
+    let text = format!(
+        "[librdkafka]\n\"security.protocol\" = \"sasl_plaintext\"\n\
+         \"sasl.mechanism\" = \"SCRAM-SHA-256\"\n\"sasl.username\" = \"kprod\"\n\
+         \"sasl.password\" = \"{password}\"\n"
+    );
+    std::fs::write(&p, text).expect("write SASL profile");
+    p
+}
+
+#[test]
+fn sasl_scram_with_the_password_from_the_environment_delivers_and_reads_back() {
+    let Some((broker, password)) = sasl("sasl") else {
+        return;
+    };
+    let d = tempfile::tempdir().expect("temp dir");
+    let profile = sasl_profile(d.path(), "${KPROD_SASL_PASSWORD}");
+    let topic = real::topic("sasl");
+    let o = run(
+        &broker,
+        &topic,
+        "idempotent",
+        &["--profile", profile.to_str().expect("utf-8 path")],
+    )
+    .unwrap_or_else(|e| panic!("SASL run against {broker}: {e}"));
+    assert_accounted(&o);
+    assert_eq!(
+        o.report.status,
+        Status::Complete,
+        "{:?}",
+        o.report.status_reason
+    );
+    assert_eq!(o.report.records.delivered, RECORDS);
+    let cfg = &o.report.config.librdkafka;
+    assert_eq!(cfg["sasl.mechanism"], "SCRAM-SHA-256");
+    assert_eq!(cfg["sasl.password"], "[redacted]");
+    let written = std::fs::read_to_string(o.dir.join("report.json")).expect("report.json");
+    assert!(
+        !written.contains(&password),
+        "the password leaked into report.json"
+    );
+
+    let c = real::consumer(
+        &broker,
+        false,
+        &[
+            ("security.protocol", "sasl_plaintext"),
+            ("sasl.mechanism", "SCRAM-SHA-256"),
+            ("sasl.username", "kprod"),
+            ("sasl.password", &password),
+        ],
+    );
+    let recs = real::read_back_with(&c, &topic);
+    assert_eq!(recs.len() as u64, o.report.records.delivered);
+    real::check_records(&recs, &real::SHAPE);
+}
+
+#[test]
+fn sasl_scram_with_a_wrong_password_fails_with_a_readable_error() {
+    let Some((broker, password)) = sasl("sasl-wrong-password") else {
+        return;
+    };
+    let d = tempfile::tempdir().expect("temp dir");
+    let wrong = format!("not-{password}");
+    let profile = sasl_profile(d.path(), &wrong);
+    let out = kprod()
+        .args(["bench", "--profile"])
+        .arg(&profile)
+        .args(["--brokers", &broker, "--records", "10", "--out"])
+        .arg(d.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run kprod");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "stderr: {stderr}");
+    assert!(
+        stderr.contains("SASL SCRAM authentication failed"),
+        "says why: {stderr}"
+    );
+    assert!(
+        !stderr.contains(&wrong),
+        "the password is not printed: {stderr}"
+    );
+}

@@ -62,6 +62,11 @@ pub fn execute(
     let mut profile = resolve(&args.profile, cwd)?;
     add_faults(&mut profile, &args.faults)?;
     let flush = flush_timeout(&args.flush_timeout)?;
+    // Distributed-run flags are plain input: checked before anything touches the disk.
+    let instance = crate::instance::resolve(&args.scale, |k| std::env::var(k).ok())?;
+    let start_at = args.scale.start_at.as_deref();
+    let mut gate =
+        crate::instance::StartGate::new(start_at.map(crate::instance::parse_start_at).transpose()?);
     let out_root = if args.output.out.is_absolute() {
         args.output.out.clone()
     } else {
@@ -82,13 +87,9 @@ pub fn execute(
     }
     let mut plan = Plan::new(profile, flush, cwd.to_path_buf())?;
     plan.verify = args.verify;
-    let instance = crate::instance::resolve(&args.scale, |k| std::env::var(k).ok())?;
     if let Some(id) = instance {
         plan.set_instance(id.index, id.count)?;
     }
-    let start_at = args.scale.start_at.as_deref();
-    let mut gate =
-        crate::instance::StartGate::new(start_at.map(crate::instance::parse_start_at).transpose()?);
     let mut metrics = crate::metrics::Metrics::start(&args.scale, &plan)?;
     let flags = engine::new_flags();
     let mut default_obs;

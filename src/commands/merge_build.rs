@@ -129,7 +129,7 @@ pub struct RunFigures<'a> {
 
 /// Throughput over the merged wall-clock window, and the summed rate parts.
 pub fn throughput(runs: &[RunFigures<'_>], target: Option<f64>) -> (Throughput, RateParts) {
-    let at = |r: &RunFigures<'_>, s: f64| if r.offset_s == 0.0 { s } else { r.offset_s + s };
+    let at = |r: &RunFigures<'_>, s: f64| r.offset_s + s;
     let min = |f: &dyn Fn(&RunFigures<'_>) -> f64| runs.iter().map(f).fold(f64::MAX, f64::min);
     let max = |f: &dyn Fn(&RunFigures<'_>) -> f64| runs.iter().map(f).fold(f64::MIN, f64::max);
     let parts = RateParts {

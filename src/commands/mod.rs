@@ -6,6 +6,7 @@ pub mod cluster_cmd;
 pub mod compare;
 pub mod merge;
 mod merge_build;
+mod merge_check;
 pub mod profiles;
 pub mod progress;
 pub mod report_cmd;
