@@ -159,7 +159,11 @@ make_certs() {
     local dir="$STATE/tls"
     command -v openssl >/dev/null || apt_install openssl
     mkdir -p "$dir"
-    [ -f "$dir/server.pem" ] && [ -f "$dir/wrong-ca.pem" ] && return
+    # Reused while the server certificate has a day left: the directory outlives sessions.
+    if [ -f "$dir/wrong-ca.pem" ] && [ -f "$dir/server.pem" ] &&
+        openssl x509 -checkend 86400 -noout -in "$dir/server.pem" >/dev/null 2>&1; then
+        return
+    fi
     local cfg="$dir/openssl.cnf"
     cat >"$cfg" <<'EOF'
 [req]

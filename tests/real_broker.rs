@@ -15,6 +15,11 @@
 //!   offset, so the broker holds records in send order; for idempotent profiles the stored
 //!   batches' producer id and base sequences also run contiguously from 0;
 //! - the codec bits of every stored batch, read with a raw Fetch, are the configured codec.
+//!
+//! Besides: an unreachable port and a missing topic, TLS (`KPROD_REAL_BROKER_TLS`,
+//! `KPROD_TLS_DIR`) and SASL/SCRAM (`KPROD_REAL_BROKER_SASL`, `KPROD_SASL_PASSWORD`) with a
+//! right and a wrong secret, the transactional profile, and self-tests showing each check
+//! rejects what it exists to catch.
 
 mod common;
 mod real;
@@ -241,43 +246,14 @@ fn a_missing_topic_is_created_with_the_configured_partitions() {
     );
 }
 
-/// The TLS endpoint of `scripts/broker.sh start --tls` and its certificate directory.
-fn tls(test: &str) -> Option<(String, std::path::PathBuf)> {
-    match (
-        std::env::var("KPROD_REAL_BROKER_TLS"),
-        std::env::var("KPROD_TLS_DIR"),
-    ) {
-        (Ok(b), Ok(d)) if !b.is_empty() && !d.is_empty() => Some((b, d.into())),
-        _ => {
-            println!(
-                "SKIP: {test}: KPROD_REAL_BROKER_TLS / KPROD_TLS_DIR are not set \
-                 (scripts/broker.sh start --tls prints them)"
-            );
-            None
-        }
-    }
-}
-
-/// A profile that turns TLS on and trusts `ca`, as a user would write it.
-fn tls_profile(dir: &std::path::Path, ca: &std::path::Path) -> std::path::PathBuf {
-    let p = dir.join("tls.toml");
-    let text = format!(
-        "description = \"TLS with a private CA\"\n\n[librdkafka]\n\
-         \"security.protocol\" = \"ssl\"\n\"ssl.ca.location\" = {:?}\n",
-        ca.to_str().expect("utf-8 path")
-    );
-    std::fs::write(&p, text).expect("write TLS profile");
-    p
-}
-
 #[test]
 fn tls_with_the_ca_from_a_profile_delivers_and_reads_back() {
-    let Some((broker, dir)) = tls("tls") else {
+    let Some((broker, dir)) = real::secure::tls("tls") else {
         return;
     };
     let d = tempfile::tempdir().expect("temp dir");
     let ca = dir.join("ca.pem");
-    let profile = tls_profile(d.path(), &ca);
+    let profile = real::secure::tls_profile(d.path(), &ca);
     let topic = real::topic("tls");
     let o = run(
         &broker,
@@ -304,11 +280,11 @@ fn tls_with_the_ca_from_a_profile_delivers_and_reads_back() {
 
 #[test]
 fn tls_with_a_wrong_ca_fails_with_a_readable_error() {
-    let Some((broker, dir)) = tls("tls-wrong-ca") else {
+    let Some((broker, dir)) = real::secure::tls("tls-wrong-ca") else {
         return;
     };
     let d = tempfile::tempdir().expect("temp dir");
-    let profile = tls_profile(d.path(), &dir.join("wrong-ca.pem"));
+    let profile = real::secure::tls_profile(d.path(), &dir.join("wrong-ca.pem"));
     let out = kprod()
         .args(["bench", "--profile"])
         .arg(&profile)
@@ -363,27 +339,13 @@ fn transactional_commits_or_skips_with_the_brokers_error() {
 
 // The checks themselves: each must reject what it exists to catch. These need no broker.
 
-fn record(partition: i32, offset: i64, key: u64) -> real::Consumed {
-    let s = &real::SHAPE;
-    let mut headers = vec![(s.fixed_name.to_string(), s.fixed_value.as_bytes().to_vec())];
-    headers
-        .extend((0..s.header_count).map(|i| (format!("h{i}"), vec![b'x'; s.header_value_bytes])));
-    real::Consumed {
-        partition,
-        offset,
-        key: Some(format!("{key:012}").into_bytes()),
-        value_len: s.value_bytes,
-        headers,
-    }
-}
-
 #[test]
 fn the_record_check_accepts_records_in_send_order() {
     let recs = [
-        record(0, 0, 0),
-        record(1, 0, 1),
-        record(0, 1, 2),
-        record(1, 1, 3),
+        real::fixtures::record(0, 0, 0),
+        real::fixtures::record(1, 0, 1),
+        real::fixtures::record(0, 1, 2),
+        real::fixtures::record(1, 1, 3),
     ];
     let per = real::check_records(&recs, &real::SHAPE);
     assert_eq!(per.values().sum::<usize>(), 4);
@@ -393,7 +355,11 @@ fn the_record_check_accepts_records_in_send_order() {
 #[should_panic(expected = "out of send order")]
 fn the_record_check_rejects_records_stored_out_of_send_order() {
     real::check_records(
-        &[record(0, 0, 0), record(0, 1, 2), record(0, 2, 1)],
+        &[
+            real::fixtures::record(0, 0, 0),
+            real::fixtures::record(0, 1, 2),
+            real::fixtures::record(0, 2, 1),
+        ],
         &real::SHAPE,
     );
 }
@@ -401,48 +367,40 @@ fn the_record_check_rejects_records_stored_out_of_send_order() {
 #[test]
 #[should_panic(expected = "stored twice")]
 fn the_record_check_rejects_a_duplicate() {
-    real::check_records(&[record(0, 0, 0), record(1, 0, 0)], &real::SHAPE);
+    real::check_records(
+        &[
+            real::fixtures::record(0, 0, 0),
+            real::fixtures::record(1, 0, 0),
+        ],
+        &real::SHAPE,
+    );
 }
 
 #[test]
 #[should_panic(expected = "keys 0..2 expected")]
 fn the_record_check_rejects_a_lost_record() {
-    real::check_records(&[record(0, 0, 0), record(0, 1, 2)], &real::SHAPE);
+    real::check_records(
+        &[
+            real::fixtures::record(0, 0, 0),
+            real::fixtures::record(0, 1, 2),
+        ],
+        &real::SHAPE,
+    );
 }
 
 #[test]
 #[should_panic(expected = "size of header h0")]
 fn the_record_check_rejects_a_wrong_header_size() {
-    let mut r = record(0, 0, 0);
+    let mut r = real::fixtures::record(0, 0, 0);
     r.headers[1].1.push(b'x');
     real::check_records(&[r], &real::SHAPE);
 }
 
-/// A record batch header as a producer writes it (no records after it are needed).
-fn batch_bytes(base_offset: i64, attributes: i16, pid: i64, seq: i32, records: i32) -> Vec<u8> {
-    let mut tail = Vec::new();
-    tail.extend(0i32.to_be_bytes()); // leader epoch
-    tail.push(2); // magic
-    tail.extend(0u32.to_be_bytes()); // crc
-    tail.extend(attributes.to_be_bytes());
-    tail.extend((records - 1).to_be_bytes());
-    tail.extend(0i64.to_be_bytes());
-    tail.extend(0i64.to_be_bytes());
-    tail.extend(pid.to_be_bytes());
-    tail.extend(0i16.to_be_bytes());
-    tail.extend(seq.to_be_bytes());
-    tail.extend(records.to_be_bytes());
-    let mut b = base_offset.to_be_bytes().to_vec();
-    b.extend((tail.len() as i32).to_be_bytes());
-    b.extend(tail);
-    b
-}
-
 #[test]
 fn the_codec_and_transaction_bits_are_read_from_batch_attributes() {
-    let mut bytes = batch_bytes(0, 3, 7, 0, 5);
-    bytes.extend(batch_bytes(5, 0x14, 7, 5, 2));
-    bytes.extend(&batch_bytes(7, 1, 7, 7, 1)[..20]); // a partial batch is left alone
+    let mut bytes = real::fixtures::batch_bytes(0, 3, 7, 0, 5);
+    bytes.extend(real::fixtures::batch_bytes(5, 0x14, 7, 5, 2));
+    bytes.extend(&real::fixtures::batch_bytes(7, 1, 7, 7, 1)[..20]); // a partial batch is left alone
     let mut out = Vec::new();
     real::wire::parse_batches(0, &bytes, &mut out).expect("parse");
     assert_eq!(out.len(), 2);
@@ -458,50 +416,20 @@ fn the_codec_and_transaction_bits_are_read_from_batch_attributes() {
 #[test]
 #[should_panic(expected = "starts at sequence 6, expected 5")]
 fn the_sequence_check_rejects_a_gap() {
-    let mut bytes = batch_bytes(0, 0, 7, 0, 5);
-    bytes.extend(batch_bytes(5, 0, 7, 6, 2));
+    let mut bytes = real::fixtures::batch_bytes(0, 0, 7, 0, 5);
+    bytes.extend(real::fixtures::batch_bytes(5, 0, 7, 6, 2));
     let mut out = Vec::new();
     real::wire::parse_batches(0, &bytes, &mut out).expect("parse");
     real::check_sequences(&out);
 }
 
-/// The SASL/SCRAM broker of `scripts/broker.sh start --sasl` and the password of its user.
-fn sasl(test: &str) -> Option<(String, String)> {
-    match (
-        std::env::var("KPROD_REAL_BROKER_SASL"),
-        std::env::var("KPROD_SASL_PASSWORD"),
-    ) {
-        (Ok(b), Ok(p)) if !b.is_empty() && !p.is_empty() => Some((b, p)),
-        _ => {
-            println!(
-                "SKIP: {test}: KPROD_REAL_BROKER_SASL / KPROD_SASL_PASSWORD are not set \
-                 (KPROD_SASL_PASSWORD=... scripts/broker.sh start --sasl)"
-            );
-            None
-        }
-    }
-}
-
-/// A SCRAM-SHA-256 profile for user kprod; `password` is written into the file as is, so
-/// `${KPROD_SASL_PASSWORD}` makes kprod read it from the environment.
-fn sasl_profile(dir: &std::path::Path, password: &str) -> std::path::PathBuf {
-    let p = dir.join("sasl.toml");
-    let text = format!(
-        "[librdkafka]\n\"security.protocol\" = \"sasl_plaintext\"\n\
-         \"sasl.mechanism\" = \"SCRAM-SHA-256\"\n\"sasl.username\" = \"kprod\"\n\
-         \"sasl.password\" = \"{password}\"\n"
-    );
-    std::fs::write(&p, text).expect("write SASL profile");
-    p
-}
-
 #[test]
 fn sasl_scram_with_the_password_from_the_environment_delivers_and_reads_back() {
-    let Some((broker, password)) = sasl("sasl") else {
+    let Some((broker, password)) = real::secure::sasl("sasl") else {
         return;
     };
     let d = tempfile::tempdir().expect("temp dir");
-    let profile = sasl_profile(d.path(), "${KPROD_SASL_PASSWORD}");
+    let profile = real::secure::sasl_profile(d.path(), "${KPROD_SASL_PASSWORD}");
     let topic = real::topic("sasl");
     let o = run(
         &broker,
@@ -521,10 +449,11 @@ fn sasl_scram_with_the_password_from_the_environment_delivers_and_reads_back() {
     let cfg = &o.report.config.librdkafka;
     assert_eq!(cfg["sasl.mechanism"], "SCRAM-SHA-256");
     assert_eq!(cfg["sasl.password"], "[redacted]");
-    let written = std::fs::read_to_string(o.dir.join("report.json")).expect("report.json");
+    // report.json is this model serialized.
+    let written = serde_json::to_string(&o.report).expect("serialize the report");
     assert!(
         !written.contains(&password),
-        "the password leaked into report.json"
+        "the password leaked into the report"
     );
 
     let c = real::consumer(
@@ -544,12 +473,12 @@ fn sasl_scram_with_the_password_from_the_environment_delivers_and_reads_back() {
 
 #[test]
 fn sasl_scram_with_a_wrong_password_fails_with_a_readable_error() {
-    let Some((broker, password)) = sasl("sasl-wrong-password") else {
+    let Some((broker, password)) = real::secure::sasl("sasl-wrong-password") else {
         return;
     };
     let d = tempfile::tempdir().expect("temp dir");
     let wrong = format!("not-{password}");
-    let profile = sasl_profile(d.path(), &wrong);
+    let profile = real::secure::sasl_profile(d.path(), &wrong);
     let out = kprod()
         .args(["bench", "--profile"])
         .arg(&profile)
@@ -568,4 +497,27 @@ fn sasl_scram_with_a_wrong_password_fails_with_a_readable_error() {
         !stderr.contains(&wrong),
         "the password is not printed: {stderr}"
     );
+}
+
+/// `--verify` against the real broker: kprod's own read-back (by its per-record
+/// producer/sequence header) finds every acknowledged record, once, in send order.
+#[test]
+fn verify_reads_back_every_acknowledged_record() {
+    let Some(broker) = real::broker("verify") else {
+        return;
+    };
+    let topic = real::topic("verify");
+    let o = run(
+        &broker,
+        &topic,
+        "idempotent",
+        &["--verify", "--producers", "2"],
+    )
+    .unwrap_or_else(|e| panic!("verify against {broker}: {e}"));
+    assert_accounted(&o);
+    let v = o.report.verify.as_ref().expect("verify section");
+    assert!(v.complete, "{v:?}");
+    assert_eq!(v.acknowledged, o.report.records.delivered);
+    assert_eq!(v.read, v.acknowledged, "{v:?}");
+    assert_eq!((v.lost, v.duplicated, v.reordered), (0, 0, 0), "{v:?}");
 }

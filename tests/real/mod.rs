@@ -3,6 +3,8 @@
 //! rdkafka consumer for records, a raw Fetch for stored batch headers).
 #![allow(dead_code)]
 
+pub mod fixtures;
+pub mod secure;
 pub mod wire;
 
 use rdkafka::config::ClientConfig;
