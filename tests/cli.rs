@@ -140,3 +140,11 @@ fn profiles_show_prints_the_exact_librdkafka_properties() {
         .stdout(predicate::str::contains("zstd"))
         .stdout(predicate::str::contains("enable.idempotence"));
 }
+
+#[test]
+fn the_profile_list_is_stable() {
+    // The built-in names and descriptions are part of the interface users script against;
+    // a change shows up here as a snapshot diff to review.
+    let a = kprod().arg("profiles").assert().success();
+    insta::assert_snapshot!(String::from_utf8_lossy(&a.get_output().stdout));
+}

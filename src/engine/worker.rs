@@ -239,6 +239,8 @@ pub fn run(
         tag[4..8].copy_from_slice(&spec.index.to_be_bytes());
     }
     let pacer = Pacer::new(spec.rate);
+    // A paced producer has idle time between records: it serves reports after each one.
+    let paced = !pacer.is_unlimited();
     let end_ns = spec.end.map(|d| d.as_nanos() as u64);
     let max_block_ns = spec.max_block.as_nanos() as u64;
     let (mut committed, mut aborted) = (0u64, 0u64);
@@ -402,7 +404,7 @@ pub fn run(
             sink.roll(sink.now_us());
         } else {
             since_poll += 1;
-            if since_poll >= POLL_EVERY || pacer.intended_ns(i).is_some() {
+            if since_poll >= POLL_EVERY || paced {
                 since_poll = 0;
                 drain(&producer, &mut sink);
                 sink.roll(now_ns / 1_000);
