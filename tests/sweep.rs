@@ -91,7 +91,19 @@ fn find_max_returns_a_rate_inside_the_final_bracket() {
     // A synchronous producer with a 20 ms linger tops out near 50 records/s.
     assert!((10.0..=200.0).contains(&found), "found {found}");
     assert_eq!(s.steps.last().unwrap().phase, "confirm");
-    assert_eq!(s.knee_index, Some(step_at(lo).index));
+    // The knee is the highest pass below the lowest failure. A step below the bracket can
+    // fail on a busy machine, so the knee is a passing step at or below the bracket's low end.
+    let knee_index = s.knee_index.expect("a knee");
+    let knee = s
+        .steps
+        .iter()
+        .find(|st| st.index == knee_index)
+        .expect("knee step");
+    assert!(!knee.saturated, "{knee:?}");
+    assert!(
+        knee.target_records_per_sec.is_some_and(|r| r <= lo),
+        "{knee:?}"
+    );
     assert_step_files(out.path(), s);
 
     let stored = sweep::load(&o.dir).unwrap();
