@@ -59,6 +59,17 @@ fn render_config_error(
     s
 }
 
+impl Location {
+    /// A command-line flag (or environment variable) as the source of a problem.
+    pub fn flag(name: &str) -> Self {
+        Location {
+            source: name.into(),
+            line: None,
+            column: None,
+        }
+    }
+}
+
 impl ConfigError {
     pub fn new(message: impl Into<String>) -> Self {
         ConfigError {
@@ -119,6 +130,14 @@ impl KprodError {
             KprodError::Interrupted => 130,
             KprodError::Io { .. } | KprodError::Results { .. } | KprodError::Kafka(_) => 1,
         }
+    }
+
+    /// Invalid input given with `flag`, and how to fix it (exit code 2).
+    pub fn flag(flag: &str, message: impl Into<String>, fix: &str) -> Self {
+        ConfigError::new(message)
+            .at(Location::flag(flag))
+            .fix(fix)
+            .into()
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {

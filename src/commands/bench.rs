@@ -53,6 +53,24 @@ fn flush_timeout(s: &str) -> Result<Duration, KprodError> {
     })
 }
 
+/// The results root of `--out`, checked writable: an unwritable directory must fail
+/// before a run, not after it.
+pub fn results_root(out: &Path, cwd: &Path) -> Result<PathBuf, KprodError> {
+    let root = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        cwd.join(out)
+    };
+    report::check_writable(&root).map_err(|e| {
+        KprodError::flag(
+            "--out",
+            format!("cannot write results there: {e}"),
+            "give --out a directory you can write to",
+        )
+    })?;
+    Ok(root)
+}
+
 /// Run one benchmark end to end. `observer` = None picks the terminal progress display.
 pub fn execute(
     args: &BenchArgs,
@@ -67,20 +85,7 @@ pub fn execute(
     let start_at = args.scale.start_at.as_deref();
     let mut gate =
         crate::instance::StartGate::new(start_at.map(crate::instance::parse_start_at).transpose()?);
-    let out_root = if args.output.out.is_absolute() {
-        args.output.out.clone()
-    } else {
-        cwd.join(&args.output.out)
-    };
-    // An unwritable results directory must fail before the run, not after it.
-    report::check_writable(&out_root).map_err(|e| {
-        ConfigError::new(format!("cannot write results there: {e}"))
-            .at(Location {
-                source: "--out".into(),
-                ..Default::default()
-            })
-            .fix("give --out a directory you can write to")
-    })?;
+    let out_root = results_root(&args.output.out, cwd)?;
     crate::engine::native::VERBOSE.store(args.output.verbose, std::sync::atomic::Ordering::Relaxed);
     for w in &profile.warnings {
         crate::print_stderr(&format!("warning: {w}"));

@@ -298,14 +298,6 @@ pub fn write_charts(
     )?)
 }
 
-fn out_root(args: &BenchArgs, cwd: &Path) -> PathBuf {
-    if args.output.out.is_absolute() {
-        args.output.out.clone()
-    } else {
-        cwd.join(&args.output.out)
-    }
-}
-
 /// The bench arguments of one variant: the shared arguments with the variant profile last.
 pub fn variant_args(shared: &BenchArgs, variant: &str) -> BenchArgs {
     let mut a = shared.clone();
@@ -333,15 +325,7 @@ pub fn execute(
     for v in &args.variants {
         bench::resolve(&variant_args(&args.bench, v).profile, cwd)?;
     }
-    let root = out_root(&args.bench, cwd);
-    report::check_writable(&root).map_err(|e| {
-        ConfigError::new(format!("cannot write results there: {e}"))
-            .at(Location {
-                source: "--out".into(),
-                ..Default::default()
-            })
-            .fix("give --out a directory you can write to")
-    })?;
+    let root = bench::results_root(&args.bench.output.out, cwd)?;
     let dir = report::create_run_dir(&root, SystemTime::now(), "compare")?;
     let mut result = CompareResult {
         schema_version: COMPARE_SCHEMA_VERSION,

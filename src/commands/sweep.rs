@@ -11,7 +11,7 @@ use super::bench;
 use crate::charts::{self, HLine, Line, Marker};
 use crate::cli::{BenchArgs, SweepArgs};
 use crate::engine::Observer;
-use crate::error::{ConfigError, KprodError, Location};
+use crate::error::KprodError;
 use crate::profile::Rate;
 use crate::report::{self, Status};
 use judge::{find_max, judge, parse_slo, Phase, SloTerm, SATURATION_RULE};
@@ -97,25 +97,15 @@ pub fn knee(steps: &[Step]) -> Option<usize> {
         .map(|(s, _)| s.index)
 }
 
-fn flag_error(flag: &str, message: String, fix: &str) -> KprodError {
-    ConfigError::new(message)
-        .at(Location {
-            source: flag.into(),
-            ..Default::default()
-        })
-        .fix(fix)
-        .into()
-}
-
 fn rate_of(flag: &str, s: &str) -> Result<f64, KprodError> {
     match crate::units::parse_rate(s) {
         Ok(Rate::Fixed(r)) => Ok(r),
-        Ok(Rate::Unlimited) => Err(flag_error(
+        Ok(Rate::Unlimited) => Err(KprodError::flag(
             flag,
             format!("{s:?}: a sweep needs fixed rates"),
             "give rates such as 10k,20k,50k",
         )),
-        Err(e) => Err(flag_error(flag, e, "give rates such as 10k,20k,50k")),
+        Err(e) => Err(KprodError::flag(flag, e, "give rates such as 10k,20k,50k")),
     }
 }
 
@@ -172,9 +162,9 @@ fn plan(args: &SweepArgs) -> Result<Plan, KprodError> {
             .map(|s| rate_of("--rates", s))
             .collect::<Result<Vec<_>, _>>()?;
         if rates.is_empty() {
-            return Err(flag_error(
+            return Err(KprodError::flag(
                 "--rates",
-                "no rates given".into(),
+                "no rates given",
                 "give rates such as 10k,20k,50k",
             ));
         }
@@ -184,18 +174,22 @@ fn plan(args: &SweepArgs) -> Result<Plan, KprodError> {
         let fix = "write --param section.key=v1,v2,..., e.g. --param batching.linger=0ms,5ms,20ms";
         let (key, values) = p
             .split_once('=')
-            .ok_or_else(|| flag_error("--param", format!("{p:?} has no `=`"), fix))?;
+            .ok_or_else(|| KprodError::flag("--param", format!("{p:?} has no `=`"), fix))?;
         let values: Vec<String> = values
             .split(',')
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
             .collect();
         if values.is_empty() {
-            return Err(flag_error("--param", format!("{p:?} lists no values"), fix));
+            return Err(KprodError::flag(
+                "--param",
+                format!("{p:?} lists no values"),
+                fix,
+            ));
         }
         let key = key.trim().to_string();
         if key == "workload.duration" || key == "workload.records" {
-            return Err(flag_error(
+            return Err(KprodError::flag(
                 "--param",
                 format!("each step runs for --step-duration, which would override {key}"),
                 "sweep the step length by running one sweep per --step-duration",
@@ -203,7 +197,7 @@ fn plan(args: &SweepArgs) -> Result<Plan, KprodError> {
         }
         if let Some((_, flag)) = FLAG_KEYS.iter().find(|(k, _)| *k == key) {
             if flag_given(&args.bench, flag) {
-                return Err(flag_error(
+                return Err(KprodError::flag(
                     flag,
                     format!("{flag} would override every value of --param {key}"),
                     &format!("drop {flag}, or sweep another key"),
@@ -219,7 +213,7 @@ fn plan(args: &SweepArgs) -> Result<Plan, KprodError> {
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|v| *v > 0.0 && *v < 100.0)
         .ok_or_else(|| {
-            flag_error(
+            KprodError::flag(
                 "--precision",
                 format!("{:?} is not a percentage between 0 and 100", args.precision),
                 "give e.g. --precision 5%",
@@ -356,10 +350,10 @@ pub fn execute(
         .transpose()?
         .unwrap_or_default();
     let step_duration = crate::units::parse_duration(&args.step_duration)
-        .map_err(|e| flag_error("--step-duration", e, "give a duration such as 10s"))?;
+        .map_err(|e| KprodError::flag("--step-duration", e, "give a duration such as 10s"))?;
     for flag in ["--duration", "--records"] {
         if flag_given(&args.bench, flag) {
-            return Err(flag_error(
+            return Err(KprodError::flag(
                 flag,
                 format!("{flag} does not apply to a sweep: each step runs for --step-duration"),
                 "use --step-duration",
@@ -367,9 +361,9 @@ pub fn execute(
         }
     }
     if !matches!(plan, Plan::Param { .. }) && flag_given(&args.bench, "--rate") {
-        return Err(flag_error(
+        return Err(KprodError::flag(
             "--rate",
-            "--rate does not apply to a rate sweep: the sweep sets each step's rate".into(),
+            "--rate does not apply to a rate sweep: the sweep sets each step's rate",
             "drop --rate (use --rates or --start-rate)",
         ));
     }
@@ -391,7 +385,7 @@ pub fn execute(
         cwd.join(&args.bench.output.out)
     };
     report::check_writable(&root).map_err(|e| {
-        flag_error(
+        KprodError::flag(
             "--out",
             format!("cannot write results there: {e}"),
             "give --out a directory you can write to",

@@ -19,7 +19,7 @@ pub use text::{escape, render, run_labels};
 
 use crate::cli::ScaleArgs;
 use crate::engine::Observer;
-use crate::error::{ConfigError, KprodError, Location};
+use crate::error::KprodError;
 use crate::measure::collector::MergedInterval;
 use crate::plan::Plan;
 use crate::report::{new_histogram, percentiles, RunReport};
@@ -95,22 +95,12 @@ pub struct Metrics {
     linger: Duration,
 }
 
-fn flag_error(flag: &str, message: String, fix: &str) -> KprodError {
-    ConfigError::new(message)
-        .at(Location {
-            source: flag.into(),
-            ..Default::default()
-        })
-        .fix(fix)
-        .into()
-}
-
 /// Resolves `--metrics-addr`; refuses non-loopback addresses unless `allow_remote`.
 pub fn parse_addr(text: &str, allow_remote: bool) -> Result<SocketAddr, KprodError> {
     let addrs: Vec<SocketAddr> = text
         .to_socket_addrs()
         .map_err(|e| {
-            flag_error(
+            KprodError::flag(
                 "--metrics-addr",
                 format!("`{text}` is not HOST:PORT ({e})"),
                 "give an address such as 127.0.0.1:9464",
@@ -118,14 +108,14 @@ pub fn parse_addr(text: &str, allow_remote: bool) -> Result<SocketAddr, KprodErr
         })?
         .collect();
     let Some(&first) = addrs.first() else {
-        return Err(flag_error(
+        return Err(KprodError::flag(
             "--metrics-addr",
             format!("`{text}` resolves to no address"),
             "give an address such as 127.0.0.1:9464",
         ));
     };
     if !allow_remote && !addrs.iter().all(|a| a.ip().is_loopback()) {
-        return Err(flag_error(
+        return Err(KprodError::flag(
             "--metrics-addr",
             format!("{text} is not a loopback address and the endpoint has no authentication"),
             "use 127.0.0.1:PORT, or add --metrics-allow-remote to serve it on that address \
@@ -141,14 +131,14 @@ impl Metrics {
         let linger = match &args.metrics_linger {
             None => Duration::ZERO,
             Some(_) if args.metrics_addr.is_none() => {
-                return Err(flag_error(
+                return Err(KprodError::flag(
                     "--metrics-linger",
-                    "--metrics-linger needs --metrics-addr".into(),
+                    "--metrics-linger needs --metrics-addr",
                     "add --metrics-addr 127.0.0.1:9464, or drop --metrics-linger",
                 ))
             }
             Some(text) => crate::units::parse_duration(text).map_err(|e| {
-                flag_error(
+                KprodError::flag(
                     "--metrics-linger",
                     e.to_string(),
                     "give a duration such as 30s",
@@ -182,7 +172,7 @@ impl Metrics {
                     render(&snap, &labels, &info)
                 });
                 let server = Server::start(addr, render).map_err(|e| {
-                    flag_error(
+                    KprodError::flag(
                         "--metrics-addr",
                         format!("cannot listen on {addr}: {e}"),
                         "pick a free port (0 lets the system choose one)",
