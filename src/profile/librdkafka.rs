@@ -7,6 +7,17 @@ use crate::error::{ConfigError, Location};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// librdkafka's partitioner names.
+pub(crate) const PARTITIONERS: &[&str] = &[
+    "random",
+    "consistent",
+    "consistent_random",
+    "murmur2",
+    "murmur2_random",
+    "fnv1a",
+    "fnv1a_random",
+];
+
 /// librdkafka (and Java) property names that kprod sets from its own keys, with the key.
 pub(crate) const PROPERTY_KEYS: &[(&str, &str)] = &[
     ("acks", "producer.acks"),

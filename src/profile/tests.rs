@@ -42,7 +42,7 @@ pub(super) fn ok(dir: &Path, profiles: &[&str], o: &Overrides) -> Profile {
     }
 }
 
-fn err(dir: &Path, profiles: &[&str], o: &Overrides) -> String {
+pub(super) fn err(dir: &Path, profiles: &[&str], o: &Overrides) -> String {
     match resolve_in(dir, profiles, o) {
         Ok(_) => panic!("resolve {profiles:?} should have failed"),
         Err(e) => e.to_string(),
@@ -515,90 +515,4 @@ fn flags_cover_their_keys() {
     assert_eq!(w.size, SizeDist::Uniform { min: 1, max: 1024 });
     assert_eq!(p.cluster.brokers.as_deref(), Some("localhost:9092"));
     assert_eq!(p.cluster.mock_brokers, 5);
-}
-
-#[test]
-fn workload_tables_parse() {
-    let d = tmp();
-    write(d.path(), "p/sizes.txt", "100\n200\n");
-    write(d.path(), "p/lines.txt", "a\n");
-    write(
-        d.path(),
-        "p/w.toml",
-        "[workload]\nsize = { dist = \"file\", path = \"sizes.txt\" }\n\
-         value = { generator = \"file\", path = \"lines.txt\" }\nkeys = \"zipf\"\nkey_count = \"1k\"\nzipf_s = 1.2\n\
-         [workload.partition_map]\n\"us-east\" = 0\n\"eu-west\" = 2\n\
-         [workload.headers]\ncount = 2\nvalue_bytes = \"32B\"\nfixed = { \"content-type\" = \"application/json\" }\n",
-    );
-    let p = ok(d.path(), &["p/w.toml"], &Overrides::default());
-    let w = &p.workload;
-    assert_eq!(
-        w.size,
-        SizeDist::File {
-            path: d.path().join("p/sizes.txt")
-        }
-    );
-    assert_eq!(
-        w.value,
-        ValueGen::File {
-            path: d.path().join("p/lines.txt")
-        }
-    );
-    assert_eq!(
-        w.keys,
-        KeyDist::Zipf {
-            count: 1000,
-            s: 1.2
-        }
-    );
-    assert_eq!(w.partition_map.get("eu-west"), Some(&2));
-    assert_eq!((w.headers.count, w.headers.value_bytes), (2, 32));
-    assert_eq!(
-        w.headers.fixed,
-        vec![("content-type".to_string(), "application/json".to_string())]
-    );
-    let p = ok(
-        d.path(),
-        &[],
-        &sets(&["workload.size={dist=\"normal\",mean=\"512B\",stddev=\"128B\",max=\"4KiB\"}"]),
-    );
-    assert_eq!(
-        p.workload.size,
-        SizeDist::Normal {
-            mean: 512,
-            stddev: 128,
-            min: 1,
-            max: 4096
-        }
-    );
-    write(
-        d.path(),
-        "p/bad.toml",
-        "[workload]\nsize = { dist = \"unifrom\", min = 1, max = 2 }\n",
-    );
-    let e = err(d.path(), &["p/bad.toml"], &Overrides::default());
-    assert!(
-        e.contains("p/bad.toml:2:") && e.contains("did you mean \"uniform\""),
-        "{e}"
-    );
-    write(
-        d.path(),
-        "p/bad2.toml",
-        "[workload]\nsize = { dist = \"uniform\", min = 1, maxx = 2 }\n",
-    );
-    let e = err(d.path(), &["p/bad2.toml"], &Overrides::default());
-    assert!(
-        e.contains("p/bad2.toml:2:37") && e.contains("did you mean `max`?"),
-        "{e}"
-    );
-    write(
-        d.path(),
-        "p/bad3.toml",
-        "[workload]\nsize = { dist = \"file\", path = \"nope.txt\" }\n",
-    );
-    let e = err(d.path(), &["p/bad3.toml"], &Overrides::default());
-    assert!(
-        e.contains("nope.txt") && e.contains("does not exist"),
-        "{e}"
-    );
 }

@@ -5,21 +5,11 @@
 
 use super::keys::closest;
 use super::layer::Merged;
+use super::librdkafka::PARTITIONERS;
 use super::model::*;
 use crate::error::ConfigError;
 use crate::units::{format_duration, format_size};
 use std::time::Duration;
-
-/// librdkafka's partitioner names.
-pub(crate) const PARTITIONERS: &[&str] = &[
-    "random",
-    "consistent",
-    "consistent_random",
-    "murmur2",
-    "murmur2_random",
-    "fnv1a",
-    "fnv1a_random",
-];
 
 const GIB: u64 = 1 << 30;
 const I32_MAX: u64 = i32::MAX as u64;
