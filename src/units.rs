@@ -215,7 +215,7 @@ pub fn format_size(bytes: u64) -> String {
     const DECIMAL: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")];
     // Whole numbers in either system read best; a short fraction of a binary unit next.
     for (unit, name) in BINARY.iter().chain(DECIMAL.iter()) {
-        if bytes >= *unit && bytes % unit == 0 {
+        if bytes >= *unit && bytes.is_multiple_of(*unit) {
             return format!("{}{name}", bytes / unit);
         }
     }
@@ -236,7 +236,7 @@ pub fn format_duration(d: Duration) -> String {
         return "0".to_string();
     }
     for (unit, name) in [(3_600_000_000_000u128, "h"), (60_000_000_000, "m")] {
-        if nanos % unit == 0 {
+        if nanos.is_multiple_of(unit) {
             return format!("{}{name}", nanos / unit);
         }
     }

@@ -40,7 +40,7 @@ impl V<'_> {
         }
     }
     fn whole_ms(&self, key: &str, d: Duration) -> Result<(), ConfigError> {
-        if d.subsec_nanos() % 1_000_000 != 0 {
+        if !d.subsec_nanos().is_multiple_of(1_000_000) {
             return Err(self.err(
                 key,
                 format!(

@@ -109,7 +109,7 @@ pub(crate) fn warnings(p: &Profile) -> Vec<String> {
             format_duration(bp.max_block)
         ));
     }
-    if bp.buffer_bytes % 1024 != 0 {
+    if !bp.buffer_bytes.is_multiple_of(1024) {
         w.push(format!(
             "buffer_bytes {} is not a whole number of KiB: librdkafka's queue.buffering.max.kbytes gets {}KiB",
             format_size(bp.buffer_bytes),
