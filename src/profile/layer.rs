@@ -315,19 +315,31 @@ pub(crate) fn from_sets(sets: &[String], cwd: &Path) -> Result<Layer, ConfigErro
                     .fix("pass another --profile instead"),
             );
         }
-        let (key, kind) = lookup(key).ok_or_else(|| unknown_key("-", key, loc.clone()))?;
-        let val = convert(
-            kind,
-            &Raw::Text(value.to_string()),
-            &Ctx {
-                key,
-                loc: &loc,
-                base_dir: cwd,
-            },
-        )?;
-        layer.set(key, val, loc.clone(), key);
+        set_text(&mut layer, key, value, loc.clone(), cwd)?;
     }
     Ok(layer)
+}
+
+/// Set one key of `layer` from command-line text (`--set` and the explicit flags).
+fn set_text(
+    layer: &mut Layer,
+    key: &str,
+    value: &str,
+    loc: Location,
+    cwd: &Path,
+) -> Result<(), ConfigError> {
+    let (key, kind) = lookup(key).ok_or_else(|| unknown_key("-", key, loc.clone()))?;
+    let val = convert(
+        kind,
+        &Raw::Text(value.to_string()),
+        &Ctx {
+            key,
+            loc: &loc,
+            base_dir: cwd,
+        },
+    )?;
+    layer.set(key, val, loc, key);
+    Ok(())
 }
 
 /// The explicit flags (`--rate 50k` ...): (flag name, key, value).
@@ -337,18 +349,7 @@ pub(crate) fn from_flags(
 ) -> Result<Layer, ConfigError> {
     let mut layer = Layer::default();
     for (flag, key, value) in flags {
-        let loc = plain(flag);
-        let (key, kind) = lookup(key).ok_or_else(|| unknown_key("-", key, loc.clone()))?;
-        let val = convert(
-            kind,
-            &Raw::Text(value.to_string()),
-            &Ctx {
-                key,
-                loc: &loc,
-                base_dir: cwd,
-            },
-        )?;
-        layer.set(key, val, loc, key);
+        set_text(&mut layer, key, value, plain(flag), cwd)?;
     }
     Ok(layer)
 }
