@@ -9,6 +9,7 @@ summary under results/ (never overwriting).
     scripts/speed.py                 # all three checks, 5 rounds
     scripts/speed.py peak --rounds 7
     scripts/speed.py peak --brokers 127.0.0.1:19092   # against a real broker
+    scripts/speed.py peak --against /tmp/kprod-before  # this build vs another kprod binary
 """
 import argparse
 import json
@@ -58,8 +59,8 @@ def build():
     return sh([os.path.join(ROOT, "scripts", "build-rdkafka-performance.sh")]).stdout.strip().splitlines()[-1]
 
 
-def kprod_run(extra, out):
-    cmd = [KPROD, "bench", "--quiet", "--out", out] + extra
+def kprod_run(extra, out, binary=KPROD):
+    cmd = [binary, "bench", "--quiet", "--out", out] + extra
     p = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True)
     if p.returncode != 0:
         sys.exit(f"kprod failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
@@ -99,6 +100,12 @@ def peak(args, out, log):
     variants = {"kprod": [], "perf": [], "perf_l": []}
     for p in args.producers:
         variants[f"kprod_p{p}"] = []
+    if args.against:
+        # Another kprod build (e.g. the previous commit's), run with the same settings in
+        # the same alternation, so a refactor's cost is a ratio measured in one run.
+        variants["against"] = []
+        for p in args.producers:
+            variants[f"against_p{p}"] = []
     for r in range(args.rounds):
         for name in variants:
             if name == "perf":
@@ -106,8 +113,9 @@ def peak(args, out, log):
             elif name == "perf_l":
                 v = perf_run(perf, records, args.brokers, True)
             else:
-                n = 1 if name == "kprod" else int(name.split("_p")[1])
-                rep = kprod_run(common + ["--producers", str(n)], out)
+                n = int(name.split("_p")[1]) if "_p" in name else 1
+                binary = args.against if name.startswith("against") else KPROD
+                rep = kprod_run(common + ["--producers", str(n)], out, binary)
                 assert rep["records"]["identity_holds"], "accounting identity broken"
                 v = rep["throughput"]["records_per_sec"]
             variants[name].append(v)
@@ -125,7 +133,14 @@ def peak(args, out, log):
         "ratio_kprod_vs_perf_latency": med[best_kprod] / med["perf_l"],
         "ratio_kprod_1producer_vs_perf": med["kprod"] / med["perf"],
     }
+    if args.against:
+        result["against"] = args.against
+        result["ratio_kprod_vs_against"] = {
+            k: med[k] / med[k.replace("kprod", "against")] for k in med if k.startswith("kprod")
+        }
     log(f"median: " + ", ".join(f"{k} {v:,.0f}/s" for k, v in med.items()))
+    for k, v in result.get("ratio_kprod_vs_against", {}).items():
+        log(f"ratio {k} / {k.replace('kprod', 'against')} (this build / --against) = {v:.3f}")
     log(f"ratio {best_kprod} / rdkafka_performance        = {result['ratio_kprod_vs_perf']:.3f}")
     log(f"ratio {best_kprod} / rdkafka_performance -l     = {result['ratio_kprod_vs_perf_latency']:.3f}")
     return result
@@ -187,6 +202,7 @@ def main():
     ap.add_argument("--producers", type=int, nargs="*", default=[2],
                     help="extra kprod variants with this many producers")
     ap.add_argument("--brokers", help="real cluster bootstrap list (default: embedded)")
+    ap.add_argument("--against", help="another kprod binary to alternate with this build (peak)")
     ap.add_argument("--rate-seconds", type=int, default=12)
     ap.add_argument("--rate", type=float, help="peak rate to halve for the rate check (default: measured)")
     ap.add_argument("--mem-short", type=int, default=15)

@@ -4,7 +4,9 @@
 //! [`engine`] -> immutable [`report::RunReport`] -> exporters. `src/main.rs` only parses
 //! the command line and calls [`run`].
 
-// Errors travel only on cold paths (startup, validation); boxing them buys nothing.
+// `ConfigError` is returned unboxed by the profile and validation functions: they run once,
+// on the cold path before a run, and their results are never stored, so its size does not
+// matter there. `KprodError`, which travels through every command, boxes it instead.
 #![allow(clippy::result_large_err)]
 
 pub mod charts;

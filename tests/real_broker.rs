@@ -2,10 +2,11 @@
 //! started by `scripts/broker.sh start`), with everything it reports as delivered read
 //! back by an independent consumer.
 //!
-//! Each test prints `SKIP: ...` and returns when `KPROD_REAL_BROKER` (a bootstrap list)
-//! is unset, so plain `cargo test` needs no broker; `.ci/run` sets it. A test that runs
-//! into a limit of the broker prints `SKIP:` with the broker's own error instead of
-//! passing. Volumes stay small: the broker's memory engine keeps every record.
+//! Every test that needs the broker is `#[ignore]`d, so a plain `cargo test` (no broker)
+//! never counts a test that did not run; `.ci/run` starts the broker, sets
+//! `KPROD_REAL_BROKER` and runs them with `--ignored`, where a missing variable fails the
+//! test. A test that runs into a limit of the broker prints `SKIP:` with the broker's own
+//! error instead of passing. Volumes stay small: the broker's memory engine keeps every record.
 //!
 //! What each profile run proves, and how (see `real/mod.rs` for the checks):
 //! - the accounting identity holds and every record was delivered;
@@ -71,9 +72,7 @@ fn run(
 
 /// One built-in profile end to end: run, then check what the broker holds.
 fn roundtrip(profile: &str, codec: Codec, idempotent: bool) {
-    let Some(broker) = real::broker(profile) else {
-        return;
-    };
+    let broker = real::broker(profile);
     let topic = real::topic(profile);
     let o = run(&broker, &topic, profile, &[])
         .unwrap_or_else(|e| panic!("{profile} against {broker}: {e}"));
@@ -157,7 +156,7 @@ fn roundtrip(profile: &str, codec: Codec, idempotent: bool) {
 
 macro_rules! roundtrips {
     ($($t:ident => $n:literal, $c:ident, $i:literal;)*) => {
-        $( #[test] fn $t() { roundtrip($n, Codec::$c, $i); } )*
+        $( #[test] #[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"] fn $t() { roundtrip($n, Codec::$c, $i); } )*
     };
 }
 roundtrips! {
@@ -177,10 +176,9 @@ roundtrips! {
 }
 
 #[test]
+#[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
 fn a_closed_port_next_to_the_broker_exits_3_within_the_preflight_deadline() {
-    let Some(_broker) = real::broker("closed-port") else {
-        return;
-    };
+    let _broker = real::broker("closed-port");
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -209,10 +207,9 @@ fn a_closed_port_next_to_the_broker_exits_3_within_the_preflight_deadline() {
 }
 
 #[test]
+#[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
 fn a_missing_topic_is_created_with_the_configured_partitions() {
-    let Some(broker) = real::broker("missing-topic") else {
-        return;
-    };
+    let broker = real::broker("missing-topic");
     let topic = real::topic("created");
     assert_eq!(
         real::partitions(&broker, &topic),
@@ -247,10 +244,9 @@ fn a_missing_topic_is_created_with_the_configured_partitions() {
 }
 
 #[test]
+#[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
 fn tls_with_the_ca_from_a_profile_delivers_and_reads_back() {
-    let Some((broker, dir)) = real::secure::tls("tls") else {
-        return;
-    };
+    let (broker, dir) = real::secure::tls("tls");
     let d = tempfile::tempdir().expect("temp dir");
     let ca = dir.join("ca.pem");
     let profile = real::secure::tls_profile(d.path(), &ca);
@@ -279,10 +275,9 @@ fn tls_with_the_ca_from_a_profile_delivers_and_reads_back() {
 }
 
 #[test]
+#[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
 fn tls_with_a_wrong_ca_fails_with_a_readable_error() {
-    let Some((broker, dir)) = real::secure::tls("tls-wrong-ca") else {
-        return;
-    };
+    let (broker, dir) = real::secure::tls("tls-wrong-ca");
     let d = tempfile::tempdir().expect("temp dir");
     let profile = real::secure::tls_profile(d.path(), &dir.join("wrong-ca.pem"));
     let out = kprod()
@@ -303,10 +298,9 @@ fn tls_with_a_wrong_ca_fails_with_a_readable_error() {
 }
 
 #[test]
+#[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
 fn transactional_commits_or_skips_with_the_brokers_error() {
-    let Some(broker) = real::broker("transactional") else {
-        return;
-    };
+    let broker = real::broker("transactional");
     let topic = real::topic("transactional");
     let o = run(&broker, &topic, "transactional", &[])
         .unwrap_or_else(|e| panic!("transactional against {broker}: {e}"));
@@ -424,10 +418,9 @@ fn the_sequence_check_rejects_a_gap() {
 }
 
 #[test]
+#[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
 fn sasl_scram_with_the_password_from_the_environment_delivers_and_reads_back() {
-    let Some((broker, password)) = real::secure::sasl("sasl") else {
-        return;
-    };
+    let (broker, password) = real::secure::sasl("sasl");
     let d = tempfile::tempdir().expect("temp dir");
     let profile = real::secure::sasl_profile(d.path(), "${KPROD_SASL_PASSWORD}");
     let topic = real::topic("sasl");
@@ -472,10 +465,9 @@ fn sasl_scram_with_the_password_from_the_environment_delivers_and_reads_back() {
 }
 
 #[test]
+#[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
 fn sasl_scram_with_a_wrong_password_fails_with_a_readable_error() {
-    let Some((broker, password)) = real::secure::sasl("sasl-wrong-password") else {
-        return;
-    };
+    let (broker, password) = real::secure::sasl("sasl-wrong-password");
     let d = tempfile::tempdir().expect("temp dir");
     let wrong = format!("not-{password}");
     let profile = real::secure::sasl_profile(d.path(), &wrong);
@@ -502,10 +494,9 @@ fn sasl_scram_with_a_wrong_password_fails_with_a_readable_error() {
 /// `--verify` against the real broker: kprod's own read-back (by its per-record
 /// producer/sequence header) finds every acknowledged record, once, in send order.
 #[test]
+#[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
 fn verify_reads_back_every_acknowledged_record() {
-    let Some(broker) = real::broker("verify") else {
-        return;
-    };
+    let broker = real::broker("verify");
     let topic = real::topic("verify");
     let o = run(
         &broker,

@@ -15,18 +15,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Bootstrap list of the real broker, or None (after printing a SKIP line) when the
-/// suite runs without one.
-pub fn broker(test: &str) -> Option<String> {
+/// Bootstrap list of the real broker. The tests that call this are `#[ignore]`d; run with
+/// `--ignored` and no broker configured, they fail rather than pass unrun.
+pub fn broker(test: &str) -> String {
     match std::env::var("KPROD_REAL_BROKER") {
-        Ok(b) if !b.trim().is_empty() => Some(b),
-        _ => {
-            println!(
-                "SKIP: {test}: KPROD_REAL_BROKER is not set (scripts/broker.sh start, then \
-                 KPROD_REAL_BROKER=127.0.0.1:19092 cargo test --test real_broker)"
-            );
-            None
-        }
+        Ok(b) if !b.trim().is_empty() => b,
+        _ => panic!(
+            "{test}: KPROD_REAL_BROKER is not set (scripts/broker.sh start, then \
+             KPROD_REAL_BROKER=127.0.0.1:19092 cargo test --test real_broker -- --ignored)"
+        ),
     }
 }
 

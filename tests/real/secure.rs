@@ -4,19 +4,16 @@
 use std::path::{Path, PathBuf};
 
 /// The TLS endpoint of `scripts/broker.sh start --tls` and its certificate directory.
-pub fn tls(test: &str) -> Option<(String, PathBuf)> {
+pub fn tls(test: &str) -> (String, PathBuf) {
     match (
         std::env::var("KPROD_REAL_BROKER_TLS"),
         std::env::var("KPROD_TLS_DIR"),
     ) {
-        (Ok(b), Ok(d)) if !b.is_empty() && !d.is_empty() => Some((b, d.into())),
-        _ => {
-            println!(
-                "SKIP: {test}: KPROD_REAL_BROKER_TLS / KPROD_TLS_DIR are not set \
-                 (scripts/broker.sh start --tls prints them)"
-            );
-            None
-        }
+        (Ok(b), Ok(d)) if !b.is_empty() && !d.is_empty() => (b, d.into()),
+        _ => panic!(
+            "{test}: KPROD_REAL_BROKER_TLS / KPROD_TLS_DIR are not set \
+             (scripts/broker.sh start --tls prints them)"
+        ),
     }
 }
 
@@ -33,19 +30,16 @@ pub fn tls_profile(dir: &Path, ca: &Path) -> PathBuf {
 }
 
 /// The SASL/SCRAM broker of `scripts/broker.sh start --sasl` and the password of its user.
-pub fn sasl(test: &str) -> Option<(String, String)> {
+pub fn sasl(test: &str) -> (String, String) {
     match (
         std::env::var("KPROD_REAL_BROKER_SASL"),
         std::env::var("KPROD_SASL_PASSWORD"),
     ) {
-        (Ok(b), Ok(p)) if !b.is_empty() && !p.is_empty() => Some((b, p)),
-        _ => {
-            println!(
-                "SKIP: {test}: KPROD_REAL_BROKER_SASL / KPROD_SASL_PASSWORD are not set \
-                 (KPROD_SASL_PASSWORD=... scripts/broker.sh start --sasl)"
-            );
-            None
-        }
+        (Ok(b), Ok(p)) if !b.is_empty() && !p.is_empty() => (b, p),
+        _ => panic!(
+            "{test}: KPROD_REAL_BROKER_SASL / KPROD_SASL_PASSWORD are not set \
+             (KPROD_SASL_PASSWORD=... scripts/broker.sh start --sasl)"
+        ),
     }
 }
 
