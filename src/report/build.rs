@@ -4,9 +4,7 @@ use super::{
     percentiles, Config, Counts, Environment, ErrorInfo, FaultRecord, Interval, Latency,
     Measurement, Records, RunReport, Status, Throughput, Transactions, Verify, SCHEMA_VERSION,
 };
-use crate::engine::cluster::EMBEDDED_NOTE;
-use crate::engine::RunOutcome;
-use crate::measure::collector::MergedInterval;
+use crate::domain::{MergedInterval, RunOutcome, EMBEDDED_NOTE};
 use crate::plan::Plan;
 use crate::profile::{self, SendMode};
 use std::time::UNIX_EPOCH;
@@ -175,8 +173,8 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
                 )
             })
             .collect(),
-        compression_ratio: m.stats.compression_ratio(),
-        librdkafka_stats: m.stats.finish(),
+        compression_ratio: m.stats.figures.compression_ratio(),
+        librdkafka_stats: m.stats.figures.clone(),
         transactions: p.producer.transactional_id.as_ref().map(|_| Transactions {
             committed: m.committed,
             aborted: m.aborted,
@@ -190,7 +188,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         },
         environment: Environment {
             kprod_version: env!("CARGO_PKG_VERSION").into(),
-            librdkafka_version: crate::engine::native::librdkafka_version(),
+            librdkafka_version: crate::client::librdkafka_version(),
             host: hostname(),
             os: std::env::consts::OS.into(),
             cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
