@@ -3,7 +3,7 @@
 //! force is undone when the run ends, so the verifier reads from a healthy cluster. The
 //! faults themselves (grammar, checks) are `crate::faults`; this is only their runtime.
 
-use crate::domain::AppliedFault as Applied;
+use crate::domain::AppliedFault;
 use crate::faults::{FaultKind, FaultSpec};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
@@ -66,7 +66,7 @@ pub fn run(
     faults: &[FaultSpec],
     t0: Instant,
     stop: Receiver<()>,
-) -> Vec<Applied> {
+) -> Vec<AppliedFault> {
     let mut steps: Vec<(Duration, Step)> = Vec::new();
     for (i, f) in faults.iter().enumerate() {
         steps.push((f.at, Step::Apply(i)));
@@ -76,9 +76,9 @@ pub fn run(
     }
     // Stable: at equal times an undo listed earlier still comes before a later apply.
     steps.sort_by_key(|(t, _)| *t);
-    let mut out: Vec<Applied> = faults
+    let mut out: Vec<AppliedFault> = faults
         .iter()
-        .map(|f| Applied {
+        .map(|f| AppliedFault {
             spec: f.to_string(),
             applied_s: None,
             ended_s: None,
