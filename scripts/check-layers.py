@@ -21,11 +21,12 @@ ignored. `super::` counts only when it climbs out of its top-level module. An it
 from the crate root (`crate::print_stderr`) counts as an import of the module `lib.rs`
 re-exports it from; an item defined in `lib.rs` itself may be used by no module.
 
-Standard library only: CI runs it before anything is installed for Python.
+Standard library only, so it runs wherever python3 does.
 """
 
 import os
 import re
+import subprocess
 import sys
 import tempfile
 
@@ -54,15 +55,14 @@ RANKS = {
 
 ROOT = "(root)"
 
-# ---------------------------------------------------------------------------------------
 # Lexing: blank out comments and literals, keeping every offset and line break in place.
 
 
 def strip(text):
-    """Returns (nocomment, code): `nocomment` has comments blanked; `code` also has the
-    content of string and char literals blanked. Both keep the length and the newlines of
-    `text`, so an offset means the same in all three. Also returns the string literals as
-    (start offset, content) pairs."""
+    """Returns (nocomment, code, strings): `nocomment` has comments blanked; `code` also
+    has the content of string and char literals blanked; both keep the length and the
+    newlines of `text`, so an offset means the same in all three. `strings` holds the
+    string literals as (offset, content)."""
     n = len(text)
     nc = list(text)
     code = list(text)
@@ -134,7 +134,6 @@ def line_of(text, offset):
     return text.count("\n", 0, offset) + 1
 
 
-# ---------------------------------------------------------------------------------------
 # `use` trees.
 
 USE_TOKEN = re.compile(r"\s*(::|[{},*;]|[A-Za-z_][A-Za-z0-9_]*)")
@@ -195,7 +194,6 @@ def parse_use_tree(code, start):
     return out, end
 
 
-# ---------------------------------------------------------------------------------------
 # Files and modules.
 
 MOD_DECL = re.compile(
@@ -251,7 +249,8 @@ class SourceFile:
 
 
 def load_tree(src):
-    """Walks the module tree from src/lib.rs; returns the files in it."""
+    """Walks the module trees from src/lib.rs and src/main.rs; returns the files in them.
+    A file no `mod` reaches is compiled into nothing, so it is not read."""
     files = []
     seen = set()
 
@@ -277,19 +276,8 @@ def load_tree(src):
             visit(flat if os.path.isfile(flat) else nested, module + [name])
 
     visit(os.path.join(src, "lib.rs"), [])
-    # Files no `mod` reaches (main.rs, a stray file) are still read, by their place on disk.
-    for dirpath, _, names in os.walk(src):
-        for name in sorted(names):
-            path = os.path.join(dirpath, name)
-            if not name.endswith(".rs") or os.path.realpath(path) in seen:
-                continue
-            rel = os.path.relpath(path, src).split(os.sep)
-            if rel == ["main.rs"]:
-                module = []
-            else:
-                module = [rel[0][: -len(".rs")] if len(rel) == 1 else rel[0]]
-            seen.add(os.path.realpath(path))
-            files.append(SourceFile(path, os.path.relpath(path, os.path.dirname(src)), module))
+    # The binary's root: it reaches the library as `kprod::`, never by `crate::`.
+    visit(os.path.join(src, "main.rs"), [])
     return files
 
 
@@ -311,7 +299,6 @@ def root_exports(files):
     return out
 
 
-# ---------------------------------------------------------------------------------------
 # References.
 
 INLINE_PATH = re.compile(r"(?<![\w$])(crate|super)((?:\s*::\s*[A-Za-z_]\w*)+)")
@@ -372,7 +359,6 @@ def target(path, module, exports, tops):
     return ROOT, k
 
 
-# ---------------------------------------------------------------------------------------
 # The check.
 
 
@@ -415,16 +401,17 @@ def check(src, ranks):
                     f"{where}: {here} (rank {ranks[here]}) -> {there} (rank {ranks[there]}) "
                     f"(`{path}`): a module may import only strictly lower ranks"
                 )
-    for cycle in cycles(edges):
+    for group, cycle in cycles(edges):
         shown = "; ".join(
             f"{a} -> {b} at {edges[(a, b)]}" for a, b in zip(cycle, cycle[1:] + cycle[:1])
         )
-        violations.append(f"cycle between {', '.join(cycle)}: {shown}")
+        violations.append(f"cycle among {', '.join(sorted(group))}: for example {shown}")
     return violations, checked, len(files)
 
 
 def cycles(edges):
-    """One cycle through each strongly connected group of two or more modules."""
+    """(group, one cycle through it) for each strongly connected group of two or more
+    modules."""
     graph = {}
     for a, b in edges:
         graph.setdefault(a, set()).add(b)
@@ -457,20 +444,22 @@ def cycles(edges):
             connect(v)
     out = []
     for group in groups:
-        # Walk inside the group from its smallest member back to itself.
+        # The shortest way from the group's smallest member back to itself (breadth first).
         start = min(group)
-        path, seen = [start], {start}
-        while True:
-            nxt = sorted(w for w in graph[path[-1]] if w in group)
-            back = start in nxt
-            fresh = [w for w in nxt if w not in seen]
-            if back and len(path) > 1 or not fresh:
-                break
-            path.append(fresh[0])
-            seen.add(fresh[0])
-        while path and start not in graph[path[-1]]:
-            path.pop()
-        out.append(path if len(path) > 1 else sorted(group))
+        prev = {}
+        queue = [start]
+        while queue and start not in prev:
+            v = queue.pop(0)
+            for w in sorted(graph[v] & group):
+                if w not in prev:
+                    prev[w] = v
+                    queue.append(w)
+        path = [start]
+        v = prev[start]
+        while v != start:
+            path.insert(1, v)
+            v = prev[v]
+        out.append((group, path))
     return out
 
 
@@ -482,7 +471,8 @@ def main(argv):
         return 2
     src = os.path.join(os.getcwd(), "src")
     if not os.path.isfile(os.path.join(src, "lib.rs")):
-        print("check-layers: run it from the repository root (no src/lib.rs here)", file=sys.stderr)
+        print("check-layers: run it from the repository root (no src/lib.rs here)",
+              file=sys.stderr)
         return 2
     violations, checked, nfiles = check(src, RANKS)
     if violations:
@@ -500,7 +490,6 @@ def main(argv):
     return 0
 
 
-# ---------------------------------------------------------------------------------------
 # Self-test: synthetic trees the checker must pass or fail.
 
 SELF_RANKS = {"units": 0, "domain": 1, "engine": 2, "report": 2, "commands": 3}
@@ -531,7 +520,10 @@ CLEAN = {
         use crate::{domain::{self, Outcome}, units::f};
         pub fn run() { crate::print_stderr("root re-export of domain"); }
     """,
-    "engine/inner.rs": "use super::run;\nfn g() { super::super::domain::console::print_stderr(\"\"); }\n",
+    "engine/inner.rs": """
+        use super::run;
+        fn g() { super::super::domain::console::print_stderr(""); }
+    """,
     "report/mod.rs": """
         #[serde(with = "crate::units::serde")]
         struct S;
@@ -543,16 +535,27 @@ CLEAN = {
     "commands/mod.rs": "use crate::{engine, report};\npub(crate) fn x() {}\n",
 }
 
-# file -> (text, the violation that must be reported, as "file:line" and a fragment)
+# (files replacing those of CLEAN, the violation that must be reported: "file:line" and a
+# fragment of the message)
 BROKEN = [
-    ("units.rs", "use crate::{\n    domain::{console::{print_stderr}},\n};\n", "src/units.rs:2", "units (rank 0) -> domain"),
-    ("report/mod.rs", "fn f() { crate::engine::run(); }\n", "src/report/mod.rs:1", "report (rank 2) -> engine (rank 2)"),
-    ("report/odd_tests.rs", "#[test]\nfn t() { crate::commands::x(); }\n", "src/report/odd_tests.rs:2", "report (rank 2) -> commands"),
-    ("engine/inner.rs", "fn g() {\n    super::super::commands::x();\n}\n", "src/engine/inner.rs:2", "engine (rank 2) -> commands"),
-    ("domain/mod.rs", "pub mod console;\nmod t {\n    mod u {\n        use super::super::super::report;\n    }\n}\n", "src/domain/mod.rs:4", "domain (rank 1) -> report"),
-    ("domain/mod.rs", "pub mod console;\n#[serde(default = \"crate::engine::d\")]\nstruct S;\n", "src/domain/mod.rs:2", "domain (rank 1) -> engine"),
-    ("units.rs", "fn f() { crate::run(); }\n", "src/units.rs:1", "units -> lib.rs"),
-    ("units.rs", "use crate::extra::X;\n", "src/units.rs:1", "extra has no rank"),
+    ({"units.rs": "use crate::{\n    domain::{console::{print_stderr}},\n};\n"},
+     "src/units.rs:2", "units (rank 0) -> domain"),
+    ({"report/mod.rs": "fn f() { crate::engine::run(); }\n"},
+     "src/report/mod.rs:1", "report (rank 2) -> engine (rank 2)"),
+    ({"report/odd_tests.rs": "#[test]\nfn t() { crate::commands::x(); }\n"},
+     "src/report/odd_tests.rs:2", "report (rank 2) -> commands"),
+    ({"engine/inner.rs": "fn g() {\n    super::super::commands::x();\n}\n"},
+     "src/engine/inner.rs:2", "engine (rank 2) -> commands"),
+    ({"domain/mod.rs": "pub mod console;\nmod t {\n    mod u {\n"
+                       "        use super::super::super::report;\n    }\n}\n"},
+     "src/domain/mod.rs:4", "domain (rank 1) -> report"),
+    ({"domain/mod.rs": "pub mod console;\n#[serde(default = \"crate::engine::d\")]\nstruct S;\n"},
+     "src/domain/mod.rs:2", "domain (rank 1) -> engine"),
+    ({"units.rs": "fn f() { crate::run(); }\n"},
+     "src/units.rs:1", "units -> lib.rs"),
+    ({"units.rs": "use crate::extra::X;\n", "extra.rs": "pub struct X;\n",
+      "lib.rs": CLEAN["lib.rs"] + "pub mod extra;\n"},
+     "src/units.rs:1", "extra has no rank"),
 ]
 
 
@@ -573,14 +576,12 @@ def self_test():
         if violations or checked < 8:
             failures.append(f"clean tree: expected no violation and >= 8 edges, got "
                             f"{checked} edges, {violations}")
-        for n, (rel, text, where, fragment) in enumerate(BROKEN):
+        for n, (changed, where, fragment) in enumerate(BROKEN):
             root = os.path.join(tmp, f"broken{n}")
-            write_tree(root, {**CLEAN, rel: text})
-            if rel == "units.rs" and "extra" in text:
-                write_tree(root, {"lib.rs": CLEAN["lib.rs"] + "\npub mod extra;", "extra.rs": "pub struct X;"})
+            write_tree(root, {**CLEAN, **changed})
             violations, _, _ = check(os.path.join(root, "src"), SELF_RANKS)
             if not any(v.startswith(where) and fragment in v for v in violations):
-                failures.append(f"{rel}: expected `{where}: ...{fragment}...`, got {violations}")
+                failures.append(f"{where}: expected `...{fragment}...`, got {violations}")
         # A cycle among modules of no rank is reported as a cycle too.
         root = os.path.join(tmp, "cycle")
         write_tree(root, {
@@ -589,34 +590,27 @@ def self_test():
             "b.rs": "pub struct B(crate::a::A);\n",
         })
         violations, _, _ = check(os.path.join(root, "src"), {"a": 1, "b": 1})
-        if not any(v.startswith("cycle between a, b") for v in violations):
-            failures.append(f"cycle: expected `cycle between a, b`, got {violations}")
-        # The real entry point fails (exit 1) on a broken tree.
-        cwd = os.getcwd()
-        try:
-            os.chdir(os.path.join(tmp, "broken1"))
-            saved = dict(RANKS)
-            RANKS.clear()
-            RANKS.update(SELF_RANKS)
-            devnull = open(os.devnull, "w")
-            stdout, sys.stdout = sys.stdout, devnull
-            try:
-                code = main(["check-layers.py"])
-            finally:
-                sys.stdout = stdout
-                devnull.close()
-                RANKS.clear()
-                RANKS.update(saved)
-        finally:
-            os.chdir(cwd)
-        if code != 1:
-            failures.append(f"main() on a broken tree returned {code}, expected 1")
+        if not any(v.startswith("cycle among a, b") for v in violations):
+            failures.append(f"cycle: expected `cycle among a, b`, got {violations}")
+        # The script itself, with its real ranks, as CI runs it: exit 0 on the clean tree,
+        # 1 on a tree where report imports engine.
+        for tree, expected in (("clean", 0), ("broken1", 1)):
+            run = subprocess.run(
+                [sys.executable, os.path.abspath(__file__)],
+                cwd=os.path.join(tmp, tree),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            if run.returncode != expected:
+                failures.append(f"{tree}: exit {run.returncode}, expected {expected}: "
+                                f"{run.stdout}")
     if failures:
         for f in failures:
             print(f"self-test: {f}")
         print(f"check-layers: self-test FAILED ({len(failures)})")
         return 1
-    print(f"check-layers: self-test OK ({len(BROKEN) + 3} cases)")
+    print(f"check-layers: self-test OK ({len(BROKEN) + 4} cases)")
     return 0
 
 
