@@ -9,8 +9,7 @@
 //! producer is connected and ready (an [`Observer::ready`] hook), so connection set-up
 //! time, which differs between hosts, does not shift the instances' seconds apart.
 
-use crate::cli::ScaleArgs;
-use crate::engine::Observer;
+use crate::domain::Observer;
 use crate::error::{ConfigError, KprodError, Location};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -91,19 +90,27 @@ pub fn parse_instance(text: &str, source: &str) -> Result<InstanceId, ConfigErro
     Ok(InstanceId { index, count })
 }
 
+/// The distributed-run flags as given on the command line, not yet checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InstanceFlags<'a> {
+    /// `--instance I/N`.
+    pub instance: Option<&'a str>,
+    /// `--instances N`.
+    pub instances: Option<&'a str>,
+}
+
 /// Which instance this process is; None for an ordinary (single) run. `env` reads an
 /// environment variable (injected so tests need not touch the process environment).
 pub fn resolve(
-    args: &ScaleArgs,
+    args: &InstanceFlags<'_>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<InstanceId>, ConfigError> {
     let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     let count = args
         .instances
-        .as_deref()
         .map(|n| parse_count(n, "--instances"))
         .transpose()?;
-    let (id, source) = if let Some(text) = &args.instance {
+    let (id, source) = if let Some(text) = args.instance {
         (parse_instance(text, "--instance")?, "--instance")
     } else if let Some(text) = env(ENV_INSTANCE) {
         (parse_instance(&text, ENV_INSTANCE)?, ENV_INSTANCE)
@@ -207,7 +214,7 @@ impl Observer for StartGate {
         let stamp = crate::report::format_rfc3339_utc(at);
         match at.duration_since(SystemTime::now()) {
             Ok(wait) => {
-                crate::print_stderr(&format!(
+                crate::domain::print_stderr(&format!(
                     "kprod: waiting {:.1} s until --start-at {stamp}",
                     wait.as_secs_f64()
                 ));
@@ -231,7 +238,7 @@ impl Observer for StartGate {
                      started at once, so this instance's seconds do not line up with the others'",
                     e.duration().as_secs_f64()
                 );
-                crate::print_stderr(&format!("warning: {msg}"));
+                crate::domain::print_stderr(&format!("warning: {msg}"));
                 self.warnings.push(msg);
             }
             Err(_) => {}
@@ -244,11 +251,13 @@ impl Observer for StartGate {
 mod tests {
     use super::*;
 
-    fn args(instance: Option<&str>, instances: Option<&str>) -> ScaleArgs {
-        ScaleArgs {
-            instance: instance.map(String::from),
-            instances: instances.map(String::from),
-            ..Default::default()
+    fn args(
+        instance: Option<&'static str>,
+        instances: Option<&'static str>,
+    ) -> InstanceFlags<'static> {
+        InstanceFlags {
+            instance,
+            instances,
         }
     }
 
@@ -284,7 +293,7 @@ mod tests {
     #[test]
     fn bad_instances_name_their_source() {
         type Env = &'static [(&'static str, &'static str)];
-        let cases: [(ScaleArgs, Env, &str); 7] = [
+        let cases: [(InstanceFlags, Env, &str); 7] = [
             (args(Some("3/3"), None), &[], "--instance"),
             (args(Some("1"), None), &[], "--instance"),
             (args(Some("-1/3"), None), &[], "--instance"),

@@ -11,7 +11,9 @@
 
 pub mod charts;
 pub mod cli;
+pub mod client;
 pub mod commands;
+pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod faults;
@@ -26,6 +28,8 @@ pub mod units;
 pub mod verify;
 pub mod workload;
 
+pub use domain::print_stderr;
+pub(crate) use domain::print_stdout;
 pub use error::{ConfigError, KprodError, Result};
 
 use cli::{Cli, Command};
@@ -76,26 +80,4 @@ pub fn run(cli: Cli) -> i32 {
             e.exit_code()
         }
     }
-}
-
-/// Print one line to stderr. Unlike `eprintln!`, a closed stderr (`kprod ... 2>&1 | head`)
-/// is ignored instead of panicking, so the run goes on and still writes its results.
-pub fn print_stderr(s: &str) {
-    use std::io::Write;
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(s.as_bytes());
-    if !s.ends_with('\n') {
-        let _ = err.write_all(b"\n");
-    }
-}
-
-/// Print to stdout; a closed pipe (`kprod ... | head`) is not an error.
-pub(crate) fn print_stdout(s: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(s.as_bytes());
-    if !s.ends_with('\n') {
-        let _ = out.write_all(b"\n");
-    }
-    let _ = out.flush();
 }

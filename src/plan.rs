@@ -1,7 +1,7 @@
 //! The plan: a resolved profile turned into per-producer shares and the exact client
 //! properties, checked against librdkafka before anything connects.
 
-use crate::engine::native::check_properties;
+use crate::client::check_properties;
 use crate::error::ConfigError;
 use crate::profile::{self, Profile, Rate, SendMode};
 use std::collections::BTreeMap;

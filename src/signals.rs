@@ -12,10 +12,10 @@ pub fn install() {
         let _ = ctrlc::set_handler(|| {
             let n = SIGNALS.fetch_add(1, Ordering::SeqCst) + 1;
             if n >= 2 {
-                crate::print_stderr("kprod: second signal, exiting without a report");
+                crate::domain::print_stderr("kprod: second signal, exiting without a report");
                 std::process::exit(130);
             }
-            crate::print_stderr(
+            crate::domain::print_stderr(
                 "kprod: stopping: flushing and writing a partial report (signal again to exit now)",
             );
         });

@@ -3,7 +3,7 @@
 //! `profiles show`, serialized profiles). Every `format_*` output parses back with the
 //! matching `parse_*`, so a printed profile can be pasted into a TOML file.
 
-use crate::profile::Rate;
+use serde::Serialize;
 use std::time::Duration;
 
 const SIZE_FORMS: &str = "a number with B, KiB, MiB, GiB, KB, MB or GB";
@@ -166,6 +166,15 @@ pub fn parse_count(s: &str) -> Result<u64, String> {
         .times_exact(multiplier)
         .ok_or_else(|| format!("invalid count {s:?}: not a whole number"))?;
     u64::try_from(n).map_err(|_| format!("invalid count {s:?}: too large"))
+}
+
+/// A target rate, as profiles and flags give it (`workload.rate`, `--rate`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "per_sec")]
+pub enum Rate {
+    Unlimited,
+    /// Records per second across all producers.
+    Fixed(f64),
 }
 
 /// Parses a rate: `unlimited`/`max`, or a positive count optionally followed by `/s`.

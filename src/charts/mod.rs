@@ -138,7 +138,7 @@ pub fn write_run_charts(dir: &Path, report: &RunReport) -> Result<Vec<PathBuf>, 
 /// safely written, so a chart that cannot be drawn is a warning, not a failed run.
 pub fn write_run_charts_or_warn(dir: &Path, report: &RunReport) {
     if let Err(e) = write_run_charts(dir, report) {
-        crate::print_stderr(&format!("warning: charts not written: {e}"));
+        crate::domain::print_stderr(&format!("warning: charts not written: {e}"));
     }
 }
 

@@ -81,7 +81,12 @@ pub fn execute(
     add_faults(&mut profile, &args.faults)?;
     let flush = flush_timeout(&args.flush_timeout)?;
     // Distributed-run flags are plain input: checked before anything touches the disk.
-    let instance = crate::instance::resolve(&args.scale, |k| std::env::var(k).ok())?;
+    let s = &args.scale;
+    let instance_flags = crate::instance::InstanceFlags {
+        instance: s.instance.as_deref(),
+        instances: s.instances.as_deref(),
+    };
+    let instance = crate::instance::resolve(&instance_flags, |k| std::env::var(k).ok())?;
     let start_at = args.scale.start_at.as_deref();
     let mut gate =
         crate::instance::StartGate::new(start_at.map(crate::instance::parse_start_at).transpose()?);
@@ -95,7 +100,12 @@ pub fn execute(
     if let Some(id) = instance {
         plan.set_instance(id.index, id.count)?;
     }
-    let mut metrics = crate::metrics::Metrics::start(&args.scale, &plan)?;
+    let metrics_flags = crate::metrics::MetricsFlags {
+        addr: s.metrics_addr.as_deref(),
+        allow_remote: s.metrics_allow_remote,
+        linger: s.metrics_linger.as_deref(),
+    };
+    let mut metrics = crate::metrics::Metrics::start(&metrics_flags, &plan)?;
     let flags = engine::new_flags();
     let mut default_obs;
     let obs: &mut dyn Observer = match observer {

@@ -1,7 +1,7 @@
 //! The cluster a run talks to: the embedded mock cluster or a real one, plus the
 //! metadata preflight that makes unreachable brokers fail fast.
 
-use super::native::client_config;
+use crate::client::{admin_props, client_config};
 use crate::error::KprodError;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
@@ -11,10 +11,6 @@ use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext}
 use rdkafka::types::RDKafkaErrorCode;
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-/// Said wherever the embedded cluster was used.
-pub const EMBEDDED_NOTE: &str = "embedded cluster (librdkafka mock brokers in this process): \
-     absolute numbers do not predict a real cluster; compare ratios between runs";
 
 /// How long the metadata preflight may take before the cluster counts as unreachable.
 pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -200,27 +196,4 @@ pub fn preflight(
         partitions,
         created: true,
     })
-}
-
-/// The subset of producer properties an admin/metadata client accepts: connection and
-/// security settings, not producer tuning.
-pub(crate) fn admin_props(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    props
-        .iter()
-        .filter(|(k, _)| {
-            [
-                "security.",
-                "ssl.",
-                "sasl.",
-                "socket.",
-                "broker.",
-                "client.dns",
-                "debug",
-                "log_level",
-            ]
-            .iter()
-            .any(|p| k.starts_with(p))
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }

@@ -3,16 +3,18 @@
 //! [`RunOutcome`], which `report::build` turns into the immutable run report.
 
 pub mod cluster;
+pub mod faults;
 pub mod native;
 pub mod worker;
 
+pub use crate::domain::{Both, Observer, RunOutcome, Silent};
 use crate::error::KprodError;
-use crate::faults::inject::{self, Applied, Target};
 use crate::measure::clock::Clock;
-use crate::measure::collector::{Collector, Measurements, MergedInterval};
+use crate::measure::collector::Collector;
 use crate::plan::Plan;
 use crate::workload::{KeySpace, Payloads, RecordSource};
 use cluster::Cluster;
+use faults::Target;
 use native::NativeProducer;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -22,80 +24,6 @@ use std::time::{Duration, SystemTime};
 use worker::{RunFlags, WorkerMsg, WorkerSpec};
 
 pub use worker::RunFlags as Flags;
-
-/// Live view for progress output.
-pub trait Observer {
-    /// The run has started (t0).
-    fn started(&mut self, _cluster: &str) {}
-    /// One more second is final.
-    fn interval(&mut self, _i: &MergedInterval, _elapsed: Duration) {}
-    /// Called a few times a second.
-    fn tick(&mut self, _elapsed: Duration) {}
-    /// A client-level error message from librdkafka.
-    fn client_error(&mut self, _message: &str) {}
-    /// Every producer is connected and ready; t0 comes next. An error here (say, the run
-    /// directory cannot be created) ends the run before anything is sent.
-    fn ready(&mut self) -> Result<(), KprodError> {
-        Ok(())
-    }
-    /// `--verify`: the run is over and the records are being read back.
-    fn verifying(&mut self) {}
-}
-
-/// Observer that shows nothing.
-pub struct Silent;
-impl Observer for Silent {}
-
-/// Two observers fed the same events, the first one first.
-pub struct Both<'a>(pub &'a mut dyn Observer, pub &'a mut dyn Observer);
-
-impl Observer for Both<'_> {
-    fn started(&mut self, cluster: &str) {
-        self.0.started(cluster);
-        self.1.started(cluster);
-    }
-    fn interval(&mut self, i: &MergedInterval, elapsed: Duration) {
-        self.0.interval(i, elapsed);
-        self.1.interval(i, elapsed);
-    }
-    fn tick(&mut self, elapsed: Duration) {
-        self.0.tick(elapsed);
-        self.1.tick(elapsed);
-    }
-    fn client_error(&mut self, message: &str) {
-        self.0.client_error(message);
-        self.1.client_error(message);
-    }
-    fn ready(&mut self) -> Result<(), KprodError> {
-        self.0.ready()?;
-        self.1.ready()
-    }
-    fn verifying(&mut self) {
-        self.0.verifying();
-        self.1.verifying();
-    }
-}
-
-/// What the engine hands to the report builder.
-pub struct RunOutcome {
-    pub measurements: Measurements,
-    pub cluster: String,
-    pub embedded: bool,
-    pub partitions: u32,
-    pub started_at: SystemTime,
-    /// t0 -> all producers finished flushing.
-    pub duration: Duration,
-    pub interrupted: bool,
-    /// Effective producer properties of producer 0 (bootstrap and client id included).
-    pub props: BTreeMap<String, String>,
-    pub mean_record_bytes: f64,
-    /// The clock source the producers read.
-    pub clock: &'static str,
-    /// What the fault schedule did (empty without faults).
-    pub faults: Vec<Applied>,
-    /// `--verify`: what reading the records back found, or why it could not be done.
-    pub verify: Option<Result<crate::report::Verify, String>>,
-}
 
 pub fn new_flags() -> Arc<RunFlags> {
     Arc::new(RunFlags {
@@ -256,7 +184,7 @@ pub fn run(
                 mock,
                 topic: &w.topic,
             };
-            scope.spawn(move || inject::run(target, &p.faults, t0, stop_rx))
+            scope.spawn(move || faults::run(target, &p.faults, t0, stop_rx))
         });
         collect(&rx, n, &mut collector, obs, &flags, t0, &mut ledgers);
         let _ = stop_faults.send(());

@@ -6,20 +6,19 @@
 //! without copying (payloads live in pools that outlive the producer) and serves delivery
 //! reports straight off the event queue, batch by batch.
 
+use crate::client::client_config;
+pub use crate::client::VERBOSE;
 use crate::error::{ConfigError, KprodError};
 use rdkafka::client::ClientContext;
-use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka_sys as rdsys;
 use std::collections::BTreeMap;
 use std::ffi::{c_void, CStr, CString};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-/// librdkafka's own log lines are shown only with `--verbose`.
-pub static VERBOSE: AtomicBool = AtomicBool::new(false);
 
 /// Client context: routes librdkafka's log lines; delivery reports never come through it
 /// because kprod serves the event queue itself.
@@ -28,7 +27,7 @@ pub struct KprodContext;
 impl ClientContext for KprodContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
         if VERBOSE.load(Ordering::Relaxed) {
-            crate::print_stderr(&crate::profile::scrub(&format!(
+            crate::domain::print_stderr(&crate::profile::scrub(&format!(
                 "librdkafka {level:?} {fac}: {log_message}"
             )));
         }
@@ -58,45 +57,6 @@ pub trait EventSink {
     }
     /// `--verify`: the outcome of the record with this sequence number.
     fn verify_delivery(&mut self, _seq: u64, _partition: i32, _err: RDKafkaRespErr) {}
-}
-
-/// Check properties against librdkafka without creating a client (so nothing connects).
-pub fn check_properties(props: &BTreeMap<String, String>) -> Result<(), ConfigError> {
-    for (k, v) in props {
-        let mut c = ClientConfig::new();
-        c.set(k, v);
-        if let Err(e) = c.create_native_config() {
-            // rust-rdkafka's message ends with the key and the value; the value may be a
-            // secret (a misspelt `sasl.pasword` is not recognised as one), so only
-            // librdkafka's own description is kept.
-            let why = match &e {
-                rdkafka::error::KafkaError::ClientConfig(_, desc, _, _) => desc.clone(),
-                other => other.to_string(),
-            };
-            let why = if crate::profile::is_secret(k) && !v.is_empty() {
-                why.replace(v.as_str(), "[redacted]")
-            } else {
-                why
-            };
-            return Err(ConfigError::new(format!("librdkafka rejects `{k}`: {why}"))
-                .key(k.clone())
-                .fix("check the property name and value in librdkafka's CONFIGURATION.md"));
-        }
-    }
-    Ok(())
-}
-
-pub fn client_config(props: &BTreeMap<String, String>) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    for (k, v) in props {
-        c.set(k, v);
-    }
-    // rust-rdkafka derives librdkafka's log level from the `log` crate, which kprod does
-    // not use, so without this `--verbose` would show nothing.
-    if VERBOSE.load(Ordering::Relaxed) {
-        c.set_log_level(RDKafkaLogLevel::Debug);
-    }
-    c
 }
 
 pub struct NativeProducer {
@@ -276,7 +236,7 @@ impl NativeProducer {
                                 CStr::from_ptr(p).to_string_lossy().into_owned()
                             }
                         };
-                        crate::print_stderr(&crate::profile::scrub(&format!(
+                        crate::domain::print_stderr(&crate::profile::scrub(&format!(
                             "librdkafka {level} {}: {}",
                             text(fac),
                             text(msg)
@@ -396,9 +356,4 @@ unsafe fn verify_seq(m: *const rdsys::rd_kafka_message_t) -> Option<u64> {
     }
     let bytes = std::slice::from_raw_parts(val as *const u8, size);
     crate::verify::parse_tag(bytes).map(|t| t.seq)
-}
-
-/// librdkafka's version string.
-pub fn librdkafka_version() -> String {
-    rdkafka::util::get_rdkafka_version().1
 }

@@ -7,9 +7,10 @@
 //! picks pre-built slices, enqueues without copying and records into its own histograms.
 
 use super::native::{build_headers, EventSink, NativeProducer};
+use crate::domain::Totals;
 use crate::measure::clock::Clock;
 use crate::measure::recorder::IntervalSnapshot;
-use crate::measure::recorder::{pack, Recorder, Totals};
+use crate::measure::recorder::{pack, Recorder};
 use crate::profile::{OnFull, SendMode};
 use crate::verify::{Ledger, TAG_HEADER, TAG_LEN};
 use crate::workload::{Pacer, RecordSource};
@@ -150,7 +151,7 @@ impl EventSink for Sink<'_> {
                 producer: self.producer,
                 message: crate::profile::scrub(&format!(
                     "{}: {reason}",
-                    crate::measure::errors::error_name(code)
+                    crate::domain::errors::error_name(code)
                 )),
                 fatal,
             });

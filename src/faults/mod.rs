@@ -1,6 +1,7 @@
 //! Faults on the embedded cluster: the `--fault` / `[[fault]]` grammar, its validation
 //! against the profile, and which seconds of a run a fault covers (so intervals can be
-//! flagged). The schedule itself runs in [`inject`], on its own thread.
+//! flagged). Pure specification: the schedule that applies faults runs in the engine
+//! (`engine::faults`), on its own thread.
 //!
 //! ```text
 //! broker-down:BROKER@AT[+FOR]     BROKER refuses connections from AT (for FOR, else to the end)
@@ -8,8 +9,6 @@
 //! errors:API=ERROR[*COUNT]@AT     the next COUNT API requests fail with ERROR
 //! leader:PARTITION=BROKER@AT      PARTITION's leader moves to BROKER
 //! ```
-
-pub mod inject;
 
 use crate::error::{ConfigError, Location};
 use crate::units::{format_duration, parse_duration};
@@ -90,7 +89,7 @@ impl std::fmt::Display for FaultSpec {
                 f,
                 "errors:{}={}*{count}",
                 api_name(api),
-                crate::measure::errors::error_name(error)
+                crate::domain::errors::error_name(error)
             )?,
             FaultKind::Leader { partition, broker } => write!(f, "leader:{partition}={broker}")?,
         }

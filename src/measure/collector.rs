@@ -4,53 +4,12 @@
 //! producer has moved past it); totals are merged by adding HDR histograms, so run-wide
 //! percentiles are exact over all records, never averages of per-producer percentiles.
 
-use super::recorder::{IntervalCounts, IntervalSnapshot, Totals};
+use super::recorder::IntervalSnapshot;
 use super::stats::StatsAggregator;
-use crate::report::new_histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use crate::domain::{new_histogram, IntervalCounts, StatsSummary, Totals};
+pub use crate::domain::{Measurements, MergedInterval};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
-
-/// One second of the run, all producers merged.
-///
-/// The interval's histogram is kept V2-encoded (about a kilobyte) rather than as a live
-/// histogram (about 190 kB of counters): a run keeps one per second, and memory must not
-/// grow with run length.
-#[derive(Debug)]
-pub struct MergedInterval {
-    pub idx: u64,
-    pub counts: IntervalCounts,
-    pub queue_depth: u64,
-    /// Corrected latency of the records delivered in this interval.
-    pub p50_us: u64,
-    pub p99_us: u64,
-    pub max_us: u64,
-    encoded: Vec<u8>,
-}
-
-impl MergedInterval {
-    fn new(idx: u64, hist: &Histogram<u64>, counts: IntervalCounts, queue_depth: u64) -> Self {
-        let mut encoded = Vec::new();
-        // Encoding into memory cannot fail for a histogram with in-range counts.
-        let _ = V2Serializer::new().serialize(hist, &mut encoded);
-        MergedInterval {
-            idx,
-            counts,
-            queue_depth,
-            p50_us: hist.value_at_quantile(0.5),
-            p99_us: hist.value_at_quantile(0.99),
-            max_us: hist.max(),
-            encoded,
-        }
-    }
-
-    /// The interval's corrected-latency histogram, decoded.
-    pub fn histogram(&self) -> Histogram<u64> {
-        Deserializer::new()
-            .deserialize(&mut self.encoded.as_slice())
-            .unwrap_or_else(|_| new_histogram())
-    }
-}
 
 #[derive(Debug, Default)]
 struct Partial {
@@ -59,39 +18,13 @@ struct Partial {
     queue_depth: u64,
 }
 
-/// Everything measured in one run, merged over producers.
-#[derive(Debug)]
-pub struct Measurements {
-    pub totals: Totals,
-    pub intervals: Vec<MergedInterval>,
-    pub stats: StatsAggregator,
-    pub committed: u64,
-    pub aborted: u64,
-    pub client_errors: Vec<String>,
-    pub fatal: Vec<String>,
-}
-
-impl Measurements {
-    /// librdkafka error name -> (count, class, description), by name.
-    pub fn errors(&self) -> BTreeMap<String, (u64, &'static str, String)> {
-        let mut out = BTreeMap::new();
-        for &(code, n) in &self.totals.errors {
-            let name = super::errors::error_name(code);
-            let class = super::errors::classify(&name).as_str();
-            let e = out
-                .entry(name)
-                .or_insert_with(|| (0, class, super::errors::error_description(code)));
-            e.0 += n;
-        }
-        out
-    }
-}
-
 pub struct Collector {
     producers: u32,
     /// Highest interval index each producer has closed.
     closed: Vec<Option<u64>>,
     partial: BTreeMap<u64, Partial>,
+    /// Summarised into `m.stats` when the run ends.
+    stats: StatsAggregator,
     m: Measurements,
 }
 
@@ -101,10 +34,11 @@ impl Collector {
             producers,
             closed: vec![None; producers as usize],
             partial: BTreeMap::new(),
+            stats: StatsAggregator::new(topic),
             m: Measurements {
                 totals: Totals::default(),
                 intervals: Vec::new(),
-                stats: StatsAggregator::new(topic),
+                stats: StatsSummary::default(),
                 committed: 0,
                 aborted: 0,
                 client_errors: Vec::new(),
@@ -155,7 +89,7 @@ impl Collector {
     }
 
     pub fn stats(&mut self, producer: u32, json: &str) {
-        self.m.stats.add(producer, json);
+        self.stats.add(producer, json);
     }
 
     pub fn client_error(&mut self, message: String, fatal: bool) {
@@ -180,6 +114,10 @@ impl Collector {
     pub fn finish(mut self) -> Measurements {
         self.finalize_upto(i64::MAX);
         let _ = self.producers;
+        self.m.stats = StatsSummary {
+            figures: self.stats.finish(),
+            weights: self.stats.weights(),
+        };
         self.m
     }
 }

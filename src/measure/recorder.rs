@@ -5,7 +5,7 @@
 //! integer, no allocation): the intended send time and the schedule lag, both in µs since
 //! the run's t0. Everything here is in microseconds on the monotonic clock.
 
-use crate::report::{new_histogram, Counts};
+use crate::domain::{count_error, new_histogram, Counts, IntervalCounts, Totals};
 use hdrhistogram::Histogram;
 use rdkafka::types::RDKafkaRespErr;
 
@@ -28,15 +28,6 @@ pub fn unpack(opaque: usize) -> (u64, u64) {
     (v >> LAG_BITS, v & MAX_LAG_US)
 }
 
-/// Counts of one 1-second interval of one producer.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct IntervalCounts {
-    pub sent: u64,
-    pub delivered: u64,
-    pub failed: u64,
-    pub bytes: u64,
-}
-
 /// What a producer ships to the collector when it crosses an interval boundary.
 #[derive(Debug)]
 pub struct IntervalSnapshot {
@@ -48,84 +39,6 @@ pub struct IntervalSnapshot {
     pub counts: IntervalCounts,
     /// Records awaiting a delivery report at the end of the interval.
     pub in_flight: u64,
-}
-
-/// What one producer measured over the whole run, and, merged, what all of them did.
-#[derive(Debug)]
-pub struct Totals {
-    pub corrected: Histogram<u64>,
-    pub uncorrected: Histogram<u64>,
-    pub schedule_lag: Histogram<u64>,
-    pub commit: Histogram<u64>,
-    pub measured: Counts,
-    pub warmup: Counts,
-    /// Payload bytes of the measured records delivered.
-    pub measured_bytes: u64,
-    /// When the last measured record was delivered (fire-and-forget: when the producer
-    /// had nothing left to send), µs since t0. Throughput counts measured records only, so
-    /// a backlog left by the warm-up cannot inflate it.
-    pub measured_last_delivery_us: u64,
-    /// When generation stopped (the latest producer), µs since t0.
-    pub generation_end_us: u64,
-    pub errors: Vec<(RDKafkaRespErr, u64)>,
-    pub lag_saturated: u64,
-    /// Records due before the end that were never sent: the generator was behind.
-    pub behind_schedule: u64,
-}
-
-impl Default for Totals {
-    fn default() -> Self {
-        Totals {
-            corrected: new_histogram(),
-            uncorrected: new_histogram(),
-            schedule_lag: new_histogram(),
-            commit: new_histogram(),
-            measured: Counts::default(),
-            warmup: Counts::default(),
-            measured_bytes: 0,
-            measured_last_delivery_us: 0,
-            generation_end_us: 0,
-            errors: Vec::new(),
-            lag_saturated: 0,
-            behind_schedule: 0,
-        }
-    }
-}
-
-impl Totals {
-    /// Add another producer's totals: histograms add exactly, counts sum, times take the max.
-    pub fn merge(&mut self, o: &Totals) {
-        let _ = self.corrected.add(&o.corrected);
-        let _ = self.uncorrected.add(&o.uncorrected);
-        let _ = self.schedule_lag.add(&o.schedule_lag);
-        let _ = self.commit.add(&o.commit);
-        for (a, b) in [
-            (&mut self.measured, &o.measured),
-            (&mut self.warmup, &o.warmup),
-        ] {
-            a.sent += b.sent;
-            a.delivered += b.delivered;
-            a.failed += b.failed;
-            a.unknown += b.unknown;
-        }
-        self.measured_bytes += o.measured_bytes;
-        self.measured_last_delivery_us = self
-            .measured_last_delivery_us
-            .max(o.measured_last_delivery_us);
-        self.generation_end_us = self.generation_end_us.max(o.generation_end_us);
-        self.lag_saturated += o.lag_saturated;
-        self.behind_schedule += o.behind_schedule;
-        for &(code, n) in &o.errors {
-            count_error(&mut self.errors, code, n);
-        }
-    }
-}
-
-fn count_error(errors: &mut Vec<(RDKafkaRespErr, u64)>, code: RDKafkaRespErr, n: u64) {
-    match errors.iter_mut().find(|(c, _)| *c == code) {
-        Some((_, m)) => *m += n,
-        None => errors.push((code, n)),
-    }
 }
 
 pub struct Recorder {
@@ -248,7 +161,7 @@ impl Recorder {
     pub fn on_failed(&mut self, opaque: usize, code: RDKafkaRespErr) {
         let (intended_us, _) = unpack(opaque);
         self.in_flight = self.in_flight.saturating_sub(1);
-        if super::errors::is_unknown_outcome(code) {
+        if crate::domain::errors::is_unknown_outcome(code) {
             self.bucket(intended_us).unknown += 1;
             return;
         }

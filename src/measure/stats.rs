@@ -5,7 +5,7 @@
 //! `throttle`) reset at every emit, so they are summed weighted by their `cnt`; cumulative
 //! counters (`txbytes`, `req.Produce`) keep the last value seen per producer.
 
-use crate::report::LibrdkafkaStats;
+use crate::domain::{LibrdkafkaStats, StatsWeights};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -136,15 +136,13 @@ impl StatsAggregator {
 
     /// Uncompressed bytes / bytes on the wire, when any batch was seen.
     pub fn compression_ratio(&self) -> Option<f64> {
-        let s = self.finish();
-        (s.wire_bytes > 0 && s.uncompressed_bytes > 0)
-            .then(|| s.uncompressed_bytes as f64 / s.wire_bytes as f64)
+        self.finish().compression_ratio()
     }
 
     /// The weights behind the averages of [`Self::finish`], kept with the run so that
     /// `kprod merge` can average several runs' statistics the way one run would.
-    pub fn weights(&self) -> crate::report::StatsWeights {
-        crate::report::StatsWeights {
+    pub fn weights(&self) -> StatsWeights {
+        StatsWeights {
             batches: self.batches,
             batch_records: self.batch_records,
             wire_bytes: self.wire_bytes,

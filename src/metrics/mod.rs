@@ -17,10 +17,8 @@ mod text;
 pub use http::{Server, OPENMETRICS_CONTENT_TYPE};
 pub use text::{escape, render, run_labels};
 
-use crate::cli::ScaleArgs;
-use crate::engine::Observer;
+use crate::domain::{MergedInterval, Observer};
 use crate::error::KprodError;
-use crate::measure::collector::MergedInterval;
 use crate::plan::Plan;
 use crate::report::{new_histogram, percentiles, RunReport};
 use hdrhistogram::Histogram;
@@ -125,12 +123,23 @@ pub fn parse_addr(text: &str, allow_remote: bool) -> Result<SocketAddr, KprodErr
     Ok(first)
 }
 
+/// The `--metrics-*` flags as given on the command line, not yet checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MetricsFlags<'a> {
+    /// `--metrics-addr HOST:PORT`; None serves nothing.
+    pub addr: Option<&'a str>,
+    /// `--metrics-allow-remote`.
+    pub allow_remote: bool,
+    /// `--metrics-linger DURATION`.
+    pub linger: Option<&'a str>,
+}
+
 impl Metrics {
     /// Starts serving (before the run, so the endpoint is up while producers connect).
-    pub fn start(args: &ScaleArgs, plan: &Plan) -> Result<Metrics, KprodError> {
-        let linger = match &args.metrics_linger {
+    pub fn start(args: &MetricsFlags<'_>, plan: &Plan) -> Result<Metrics, KprodError> {
+        let linger = match args.linger {
             None => Duration::ZERO,
-            Some(_) if args.metrics_addr.is_none() => {
+            Some(_) if args.addr.is_none() => {
                 return Err(KprodError::flag(
                     "--metrics-linger",
                     "--metrics-linger needs --metrics-addr",
@@ -150,10 +159,10 @@ impl Metrics {
             target_rate: plan.target_rate(),
             ..Snapshot::default()
         }));
-        let server = match &args.metrics_addr {
+        let server = match args.addr {
             None => None,
             Some(text) => {
-                let addr = parse_addr(text, args.metrics_allow_remote)?;
+                let addr = parse_addr(text, args.allow_remote)?;
                 let profile = if p.names.is_empty() {
                     "base".to_string()
                 } else {
@@ -178,7 +187,7 @@ impl Metrics {
                         "pick a free port (0 lets the system choose one)",
                     )
                 })?;
-                crate::print_stderr(&format!(
+                crate::domain::print_stderr(&format!(
                     "kprod: metrics at http://{}/metrics",
                     server.addr()
                 ));
@@ -224,7 +233,7 @@ impl Metrics {
         if self.linger.is_zero() {
             return;
         }
-        crate::print_stderr(&format!(
+        crate::domain::print_stderr(&format!(
             "kprod: serving the final metrics at http://{}/metrics for {:.0} s",
             server.addr(),
             self.linger.as_secs_f64()

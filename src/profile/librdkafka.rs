@@ -1,8 +1,9 @@
-//! The mapping from a profile to librdkafka producer properties, the pass-through table's
-//! rules (properties kprod manages must be set through their validated keys), and secret
-//! redaction.
+//! The mapping from a profile to librdkafka producer properties and the pass-through
+//! table's rules (properties kprod manages must be set through their validated keys).
+//! Which values are secrets is `crate::client`'s to say; it is re-exported here.
 
 use super::model::Profile;
+pub use crate::client::{is_secret, redacted};
 use crate::error::{ConfigError, Location};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -172,34 +173,4 @@ pub fn librdkafka_properties(p: &Profile) -> BTreeMap<String, String> {
         m.insert(k.clone(), v.clone());
     }
     m
-}
-
-/// True for property names whose values are secrets.
-pub fn is_secret(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    const EXACT: &[&str] = &[
-        "sasl.password",
-        "ssl.key.password",
-        "ssl.keystore.password",
-        "sasl.oauthbearer.client.secret",
-        // Private key material and OAuth configs embed credentials without saying so.
-        "ssl.key.pem",
-        "sasl.oauthbearer.config",
-    ];
-    EXACT.contains(&k.as_str()) || k.contains("password") || k.contains("secret")
-}
-
-/// Same map with secret values replaced by "[redacted]".
-pub fn redacted(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    props
-        .iter()
-        .map(|(k, v)| {
-            let v = if is_secret(k) {
-                "[redacted]".to_string()
-            } else {
-                v.clone()
-            };
-            (k.clone(), v)
-        })
-        .collect()
 }

@@ -4,6 +4,7 @@
 //! `--set` < explicit flags) collapse into. Everything downstream (plan, engine, report)
 //! reads only this type, never raw TOML.
 
+pub use crate::units::Rate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -72,14 +73,6 @@ pub enum SendMode {
     Sync,
     /// Enqueue and never look at the outcome; only enqueue counts are kept.
     FireAndForget,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "lowercase", tag = "kind", content = "per_sec")]
-pub enum Rate {
-    Unlimited,
-    /// Records per second across all producers.
-    Fixed(f64),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

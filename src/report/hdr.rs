@@ -1,32 +1,19 @@
-//! kprod's HDR histogram settings, percentile extraction, and the `.hgrm` percentile
-//! distribution writer (byte-for-byte HdrHistogram `outputPercentileDistribution` layout).
+//! Percentile extraction and the `.hgrm` percentile distribution writer (byte-for-byte
+//! HdrHistogram `outputPercentileDistribution` layout). The histogram settings themselves
+//! live in `domain::histogram`, below the recorders that fill histograms.
 //!
 //! Everything recorded is in microseconds. Number formatting here copies Java's
 //! `Formatter` (half-up rounding of the shortest decimal representation) because the
 //! `.hgrm` and `.hlog` files must read exactly like the ones HdrHistogram's own tools write.
 
 use super::Percentiles;
+pub use crate::domain::histogram::{new_histogram, HIST_HIGHEST_US, HIST_SIGFIG};
 use hdrhistogram::Histogram;
 use std::io::{self, Write};
 
-/// Highest latency a kprod histogram can hold: one hour, in microseconds.
-pub const HIST_HIGHEST_US: u64 = 3_600_000_000;
-/// Significant decimal digits kept by every kprod histogram.
-pub const HIST_SIGFIG: u8 = 3;
 /// `.hgrm` values are printed in milliseconds: recorded microseconds / 1000.
 pub const HGRM_UNIT_RATIO: f64 = 1000.0;
 const HGRM_TICKS_PER_HALF_DISTANCE: u32 = 5;
-
-/// A fresh histogram with kprod's settings: 1 µs .. 1 hour, 3 significant digits,
-/// auto-resize off (a value above one hour is an error for the recorder to count, not a
-/// silent resize that would change memory use mid-run).
-pub fn new_histogram() -> Histogram<u64> {
-    // The bounds are constants that satisfy hdrhistogram's preconditions, so this cannot fail.
-    let mut h = Histogram::new_with_bounds(1, HIST_HIGHEST_US, HIST_SIGFIG)
-        .expect("constant histogram bounds are valid");
-    h.auto(false);
-    h
-}
 
 /// Percentiles (p50..p99.99, max, min, mean, stddev, count) of a µs histogram.
 /// Empty histogram -> all zero.

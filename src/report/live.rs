@@ -7,10 +7,9 @@
 use super::csv_out::{header_bytes, rows_bytes};
 use super::files::{create_run_dir, INTERVALS_CSV_FILE};
 use super::{Interval, ReportError};
-use crate::engine::Observer;
+use crate::domain::{MergedInterval, Observer};
 use crate::error::KprodError;
 use crate::faults::FaultSpec;
-use crate::measure::collector::MergedInterval;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,8 +2,11 @@
 //! every later command (compare, check, sweep, merge) reads.
 //!
 //! Field names carry their units (`latency_us`, `bytes_per_sec`, `duration_s`). Changing a
-//! name or meaning bumps `SCHEMA_VERSION`; adding fields does not.
+//! name or meaning bumps `SCHEMA_VERSION`; adding fields does not. The parts that stages
+//! below the report fill in (record counts, librdkafka statistics, `--verify` results) are
+//! defined in `domain::results` and re-exported here: the schema is still read here whole.
 
+pub use crate::domain::results::{Counts, LibrdkafkaStats, Verify, VerifyPartition, VerifyUnknown};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -43,25 +46,6 @@ pub struct Latency {
     pub schedule_lag: Percentiles,
     /// Duration of each commit_transaction call (transactional profiles only).
     pub commit: Option<Percentiles>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Counts {
-    /// Records handed to the producer (produce() called), whether or not enqueued.
-    pub sent: u64,
-    /// Records with a successful delivery report.
-    pub delivered: u64,
-    /// Records that failed: delivery report with an error, or refused at enqueue.
-    pub failed: u64,
-    /// Records whose outcome is unknown: still queued or in flight when the flush deadline
-    /// ended (purged), so neither delivered nor failed can be claimed.
-    pub unknown: u64,
-}
-
-impl Counts {
-    pub fn identity_holds(&self) -> bool {
-        self.sent == self.delivered + self.failed + self.unknown
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,32 +91,6 @@ pub struct ErrorInfo {
     /// "retriable" (retries exhausted), "fatal", or "local" (never reached a broker).
     pub class: String,
     pub description: String,
-}
-
-/// Figures derived from librdkafka's statistics JSON (parsed off the hot path).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct LibrdkafkaStats {
-    pub stats_samples: u64,
-    /// Average produce batch size after compression, bytes (weighted by batch count).
-    pub avg_batch_bytes: Option<f64>,
-    /// Average records per produce batch (weighted by batch count).
-    pub avg_batch_records: Option<f64>,
-    /// Produce requests sent to brokers.
-    pub requests: u64,
-    /// Broker round-trip time, mean over samples weighted by count, microseconds.
-    pub rtt_avg_us: Option<f64>,
-    pub rtt_p99_us: Option<f64>,
-    /// Time records spent in librdkafka's internal queue, mean, microseconds.
-    pub int_latency_avg_us: Option<f64>,
-    /// Broker throttle time, mean, milliseconds.
-    pub throttle_avg_ms: Option<f64>,
-    /// Highest number of records / bytes held in the producer queue.
-    pub peak_queue_records: u64,
-    pub peak_queue_bytes: u64,
-    /// Uncompressed key+value bytes of produced batches (partition `txbytes`).
-    pub uncompressed_bytes: u64,
-    /// Bytes of produced batches on the wire (sum of `batchsize` windows).
-    pub wire_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -253,69 +211,4 @@ pub struct FaultRecord {
     pub ended_s: Option<f64>,
     /// Set when the embedded cluster refused the operation.
     pub error: Option<String>,
-}
-
-/// `--verify`: the produced records read back and compared with their delivery reports.
-/// Each record carries `kprod-verify` = instance, producer and sequence number.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Verify {
-    /// Records the client confirmed (successful delivery report; fire-and-forget: enqueued
-    /// and never reported failed, since it reports nothing else).
-    pub acknowledged: u64,
-    /// Records of this run read back, copies included.
-    pub read: u64,
-    /// Acknowledged but not read back.
-    pub lost: u64,
-    /// Extra copies read back (a record read three times counts 2).
-    pub duplicated: u64,
-    /// Records read after a later record of the same producer in the same partition.
-    pub reordered: u64,
-    /// Records whose outcome the client could not tell (timed out or purged).
-    pub unknown: VerifyUnknown,
-    /// Records reported failed that were written all the same.
-    pub failed_found: u64,
-    /// Not read back from a partition whose log start moved past where the run began
-    /// (retention deleted records; the embedded cluster keeps 5 MB per partition): lost
-    /// or deleted cannot be told apart, so they are neither counted lost nor found.
-    #[serde(default)]
-    pub expired: u64,
-    /// Every partition was read from where the run began to the end offset it had after
-    /// the run, and no log was truncated.
-    pub complete: bool,
-    /// The same counts per partition, plus the offset range read.
-    pub partitions: Vec<VerifyPartition>,
-    /// Why the read-back stopped early, if it did (counts cover what was read).
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct VerifyUnknown {
-    pub total: u64,
-    /// Written after all.
-    pub found: u64,
-    pub not_found: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct VerifyPartition {
-    /// None: records whose partition the client never reported (fire-and-forget without
-    /// an explicit partition).
-    pub partition: Option<i32>,
-    pub start_offset: i64,
-    pub end_offset: i64,
-    pub read: u64,
-    pub lost: u64,
-    pub duplicated: u64,
-    pub reordered: u64,
-    pub unknown_found: u64,
-    pub unknown_not_found: u64,
-    pub failed_found: u64,
-    #[serde(default)]
-    pub expired: u64,
-    /// First offset still in the log after the run; above `start_offset` means truncated.
-    #[serde(default)]
-    pub log_start_offset: i64,
-    /// The first few lost records as `producer:sequence`, to look for in client logs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub lost_records: Vec<String>,
 }

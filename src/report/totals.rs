@@ -10,7 +10,8 @@
 use super::files::write_atomic;
 use super::hlog::{base64_decode, base64_encode};
 use super::{new_histogram, ReportError};
-use crate::engine::RunOutcome;
+use crate::domain::RunOutcome;
+pub use crate::domain::StatsWeights;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -46,17 +47,6 @@ pub struct RateParts {
     pub window_end_s: f64,
     /// When generation stopped: the end of the send-rate window.
     pub send_end_s: f64,
-}
-
-/// Counts behind the weighted averages of `librdkafka_stats`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct StatsWeights {
-    pub batches: f64,
-    pub batch_records: f64,
-    pub wire_bytes: f64,
-    pub rtt_count: f64,
-    pub int_latency_count: f64,
-    pub throttle_count: f64,
 }
 
 /// Whole-run histograms, microseconds, each V2 + DEFLATE encoded and base64'd.
@@ -172,7 +162,7 @@ impl RunTotals {
                 window_end_s: t.measured_last_delivery_us as f64 / 1e6,
                 send_end_s: t.generation_end_us as f64 / 1e6,
             },
-            stats: out.measurements.stats.weights(),
+            stats: out.measurements.stats.weights.clone(),
             histograms: histograms.encode()?,
         })
     }

@@ -52,7 +52,7 @@ impl Outcome {
 /// Errors after which the record may still have been written.
 fn uncertain(err: RDKafkaRespErr) -> bool {
     use RDKafkaRespErr::*;
-    crate::measure::errors::is_unknown_outcome(err)
+    crate::domain::errors::is_unknown_outcome(err)
         || matches!(
             err,
             RD_KAFKA_RESP_ERR__MSG_TIMED_OUT

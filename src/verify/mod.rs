@@ -11,10 +11,10 @@ mod ledger;
 
 pub use ledger::{Ledger, Outcome};
 
+use crate::domain::{Verify, VerifyPartition};
 use crate::error::KprodError;
 use crate::plan::Plan;
 use crate::profile::SendMode;
-use crate::report::{Verify, VerifyPartition};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
@@ -64,7 +64,7 @@ fn consumer(
     props: &std::collections::BTreeMap<String, String>,
     bootstrap: &str,
 ) -> Result<BaseConsumer, String> {
-    let mut cfg = crate::engine::native::client_config(&crate::engine::cluster::admin_props(props));
+    let mut cfg = crate::client::client_config(&crate::client::admin_props(props));
     cfg.set("bootstrap.servers", bootstrap)
         .set("group.id", "kprod-verify")
         .set("enable.auto.commit", "false")

@@ -1,24 +1,15 @@
 //! The fault schedule, run on its own thread against the embedded cluster: each fault is
 //! applied at its time after t0 (and undone after its duration), and everything still in
-//! force is undone when the run ends, so the verifier reads from a healthy cluster.
+//! force is undone when the run ends, so the verifier reads from a healthy cluster. The
+//! faults themselves (grammar, checks) are `crate::faults`; this is only their runtime.
 
-use super::{FaultKind, FaultSpec};
+use crate::domain::AppliedFault;
+use crate::faults::{FaultKind, FaultSpec};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::RDKafkaRespErr;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
-
-/// What happened to one fault, for the report.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Applied {
-    pub spec: String,
-    /// Seconds after t0 when it was applied / undone (None: never reached).
-    pub applied_s: Option<f64>,
-    pub ended_s: Option<f64>,
-    /// Set when the mock cluster refused the operation.
-    pub error: Option<String>,
-}
 
 /// A mock cluster borrowed by the schedule thread.
 pub struct Target<'a> {
@@ -75,7 +66,7 @@ pub fn run(
     faults: &[FaultSpec],
     t0: Instant,
     stop: Receiver<()>,
-) -> Vec<Applied> {
+) -> Vec<AppliedFault> {
     let mut steps: Vec<(Duration, Step)> = Vec::new();
     for (i, f) in faults.iter().enumerate() {
         steps.push((f.at, Step::Apply(i)));
@@ -85,9 +76,9 @@ pub fn run(
     }
     // Stable: at equal times an undo listed earlier still comes before a later apply.
     steps.sort_by_key(|(t, _)| *t);
-    let mut out: Vec<Applied> = faults
+    let mut out: Vec<AppliedFault> = faults
         .iter()
-        .map(|f| Applied {
+        .map(|f| AppliedFault {
             spec: f.to_string(),
             applied_s: None,
             ended_s: None,

@@ -1,0 +1,180 @@
+//! What the producers measured: per-interval counts, whole-run totals with their HDR
+//! histograms, the merged seconds, and the librdkafka statistics summary. Recorders fill
+//! these on the producer threads, the collector merges them, and the report, the live
+//! writers and metrics read them; so they live below all of those.
+
+use super::histogram::new_histogram;
+use super::results::{Counts, LibrdkafkaStats, StatsWeights};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use hdrhistogram::Histogram;
+use rdkafka::types::RDKafkaRespErr;
+use std::collections::BTreeMap;
+
+/// Counts of one 1-second interval of one producer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IntervalCounts {
+    pub sent: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub bytes: u64,
+}
+
+/// What one producer measured over the whole run, and, merged, what all of them did.
+#[derive(Debug)]
+pub struct Totals {
+    pub corrected: Histogram<u64>,
+    pub uncorrected: Histogram<u64>,
+    pub schedule_lag: Histogram<u64>,
+    pub commit: Histogram<u64>,
+    pub measured: Counts,
+    pub warmup: Counts,
+    /// Payload bytes of the measured records delivered.
+    pub measured_bytes: u64,
+    /// When the last measured record was delivered (fire-and-forget: when the producer
+    /// had nothing left to send), µs since t0. Throughput counts measured records only, so
+    /// a backlog left by the warm-up cannot inflate it.
+    pub measured_last_delivery_us: u64,
+    /// When generation stopped (the latest producer), µs since t0.
+    pub generation_end_us: u64,
+    pub errors: Vec<(RDKafkaRespErr, u64)>,
+    pub lag_saturated: u64,
+    /// Records due before the end that were never sent: the generator was behind.
+    pub behind_schedule: u64,
+}
+
+impl Default for Totals {
+    fn default() -> Self {
+        Totals {
+            corrected: new_histogram(),
+            uncorrected: new_histogram(),
+            schedule_lag: new_histogram(),
+            commit: new_histogram(),
+            measured: Counts::default(),
+            warmup: Counts::default(),
+            measured_bytes: 0,
+            measured_last_delivery_us: 0,
+            generation_end_us: 0,
+            errors: Vec::new(),
+            lag_saturated: 0,
+            behind_schedule: 0,
+        }
+    }
+}
+
+impl Totals {
+    /// Add another producer's totals: histograms add exactly, counts sum, times take the max.
+    pub fn merge(&mut self, o: &Totals) {
+        let _ = self.corrected.add(&o.corrected);
+        let _ = self.uncorrected.add(&o.uncorrected);
+        let _ = self.schedule_lag.add(&o.schedule_lag);
+        let _ = self.commit.add(&o.commit);
+        for (a, b) in [
+            (&mut self.measured, &o.measured),
+            (&mut self.warmup, &o.warmup),
+        ] {
+            a.sent += b.sent;
+            a.delivered += b.delivered;
+            a.failed += b.failed;
+            a.unknown += b.unknown;
+        }
+        self.measured_bytes += o.measured_bytes;
+        self.measured_last_delivery_us = self
+            .measured_last_delivery_us
+            .max(o.measured_last_delivery_us);
+        self.generation_end_us = self.generation_end_us.max(o.generation_end_us);
+        self.lag_saturated += o.lag_saturated;
+        self.behind_schedule += o.behind_schedule;
+        for &(code, n) in &o.errors {
+            count_error(&mut self.errors, code, n);
+        }
+    }
+}
+
+/// Adds `n` failed records with `code` to a per-code tally.
+pub fn count_error(errors: &mut Vec<(RDKafkaRespErr, u64)>, code: RDKafkaRespErr, n: u64) {
+    match errors.iter_mut().find(|(c, _)| *c == code) {
+        Some((_, m)) => *m += n,
+        None => errors.push((code, n)),
+    }
+}
+
+/// One second of the run, all producers merged.
+///
+/// The interval's histogram is kept V2-encoded (about a kilobyte) rather than as a live
+/// histogram (about 190 kB of counters): a run keeps one per second, and memory must not
+/// grow with run length.
+#[derive(Debug)]
+pub struct MergedInterval {
+    pub idx: u64,
+    pub counts: IntervalCounts,
+    pub queue_depth: u64,
+    /// Corrected latency of the records delivered in this interval.
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+    encoded: Vec<u8>,
+}
+
+impl MergedInterval {
+    /// Encodes the merged histogram of second `idx` and keeps its headline percentiles.
+    pub fn new(idx: u64, hist: &Histogram<u64>, counts: IntervalCounts, queue_depth: u64) -> Self {
+        let mut encoded = Vec::new();
+        // Encoding into memory cannot fail for a histogram with in-range counts.
+        let _ = V2Serializer::new().serialize(hist, &mut encoded);
+        MergedInterval {
+            idx,
+            counts,
+            queue_depth,
+            p50_us: hist.value_at_quantile(0.5),
+            p99_us: hist.value_at_quantile(0.99),
+            max_us: hist.max(),
+            encoded,
+        }
+    }
+
+    /// The interval's corrected-latency histogram, decoded.
+    pub fn histogram(&self) -> Histogram<u64> {
+        Deserializer::new()
+            .deserialize(&mut self.encoded.as_slice())
+            .unwrap_or_else(|_| new_histogram())
+    }
+}
+
+/// Everything measured in one run, merged over producers.
+#[derive(Debug)]
+pub struct Measurements {
+    pub totals: Totals,
+    pub intervals: Vec<MergedInterval>,
+    /// librdkafka statistics of every producer, aggregated.
+    pub stats: StatsSummary,
+    pub committed: u64,
+    pub aborted: u64,
+    pub client_errors: Vec<String>,
+    pub fatal: Vec<String>,
+}
+
+impl Measurements {
+    /// librdkafka error name -> (count, class, description), by name.
+    pub fn errors(&self) -> BTreeMap<String, (u64, &'static str, String)> {
+        let mut out = BTreeMap::new();
+        for &(code, n) in &self.totals.errors {
+            let name = super::errors::error_name(code);
+            let class = super::errors::classify(&name).as_str();
+            let e = out
+                .entry(name)
+                .or_insert_with(|| (0, class, super::errors::error_description(code)));
+            e.0 += n;
+        }
+        out
+    }
+}
+
+/// The librdkafka statistics of a run, aggregated over every emit of every producer.
+#[derive(Debug, Clone, Default)]
+pub struct StatsSummary {
+    /// The report's `librdkafka_stats`.
+    pub figures: LibrdkafkaStats,
+    /// The weights behind its averages, kept so that `kprod merge` can average several
+    /// runs' statistics the way one run would.
+    pub weights: StatsWeights,
+}
