@@ -21,6 +21,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use txn::{TxnStep, TxnStepper};
+
+mod txn;
 
 /// What producer threads tell the collector.
 #[derive(Debug)]
@@ -188,11 +191,59 @@ fn drain(p: &NativeProducer, sink: &mut Sink<'_>) {
 pub fn run(
     spec: WorkerSpec,
     producer: NativeProducer,
-    mut source: RecordSource,
+    source: RecordSource,
     tx: Sender<WorkerMsg>,
     start: Receiver<Clock>,
     flags: Arc<RunFlags>,
 ) {
+    prepare(&spec, &producer, &tx);
+    let Ok(clock) = start.recv() else { return };
+
+    let latency = spec.send_mode != SendMode::FireAndForget;
+    let sink = Sink {
+        rec: Recorder::new(spec.index, spec.warmup.as_micros() as u64, latency),
+        clock,
+        now_us: 0,
+        producer: spec.index,
+        header_bytes: spec.header_bytes,
+        tx: &tx,
+        errors_sent: 0,
+        fatal: None,
+        ledger: spec
+            .verify
+            .as_ref()
+            .map(|v| Ledger::new(spec.index, v.expected_records)),
+    };
+    let mut hot = Hot::new(&spec, &producer, source, sink, &flags);
+    hot.generate();
+    let Hot {
+        mut sink, mut txn, ..
+    } = hot;
+
+    let generation_end_us = sink.now_us();
+    let interrupted = flags.interrupted.load(Ordering::Relaxed);
+    txn.finish(&producer, &mut sink, interrupted);
+    finish_outstanding(&producer, &mut sink, &spec, &flags, latency);
+    let now_us = sink.now_us();
+    let last = sink.rec.take_interval(now_us);
+    let _ = tx.send(WorkerMsg::Interval(last));
+    let Sink {
+        rec, fatal, ledger, ..
+    } = sink;
+    let _ = tx.send(WorkerMsg::Done(Box::new(WorkerDone {
+        producer: spec.index,
+        totals: rec.finish(generation_end_us),
+        committed: txn.committed,
+        aborted: txn.aborted,
+        fatal,
+        ledger,
+    })));
+    drop(producer);
+}
+
+/// Before t0: transactions initialised, timer slack lowered, leaders known, and the
+/// collector told this producer is ready.
+fn prepare(spec: &WorkerSpec, producer: &NativeProducer, tx: &Sender<WorkerMsg>) {
     if spec.records_per_transaction.is_some() {
         if let Err(e) = producer.init_transactions(spec.transaction_timeout) {
             let _ = tx.send(WorkerMsg::ClientError {
@@ -216,140 +267,181 @@ pub fn run(
     let _ = tx.send(WorkerMsg::Ready {
         producer: spec.index,
     });
-    let Ok(clock) = start.recv() else { return };
+}
 
-    let latency = spec.send_mode != SendMode::FireAndForget;
-    let mut sink = Sink {
-        rec: Recorder::new(spec.index, spec.warmup.as_micros() as u64, latency),
-        clock,
-        now_us: 0,
-        producer: spec.index,
-        header_bytes: spec.header_bytes,
-        tx: &tx,
-        errors_sent: 0,
-        fatal: None,
-        ledger: spec
-            .verify
-            .as_ref()
-            .map(|v| Ledger::new(spec.index, v.expected_records)),
-    };
-    // The verify header's value, rewritten in place per record (no allocation).
-    let mut tag = [0u8; TAG_LEN];
-    if let Some(v) = &spec.verify {
-        tag[..4].copy_from_slice(&v.instance.to_be_bytes());
-        tag[4..8].copy_from_slice(&spec.index.to_be_bytes());
+/// The state of the generation loop. Its per-record steps are `#[inline(always)]` so
+/// `generate` compiles to one loop, as when it was a single function.
+struct Hot<'a> {
+    spec: &'a WorkerSpec,
+    producer: &'a NativeProducer,
+    flags: &'a RunFlags,
+    source: RecordSource,
+    sink: Sink<'a>,
+    clock: Clock,
+    pacer: Pacer,
+    /// A paced producer has idle time between records: it serves reports after each one.
+    paced: bool,
+    end_ns: Option<u64>,
+    max_block_ns: u64,
+    /// The verify header's value, rewritten in place per record (no allocation).
+    tag: [u8; TAG_LEN],
+    txn: TxnStepper,
+    since_poll: u32,
+    /// Index of the next record.
+    i: u64,
+}
+
+impl<'a> Hot<'a> {
+    fn new(
+        spec: &'a WorkerSpec,
+        producer: &'a NativeProducer,
+        source: RecordSource,
+        sink: Sink<'a>,
+        flags: &'a RunFlags,
+    ) -> Hot<'a> {
+        let mut tag = [0u8; TAG_LEN];
+        if let Some(v) = &spec.verify {
+            tag[..4].copy_from_slice(&v.instance.to_be_bytes());
+            tag[4..8].copy_from_slice(&spec.index.to_be_bytes());
+        }
+        let pacer = Pacer::new(spec.rate);
+        Hot {
+            spec,
+            producer,
+            flags,
+            source,
+            clock: sink.clock,
+            sink,
+            pacer,
+            paced: !pacer.is_unlimited(),
+            end_ns: spec.end.map(|d| d.as_nanos() as u64),
+            max_block_ns: spec.max_block.as_nanos() as u64,
+            tag,
+            txn: TxnStepper::new(spec.records_per_transaction, spec.transaction_timeout),
+            since_poll: 0,
+            i: 0,
+        }
     }
-    let pacer = Pacer::new(spec.rate);
-    // A paced producer has idle time between records: it serves reports after each one.
-    let paced = !pacer.is_unlimited();
-    let end_ns = spec.end.map(|d| d.as_nanos() as u64);
-    let max_block_ns = spec.max_block.as_nanos() as u64;
-    let (mut committed, mut aborted) = (0u64, 0u64);
-    let mut in_txn = false;
-    let mut txn_records = 0u64;
-    let mut since_poll = 0u32;
-    let mut i: u64 = 0;
 
-    loop {
-        if flags.stop.load(Ordering::Relaxed) || sink.fatal.is_some() {
-            break;
-        }
-        if spec.records.is_some_and(|n| i >= n) {
-            break;
-        }
-        if let Some(n) = spec.records_per_transaction {
-            if !in_txn {
-                match producer.begin_transaction() {
-                    Ok(()) => in_txn = true,
-                    Err(e) => {
-                        sink.fatal = Some(format!("begin_transaction: {e}"));
-                        break;
-                    }
-                }
+    /// Generate until the share is sent, the duration ends, a stop or a fatal error.
+    fn generate(&mut self) {
+        loop {
+            if self.stopped() || self.sink.fatal.is_some() {
+                break;
             }
-            if txn_records >= n {
-                match commit(&producer, &mut sink, spec.transaction_timeout) {
-                    Ok(()) => committed += 1,
-                    Err(e) => {
-                        // Counted only once the abort went through; the final commit after
-                        // the loop must not retry a transaction already given up on.
-                        in_txn = false;
-                        if let Err(e2) = producer.abort_transaction(spec.transaction_timeout) {
-                            sink.fatal = Some(format!("commit failed ({e}), abort failed ({e2})"));
-                            break;
-                        }
-                        aborted += 1;
-                    }
-                }
-                in_txn = false;
-                txn_records = 0;
-                continue;
+            if self.spec.records.is_some_and(|n| self.i >= n) {
+                break;
             }
+            match self.txn.before_record(self.producer, &mut self.sink) {
+                TxnStep::Send => {}
+                TxnStep::Again => continue,
+                TxnStep::Stop => break,
+            }
+            let Some((intended_ns, now_ns)) = self.due() else {
+                break;
+            };
+            let now_ns = self.send(intended_ns, now_ns);
+            self.i += 1;
+            self.txn.sent();
+            self.serve(now_ns);
         }
+    }
 
-        // When is this record due, and when is it actually enqueued.
-        let mut now_ns = clock.now_ns();
-        let intended_ns = match pacer.intended_ns(i) {
+    #[inline(always)]
+    fn stopped(&self) -> bool {
+        self.flags.stop.load(Ordering::Relaxed)
+    }
+
+    /// When the next record is due and when it is actually sent: waits for its intended
+    /// time; None when the run ends before it.
+    #[inline(always)]
+    fn due(&mut self) -> Option<(u64, u64)> {
+        let mut now_ns = self.clock.now_ns();
+        let intended_ns = match self.pacer.intended_ns(self.i) {
             Some(t) => {
-                while now_ns < t {
-                    let gap = t - now_ns;
-                    if gap > 2_000_000 {
-                        // Block on the queue: wakes as soon as a delivery report arrives.
-                        let ms = ((gap / 1_000_000) - 1).min(100) as i32;
-                        producer.poll(ms, &mut sink);
-                    } else if gap > 30_000 {
-                        drain(&producer, &mut sink);
-                        // Wake a little early and spin the rest: sleeps overshoot by a few µs.
-                        let now = clock.now_ns();
-                        if t > now + 20_000 {
-                            std::thread::sleep(Duration::from_nanos(t - now - 15_000));
-                        }
-                    } else {
-                        drain(&producer, &mut sink);
-                        std::hint::spin_loop();
-                    }
-                    now_ns = clock.now_ns();
-                    sink.roll(now_ns / 1_000);
-                    if flags.stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                }
+                now_ns = self.wait_until(t, now_ns);
                 t
             }
             None => now_ns,
         };
-        if let Some(e) = end_ns {
-            // The duration bounds wall time too: a generator behind schedule stops on time
-            // and reports what it still owed instead of running on.
-            if intended_ns >= e || now_ns >= e {
-                let due = pacer
-                    .due_by(e.saturating_sub(1))
-                    .min(spec.records.unwrap_or(u64::MAX));
-                if due != u64::MAX {
-                    sink.rec.behind_schedule(due.saturating_sub(i));
+        if self.past_end(intended_ns, now_ns) || self.stopped() {
+            return None;
+        }
+        Some((intended_ns, now_ns))
+    }
+
+    /// The pacing wait: serve delivery reports while sleeping or spinning until `t`
+    /// (ns since t0), or until a stop. Returns the time it ended.
+    #[inline(always)]
+    fn wait_until(&mut self, t: u64, mut now_ns: u64) -> u64 {
+        while now_ns < t {
+            let gap = t - now_ns;
+            if gap > 2_000_000 {
+                // Block on the queue: wakes as soon as a delivery report arrives.
+                let ms = ((gap / 1_000_000) - 1).min(100) as i32;
+                self.producer.poll(ms, &mut self.sink);
+            } else if gap > 30_000 {
+                drain(self.producer, &mut self.sink);
+                // Wake a little early and spin the rest: sleeps overshoot by a few µs.
+                let now = self.clock.now_ns();
+                if t > now + 20_000 {
+                    std::thread::sleep(Duration::from_nanos(t - now - 15_000));
                 }
+            } else {
+                drain(self.producer, &mut self.sink);
+                std::hint::spin_loop();
+            }
+            now_ns = self.clock.now_ns();
+            self.sink.roll(now_ns / 1_000);
+            if self.stopped() {
                 break;
             }
         }
-        if flags.stop.load(Ordering::Relaxed) {
-            break;
+        now_ns
+    }
+
+    /// The duration bounds wall time too: a generator behind schedule stops on time
+    /// and reports what it still owed instead of running on.
+    #[inline(always)]
+    fn past_end(&mut self, intended_ns: u64, now_ns: u64) -> bool {
+        let Some(e) = self.end_ns else {
+            return false;
+        };
+        if intended_ns < e && now_ns < e {
+            return false;
+        }
+        let due = self
+            .pacer
+            .due_by(e.saturating_sub(1))
+            .min(self.spec.records.unwrap_or(u64::MAX));
+        if due != u64::MAX {
+            self.sink.rec.behind_schedule(due.saturating_sub(self.i));
+        }
+        true
+    }
+
+    /// Send with backpressure: wait for room under `max_in_flight_records`, then
+    /// enqueue the next record, blocking on a full queue when `on_full = block`.
+    /// Returns the time of the (last) enqueue attempt.
+    #[inline(always)]
+    fn send(&mut self, intended_ns: u64, mut now_ns: u64) -> u64 {
+        if let Some(max) = self.spec.max_in_flight_records {
+            // kprod's own semaphore: wait for delivery reports, never drop.
+            while self.sink.rec.in_flight() >= max && !self.stopped() {
+                self.producer.poll(1, &mut self.sink);
+            }
+            now_ns = self.clock.now_ns();
         }
         let intended_us = intended_ns / 1_000;
-
-        if let Some(max) = spec.max_in_flight_records {
-            // kprod's own semaphore: wait for delivery reports, never drop.
-            while sink.rec.in_flight() >= max && !flags.stop.load(Ordering::Relaxed) {
-                producer.poll(1, &mut sink);
-            }
-            now_ns = clock.now_ns();
+        let i = self.i;
+        let verifying = self.sink.ledger.is_some();
+        if verifying {
+            self.tag[8..].copy_from_slice(&i.to_be_bytes());
         }
-
-        let r = source.next();
-        if sink.ledger.is_some() {
-            tag[8..].copy_from_slice(&i.to_be_bytes());
-        }
+        let tag = &self.tag;
+        let r = self.source.next();
         loop {
-            let headers = if sink.ledger.is_some() {
+            let headers = if verifying {
                 build_headers(
                     r.header_count() + 1,
                     r.headers()
@@ -365,107 +457,60 @@ pub fn run(
             };
             let enq_us = now_ns / 1_000;
             let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
-            match producer.produce(r.partition, r.key, r.value, headers, opaque) {
+            match self
+                .producer
+                .produce(r.partition, r.key, r.value, headers, opaque)
+            {
                 Ok(()) => {
-                    sink.rec.on_enqueued(intended_us, enq_us);
-                    if let Some(l) = &mut sink.ledger {
+                    self.sink.rec.on_enqueued(intended_us, enq_us);
+                    if let Some(l) = &mut self.sink.ledger {
                         l.enqueued(i);
                     }
-                    break;
+                    return now_ns;
                 }
                 Err(RDKafkaRespErr::RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                    if spec.on_full == OnFull::Block
-                        && now_ns.saturating_sub(intended_ns) < max_block_ns
-                        && !flags.stop.load(Ordering::Relaxed) =>
+                    if self.spec.on_full == OnFull::Block
+                        && now_ns.saturating_sub(intended_ns) < self.max_block_ns
+                        && !self.flags.stop.load(Ordering::Relaxed) =>
                 {
                     // Blocking send: serve delivery reports until there is room. The time
                     // spent here is schedule lag and shows in corrected latency.
-                    producer.poll(1, &mut sink);
-                    now_ns = clock.now_ns();
+                    self.producer.poll(1, &mut self.sink);
+                    now_ns = self.clock.now_ns();
                 }
                 Err(e) => {
-                    sink.rec.on_enqueue_failed(intended_us, e);
-                    if let Some(l) = &mut sink.ledger {
+                    self.sink.rec.on_enqueue_failed(intended_us, e);
+                    if let Some(l) = &mut self.sink.ledger {
                         l.refused(i);
                     }
+                    return now_ns;
+                }
+            }
+        }
+    }
+
+    /// After a send: a sync producer waits for its report; others drain the event queue
+    /// every record when paced, every `POLL_EVERY` records when flat out.
+    #[inline(always)]
+    fn serve(&mut self, now_ns: u64) {
+        if self.spec.send_mode == SendMode::Sync {
+            while self.sink.rec.in_flight() > 0 && self.sink.fatal.is_none() {
+                self.producer.poll(100, &mut self.sink);
+                if self.flags.interrupted.load(Ordering::Relaxed) {
                     break;
                 }
             }
-        }
-        i += 1;
-        txn_records += 1;
-
-        if spec.send_mode == SendMode::Sync {
-            while sink.rec.in_flight() > 0 && sink.fatal.is_none() {
-                producer.poll(100, &mut sink);
-                if flags.interrupted.load(Ordering::Relaxed) {
-                    break;
-                }
-            }
-            sink.roll(sink.now_us());
+            let now = self.sink.now_us();
+            self.sink.roll(now);
         } else {
-            since_poll += 1;
-            if since_poll >= POLL_EVERY || paced {
-                since_poll = 0;
-                drain(&producer, &mut sink);
-                sink.roll(now_ns / 1_000);
+            self.since_poll += 1;
+            if self.since_poll >= POLL_EVERY || self.paced {
+                self.since_poll = 0;
+                drain(self.producer, &mut self.sink);
+                self.sink.roll(now_ns / 1_000);
             }
         }
     }
-
-    let generation_end_us = sink.now_us();
-    if in_txn {
-        // After a signal the last commit gets the interrupt's flush deadline, not the
-        // transaction timeout (minutes), so Ctrl-C still ends the run promptly.
-        let timeout = if flags.interrupted.load(Ordering::Relaxed) {
-            spec.transaction_timeout.min(INTERRUPT_FLUSH)
-        } else {
-            spec.transaction_timeout
-        };
-        match commit(&producer, &mut sink, timeout) {
-            Ok(()) => committed += 1,
-            Err(_) => {
-                if producer.abort_transaction(timeout).is_ok() {
-                    aborted += 1;
-                }
-            }
-        }
-    }
-    finish_outstanding(&producer, &mut sink, &spec, &flags, latency);
-    let now_us = sink.now_us();
-    let last = sink.rec.take_interval(now_us);
-    let _ = tx.send(WorkerMsg::Interval(last));
-    let Sink {
-        rec, fatal, ledger, ..
-    } = sink;
-    let _ = tx.send(WorkerMsg::Done(Box::new(WorkerDone {
-        producer: spec.index,
-        totals: rec.finish(generation_end_us),
-        committed,
-        aborted,
-        fatal,
-        ledger,
-    })));
-    drop(producer);
-}
-
-/// Flush, then commit; the measured time covers both because that is what a
-/// transactional application waits for.
-fn commit(p: &NativeProducer, sink: &mut Sink<'_>, timeout: Duration) -> Result<(), String> {
-    let start = Instant::now();
-    let deadline = start + timeout;
-    while (sink.rec.in_flight() > 0 || p.outq_len() > 0) && Instant::now() < deadline {
-        p.poll(10, sink);
-        let now = sink.now_us();
-        sink.roll(now);
-    }
-    let res = p.commit_transaction(deadline.saturating_duration_since(Instant::now()));
-    // commit_transaction may leave delivery reports on the queue.
-    drain(p, sink);
-    if res.is_ok() {
-        sink.rec.on_commit(start.elapsed().as_micros() as u64);
-    }
-    res
 }
 
 /// Wait for outstanding delivery reports up to the flush deadline, then purge what is
