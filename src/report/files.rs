@@ -6,7 +6,6 @@ use super::csv_out::{append_run, intervals_csv};
 use super::datetime::{compact_utc, parse_rfc3339_ms};
 use super::hdr::write_hgrm;
 use super::hlog::{read_hlog, write_hlog, IntervalHistogram};
-use super::json::parse_exact;
 use super::{ReportError, RunReport, SCHEMA_VERSION};
 use hdrhistogram::Histogram;
 use std::fs::{self, File, OpenOptions};
@@ -226,9 +225,9 @@ pub fn load_report(path: &Path) -> Result<RunReport, ReportError> {
         path.to_path_buf()
     };
     let bytes = fs::read(&file).map_err(|e| ReportError::io(&file, "read report", e))?;
-    // Not serde_json::from_slice: without its float_roundtrip feature floats can come back
-    // one ulp off, and a report read back must equal the one written.
-    let value = parse_exact(&bytes)
+    // serde_json's float_roundtrip feature (Cargo.toml) makes floats come back bit-exactly,
+    // so a report read back equals the one written.
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| ReportError::invalid(&file, format!("not valid JSON: {e}")))?;
     let version = value
         .get("schema_version")

@@ -260,3 +260,73 @@ fn load_report_rejects_newer_unknown_and_foreign_files() {
     assert!(kerr.to_string().contains("absent"), "{kerr}");
     assert_eq!(kerr.exit_code(), 1);
 }
+
+/// Floats that a parser with two roundings gets one ulp wrong, the extremes and a
+/// subnormal: serde_json (built with `float_roundtrip`) must give each back bit-exactly.
+const AWKWARD: [f64; 9] = [
+    0.1 + 0.2,
+    2.0 / 3.0,
+    1e-300,
+    f64::MAX,
+    5e-324,
+    f64::MIN_POSITIVE / 3.0,
+    1283.1000000000001,
+    10_238_259.2,
+    123_456_789.123_456_79,
+];
+
+#[test]
+fn awkward_floats_round_trip_bit_exactly() {
+    let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let mut report = sample_report();
+    report.duration_s = AWKWARD[0];
+    report.throughput.records_per_sec = AWKWARD[1];
+    report.throughput.bytes_per_sec = AWKWARD[2];
+    report.throughput.send_records_per_sec = AWKWARD[3];
+    report.compression_ratio = Some(AWKWARD[4]);
+    report.latency_us.corrected.mean = AWKWARD[5];
+    report.latency_us.corrected.stddev = AWKWARD[6];
+    report.librdkafka_stats.avg_batch_records = Some(AWKWARD[7]);
+    report.intervals[0].bytes_per_sec = AWKWARD[8];
+    report.config.profile = serde_json::json!({ "floats": AWKWARD });
+    let text = serde_json::to_vec_pretty(&report).expect("serialise");
+
+    let typed: RunReport = serde_json::from_slice(&text).expect("typed");
+    let got = [
+        typed.duration_s,
+        typed.throughput.records_per_sec,
+        typed.throughput.bytes_per_sec,
+        typed.throughput.send_records_per_sec,
+        typed.compression_ratio.unwrap_or(f64::NAN),
+        typed.latency_us.corrected.mean,
+        typed.latency_us.corrected.stddev,
+        typed.librdkafka_stats.avg_batch_records.unwrap_or(f64::NAN),
+        typed.intervals[0].bytes_per_sec,
+    ];
+    assert_eq!(bits(&got), bits(&AWKWARD));
+    assert_eq!(typed, report);
+
+    let value: serde_json::Value = serde_json::from_slice(&text).expect("value");
+    let floats: Vec<f64> = value["config"]["profile"]["floats"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect();
+    assert_eq!(bits(&floats), bits(&AWKWARD));
+    assert_eq!(
+        value["duration_s"].as_f64().map(f64::to_bits),
+        Some(AWKWARD[0].to_bits())
+    );
+
+    // And through the file reader the other commands use.
+    let root = tmp();
+    let file = root.path().join(REPORT_FILE);
+    fs::write(&file, &text).expect("write");
+    let loaded = load_report(&file).expect("load");
+    assert_eq!(loaded, report);
+    assert_eq!(
+        loaded.throughput.records_per_sec.to_bits(),
+        AWKWARD[1].to_bits()
+    );
+}

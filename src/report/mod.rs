@@ -14,7 +14,6 @@ mod datetime;
 mod files;
 mod hdr;
 mod hlog;
-mod json;
 mod live;
 mod table;
 #[doc(hidden)]
