@@ -1,6 +1,10 @@
 //! Command-line definitions (clap). Parsing only: every command's logic lives in
 //! `commands/`.
 
+mod profile_args;
+
+pub use profile_args::{LayerArgs, ProfileArgs, KEY_FLAGS};
+
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -38,55 +42,6 @@ pub enum Command {
     Merge(MergeArgs),
     /// Run the embedded cluster on its own, for several kprod processes or any client.
     Cluster(ClusterArgs),
-}
-
-/// Profile selection and overrides shared by every command that resolves a profile.
-#[derive(Debug, Clone, Args, Default)]
-pub struct ProfileArgs {
-    /// Profile: a built-in name (durable), a name in ./profiles/, or a path. Repeat to layer
-    /// left to right.
-    #[arg(short = 'p', long = "profile", value_name = "NAME|PATH")]
-    pub profiles: Vec<String>,
-    /// Java producer .properties file, translated to kprod keys (above profiles, below --set).
-    #[arg(long, value_name = "FILE")]
-    pub java_config: Option<PathBuf>,
-    /// Override one profile key, e.g. `--set producer.acks=all`. Repeatable.
-    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-    pub sets: Vec<String>,
-    /// Pass a librdkafka property through, e.g. `-X socket.nagle.disable=true`. Repeatable;
-    /// overrides the profile's [librdkafka] table.
-    #[arg(short = 'X', value_name = "PROP=VALUE")]
-    pub librdkafka: Vec<String>,
-    /// Records per second across all producers (`50k`), or `unlimited`.
-    #[arg(long, value_name = "RATE")]
-    pub rate: Option<String>,
-    /// Run length including warm-up (`30s`, `2m`).
-    #[arg(long, value_name = "DURATION")]
-    pub duration: Option<String>,
-    /// Stop after this many records in total (`1m` = one million).
-    #[arg(long, value_name = "COUNT")]
-    pub records: Option<String>,
-    /// Produced but excluded from latency and throughput (`5s`).
-    #[arg(long, value_name = "DURATION")]
-    pub warmup: Option<String>,
-    /// Independent producer clients, each on its own thread.
-    #[arg(long, value_name = "N")]
-    pub producers: Option<String>,
-    /// Fixed record value size (`1KiB`).
-    #[arg(long, value_name = "SIZE")]
-    pub size: Option<String>,
-    /// Topic to produce to (created when missing).
-    #[arg(long)]
-    pub topic: Option<String>,
-    /// Bootstrap list of a real cluster; without it the embedded cluster is used.
-    #[arg(long, value_name = "HOST:PORT,...")]
-    pub brokers: Option<String>,
-    /// Broker count of the embedded cluster.
-    #[arg(long, value_name = "N")]
-    pub mock_brokers: Option<String>,
-    /// Seed of every random choice (values, sizes, keys).
-    #[arg(long)]
-    pub seed: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -170,18 +125,8 @@ pub enum ProfilesAction {
         #[arg(required = true)]
         profiles: Vec<String>,
         #[command(flatten)]
-        overrides: ShowOverrides,
+        overrides: LayerArgs,
     },
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct ShowOverrides {
-    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-    pub sets: Vec<String>,
-    #[arg(short = 'X', value_name = "PROP=VALUE")]
-    pub librdkafka: Vec<String>,
-    #[arg(long, value_name = "FILE")]
-    pub java_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

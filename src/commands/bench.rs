@@ -1,11 +1,11 @@
 //! `kprod bench`: profile -> plan -> engine -> report -> files and table.
 
 use super::progress::Progress;
-use crate::cli::{BenchArgs, ProfileArgs};
+use crate::cli::{BenchArgs, LayerArgs, ProfileArgs};
 use crate::engine::{self, Observer};
-use crate::error::{ConfigError, KprodError, Location};
+use crate::error::{KprodError, Location};
 use crate::plan::Plan;
-use crate::profile::{self, FlagOverrides, Overrides, Profile};
+use crate::profile::{self, Overrides, Profile};
 use crate::report::{self, IntervalHistogram, RunReport, Status};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,21 +18,18 @@ pub struct BenchOutcome {
 
 pub fn overrides(a: &ProfileArgs) -> Overrides {
     Overrides {
-        java_config: a.java_config.clone(),
-        sets: a.sets.clone(),
-        flags: FlagOverrides {
-            rate: a.rate.clone(),
-            duration: a.duration.clone(),
-            records: a.records.clone(),
-            warmup: a.warmup.clone(),
-            producers: a.producers.clone(),
-            size: a.size.clone(),
-            topic: a.topic.clone(),
-            brokers: a.brokers.clone(),
-            mock_brokers: a.mock_brokers.clone(),
-            seed: a.seed.clone(),
-        },
-        librdkafka: a.librdkafka.clone(),
+        flags: a.key_flag_values(),
+        ..layer_overrides(&a.layers)
+    }
+}
+
+/// The `--java-config`, `--set` and `-X` layers (what `profiles show` also takes).
+pub fn layer_overrides(l: &LayerArgs) -> Overrides {
+    Overrides {
+        java_config: l.java_config.clone(),
+        sets: l.sets.clone(),
+        flags: Vec::new(),
+        librdkafka: l.librdkafka.clone(),
     }
 }
 
@@ -42,15 +39,8 @@ pub fn resolve(a: &ProfileArgs, cwd: &Path) -> Result<Profile, KprodError> {
 }
 
 fn flush_timeout(s: &str) -> Result<Duration, KprodError> {
-    crate::units::parse_duration(s).map_err(|e| {
-        ConfigError::new(e)
-            .at(Location {
-                source: "--flush-timeout".into(),
-                ..Default::default()
-            })
-            .fix("give a duration such as 30s")
-            .into()
-    })
+    crate::units::parse_duration(s)
+        .map_err(|e| KprodError::flag("--flush-timeout", e, "give a duration such as 30s"))
 }
 
 /// The results root of `--out`, checked writable: an unwritable directory must fail
@@ -167,10 +157,7 @@ pub fn execute(
 
 /// Appends `--fault` specs to the profile's `[[fault]]` list and checks them all.
 fn add_faults(profile: &mut Profile, specs: &[String]) -> Result<(), KprodError> {
-    let at = Location {
-        source: "--fault".into(),
-        ..Default::default()
-    };
+    let at = Location::flag("--fault");
     for s in specs {
         profile.faults.push(crate::faults::parse(s, &at)?);
     }

@@ -10,7 +10,7 @@ use super::bench;
 use crate::charts::{self, RunSeries};
 use crate::cli::{BenchArgs, CompareArgs};
 use crate::engine::Observer;
-use crate::error::{ConfigError, KprodError, Location};
+use crate::error::KprodError;
 use crate::report::{self, RunReport, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -312,13 +312,11 @@ pub fn execute(
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<CompareOutcome, KprodError> {
     if args.repeat == 0 {
-        return Err(ConfigError::new("--repeat must be at least 1")
-            .at(Location {
-                source: "--repeat".into(),
-                ..Default::default()
-            })
-            .fix("give --repeat 3 (the default) or more for a noise estimate")
-            .into());
+        return Err(KprodError::flag(
+            "--repeat",
+            "--repeat must be at least 1",
+            "give --repeat 3 (the default) or more for a noise estimate",
+        ));
     }
     // Every variant must resolve before the first run: a typo in the last one should not
     // cost the runs of all the others.

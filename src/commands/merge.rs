@@ -10,7 +10,7 @@
 use super::merge_build::{self as build, RunFigures, RunIntervals};
 use super::merge_check::differences;
 use crate::cli::MergeArgs;
-use crate::error::{ConfigError, KprodError, Location};
+use crate::error::{ConfigError, KprodError};
 use crate::report::{
     self, ErrorInfo, FaultRecord, Histograms, IntervalHistogram, Records, RunReport, RunTotals,
     Status, REPORT_FILE,
@@ -52,13 +52,7 @@ pub fn run(args: &MergeArgs, cwd: &Path) -> Result<i32, KprodError> {
 }
 
 fn input_error(source: &Path, message: String, fix: &str) -> KprodError {
-    ConfigError::new(message)
-        .at(Location {
-            source: source.display().to_string(),
-            ..Default::default()
-        })
-        .fix(fix)
-        .into()
+    KprodError::flag(&source.display().to_string(), message, fix)
 }
 
 /// Each argument is a run directory, or a directory whose subdirectories are (the `--out`
