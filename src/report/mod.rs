@@ -6,6 +6,7 @@
 //! it so the files cannot disagree with each other.
 
 pub mod build;
+pub mod merge;
 mod model;
 pub use model::*;
 
@@ -16,6 +17,7 @@ mod hdr;
 mod hlog;
 mod json;
 mod live;
+mod profile_diff;
 mod table;
 #[doc(hidden)]
 pub mod testing;
@@ -31,6 +33,7 @@ pub use files::{
 pub use hdr::{new_histogram, percentiles, write_hgrm, HIST_HIGHEST_US, HIST_SIGFIG};
 pub use hlog::{read_hlog, write_hlog, IntervalHistogram};
 pub use live::LiveWriter;
+pub use profile_diff::{diff_profiles, ProfileDiff};
 pub use table::{fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_rate, summary_table};
 pub use totals::{
     decode_histogram, encode_histogram, read_totals, write_outcome_totals, write_totals,
