@@ -77,12 +77,14 @@ pub struct BenchArgs {
     #[arg(long)]
     pub verify: bool,
     #[command(flatten)]
-    pub scale: ScaleArgs,
+    pub instance: InstanceArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
-/// Distributed runs and live metrics (`kprod bench`).
+/// Distributed runs (`kprod bench`): what `instance::InstanceFlags` and the start gate take.
 #[derive(Debug, Clone, Args, Default)]
-pub struct ScaleArgs {
+pub struct InstanceArgs {
     /// This process is instance I of N of a distributed run (0-based: `0/3`, `1/3`, `2/3`):
     /// it takes 1/N of the rate and of the record count and its own slice of the keys.
     /// Also read from KPROD_INSTANCE=I/N.
@@ -96,6 +98,11 @@ pub struct ScaleArgs {
     /// up: RFC 3339 (`2026-05-01T12:00:00Z`) or Unix seconds.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+}
+
+/// Live metrics (`kprod bench`): what `metrics::MetricsFlags` takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct MetricsArgs {
     /// Serve OpenMetrics (Prometheus) at http://ADDR/metrics during the run, e.g.
     /// `127.0.0.1:9464` (port 0 picks a free port; the address is printed on stderr).
     #[arg(long, value_name = "HOST:PORT")]

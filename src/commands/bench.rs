@@ -71,13 +71,13 @@ pub fn execute(
     add_faults(&mut profile, &args.faults)?;
     let flush = flush_timeout(&args.flush_timeout)?;
     // Distributed-run flags are plain input: checked before anything touches the disk.
-    let s = &args.scale;
+    let s = &args.instance;
     let instance_flags = crate::instance::InstanceFlags {
         instance: s.instance.as_deref(),
         instances: s.instances.as_deref(),
     };
     let instance = crate::instance::resolve(&instance_flags, |k| std::env::var(k).ok())?;
-    let start_at = args.scale.start_at.as_deref();
+    let start_at = s.start_at.as_deref();
     let mut gate =
         crate::instance::StartGate::new(start_at.map(crate::instance::parse_start_at).transpose()?);
     let out_root = results_root(&args.output.out, cwd)?;
@@ -90,10 +90,11 @@ pub fn execute(
     if let Some(id) = instance {
         plan.set_instance(id.index, id.count)?;
     }
+    let m = &args.metrics;
     let metrics_flags = crate::metrics::MetricsFlags {
-        addr: s.metrics_addr.as_deref(),
-        allow_remote: s.metrics_allow_remote,
-        linger: s.metrics_linger.as_deref(),
+        addr: m.metrics_addr.as_deref(),
+        allow_remote: m.metrics_allow_remote,
+        linger: m.metrics_linger.as_deref(),
     };
     let mut metrics = crate::metrics::Metrics::start(&metrics_flags, &plan)?;
     let flags = engine::new_flags();
@@ -124,35 +125,45 @@ pub fn execute(
     let outcome = engine::run(&plan, flags, &mut engine::Both(&mut gate, &mut observers))?;
     let mut report = report::build::build(&plan, &outcome);
     report.warnings.append(&mut gate.warnings);
+    let dir = match live.dir() {
+        Some(d) => d.to_path_buf(),
+        None => report::create_run_dir(&out_root, outcome.started_at, label)?,
+    };
+    write_results(&out_root, &dir, &plan, &outcome, &report)?;
+    metrics.finish(&report);
+    metrics.linger();
+    Ok(BenchOutcome { report, dir })
+}
 
-    let start_s = 0.0;
+/// The run directory's files: report, interval log, totals for `kprod merge`, charts.
+fn write_results(
+    out_root: &Path,
+    dir: &Path,
+    plan: &Plan,
+    outcome: &engine::RunOutcome,
+    report: &RunReport,
+) -> Result<(), KprodError> {
     let hlog: Vec<IntervalHistogram> = outcome
         .measurements
         .intervals
         .iter()
         .map(|i| IntervalHistogram {
-            start_s: start_s + i.idx as f64,
+            start_s: i.idx as f64,
             duration_s: 1.0,
             hist: i.histogram(),
         })
         .collect();
-    let dir = match live.dir() {
-        Some(d) => d.to_path_buf(),
-        None => report::create_run_dir(&out_root, outcome.started_at, label)?,
-    };
     report::write_run(
-        &out_root,
-        &dir,
-        &report,
+        out_root,
+        dir,
+        report,
         &hlog,
         &outcome.measurements.totals.corrected,
     )?;
     // Whole-run histograms and rate parts, for `kprod merge`.
-    report::write_outcome_totals(&dir, &outcome, plan.profile.workload.warmup.as_secs_f64())?;
-    crate::charts::write_run_charts_or_warn(&dir, &report);
-    metrics.finish(&report);
-    metrics.linger();
-    Ok(BenchOutcome { report, dir })
+    report::write_outcome_totals(dir, outcome, plan.profile.workload.warmup.as_secs_f64())?;
+    crate::charts::write_run_charts_or_warn(dir, report);
+    Ok(())
 }
 
 /// Appends `--fault` specs to the profile's `[[fault]]` list and checks them all.

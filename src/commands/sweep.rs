@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 #[path = "sweep_out.rs"]
 mod out;
-pub use out::{render_table, sweep_csv};
+pub use out::{csv_doc, render_table, sweep_csv};
 
 pub const SWEEP_JSON: &str = "sweep.json";
 pub const SWEEP_CSV: &str = "sweep.csv";
@@ -310,20 +310,8 @@ impl Runner<'_, '_> {
 }
 
 fn write_files(dir: &Path, s: &SweepResult) -> Result<(), KprodError> {
-    let path = dir.join(SWEEP_JSON);
-    let mut json = serde_json::to_vec_pretty(s).map_err(|e| KprodError::Results {
-        path: path.clone(),
-        message: format!("cannot serialise: {e}"),
-    })?;
-    json.push(b'\n');
-    report::write_atomic(&path, &json)?;
-    let path = dir.join(SWEEP_CSV);
-    let csv = sweep_csv(s).map_err(|message| KprodError::Results {
-        path: path.clone(),
-        message,
-    })?;
-    report::write_atomic(&path, &csv)?;
-    Ok(())
+    report::write_json(&dir.join(SWEEP_JSON), s)?;
+    Ok(report::write_csv(&dir.join(SWEEP_CSV), sweep_csv(s))?)
 }
 
 /// A finished (or interrupted) sweep and where it was written.
@@ -541,14 +529,7 @@ pub fn run(args: &SweepArgs, cwd: &Path) -> Result<i32, KprodError> {
 /// Loads a sweep directory written earlier (for `kprod report`).
 pub fn load(dir: &Path) -> Result<SweepResult, KprodError> {
     let path = dir.join(SWEEP_JSON);
-    let bytes = std::fs::read(&path).map_err(|e| KprodError::Results {
-        path: path.clone(),
-        message: format!("cannot read: {e}"),
-    })?;
-    let s: SweepResult = serde_json::from_slice(&bytes).map_err(|e| KprodError::Results {
-        path: path.clone(),
-        message: format!("not a kprod sweep.json: {e}"),
-    })?;
+    let s: SweepResult = report::read_json(&path, SWEEP_JSON)?;
     if s.schema_version == 0 || s.schema_version > SWEEP_SCHEMA_VERSION {
         return Err(KprodError::Results {
             path,
@@ -564,12 +545,7 @@ pub fn load(dir: &Path) -> Result<SweepResult, KprodError> {
 /// Re-renders a saved sweep: table (returned), `sweep.csv` and `sweep.svg`.
 pub fn rerender(dir: &Path) -> Result<String, KprodError> {
     let s = load(dir)?;
-    let path = dir.join(SWEEP_CSV);
-    let csv = sweep_csv(&s).map_err(|message| KprodError::Results {
-        path: path.clone(),
-        message,
-    })?;
-    report::write_atomic(&path, &csv)?;
+    report::write_csv(&dir.join(SWEEP_CSV), sweep_csv(&s))?;
     write_chart(dir, &s)?;
     Ok(render_table(&s))
 }
