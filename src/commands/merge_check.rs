@@ -112,3 +112,43 @@ fn instance_differences(inputs: &[MergeInput], out: &mut Vec<(String, String)>) 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Histograms, RunTotals};
+    use serde_json::json;
+
+    fn input(instance: u32, rate: f64) -> MergeInput {
+        let mut report = crate::report::testing::sample_report();
+        report.instance = Some(instance);
+        report.instances = Some(2);
+        report.config.profile = json!({"workload": {"rate": {"kind": "fixed", "per_sec": rate}}});
+        let hists = Histograms::default();
+        MergeInput {
+            dir: format!("run-{instance}").into(),
+            report,
+            totals: RunTotals {
+                schema_version: crate::report::TOTALS_VERSION,
+                t0_unix_us: 0,
+                throughput: Default::default(),
+                stats: Default::default(),
+                histograms: hists.encode().expect("encodes"),
+            },
+            hists,
+            intervals: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_profile_difference_names_its_config_path_first() {
+        assert!(differences(&[input(0, 100.0), input(1, 100.0)]).is_empty());
+        let d = differences(&[input(0, 100.0), input(1, 200.0), input(1, 100.0)]);
+        assert_eq!(d[0].0, "config.profile.workload.rate.per_sec");
+        assert!(d[0].1.contains("100.0 in instance 0/2") && d[0].1.contains("200.0 in"));
+        assert_eq!(d.last().map(|x| x.0.as_str()), Some("instance"));
+        assert!(d
+            .iter()
+            .any(|(_, m)| m.contains("instance 1 is given twice")));
+    }
+}
