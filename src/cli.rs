@@ -1,6 +1,10 @@
 //! Command-line definitions (clap). Parsing only: every command's logic lives in
 //! `commands/`.
 
+mod profile_args;
+
+pub use profile_args::{LayerArgs, ProfileArgs, KEY_FLAGS};
+
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -40,55 +44,6 @@ pub enum Command {
     Cluster(ClusterArgs),
 }
 
-/// Profile selection and overrides shared by every command that resolves a profile.
-#[derive(Debug, Clone, Args, Default)]
-pub struct ProfileArgs {
-    /// Profile: a built-in name (durable), a name in ./profiles/, or a path. Repeat to layer
-    /// left to right.
-    #[arg(short = 'p', long = "profile", value_name = "NAME|PATH")]
-    pub profiles: Vec<String>,
-    /// Java producer .properties file, translated to kprod keys (above profiles, below --set).
-    #[arg(long, value_name = "FILE")]
-    pub java_config: Option<PathBuf>,
-    /// Override one profile key, e.g. `--set producer.acks=all`. Repeatable.
-    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-    pub sets: Vec<String>,
-    /// Pass a librdkafka property through, e.g. `-X socket.nagle.disable=true`. Repeatable;
-    /// overrides the profile's [librdkafka] table.
-    #[arg(short = 'X', value_name = "PROP=VALUE")]
-    pub librdkafka: Vec<String>,
-    /// Records per second across all producers (`50k`), or `unlimited`.
-    #[arg(long, value_name = "RATE")]
-    pub rate: Option<String>,
-    /// Run length including warm-up (`30s`, `2m`).
-    #[arg(long, value_name = "DURATION")]
-    pub duration: Option<String>,
-    /// Stop after this many records in total (`1m` = one million).
-    #[arg(long, value_name = "COUNT")]
-    pub records: Option<String>,
-    /// Produced but excluded from latency and throughput (`5s`).
-    #[arg(long, value_name = "DURATION")]
-    pub warmup: Option<String>,
-    /// Independent producer clients, each on its own thread.
-    #[arg(long, value_name = "N")]
-    pub producers: Option<String>,
-    /// Fixed record value size (`1KiB`).
-    #[arg(long, value_name = "SIZE")]
-    pub size: Option<String>,
-    /// Topic to produce to (created when missing).
-    #[arg(long)]
-    pub topic: Option<String>,
-    /// Bootstrap list of a real cluster; without it the embedded cluster is used.
-    #[arg(long, value_name = "HOST:PORT,...")]
-    pub brokers: Option<String>,
-    /// Broker count of the embedded cluster.
-    #[arg(long, value_name = "N")]
-    pub mock_brokers: Option<String>,
-    /// Seed of every random choice (values, sizes, keys).
-    #[arg(long)]
-    pub seed: Option<String>,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Root directory for result directories.
@@ -122,12 +77,14 @@ pub struct BenchArgs {
     #[arg(long)]
     pub verify: bool,
     #[command(flatten)]
-    pub scale: ScaleArgs,
+    pub instance: InstanceArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
-/// Distributed runs and live metrics (`kprod bench`).
+/// Distributed runs (`kprod bench`): what `instance::InstanceFlags` and the start gate take.
 #[derive(Debug, Clone, Args, Default)]
-pub struct ScaleArgs {
+pub struct InstanceArgs {
     /// This process is instance I of N of a distributed run (0-based: `0/3`, `1/3`, `2/3`):
     /// it takes 1/N of the rate and of the record count and its own slice of the keys.
     /// Also read from KPROD_INSTANCE=I/N.
@@ -141,6 +98,11 @@ pub struct ScaleArgs {
     /// up: RFC 3339 (`2026-05-01T12:00:00Z`) or Unix seconds.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+}
+
+/// Live metrics (`kprod bench`): what `metrics::MetricsFlags` takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct MetricsArgs {
     /// Serve OpenMetrics (Prometheus) at http://ADDR/metrics during the run, e.g.
     /// `127.0.0.1:9464` (port 0 picks a free port; the address is printed on stderr).
     #[arg(long, value_name = "HOST:PORT")]
@@ -170,18 +132,8 @@ pub enum ProfilesAction {
         #[arg(required = true)]
         profiles: Vec<String>,
         #[command(flatten)]
-        overrides: ShowOverrides,
+        overrides: LayerArgs,
     },
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct ShowOverrides {
-    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-    pub sets: Vec<String>,
-    #[arg(short = 'X', value_name = "PROP=VALUE")]
-    pub librdkafka: Vec<String>,
-    #[arg(long, value_name = "FILE")]
-    pub java_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

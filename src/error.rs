@@ -71,6 +71,11 @@ impl Location {
 }
 
 impl ConfigError {
+    /// Invalid input given with `flag` (or an environment variable, or `report DIR`), and
+    /// how to fix it: the one constructor for errors that point at the command line.
+    pub fn flag(flag: &str, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        ConfigError::new(message).at(Location::flag(flag)).fix(fix)
+    }
     pub fn new(message: impl Into<String>) -> Self {
         ConfigError {
             location: None,
@@ -134,10 +139,7 @@ impl KprodError {
 
     /// Invalid input given with `flag`, and how to fix it (exit code 2).
     pub fn flag(flag: &str, message: impl Into<String>, fix: &str) -> Self {
-        ConfigError::new(message)
-            .at(Location::flag(flag))
-            .fix(fix)
-            .into()
+        ConfigError::flag(flag, message, fix).into()
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {

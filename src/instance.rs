@@ -10,7 +10,7 @@
 //! time, which differs between hosts, does not shift the instances' seconds apart.
 
 use crate::domain::Observer;
-use crate::error::{ConfigError, KprodError, Location};
+use crate::error::{ConfigError, KprodError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub const ENV_INSTANCE: &str = "KPROD_INSTANCE";
@@ -38,12 +38,7 @@ impl InstanceId {
 }
 
 fn invalid(source: &str, message: String, fix: &str) -> ConfigError {
-    ConfigError::new(message)
-        .at(Location {
-            source: source.into(),
-            ..Default::default()
-        })
-        .fix(fix)
+    ConfigError::flag(source, message, fix)
 }
 
 const FIX_INSTANCE: &str =

@@ -138,19 +138,22 @@ fn the_bench_job_is_an_indexed_job_of_n_instances() {
     let Command::Bench(b) = cli.command else {
         panic!("the bench Job runs `kprod bench`: {argv:?}")
     };
-    assert_eq!(b.scale.instances.as_deref(), Some(n.to_string().as_str()));
+    assert_eq!(
+        b.instance.instances.as_deref(),
+        Some(n.to_string().as_str())
+    );
     assert!(
-        b.scale.instance.is_none(),
+        b.instance.instance.is_none(),
         "the index comes from JOB_COMPLETION_INDEX"
     );
     kprod::instance::parse_start_at(&start).expect("start-at parses");
     // The metrics port is the one declared, and a pod address needs the explicit flag.
-    assert!(b.scale.metrics_allow_remote);
+    assert!(b.metrics.metrics_allow_remote);
     let port = job["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
         .as_u64()
         .expect("port");
     assert!(b
-        .scale
+        .metrics
         .metrics_addr
         .as_deref()
         .is_some_and(|a| a.ends_with(&format!(":{port}"))));

@@ -1,11 +1,11 @@
 //! `kprod bench`: profile -> plan -> engine -> report -> files and table.
 
 use super::progress::Progress;
-use crate::cli::{BenchArgs, ProfileArgs};
+use crate::cli::{BenchArgs, LayerArgs, ProfileArgs};
 use crate::engine::{self, Observer};
-use crate::error::{ConfigError, KprodError, Location};
+use crate::error::{KprodError, Location};
 use crate::plan::Plan;
-use crate::profile::{self, FlagOverrides, Overrides, Profile};
+use crate::profile::{self, Overrides, Profile};
 use crate::report::{self, IntervalHistogram, RunReport, Status};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,21 +18,18 @@ pub struct BenchOutcome {
 
 pub fn overrides(a: &ProfileArgs) -> Overrides {
     Overrides {
-        java_config: a.java_config.clone(),
-        sets: a.sets.clone(),
-        flags: FlagOverrides {
-            rate: a.rate.clone(),
-            duration: a.duration.clone(),
-            records: a.records.clone(),
-            warmup: a.warmup.clone(),
-            producers: a.producers.clone(),
-            size: a.size.clone(),
-            topic: a.topic.clone(),
-            brokers: a.brokers.clone(),
-            mock_brokers: a.mock_brokers.clone(),
-            seed: a.seed.clone(),
-        },
-        librdkafka: a.librdkafka.clone(),
+        flags: a.key_flag_values(),
+        ..layer_overrides(&a.layers)
+    }
+}
+
+/// The `--java-config`, `--set` and `-X` layers (what `profiles show` also takes).
+pub fn layer_overrides(l: &LayerArgs) -> Overrides {
+    Overrides {
+        java_config: l.java_config.clone(),
+        sets: l.sets.clone(),
+        flags: Vec::new(),
+        librdkafka: l.librdkafka.clone(),
     }
 }
 
@@ -42,15 +39,8 @@ pub fn resolve(a: &ProfileArgs, cwd: &Path) -> Result<Profile, KprodError> {
 }
 
 fn flush_timeout(s: &str) -> Result<Duration, KprodError> {
-    crate::units::parse_duration(s).map_err(|e| {
-        ConfigError::new(e)
-            .at(Location {
-                source: "--flush-timeout".into(),
-                ..Default::default()
-            })
-            .fix("give a duration such as 30s")
-            .into()
-    })
+    crate::units::parse_duration(s)
+        .map_err(|e| KprodError::flag("--flush-timeout", e, "give a duration such as 30s"))
 }
 
 /// The results root of `--out`, checked writable: an unwritable directory must fail
@@ -81,13 +71,13 @@ pub fn execute(
     add_faults(&mut profile, &args.faults)?;
     let flush = flush_timeout(&args.flush_timeout)?;
     // Distributed-run flags are plain input: checked before anything touches the disk.
-    let s = &args.scale;
+    let s = &args.instance;
     let instance_flags = crate::instance::InstanceFlags {
         instance: s.instance.as_deref(),
         instances: s.instances.as_deref(),
     };
     let instance = crate::instance::resolve(&instance_flags, |k| std::env::var(k).ok())?;
-    let start_at = args.scale.start_at.as_deref();
+    let start_at = s.start_at.as_deref();
     let mut gate =
         crate::instance::StartGate::new(start_at.map(crate::instance::parse_start_at).transpose()?);
     let out_root = results_root(&args.output.out, cwd)?;
@@ -100,10 +90,11 @@ pub fn execute(
     if let Some(id) = instance {
         plan.set_instance(id.index, id.count)?;
     }
+    let m = &args.metrics;
     let metrics_flags = crate::metrics::MetricsFlags {
-        addr: s.metrics_addr.as_deref(),
-        allow_remote: s.metrics_allow_remote,
-        linger: s.metrics_linger.as_deref(),
+        addr: m.metrics_addr.as_deref(),
+        allow_remote: m.metrics_allow_remote,
+        linger: m.metrics_linger.as_deref(),
     };
     let mut metrics = crate::metrics::Metrics::start(&metrics_flags, &plan)?;
     let flags = engine::new_flags();
@@ -134,43 +125,50 @@ pub fn execute(
     let outcome = engine::run(&plan, flags, &mut engine::Both(&mut gate, &mut observers))?;
     let mut report = report::build::build(&plan, &outcome);
     report.warnings.append(&mut gate.warnings);
-
-    let start_s = 0.0;
-    let hlog: Vec<IntervalHistogram> = outcome
-        .measurements
-        .intervals
-        .iter()
-        .map(|i| IntervalHistogram {
-            start_s: start_s + i.idx as f64,
-            duration_s: 1.0,
-            hist: i.histogram(),
-        })
-        .collect();
     let dir = match live.dir() {
         Some(d) => d.to_path_buf(),
         None => report::create_run_dir(&out_root, outcome.started_at, label)?,
     };
-    report::write_run(
-        &out_root,
-        &dir,
-        &report,
-        &hlog,
-        &outcome.measurements.totals.corrected,
-    )?;
-    // Whole-run histograms and rate parts, for `kprod merge`.
-    report::write_outcome_totals(&dir, &outcome, plan.profile.workload.warmup.as_secs_f64())?;
-    crate::charts::write_run_charts_or_warn(&dir, &report);
+    write_results(&out_root, &dir, &plan, &outcome, &report)?;
     metrics.finish(&report);
     metrics.linger();
     Ok(BenchOutcome { report, dir })
 }
 
+/// The run directory's files: report, interval log, totals for `kprod merge`, charts.
+fn write_results(
+    out_root: &Path,
+    dir: &Path,
+    plan: &Plan,
+    outcome: &engine::RunOutcome,
+    report: &RunReport,
+) -> Result<(), KprodError> {
+    let hlog: Vec<IntervalHistogram> = outcome
+        .measurements
+        .intervals
+        .iter()
+        .map(|i| IntervalHistogram {
+            start_s: i.idx as f64,
+            duration_s: 1.0,
+            hist: i.histogram(),
+        })
+        .collect();
+    report::write_run(
+        out_root,
+        dir,
+        report,
+        &hlog,
+        &outcome.measurements.totals.corrected,
+    )?;
+    // Whole-run histograms and rate parts, for `kprod merge`.
+    report::write_outcome_totals(dir, outcome, plan.profile.workload.warmup.as_secs_f64())?;
+    crate::charts::write_run_charts_or_warn(dir, report);
+    Ok(())
+}
+
 /// Appends `--fault` specs to the profile's `[[fault]]` list and checks them all.
 fn add_faults(profile: &mut Profile, specs: &[String]) -> Result<(), KprodError> {
-    let at = Location {
-        source: "--fault".into(),
-        ..Default::default()
-    };
+    let at = Location::flag("--fault");
     for s in specs {
         profile.faults.push(crate::faults::parse(s, &at)?);
     }

@@ -8,7 +8,6 @@
 //! in the report is what actually ran.
 
 use serde_json::Value;
-use std::collections::BTreeMap;
 use toml::{Table, Value as Toml};
 
 /// Keys whose JSON `null` has a spelling in the profile format; other nulls are left out
@@ -66,6 +65,45 @@ fn tagged(path: &str, v: &Value, tag_as: &str) -> Result<Toml, String> {
     Ok(Toml::Table(t))
 }
 
+/// `{ "kind": "zipf", "count": 10, "s": 1.5 }` -> `keys`, `key_count`, `zipf_s`.
+fn keys(path: &str, v: &Value, t: &mut Table) -> Result<(), String> {
+    let kind = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("`{path}`: unknown key distribution {v}"))?;
+    t.insert("keys".into(), Toml::String(kind.to_string()));
+    for (field, key) in [("count", "key_count"), ("s", "zipf_s")] {
+        if let Some(x) = v.get(field) {
+            if let Some(x) = scalar(path, x)? {
+                t.insert(key.into(), x);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The headers table; `fixed` is stored as `[name, value]` pairs and written as a table.
+fn headers(path: &str, v: &Value) -> Result<Toml, String> {
+    let mut h = Table::new();
+    for (hk, hv) in object(path, v)? {
+        if hk == "fixed" {
+            let mut fixed = Table::new();
+            for pair in hv.as_array().into_iter().flatten() {
+                if let (Some(n), Some(x)) = (
+                    pair.get(0).and_then(Value::as_str),
+                    pair.get(1).and_then(Value::as_str),
+                ) {
+                    fixed.insert(n.to_string(), Toml::String(x.to_string()));
+                }
+            }
+            h.insert(hk.clone(), Toml::Table(fixed));
+        } else if let Some(val) = scalar(&format!("{path}.{hk}"), hv)? {
+            h.insert(hk.clone(), val);
+        }
+    }
+    Ok(Toml::Table(h))
+}
+
 fn workload(w: &serde_json::Map<String, Value>) -> Result<Table, String> {
     let mut t = Table::new();
     for (k, v) in w {
@@ -94,23 +132,7 @@ fn workload(w: &serde_json::Map<String, Value>) -> Result<Table, String> {
                 }
                 None => return Err(format!("`{path}`: unknown value generator {v}")),
             },
-            "keys" => {
-                let kind = v
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| format!("`{path}`: unknown key distribution {v}"))?;
-                t.insert("keys".into(), Toml::String(kind.to_string()));
-                if let Some(n) = v.get("count") {
-                    if let Some(c) = scalar(&path, n)? {
-                        t.insert("key_count".into(), c);
-                    }
-                }
-                if let Some(s) = v.get("s") {
-                    if let Some(s) = scalar(&path, s)? {
-                        t.insert("zipf_s".into(), s);
-                    }
-                }
-            }
+            "keys" => keys(&path, v, &mut t)?,
             "partition_map" => {
                 let mut m = Table::new();
                 for (prefix, p) in object(&path, v)? {
@@ -121,24 +143,7 @@ fn workload(w: &serde_json::Map<String, Value>) -> Result<Table, String> {
                 t.insert(k.clone(), Toml::Table(m));
             }
             "headers" => {
-                let mut h = Table::new();
-                for (hk, hv) in object(&path, v)? {
-                    if hk == "fixed" {
-                        let mut fixed = Table::new();
-                        for pair in hv.as_array().into_iter().flatten() {
-                            if let (Some(n), Some(x)) = (
-                                pair.get(0).and_then(Value::as_str),
-                                pair.get(1).and_then(Value::as_str),
-                            ) {
-                                fixed.insert(n.to_string(), Toml::String(x.to_string()));
-                            }
-                        }
-                        h.insert(hk.clone(), Toml::Table(fixed));
-                    } else if let Some(val) = scalar(&format!("{path}.{hk}"), hv)? {
-                        h.insert(hk.clone(), val);
-                    }
-                }
-                t.insert(k.clone(), Toml::Table(h));
+                t.insert(k.clone(), headers(&path, v)?);
             }
             _ => {
                 if let Some(val) = scalar(&path, v)? {
@@ -212,41 +217,21 @@ pub fn profile_toml(profile: &Value, description: &str) -> Result<String, String
 /// Settings that differ between two resolved profiles (JSON, as reports hold them), as
 /// `section.key: a -> b`, ignoring `ignore` sections and the descriptive fields.
 pub fn differences(a: &Value, b: &Value, ignore: &[&str]) -> Vec<String> {
-    fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    let p = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    flatten(&p, x, out);
-                }
-            }
-            other => {
-                out.insert(prefix.to_string(), other.to_string());
-            }
-        }
-    }
-    let (mut fa, mut fb) = (BTreeMap::new(), BTreeMap::new());
-    flatten("", a, &mut fa);
-    flatten("", b, &mut fb);
     let skip = |k: &str| {
         let top = k.split('.').next().unwrap_or(k);
         NOT_SETTINGS.contains(&top) || ignore.contains(&top)
     };
-    let keys: std::collections::BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
-    keys.into_iter()
-        .filter(|k| !skip(k))
-        .filter_map(|k| {
-            // A field an older report lacks was, by construction, not set.
-            let unset = |v: Option<&String>| v.is_none_or(|v| v == "null");
-            let (x, y) = (fa.get(k), fb.get(k));
-            (x != y && !(unset(x) && unset(y))).then(|| {
-                let show = |v: Option<&String>| v.map_or("(absent)".to_string(), String::clone);
-                format!("{k}: {} -> {}", show(x), show(y))
-            })
+    let mut diffs: Vec<crate::report::ProfileDiff> = crate::report::diff_profiles(a, b)
+        .into_iter()
+        .filter(|d| !skip(&d.path) && !d.both_unset())
+        .collect();
+    // Listed in the order of the full dotted keys.
+    diffs.sort_by(|x, y| x.path.cmp(&y.path));
+    diffs
+        .iter()
+        .map(|d| {
+            let show = crate::report::ProfileDiff::show;
+            format!("{}: {} -> {}", d.path, show(&d.left), show(&d.right))
         })
         .collect()
 }

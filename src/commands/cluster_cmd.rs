@@ -5,57 +5,37 @@
 //! It prints one machine-readable line on stdout, `bootstrap: HOST:PORT,...`, and serves
 //! until SIGINT or SIGTERM; the first signal stops it cleanly (exit 0), a second one exits
 //! at once (130). The mock brokers listen on loopback ports chosen by the system.
-//! This command installs its own handler instead of `signals::install`, whose first
-//! signal means "stop the run and flush", which has no meaning here.
+//! It installs `signals::install_waiter`, not `signals::install`, whose first signal means
+//! "stop the run and flush", which has no meaning here.
 
 use crate::cli::ClusterArgs;
-use crate::error::{ConfigError, KprodError, Location};
-use rdkafka::mocking::MockCluster;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
+use crate::engine::cluster;
+use crate::error::KprodError;
 
 /// More mock brokers than this only costs threads and ports.
 pub const MAX_MOCK_BROKERS: u32 = 64;
 pub const MAX_PARTITIONS: u32 = 100_000;
 
-static SIGNALS: AtomicU32 = AtomicU32::new(0);
-
 fn number(text: &str, flag: &str, max: u32) -> Result<u32, KprodError> {
     match text.trim().parse::<u32>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(
-            ConfigError::new(format!("`{text}` is not a number from 1 to {max}"))
-                .at(Location {
-                    source: flag.into(),
-                    ..Default::default()
-                })
-                .fix(format!("give {flag} a number from 1 to {max}"))
-                .into(),
-        ),
+        _ => Err(KprodError::flag(
+            flag,
+            format!("`{text}` is not a number from 1 to {max}"),
+            &format!("give {flag} a number from 1 to {max}"),
+        )),
     }
 }
 
-/// Kafka's own rule for topic names.
 fn check_topic(topic: &str) -> Result<(), KprodError> {
-    let ok = !topic.is_empty()
-        && topic.len() <= 249
-        && topic != "."
-        && topic != ".."
-        && topic
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
+    if crate::profile::valid_topic(topic) {
         return Ok(());
     }
-    Err(
-        ConfigError::new(format!("`{topic}` is not a valid topic name"))
-            .at(Location {
-                source: "--topic".into(),
-                ..Default::default()
-            })
-            .fix("use 1 to 249 characters from [a-zA-Z0-9._-]")
-            .into(),
-    )
+    Err(KprodError::flag(
+        "--topic",
+        format!("`{topic}` is not a valid topic name"),
+        "use 1 to 249 characters from [a-zA-Z0-9._-]",
+    ))
 }
 
 pub fn run(args: &ClusterArgs) -> Result<i32, KprodError> {
@@ -67,23 +47,10 @@ pub fn run(args: &ClusterArgs) -> Result<i32, KprodError> {
     }
 
     // Installed before the cluster exists, so a signal during start-up is not lost.
-    let (tx, rx) = mpsc::channel::<()>();
-    ctrlc::set_handler(move || {
-        if SIGNALS.fetch_add(1, Ordering::SeqCst) >= 1 {
-            std::process::exit(130);
-        }
-        let _ = tx.send(());
-    })
-    .map_err(|e| KprodError::io("installing the signal handler", std::io::Error::other(e)))?;
-
-    let mock = MockCluster::new(brokers as i32)
-        .map_err(|e| KprodError::Kafka(format!("cannot start the embedded cluster: {e}")))?;
+    let rx = crate::signals::install_waiter()?;
+    let mock = cluster::start_mock(brokers)?;
     if let Some(topic) = &args.topic {
-        mock.create_topic(topic, partitions as i32, rf as i32)
-            .map_err(|e| KprodError::Topic {
-                topic: topic.clone(),
-                detail: format!("the embedded cluster refused to create it: {e}"),
-            })?;
+        cluster::create_mock_topic(&mock, topic, partitions, rf)?;
     }
     let bootstrap = mock.bootstrap_servers();
     crate::print_stderr(&format!(

@@ -10,7 +10,7 @@ use super::bench;
 use crate::charts::{self, RunSeries};
 use crate::cli::{BenchArgs, CompareArgs};
 use crate::engine::Observer;
-use crate::error::{ConfigError, KprodError, Location};
+use crate::error::KprodError;
 use crate::report::{self, RunReport, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -252,20 +252,8 @@ fn run_figures(r: &RunReport) -> BTreeMap<String, Option<f64>> {
 
 /// Writes `compare.json` and `compare.csv` into `dir`.
 fn write_files(dir: &Path, c: &CompareResult) -> Result<(), KprodError> {
-    let path = dir.join(COMPARE_JSON);
-    let mut json = serde_json::to_vec_pretty(c).map_err(|e| KprodError::Results {
-        path: path.clone(),
-        message: format!("cannot serialise: {e}"),
-    })?;
-    json.push(b'\n');
-    report::write_atomic(&path, &json)?;
-    let path = dir.join(COMPARE_CSV);
-    let csv = compare_csv(c).map_err(|message| KprodError::Results {
-        path: path.clone(),
-        message,
-    })?;
-    report::write_atomic(&path, &csv)?;
-    Ok(())
+    report::write_json(&dir.join(COMPARE_JSON), c)?;
+    Ok(report::write_csv(&dir.join(COMPARE_CSV), compare_csv(c))?)
 }
 
 /// Draws the comparison's charts from its runs (directories resolved against `root`).
@@ -312,13 +300,11 @@ pub fn execute(
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<CompareOutcome, KprodError> {
     if args.repeat == 0 {
-        return Err(ConfigError::new("--repeat must be at least 1")
-            .at(Location {
-                source: "--repeat".into(),
-                ..Default::default()
-            })
-            .fix("give --repeat 3 (the default) or more for a noise estimate")
-            .into());
+        return Err(KprodError::flag(
+            "--repeat",
+            "--repeat must be at least 1",
+            "give --repeat 3 (the default) or more for a noise estimate",
+        ));
     }
     // Every variant must resolve before the first run: a typo in the last one should not
     // cost the runs of all the others.
@@ -402,14 +388,7 @@ pub fn run(args: &CompareArgs, cwd: &Path) -> Result<i32, KprodError> {
 /// Loads a compare directory written earlier (for `kprod report`).
 pub fn load(dir: &Path) -> Result<CompareResult, KprodError> {
     let path = dir.join(COMPARE_JSON);
-    let bytes = std::fs::read(&path).map_err(|e| KprodError::Results {
-        path: path.clone(),
-        message: format!("cannot read: {e}"),
-    })?;
-    let c: CompareResult = serde_json::from_slice(&bytes).map_err(|e| KprodError::Results {
-        path: path.clone(),
-        message: format!("not a kprod compare.json: {e}"),
-    })?;
+    let c: CompareResult = report::read_json(&path, COMPARE_JSON)?;
     if c.schema_version == 0 || c.schema_version > COMPARE_SCHEMA_VERSION || c.variants.is_empty() {
         return Err(KprodError::Results {
             path,

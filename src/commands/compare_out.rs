@@ -100,9 +100,7 @@ pub fn render_table(c: &CompareResult) -> String {
 /// `compare.csv`: one row per figure and variant.
 pub fn compare_csv(c: &CompareResult) -> Result<Vec<u8>, String> {
     let names = labels(&c.variants);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let e = |e: csv::Error| e.to_string();
-    w.write_record([
+    let header = [
         "figure",
         "variant",
         "repeats",
@@ -111,13 +109,13 @@ pub fn compare_csv(c: &CompareResult) -> Result<Vec<u8>, String> {
         "max",
         "ratio_to_first",
         "within_noise",
-    ])
-    .map_err(e)?;
+    ];
+    let mut rows = Vec::new();
     let num = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
     for row in &c.figures {
         for (i, v) in row.variants.iter().enumerate() {
             let repeats = c.runs.iter().filter(|r| r.variant == i).count();
-            w.write_record([
+            rows.push(vec![
                 row.figure.clone(),
                 names[i].clone(),
                 repeats.to_string(),
@@ -126,9 +124,8 @@ pub fn compare_csv(c: &CompareResult) -> Result<Vec<u8>, String> {
                 num(v.max),
                 num(v.ratio_to_first),
                 v.within_noise.map_or(String::new(), |b| b.to_string()),
-            ])
-            .map_err(e)?;
+            ]);
         }
     }
-    w.into_inner().map_err(|e| e.to_string())
+    crate::commands::sweep::csv_doc(&header, rows)
 }

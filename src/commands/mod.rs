@@ -5,7 +5,6 @@ pub mod check;
 pub mod cluster_cmd;
 pub mod compare;
 pub mod merge;
-mod merge_build;
 mod merge_check;
 pub mod profiles;
 pub mod progress;

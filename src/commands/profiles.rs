@@ -2,7 +2,7 @@
 
 use crate::cli::{ProfilesAction, ProfilesArgs};
 use crate::error::KprodError;
-use crate::profile::{self, FlagOverrides, Overrides};
+use crate::profile;
 use std::path::Path;
 
 pub fn execute(args: &ProfilesArgs, cwd: &Path) -> Result<String, KprodError> {
@@ -20,12 +20,7 @@ pub fn execute(args: &ProfilesArgs, cwd: &Path) -> Result<String, KprodError> {
             profiles,
             overrides,
         }) => {
-            let o = Overrides {
-                java_config: overrides.java_config.clone(),
-                sets: overrides.sets.clone(),
-                flags: FlagOverrides::default(),
-                librdkafka: overrides.librdkafka.clone(),
-            };
+            let o = super::bench::layer_overrides(overrides);
             let p = profile::resolve(profiles, &o, cwd)?;
             Ok(profile::render_show(&p))
         }

@@ -50,10 +50,7 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
             "{} holds no report.json, compare.json or sweep.json",
             dir.display()
         ))
-        .at(Location {
-            source: "report DIR".into(),
-            ..Default::default()
-        })
+        .at(Location::flag("report DIR"))
         .fix("give a directory written by kprod bench, compare or sweep (under results/)")
         .into()),
     }

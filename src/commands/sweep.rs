@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 #[path = "sweep_out.rs"]
 mod out;
-pub use out::{render_table, sweep_csv};
+pub use out::{csv_doc, render_table, sweep_csv};
 
 pub const SWEEP_JSON: &str = "sweep.json";
 pub const SWEEP_CSV: &str = "sweep.csv";
@@ -109,34 +109,8 @@ fn rate_of(flag: &str, s: &str) -> Result<f64, KprodError> {
     }
 }
 
-/// Profile keys that a dedicated flag also sets: the flag would silently win over `--param`.
-const FLAG_KEYS: &[(&str, &str)] = &[
-    ("workload.rate", "--rate"),
-    ("workload.duration", "--duration"),
-    ("workload.records", "--records"),
-    ("workload.warmup", "--warmup"),
-    ("workload.producers", "--producers"),
-    ("workload.size", "--size"),
-    ("workload.topic", "--topic"),
-    ("cluster.brokers", "--brokers"),
-    ("cluster.mock_brokers", "--mock-brokers"),
-    ("workload.seed", "--seed"),
-];
-
 fn flag_given(a: &BenchArgs, flag: &str) -> bool {
-    let p = &a.profile;
-    match flag {
-        "--rate" => p.rate.is_some(),
-        "--duration" => p.duration.is_some(),
-        "--records" => p.records.is_some(),
-        "--warmup" => p.warmup.is_some(),
-        "--producers" => p.producers.is_some(),
-        "--size" => p.size.is_some(),
-        "--topic" => p.topic.is_some(),
-        "--brokers" => p.brokers.is_some(),
-        "--mock-brokers" => p.mock_brokers.is_some(),
-        _ => p.seed.is_some(),
-    }
+    a.profile.key_flag_given(flag)
 }
 
 /// What each step varies.
@@ -195,7 +169,8 @@ fn plan(args: &SweepArgs) -> Result<Plan, KprodError> {
                 "sweep the step length by running one sweep per --step-duration",
             ));
         }
-        if let Some((_, flag)) = FLAG_KEYS.iter().find(|(k, _)| *k == key) {
+        // A dedicated flag for the same key would silently win over every `--param` value.
+        if let Some((flag, _)) = crate::cli::KEY_FLAGS.iter().find(|(_, k)| *k == key) {
             if flag_given(&args.bench, flag) {
                 return Err(KprodError::flag(
                     flag,
@@ -237,6 +212,40 @@ struct Runner<'a, 'o> {
 }
 
 impl Runner<'_, '_> {
+    /// Runs the plan's steps until it ends or a step is interrupted.
+    fn walk(&mut self, plan: Plan) -> Result<(), KprodError> {
+        match plan {
+            Plan::Rates(rates) => {
+                for r in rates {
+                    if self.step("rates", Some(r), None)?.is_none() {
+                        break;
+                    }
+                }
+            }
+            Plan::Param { key, values } => {
+                for v in &values {
+                    if self.step("param", None, Some((&key, v)))?.is_none() {
+                        break;
+                    }
+                }
+            }
+            Plan::FindMax {
+                start,
+                max,
+                precision,
+            } => {
+                let s = find_max(start, max, precision, |r, phase: Phase| {
+                    self.step(phase.name(), Some(r), None)
+                })?;
+                self.result.found_max_records_per_sec = s.lo;
+                self.result.final_bracket = Some((s.lo, s.hi));
+                self.result.confirmed = s.confirm.map(|c| c.1);
+                write_files(&self.dir, &self.result)?;
+            }
+        }
+        Ok(())
+    }
+
     /// One step; returns whether it passed, or None when it was interrupted.
     fn step(
         &mut self,
@@ -251,7 +260,7 @@ impl Runner<'_, '_> {
             a.profile.rate = Some(format!("{r}"));
         }
         if let Some((k, v)) = param {
-            a.profile.sets.push(format!("{k}={v}"));
+            a.profile.layers.sets.push(format!("{k}={v}"));
         }
         let index = self.result.steps.len();
         let obs = self
@@ -301,20 +310,8 @@ impl Runner<'_, '_> {
 }
 
 fn write_files(dir: &Path, s: &SweepResult) -> Result<(), KprodError> {
-    let path = dir.join(SWEEP_JSON);
-    let mut json = serde_json::to_vec_pretty(s).map_err(|e| KprodError::Results {
-        path: path.clone(),
-        message: format!("cannot serialise: {e}"),
-    })?;
-    json.push(b'\n');
-    report::write_atomic(&path, &json)?;
-    let path = dir.join(SWEEP_CSV);
-    let csv = sweep_csv(s).map_err(|message| KprodError::Results {
-        path: path.clone(),
-        message,
-    })?;
-    report::write_atomic(&path, &csv)?;
-    Ok(())
+    report::write_json(&dir.join(SWEEP_JSON), s)?;
+    Ok(report::write_csv(&dir.join(SWEEP_CSV), sweep_csv(s))?)
 }
 
 /// A finished (or interrupted) sweep and where it was written.
@@ -351,6 +348,31 @@ pub fn execute(
         .unwrap_or_default();
     let step_duration = crate::units::parse_duration(&args.step_duration)
         .map_err(|e| KprodError::flag("--step-duration", e, "give a duration such as 10s"))?;
+    check_flags(args, &plan)?;
+    probe_profiles(args, &plan, cwd)?;
+    let root = bench::results_root(&args.bench.output.out, cwd)?;
+    let dir = report::create_run_dir(&root, SystemTime::now(), "sweep")?;
+    let result = new_result(args, &plan, &slo, step_duration.as_secs_f64());
+    let mut run = Runner {
+        args,
+        cwd,
+        dir,
+        slo,
+        result,
+        observer,
+    };
+    run.walk(plan)?;
+    if let Err(e) = write_chart(&run.dir, &run.result) {
+        crate::print_stderr(&format!("warning: chart not written: {e}"));
+    }
+    Ok(SweepOutcome {
+        result: run.result,
+        dir: run.dir,
+    })
+}
+
+/// Flags a sweep sets itself for every step.
+fn check_flags(args: &SweepArgs, plan: &Plan) -> Result<(), KprodError> {
     for flag in ["--duration", "--records"] {
         if flag_given(&args.bench, flag) {
             return Err(KprodError::flag(
@@ -367,32 +389,28 @@ pub fn execute(
             "drop --rate (use --rates or --start-rate)",
         ));
     }
-    // Every step's profile must resolve before the first run.
+    Ok(())
+}
+
+/// Every step's profile must resolve before the first run.
+fn probe_profiles(args: &SweepArgs, plan: &Plan, cwd: &Path) -> Result<(), KprodError> {
     let mut probe = args.bench.clone();
     probe.profile.duration = Some(args.step_duration.clone());
-    if let Plan::Param { key, values } = &plan {
+    if let Plan::Param { key, values } = plan {
         for v in values {
             let mut a = probe.clone();
-            a.profile.sets.push(format!("{key}={v}"));
+            a.profile.layers.sets.push(format!("{key}={v}"));
             bench::resolve(&a.profile, cwd)?;
         }
+        Ok(())
     } else {
-        bench::resolve(&probe.profile, cwd)?;
+        bench::resolve(&probe.profile, cwd).map(drop)
     }
-    let root = if args.bench.output.out.is_absolute() {
-        args.bench.output.out.clone()
-    } else {
-        cwd.join(&args.bench.output.out)
-    };
-    report::check_writable(&root).map_err(|e| {
-        KprodError::flag(
-            "--out",
-            format!("cannot write results there: {e}"),
-            "give --out a directory you can write to",
-        )
-    })?;
-    let dir = report::create_run_dir(&root, SystemTime::now(), "sweep")?;
-    let result = SweepResult {
+}
+
+/// `sweep.json` before the first step.
+fn new_result(args: &SweepArgs, plan: &Plan, slo: &[SloTerm], step_s: f64) -> SweepResult {
+    SweepResult {
         schema_version: SWEEP_SCHEMA_VERSION,
         kind: "sweep".into(),
         created_at: report::format_rfc3339_utc(SystemTime::now()),
@@ -402,13 +420,13 @@ pub fn execute(
             Plan::Param { .. } => "param",
         }
         .into(),
-        param_key: match &plan {
+        param_key: match plan {
             Plan::Param { key, .. } => Some(key.clone()),
             _ => None,
         },
         profiles: args.bench.profile.profiles.clone(),
         slo: slo.iter().map(SloTerm::text).collect(),
-        step_duration_s: step_duration.as_secs_f64(),
+        step_duration_s: step_s,
         saturation_rule: SATURATION_RULE.into(),
         cluster_note: None,
         steps: Vec::new(),
@@ -417,51 +435,7 @@ pub fn execute(
         final_bracket: None,
         confirmed: None,
         interrupted: false,
-    };
-    let mut run = Runner {
-        args,
-        cwd,
-        dir,
-        slo,
-        result,
-        observer,
-    };
-    match plan {
-        Plan::Rates(rates) => {
-            for r in rates {
-                if run.step("rates", Some(r), None)?.is_none() {
-                    break;
-                }
-            }
-        }
-        Plan::Param { key, values } => {
-            for v in &values {
-                if run.step("param", None, Some((&key, v)))?.is_none() {
-                    break;
-                }
-            }
-        }
-        Plan::FindMax {
-            start,
-            max,
-            precision,
-        } => {
-            let s = find_max(start, max, precision, |r, phase: Phase| {
-                run.step(phase.name(), Some(r), None)
-            })?;
-            run.result.found_max_records_per_sec = s.lo;
-            run.result.final_bracket = Some((s.lo, s.hi));
-            run.result.confirmed = s.confirm.map(|c| c.1);
-            write_files(&run.dir, &run.result)?;
-        }
     }
-    if let Err(e) = write_chart(&run.dir, &run.result) {
-        crate::print_stderr(&format!("warning: chart not written: {e}"));
-    }
-    Ok(SweepOutcome {
-        result: run.result,
-        dir: run.dir,
-    })
 }
 
 /// Draws `sweep.svg`: latency percentiles against the achieved rate (or, for `--param`,
@@ -555,14 +529,7 @@ pub fn run(args: &SweepArgs, cwd: &Path) -> Result<i32, KprodError> {
 /// Loads a sweep directory written earlier (for `kprod report`).
 pub fn load(dir: &Path) -> Result<SweepResult, KprodError> {
     let path = dir.join(SWEEP_JSON);
-    let bytes = std::fs::read(&path).map_err(|e| KprodError::Results {
-        path: path.clone(),
-        message: format!("cannot read: {e}"),
-    })?;
-    let s: SweepResult = serde_json::from_slice(&bytes).map_err(|e| KprodError::Results {
-        path: path.clone(),
-        message: format!("not a kprod sweep.json: {e}"),
-    })?;
+    let s: SweepResult = report::read_json(&path, SWEEP_JSON)?;
     if s.schema_version == 0 || s.schema_version > SWEEP_SCHEMA_VERSION {
         return Err(KprodError::Results {
             path,
@@ -578,12 +545,7 @@ pub fn load(dir: &Path) -> Result<SweepResult, KprodError> {
 /// Re-renders a saved sweep: table (returned), `sweep.csv` and `sweep.svg`.
 pub fn rerender(dir: &Path) -> Result<String, KprodError> {
     let s = load(dir)?;
-    let path = dir.join(SWEEP_CSV);
-    let csv = sweep_csv(&s).map_err(|message| KprodError::Results {
-        path: path.clone(),
-        message,
-    })?;
-    report::write_atomic(&path, &csv)?;
+    report::write_csv(&dir.join(SWEEP_CSV), sweep_csv(&s))?;
     write_chart(dir, &s)?;
     Ok(render_table(&s))
 }

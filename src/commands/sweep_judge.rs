@@ -2,7 +2,7 @@
 //! saturated, and the `--find-max` search (bracket by doubling, binary search, confirm).
 //! Nothing here runs a benchmark, so all of it is unit-tested with synthetic steps.
 
-use crate::error::{ConfigError, Location};
+use crate::error::ConfigError;
 use crate::report::{self, RunReport, Status};
 
 /// The achieved rate must reach this share of the target, or the step is saturated.
@@ -43,12 +43,7 @@ impl SloTerm {
 }
 
 fn slo_error(m: String) -> ConfigError {
-    ConfigError::new(m)
-        .at(Location {
-            source: "--slo".into(),
-            ..Default::default()
-        })
-        .fix("write e.g. --slo \"p99<=20ms\" or --slo \"p50<=5ms,p999<=50ms\" (figures: p50, p90, p99, p999, p9999, max)")
+    ConfigError::flag("--slo", m, "write e.g. --slo \"p99<=20ms\" or --slo \"p50<=5ms,p999<=50ms\" (figures: p50, p90, p99, p999, p9999, max)")
 }
 
 /// Parses `p99<=20ms,p999<=50ms`.

@@ -109,11 +109,23 @@ pub fn render_table(r: &SweepResult) -> String {
     out
 }
 
-/// `sweep.csv`: one row per step.
-pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
+/// A CSV document: `header`, then one record per row (`sweep.csv`, `compare.csv`).
+pub fn csv_doc(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let e = |e: csv::Error| e.to_string();
-    w.write_record([
+    w.write_record(header).map_err(e)?;
+    for row in rows {
+        w.write_record(row).map_err(e)?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// `sweep.csv`: one row per step.
+pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
+    let header = [
         "step",
         "phase",
         "param",
@@ -130,10 +142,9 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
         "knee",
         "run_dir",
         "reasons",
-    ])
-    .map_err(e)?;
-    for s in &r.steps {
-        w.write_record([
+    ];
+    let rows = r.steps.iter().map(|s| {
+        vec![
             s.index.to_string(),
             s.phase.clone(),
             s.param_value.clone().unwrap_or_default(),
@@ -151,10 +162,9 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
             (r.knee_index == Some(s.index)).to_string(),
             s.run_dir.clone(),
             s.reasons.join("; "),
-        ])
-        .map_err(e)?;
-    }
-    w.into_inner().map_err(|e| e.to_string())
+        ]
+    });
+    csv_doc(&header, rows)
 }
 
 #[cfg(test)]

@@ -49,6 +49,29 @@ impl Cluster {
     }
 }
 
+/// The embedded cluster's handle (librdkafka's mock brokers, on librdkafka's threads).
+pub type Mock = MockCluster<'static, rdkafka::producer::DefaultProducerContext>;
+
+/// Start `brokers` mock brokers on loopback ports the system picks.
+pub fn start_mock(brokers: u32) -> Result<Mock, KprodError> {
+    MockCluster::new(brokers as i32)
+        .map_err(|e| KprodError::Kafka(format!("cannot start the embedded cluster: {e}")))
+}
+
+/// Create `topic` on the embedded cluster.
+pub fn create_mock_topic(
+    mock: &Mock,
+    topic: &str,
+    partitions: u32,
+    rf: u32,
+) -> Result<(), KprodError> {
+    mock.create_topic(topic, partitions as i32, rf as i32)
+        .map_err(|e| KprodError::Topic {
+            topic: topic.into(),
+            detail: format!("the embedded cluster refused to create it: {e}"),
+        })
+}
+
 /// Start the embedded cluster with the topic already created.
 pub fn start_embedded(
     brokers: u32,
@@ -56,15 +79,9 @@ pub fn start_embedded(
     partitions: u32,
     rf: u32,
 ) -> Result<Cluster, KprodError> {
-    let mock = MockCluster::new(brokers as i32)
-        .map_err(|e| KprodError::Kafka(format!("cannot start the embedded cluster: {e}")))?;
+    let mock = start_mock(brokers)?;
     // The mock cluster cannot place more replicas than it has brokers.
-    let rf = rf.min(brokers).max(1);
-    mock.create_topic(topic, partitions as i32, rf as i32)
-        .map_err(|e| KprodError::Topic {
-            topic: topic.into(),
-            detail: format!("the embedded cluster refused to create it: {e}"),
-        })?;
+    create_mock_topic(&mock, topic, partitions, rf.min(brokers).max(1))?;
     let bootstrap = mock.bootstrap_servers();
     Ok(Cluster::Embedded { mock, bootstrap })
 }

@@ -4,10 +4,7 @@
 use super::*;
 
 fn at() -> Location {
-    Location {
-        source: "--fault".into(),
-        ..Default::default()
-    }
+    Location::flag("--fault")
 }
 
 #[test]

@@ -60,14 +60,6 @@ pub(crate) struct Merged {
     pub faults: Vec<crate::faults::FaultSpec>,
 }
 
-fn plain(source: &str) -> Location {
-    Location {
-        source: source.to_string(),
-        line: None,
-        column: None,
-    }
-}
-
 /// Parses one profile file (or built-in profile text) into a layer.
 pub(crate) fn from_toml(source: &str, text: &str, base_dir: &Path) -> Result<Layer, ConfigError> {
     let at = Locator {
@@ -75,7 +67,7 @@ pub(crate) fn from_toml(source: &str, text: &str, base_dir: &Path) -> Result<Lay
         text: Some(text),
     };
     let doc = DeTable::parse(text).map_err(|e| {
-        let loc = e.span().map_or_else(|| plain(source), |s| at.loc(s.start));
+        let loc = e.span().map_or_else(|| Location::flag(source), |s| at.loc(s.start));
         ConfigError::new(format!("TOML syntax error: {}", e.message().trim()))
             .at(loc)
             .fix("correct the TOML syntax at this position (strings need quotes, tables [section] brackets)")
@@ -282,7 +274,7 @@ fn unknown_key_hint(prefix: &str, key: &str) -> (String, String) {
 
 /// `--set section.key=value`, in order (a later one wins).
 pub(crate) fn from_sets(sets: &[String], cwd: &Path) -> Result<Layer, ConfigError> {
-    let loc = plain("--set");
+    let loc = Location::flag("--set");
     let mut layer = Layer::default();
     for s in sets {
         let Some((key, value)) = s.split_once('=') else {
@@ -344,19 +336,19 @@ fn set_text(
 
 /// The explicit flags (`--rate 50k` ...): (flag name, key, value).
 pub(crate) fn from_flags(
-    flags: &[(&str, &'static str, &str)],
+    flags: &[(&'static str, &'static str, String)],
     cwd: &Path,
 ) -> Result<Layer, ConfigError> {
     let mut layer = Layer::default();
     for (flag, key, value) in flags {
-        set_text(&mut layer, key, value, plain(flag), cwd)?;
+        set_text(&mut layer, key, value, Location::flag(flag), cwd)?;
     }
     Ok(layer)
 }
 
 /// `-X prop=value` pass-through properties.
 pub(crate) fn from_x(props: &[String]) -> Result<BTreeMap<String, PassThrough>, ConfigError> {
-    let loc = plain("-X");
+    let loc = Location::flag("-X");
     let mut out = BTreeMap::new();
     for p in props {
         let Some((key, value)) = p.split_once('=') else {

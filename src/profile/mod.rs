@@ -28,6 +28,7 @@ pub use env::{register_secret, scrub};
 pub use librdkafka::{is_secret, librdkafka_properties, redacted};
 pub use model::*;
 pub use show::render_show;
+pub use validate::valid_topic;
 
 use crate::error::ConfigError;
 use std::path::Path;
@@ -39,46 +40,12 @@ pub struct Overrides {
     pub java_config: Option<std::path::PathBuf>,
     /// "section.key=value", in order.
     pub sets: Vec<String>,
-    /// Highest precedence except `-X`.
-    pub flags: FlagOverrides,
+    /// Dedicated flags, each a shorthand for one key: (`--rate`, `workload.rate`, value),
+    /// in order. Highest precedence except `-X`. The table of flags lives with the command
+    /// line (`cli::KEY_FLAGS`); profile only needs each flag's name for error locations.
+    pub flags: Vec<(&'static str, &'static str, String)>,
     /// "-X prop=value" (without the `-X`): override the `[librdkafka]` table.
     pub librdkafka: Vec<String>,
-}
-
-/// Dedicated flags, each a shorthand for one key (`--rate` = `workload.rate`, ...).
-#[derive(Debug, Clone, Default)]
-pub struct FlagOverrides {
-    pub rate: Option<String>,
-    pub duration: Option<String>,
-    pub records: Option<String>,
-    pub warmup: Option<String>,
-    pub producers: Option<String>,
-    pub size: Option<String>,
-    pub topic: Option<String>,
-    pub brokers: Option<String>,
-    pub mock_brokers: Option<String>,
-    pub seed: Option<String>,
-}
-
-impl FlagOverrides {
-    /// (flag, key, value) of every flag given.
-    fn entries(&self) -> Vec<(&'static str, &'static str, &str)> {
-        let all = [
-            ("--rate", "workload.rate", &self.rate),
-            ("--duration", "workload.duration", &self.duration),
-            ("--records", "workload.records", &self.records),
-            ("--warmup", "workload.warmup", &self.warmup),
-            ("--producers", "workload.producers", &self.producers),
-            ("--size", "workload.size", &self.size),
-            ("--topic", "workload.topic", &self.topic),
-            ("--brokers", "cluster.brokers", &self.brokers),
-            ("--mock-brokers", "cluster.mock_brokers", &self.mock_brokers),
-            ("--seed", "workload.seed", &self.seed),
-        ];
-        all.into_iter()
-            .filter_map(|(f, k, v)| v.as_deref().map(|v| (f, k, v)))
-            .collect()
-    }
 }
 
 /// Resolve `--profile` arguments (left to right; empty = just the built-in defaults `base`)
@@ -111,7 +78,7 @@ pub fn resolve(
     if !overrides.sets.is_empty() {
         layers.push(layer::from_sets(&overrides.sets, cwd)?);
     }
-    layers.push(layer::from_flags(&overrides.flags.entries(), cwd)?);
+    layers.push(layer::from_flags(&overrides.flags, cwd)?);
     let top_rank = layers.len();
     let mut merged = layer::merge(layers);
     for (k, mut p) in layer::from_x(&overrides.librdkafka)? {

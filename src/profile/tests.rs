@@ -5,6 +5,11 @@ use super::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// One dedicated flag as `cli` hands it over: (flag, key, value).
+fn flag(f: &'static str, k: &'static str, v: &str) -> (&'static str, &'static str, String) {
+    (f, k, v.to_string())
+}
+
 pub(super) fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
@@ -231,10 +236,7 @@ fn precedence_defaults_extends_profile_java_set_flags_x() {
     let o = Overrides {
         java_config: Some("java.properties".into()),
         sets: names(&["batching.linger=5ms", "workload.rate=5k"]),
-        flags: FlagOverrides {
-            rate: Some("6k".into()),
-            ..Default::default()
-        },
+        flags: vec![flag("--rate", "workload.rate", "6k")],
         librdkafka: names(&["socket.nagle.disable=true"]),
     };
     let p = ok(d.path(), &["child", "more/second.toml"], &o);
@@ -265,7 +267,7 @@ fn precedence_defaults_extends_profile_java_set_flags_x() {
     );
     // Without the flag, --set wins over everything below it.
     let o2 = Overrides {
-        flags: FlagOverrides::default(),
+        flags: Vec::new(),
         ..o
     };
     assert_eq!(
@@ -280,10 +282,7 @@ fn precedence_defaults_extends_profile_java_set_flags_x() {
 fn stop_condition_is_replaced_as_a_whole() {
     let d = tmp();
     let recs = Overrides {
-        flags: FlagOverrides {
-            records: Some("1m".into()),
-            ..Default::default()
-        },
+        flags: vec![flag("--records", "workload.records", "1m")],
         ..Default::default()
     };
     let p = ok(d.path(), &[], &recs);
@@ -469,10 +468,7 @@ fn set_and_x_errors() {
     let e = err(d.path(), &[], &x(&["linger.ms=5"]));
     assert!(e.contains("batching.linger") && e.contains("fix:"), "{e}");
     let flags = Overrides {
-        flags: FlagOverrides {
-            rate: Some("0".into()),
-            ..Default::default()
-        },
+        flags: vec![flag("--rate", "workload.rate", "0")],
         ..Default::default()
     };
     let e = err(d.path(), &[], &flags);
@@ -480,39 +476,4 @@ fn set_and_x_errors() {
         e.starts_with("--rate: key `workload.rate`") && e.contains("greater than 0"),
         "{e}"
     );
-}
-
-#[test]
-fn flags_cover_their_keys() {
-    let d = tmp();
-    let f = FlagOverrides {
-        rate: Some("unlimited".into()),
-        duration: Some("1m".into()),
-        records: Some("2k".into()),
-        warmup: Some("0".into()),
-        producers: Some("4".into()),
-        size: Some("{dist=\"uniform\",min=\"1B\",max=\"1KiB\"}".into()),
-        topic: Some("t1".into()),
-        brokers: Some("localhost:9092".into()),
-        mock_brokers: Some("5".into()),
-        seed: Some("99".into()),
-    };
-    let p = ok(
-        d.path(),
-        &[],
-        &Overrides {
-            flags: f,
-            ..Default::default()
-        },
-    );
-    let w = &p.workload;
-    assert_eq!(w.rate, Rate::Unlimited);
-    assert_eq!(
-        (w.duration, w.records, w.warmup),
-        (Some(ms(60_000)), Some(2000), Duration::ZERO)
-    );
-    assert_eq!((w.producers, w.topic.as_str(), w.seed), (4, "t1", 99));
-    assert_eq!(w.size, SizeDist::Uniform { min: 1, max: 1024 });
-    assert_eq!(p.cluster.brokers.as_deref(), Some("localhost:9092"));
-    assert_eq!(p.cluster.mock_brokers, 5);
 }

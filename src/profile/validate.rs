@@ -318,7 +318,8 @@ fn backpressure(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn valid_topic(t: &str) -> bool {
+/// Kafka's own rule for topic names.
+pub fn valid_topic(t: &str) -> bool {
     !t.is_empty()
         && t.len() <= 249
         && t != "."

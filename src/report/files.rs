@@ -249,6 +249,43 @@ pub fn load_report(path: &Path) -> Result<RunReport, ReportError> {
         .map_err(|e| ReportError::invalid(&file, format!("not a valid kprod report: {e}")))
 }
 
+/// Writes `value` as pretty JSON with a final newline, atomically (`compare.json`,
+/// `sweep.json`).
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
+    let mut json = serde_json::to_vec_pretty(value).map_err(|e| ReportError::Invalid {
+        path: path.to_path_buf(),
+        message: format!("cannot serialise: {e}"),
+    })?;
+    json.push(b'\n');
+    write_atomic(path, &json)
+}
+
+/// Writes a rendered CSV document atomically; a rendering error is reported for `path`.
+pub fn write_csv(path: &Path, csv: Result<Vec<u8>, String>) -> Result<(), ReportError> {
+    let csv = csv.map_err(|message| ReportError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    })?;
+    write_atomic(path, &csv)
+}
+
+/// Reads a JSON results file that kprod wrote (`compare.json`, `sweep.json`); `what`
+/// names the kind of file in the error when it does not parse.
+pub fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+) -> Result<T, ReportError> {
+    let bytes = std::fs::read(path).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        op: "read",
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ReportError::Invalid {
+        path: path.to_path_buf(),
+        message: format!("not a kprod {what}: {e}"),
+    })
+}
+
 /// [`read_hlog`] on a file, with errors naming it.
 pub fn read_hlog_file(path: &Path) -> Result<(Option<u64>, Vec<IntervalHistogram>), ReportError> {
     let file = File::open(path).map_err(|e| ReportError::io(path, "open interval log", e))?;

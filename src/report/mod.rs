@@ -6,6 +6,7 @@
 //! it so the files cannot disagree with each other.
 
 pub mod build;
+pub mod merge;
 mod model;
 pub use model::*;
 
@@ -15,6 +16,7 @@ mod files;
 mod hdr;
 mod hlog;
 mod live;
+mod profile_diff;
 mod table;
 #[doc(hidden)]
 pub mod testing;
@@ -24,12 +26,14 @@ pub use csv_out::{intervals_csv, RunsRow, RUNS_CSV};
 pub use datetime::format_rfc3339_utc;
 pub(crate) use datetime::parse_rfc3339_ms;
 pub use files::{
-    check_writable, create_run_dir, load_report, read_hlog_file, sanitize_label, write_atomic,
-    write_run, HGRM_FILE, HLOG_FILE, INTERVALS_CSV_FILE, REPORT_FILE,
+    check_writable, create_run_dir, load_report, read_hlog_file, read_json, sanitize_label,
+    write_atomic, write_csv, write_json, write_run, HGRM_FILE, HLOG_FILE, INTERVALS_CSV_FILE,
+    REPORT_FILE,
 };
 pub use hdr::{new_histogram, percentiles, write_hgrm, HIST_HIGHEST_US, HIST_SIGFIG};
 pub use hlog::{read_hlog, write_hlog, IntervalHistogram};
 pub use live::LiveWriter;
+pub use profile_diff::{diff_profiles, ProfileDiff};
 pub use table::{fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_rate, summary_table};
 pub use totals::{
     decode_histogram, encode_histogram, read_totals, write_outcome_totals, write_totals,

@@ -1,4 +1,4 @@
-//! The arithmetic of `kprod merge`: several runs' figures into one run's.
+//! The arithmetic of `report::merge`: several runs' figures into one run's.
 //!
 //! Counts add. Latency percentiles come from the sum of the runs' HDR histograms (exact
 //! over every record, never an average of percentiles). Rates divide the summed integer
@@ -76,40 +76,7 @@ pub fn align_intervals(
             hist.add(p.hist)
                 .map_err(|e| format!("cannot add interval histograms: {e:?}"))?;
         }
-        // A run's own last second ends with it; a shifted one is measured from the bucket.
-        let t_s = parts
-            .iter()
-            .map(|p| match p.shift {
-                0 => p.row.t_s,
-                _ => b as f64 + (p.row.t_s - p.idx as f64),
-            })
-            .fold(f64::MIN, f64::max);
-        let len = t_s - b as f64;
-        let delivered: u64 = parts.iter().map(|p| p.row.delivered).sum();
-        let bytes: f64 = parts
-            .iter()
-            .map(|p| (p.row.bytes_per_sec * (p.row.t_s - p.idx as f64)).round())
-            .sum();
-        let mut faults: Vec<&str> = parts
-            .iter()
-            .filter_map(|p| p.row.fault.as_deref())
-            .collect();
-        faults.dedup();
-        rows.push(Interval {
-            t_s,
-            unix_ms: t0_ms + (t_s * 1000.0) as u64,
-            in_warmup: parts.iter().all(|p| p.row.in_warmup),
-            sent: parts.iter().map(|p| p.row.sent).sum(),
-            delivered,
-            failed: parts.iter().map(|p| p.row.failed).sum(),
-            records_per_sec: delivered as f64 / len,
-            bytes_per_sec: bytes / len,
-            p50_us: hist.value_at_quantile(0.5),
-            p99_us: hist.value_at_quantile(0.99),
-            max_us: hist.max(),
-            queue_depth: parts.iter().map(|p| p.row.queue_depth).sum(),
-            fault: (!faults.is_empty()).then(|| faults.join("; ")),
-        });
+        rows.push(merged_row(b, &parts, &hist, t0_ms));
         hists.push(IntervalHistogram {
             start_s: b as f64,
             duration_s: 1.0,
@@ -117,6 +84,49 @@ pub fn align_intervals(
         });
     }
     Ok((rows, hists))
+}
+
+/// Merged second `b` from the parts that fell into it; `hist` is their latencies added.
+fn merged_row(
+    b: u64,
+    parts: &[Part<'_>],
+    hist: &hdrhistogram::Histogram<u64>,
+    t0_ms: u64,
+) -> Interval {
+    // A run's own last second ends with it; a shifted one is measured from the bucket.
+    let t_s = parts
+        .iter()
+        .map(|p| match p.shift {
+            0 => p.row.t_s,
+            _ => b as f64 + (p.row.t_s - p.idx as f64),
+        })
+        .fold(f64::MIN, f64::max);
+    let len = t_s - b as f64;
+    let delivered: u64 = parts.iter().map(|p| p.row.delivered).sum();
+    let bytes: f64 = parts
+        .iter()
+        .map(|p| (p.row.bytes_per_sec * (p.row.t_s - p.idx as f64)).round())
+        .sum();
+    let mut faults: Vec<&str> = parts
+        .iter()
+        .filter_map(|p| p.row.fault.as_deref())
+        .collect();
+    faults.dedup();
+    Interval {
+        t_s,
+        unix_ms: t0_ms + (t_s * 1000.0) as u64,
+        in_warmup: parts.iter().all(|p| p.row.in_warmup),
+        sent: parts.iter().map(|p| p.row.sent).sum(),
+        delivered,
+        failed: parts.iter().map(|p| p.row.failed).sum(),
+        records_per_sec: delivered as f64 / len,
+        bytes_per_sec: bytes / len,
+        p50_us: hist.value_at_quantile(0.5),
+        p99_us: hist.value_at_quantile(0.99),
+        max_us: hist.max(),
+        queue_depth: parts.iter().map(|p| p.row.queue_depth).sum(),
+        fault: (!faults.is_empty()).then(|| faults.join("; ")),
+    }
 }
 
 /// One input of the figures below: its report, totals and offset from the merged t0.

@@ -1,0 +1,168 @@
+//! The profile flags, each defined once: `profile_args!` turns one line per flag (doc,
+//! field, flag name, value name, profile key) into the clap field of [`ProfileArgs`], the
+//! [`KEY_FLAGS`] table and [`ProfileArgs::key_flag_values`], so help, parsing and the key a
+//! flag sets cannot drift apart. `--set`, `-X` and `--java-config` live in [`LayerArgs`],
+//! which `profiles show` flattens too.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// The layers above the profiles that are not single keys: `--java-config`, `--set`, `-X`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct LayerArgs {
+    /// Java producer .properties file, translated to kprod keys (above profiles, below --set).
+    #[arg(long, value_name = "FILE")]
+    pub java_config: Option<PathBuf>,
+    /// Override one profile key, e.g. `--set producer.acks=all`. Repeatable.
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Pass a librdkafka property through, e.g. `-X socket.nagle.disable=true`. Repeatable;
+    /// overrides the profile's [librdkafka] table.
+    #[arg(short = 'X', value_name = "PROP=VALUE")]
+    pub librdkafka: Vec<String>,
+}
+
+macro_rules! profile_args {
+    ($( $(#[doc = $doc:literal])* $field:ident: $flag:literal <$value:literal> => $key:literal; )*) => {
+        /// Profile selection and overrides shared by every command that resolves a profile.
+        #[derive(Debug, Clone, Args, Default)]
+        pub struct ProfileArgs {
+            /// Profile: a built-in name (durable), a name in ./profiles/, or a path. Repeat to
+            /// layer left to right.
+            #[arg(short = 'p', long = "profile", value_name = "NAME|PATH")]
+            pub profiles: Vec<String>,
+            #[command(flatten)]
+            pub layers: LayerArgs,
+            $(
+                $(#[doc = $doc])*
+                #[arg(long = $flag, value_name = $value)]
+                pub $field: Option<String>,
+            )*
+        }
+
+        /// Every flag that is a shorthand for one profile key: (`--flag`, `section.key`).
+        pub const KEY_FLAGS: &[(&str, &str)] = &[$((concat!("--", $flag), $key)),*];
+
+        impl ProfileArgs {
+            /// (`--flag`, `section.key`, value) of every key flag given, in [`KEY_FLAGS`] order.
+            pub fn key_flag_values(&self) -> Vec<(&'static str, &'static str, String)> {
+                let mut out = Vec::new();
+                $(
+                    if let Some(v) = &self.$field {
+                        out.push((concat!("--", $flag), $key, v.clone()));
+                    }
+                )*
+                out
+            }
+        }
+    };
+}
+
+profile_args! {
+    /// Records per second across all producers (`50k`), or `unlimited`.
+    rate: "rate" <"RATE"> => "workload.rate";
+    /// Run length including warm-up (`30s`, `2m`).
+    duration: "duration" <"DURATION"> => "workload.duration";
+    /// Stop after this many records in total (`1m` = one million).
+    records: "records" <"COUNT"> => "workload.records";
+    /// Produced but excluded from latency and throughput (`5s`).
+    warmup: "warmup" <"DURATION"> => "workload.warmup";
+    /// Independent producer clients, each on its own thread.
+    producers: "producers" <"N"> => "workload.producers";
+    /// Fixed record value size (`1KiB`).
+    size: "size" <"SIZE"> => "workload.size";
+    /// Topic to produce to (created when missing).
+    topic: "topic" <"TOPIC"> => "workload.topic";
+    /// Bootstrap list of a real cluster; without it the embedded cluster is used.
+    brokers: "brokers" <"HOST:PORT,..."> => "cluster.brokers";
+    /// Broker count of the embedded cluster.
+    mock_brokers: "mock-brokers" <"N"> => "cluster.mock_brokers";
+    /// Seed of every random choice (values, sizes, keys).
+    seed: "seed" <"SEED"> => "workload.seed";
+}
+
+impl ProfileArgs {
+    /// Whether the key flag `flag` (`--rate`, ...) was given.
+    pub fn key_flag_given(&self, flag: &str) -> bool {
+        self.key_flag_values().iter().any(|(f, _, _)| *f == flag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        p: ProfileArgs,
+    }
+
+    #[test]
+    fn each_key_flag_parses_into_its_key() {
+        let mut argv = vec!["t".to_string()];
+        for (i, (flag, _)) in KEY_FLAGS.iter().enumerate() {
+            argv.push(flag.to_string());
+            argv.push(format!("v{i}"));
+        }
+        let t = T::try_parse_from(&argv).expect("every key flag parses");
+        let got = t.p.key_flag_values();
+        assert_eq!(got.len(), KEY_FLAGS.len());
+        for (i, ((flag, key), (f, k, v))) in KEY_FLAGS.iter().zip(&got).enumerate() {
+            assert_eq!((flag, key, format!("v{i}")), (f, k, v.clone()));
+        }
+        assert!(t.p.key_flag_given("--mock-brokers"));
+        assert!(!T::try_parse_from(["t"]).unwrap().p.key_flag_given("--rate"));
+    }
+
+    #[test]
+    fn flags_cover_their_keys() {
+        let argv = [
+            "t",
+            "--rate",
+            "unlimited",
+            "--duration",
+            "1m",
+            "--records",
+            "2k",
+            "--warmup",
+            "0",
+            "--producers",
+            "4",
+            "--size",
+            "{dist=\"uniform\",min=\"1B\",max=\"1KiB\"}",
+            "--topic",
+            "t1",
+            "--brokers",
+            "localhost:9092",
+            "--mock-brokers",
+            "5",
+            "--seed",
+            "99",
+        ];
+        let t = T::try_parse_from(argv).expect("parses");
+        let o = crate::profile::Overrides {
+            flags: t.p.key_flag_values(),
+            ..Default::default()
+        };
+        let p = crate::profile::resolve(&[], &o, &std::env::temp_dir()).expect("resolves");
+        let w = &p.workload;
+        assert_eq!(w.rate, crate::profile::Rate::Unlimited);
+        assert_eq!(
+            (w.duration, w.records, w.warmup),
+            (
+                Some(std::time::Duration::from_secs(60)),
+                Some(2000),
+                std::time::Duration::ZERO
+            )
+        );
+        assert_eq!((w.producers, w.topic.as_str(), w.seed), (4, "t1", 99));
+        assert_eq!(
+            w.size,
+            crate::profile::SizeDist::Uniform { min: 1, max: 1024 }
+        );
+        assert_eq!(p.cluster.brokers.as_deref(), Some("localhost:9092"));
+        assert_eq!(p.cluster.mock_brokers, 5);
+    }
+}
