@@ -38,16 +38,18 @@ pub fn diff_profiles(a: &Value, b: &Value) -> Vec<ProfileDiff> {
 }
 
 fn walk(path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<ProfileDiff>) {
-    match (a, b) {
-        (Some(Value::Object(x)), Some(Value::Object(y))) => {
-            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+    // A table one side lacks is walked as an empty one, so each of its keys is named (and
+    // a key that is `null` there counts as unset, as in an older report).
+    match (table(a), table(b)) {
+        (Some(x), Some(y)) if x.is_some() || y.is_some() => {
+            let keys: BTreeSet<&String> = x.into_iter().chain(y).flat_map(|m| m.keys()).collect();
             for k in keys {
                 let p = if path.is_empty() {
                     k.clone()
                 } else {
                     format!("{path}.{k}")
                 };
-                walk(&p, x.get(k), y.get(k), out);
+                walk(&p, x.and_then(|m| m.get(k)), y.and_then(|m| m.get(k)), out);
             }
         }
         _ if a == b => {}
@@ -56,6 +58,17 @@ fn walk(path: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<ProfileD
             left: a.cloned(),
             right: b.cloned(),
         }),
+    }
+}
+
+type Table = serde_json::Map<String, Value>;
+
+/// `Some(Some(table))`, `Some(None)` for an absent value, `None` for any other value.
+fn table(v: Option<&Value>) -> Option<Option<&Table>> {
+    match v {
+        Some(Value::Object(m)) => Some(Some(m)),
+        None => Some(None),
+        Some(_) => None,
     }
 }
 
@@ -86,5 +99,10 @@ mod tests {
         let nulls = diff_profiles(&json!({"x": null}), &json!({}));
         assert_eq!(nulls.len(), 1);
         assert!(nulls[0].both_unset());
+        // A table one side lacks is named key by key.
+        let new = diff_profiles(&json!({}), &json!({"check": {"p99": null, "p50": 1}}));
+        let paths: Vec<&str> = new.iter().map(|x| x.path.as_str()).collect();
+        assert_eq!(paths, ["check.p50", "check.p99"]);
+        assert!(new[1].both_unset() && !new[0].both_unset());
     }
 }
