@@ -82,6 +82,16 @@ pub fn render(s: &Snapshot, labels: &str, info: &str) -> String {
         text: String::with_capacity(4096),
         labels,
     };
+    run_state(&mut o, s, info);
+    records(&mut o, s);
+    rates(&mut o, s);
+    latency(&mut o, s);
+    o.text.push_str("# EOF\n");
+    o.text
+}
+
+/// Which run, whether it has finished, and how far it is.
+fn run_state(o: &mut Out<'_>, s: &Snapshot, info: &str) {
     o.family(
         "kprod_run",
         "info",
@@ -101,6 +111,10 @@ pub fn render(s: &Snapshot, labels: &str, info: &str) -> String {
         "Seconds since t0 at the last update.",
         s.elapsed_s,
     );
+}
+
+/// Record counts, failures by error name included.
+fn records(o: &mut Out<'_>, s: &Snapshot) {
     o.counter(
         "kprod_records_sent",
         "Records handed to the producer (produce() called), whether or not enqueued.",
@@ -134,6 +148,10 @@ pub fn render(s: &Snapshot, labels: &str, info: &str) -> String {
             n,
         );
     }
+}
+
+/// Queue depth and the target, delivery and send rates.
+fn rates(o: &mut Out<'_>, s: &Snapshot) {
     o.gauge(
         "kprod_queue_depth_records",
         None,
@@ -160,6 +178,10 @@ pub fn render(s: &Snapshot, labels: &str, info: &str) -> String {
         "Records handed to the producer per second in the last second.",
         s.send_rate,
     );
+}
+
+/// Last second's latency percentiles and the run's latency summary.
+fn latency(o: &mut Out<'_>, s: &Snapshot) {
     o.family(
         "kprod_interval_latency_seconds",
         "gauge",
@@ -201,8 +223,6 @@ pub fn render(s: &Snapshot, labels: &str, info: &str) -> String {
     }
     o.sample("kprod_latency_seconds_sum", "", num(r.sum_us / 1e6));
     o.sample("kprod_latency_seconds_count", "", r.count);
-    o.text.push_str("# EOF\n");
-    o.text
 }
 
 fn percentile_rows(q: &Quantiles) -> [(&'static str, u64); 6] {

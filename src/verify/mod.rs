@@ -126,6 +126,29 @@ pub fn check(
     plan: &Plan,
 ) -> Result<Verify, String> {
     let c = consumer(props, bootstrap)?;
+    let (log_start, end) = assign(&c, topic, baseline)?;
+    let truncated: Vec<bool> = (0..log_start.len())
+        .map(|p| log_start[p] > baseline.start[p])
+        .collect();
+    let mut read = ReadBack::new(&ledgers, plan.instance);
+    for (p, e) in end.iter().enumerate() {
+        let part = read.tally.part(Some(p as i32));
+        part.start_offset = baseline.start[p];
+        part.end_offset = *e;
+        part.log_start_offset = log_start[p];
+    }
+    let error = read.read_all(&c, end.len());
+    let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
+    Ok(compare(&ledgers, read, &truncated, ff, error))
+}
+
+/// Assigns every partition from where the run began (or the log now starts, if later).
+/// Returns each partition's log start and end offsets.
+fn assign(
+    c: &BaseConsumer,
+    topic: &str,
+    baseline: &Baseline,
+) -> Result<(Vec<i64>, Vec<i64>), String> {
     let n = baseline.start.len();
     let mut end = vec![0i64; n];
     let mut log_start = vec![0i64; n];
@@ -141,97 +164,133 @@ pub fn check(
         tpl.add_partition_offset(topic, p as i32, Offset::Offset(start))
             .map_err(|err| err.to_string())?;
     }
-    let truncated: Vec<bool> = (0..n).map(|p| log_start[p] > baseline.start[p]).collect();
     c.assign(&tpl)
         .map_err(|e| format!("cannot assign partitions: {e}"))?;
+    Ok((log_start, end))
+}
 
-    let mut seen: Vec<Seen> = Vec::new();
-    let mut ledger_of: HashMap<u32, usize> = HashMap::new();
-    for (i, l) in ledgers.iter().enumerate() {
-        ledger_of.insert(l.producer, i);
-        seen.push(Seen {
-            copies: vec![0u8; l.len() as usize],
-        });
-    }
-    let mut tally = Tally::default();
-    for (p, e) in end.iter().enumerate() {
-        let part = tally.part(Some(p as i32));
-        part.start_offset = baseline.start[p];
-        part.end_offset = *e;
-        part.log_start_offset = log_start[p];
-    }
-    let mut pending: Vec<bool> = vec![true; n];
-    let mut left = pending.iter().filter(|x| **x).count();
-    let mut highest: HashMap<(i32, u32), u64> = HashMap::new();
-    let mut error = None;
-    let mut last_progress = Instant::now();
-    while left > 0 {
-        let msg = match c.poll(Duration::from_millis(200)) {
-            None => {
-                if last_progress.elapsed() > IDLE_TIMEOUT {
-                    error = Some(format!(
-                        "no record for {}s with {left} partitions still unread",
-                        IDLE_TIMEOUT.as_secs()
-                    ));
-                    break;
-                }
-                continue;
-            }
-            Some(Err(KafkaError::PartitionEOF(p))) => {
-                if let Some(x) = pending.get_mut(p as usize).filter(|x| **x) {
-                    *x = false;
-                    left -= 1;
-                }
-                continue;
-            }
-            Some(Err(e)) => {
-                if last_progress.elapsed() > IDLE_TIMEOUT {
-                    error = Some(format!("the verifying consumer failed: {e}"));
-                    break;
-                }
-                continue;
-            }
-            Some(Ok(m)) => m,
-        };
-        last_progress = Instant::now();
-        let (p, off) = (msg.partition(), msg.offset());
-        if usize::try_from(p).ok().filter(|i| *i < n).is_none() {
-            continue;
+/// What the read-back has found so far.
+struct ReadBack {
+    instance: u32,
+    seen: Vec<Seen>,
+    /// Producer index → its position in `seen` (and in the ledgers).
+    ledger_of: HashMap<u32, usize>,
+    tally: Tally,
+    /// Highest sequence number read per (partition, producer), to spot reordering.
+    highest: HashMap<(i32, u32), u64>,
+}
+
+impl ReadBack {
+    fn new(ledgers: &[Ledger], instance: u32) -> ReadBack {
+        let mut seen: Vec<Seen> = Vec::new();
+        let mut ledger_of: HashMap<u32, usize> = HashMap::new();
+        for (i, l) in ledgers.iter().enumerate() {
+            ledger_of.insert(l.producer, i);
+            seen.push(Seen {
+                copies: vec![0u8; l.len() as usize],
+            });
         }
-        let e = tally.part(Some(p));
+        ReadBack {
+            instance,
+            seen,
+            ledger_of,
+            tally: Tally::default(),
+            highest: HashMap::new(),
+        }
+    }
+
+    /// Reads the `n` assigned partitions to their end; the error says why it stopped early.
+    fn read_all(&mut self, c: &BaseConsumer, n: usize) -> Option<String> {
+        let mut pending: Vec<bool> = vec![true; n];
+        let mut left = n;
+        let mut last_progress = Instant::now();
+        while left > 0 {
+            match c.poll(Duration::from_millis(200)) {
+                None => {
+                    if last_progress.elapsed() > IDLE_TIMEOUT {
+                        return Some(format!(
+                            "no record for {}s with {left} partitions still unread",
+                            IDLE_TIMEOUT.as_secs()
+                        ));
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(p))) => {
+                    if let Some(x) = pending.get_mut(p as usize).filter(|x| **x) {
+                        *x = false;
+                        left -= 1;
+                    }
+                }
+                Some(Err(e)) => {
+                    if last_progress.elapsed() > IDLE_TIMEOUT {
+                        return Some(format!("the verifying consumer failed: {e}"));
+                    }
+                }
+                Some(Ok(m)) => {
+                    last_progress = Instant::now();
+                    self.record(m.partition(), m.offset(), m.headers(), n);
+                }
+            }
+        }
+        None
+    }
+
+    /// Counts one record read back: a copy, a duplicate or a reordering.
+    fn record(
+        &mut self,
+        p: i32,
+        off: i64,
+        headers: Option<&rdkafka::message::BorrowedHeaders>,
+        n: usize,
+    ) {
+        if usize::try_from(p).ok().filter(|i| *i < n).is_none() {
+            return;
+        }
+        let e = self.tally.part(Some(p));
         e.end_offset = e.end_offset.max(off + 1);
-        let tag = msg.headers().and_then(|h| {
+        let tag = headers.and_then(|h| {
             (0..h.count())
                 .filter_map(|i| h.try_get(i))
                 .find(|h| h.key == TAG_HEADER)
                 .and_then(|h| h.value.and_then(parse_tag))
         });
-        let Some(tag) = tag.filter(|t| t.instance == plan.instance) else {
-            continue;
+        let Some(tag) = tag.filter(|t| t.instance == self.instance) else {
+            return;
         };
-        let Some(s) = ledger_of
+        let Some(s) = self
+            .ledger_of
             .get(&tag.producer)
-            .and_then(|i| seen.get_mut(*i))
+            .and_then(|i| self.seen.get_mut(*i))
             .and_then(|s| s.copies.get_mut(tag.seq as usize))
         else {
-            continue;
+            return;
         };
         let first = *s == 0;
         *s = s.saturating_add(1);
-        let part = tally.part(Some(p));
+        let part = self.tally.part(Some(p));
         part.read += 1;
         if !first {
             part.duplicated += 1;
-            continue;
+            return;
         }
-        let h = highest.entry((p, tag.producer)).or_insert(tag.seq);
+        let h = self.highest.entry((p, tag.producer)).or_insert(tag.seq);
         if tag.seq < *h {
             part.reordered += 1;
         }
         *h = (*h).max(tag.seq);
     }
+}
 
-    let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
+/// Compares the ledgers with what was read back: lost, expired, unknown found or not.
+fn compare(
+    ledgers: &[Ledger],
+    read: ReadBack,
+    truncated: &[bool],
+    ff: bool,
+    error: Option<String>,
+) -> Verify {
+    let ReadBack {
+        seen, mut tally, ..
+    } = read;
     let any_truncated = truncated.iter().any(|t| *t);
     let mut v = Verify {
         complete: error.is_none() && !any_truncated,
@@ -281,6 +340,12 @@ pub fn check(
         .into_values()
         .filter(|p| p.partition.is_some() || p != &VerifyPartition::default())
         .collect();
+    sum_partitions(&mut v);
+    v
+}
+
+/// The run-wide counts are the sums of the partitions'.
+fn sum_partitions(v: &mut Verify) {
     for p in &v.partitions {
         v.read += p.read;
         v.lost += p.lost;
@@ -292,7 +357,6 @@ pub fn check(
         v.expired += p.expired;
     }
     v.unknown.total = v.unknown.found + v.unknown.not_found;
-    Ok(v)
 }
 
 #[cfg(test)]
