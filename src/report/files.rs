@@ -134,8 +134,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
             Err(e) => return Err(ReportError::io(tmp, "create temporary file", e)),
         }
     };
+    // Every result file is written here: a secret that reached any field leaves it here.
+    let bytes = crate::domain::scrub_bytes(bytes);
     let result = file
-        .write_all(bytes)
+        .write_all(&bytes)
         .map_err(|e| ReportError::io(&tmp, "write temporary file", e))
         .and_then(|()| {
             file.sync_all()
