@@ -14,9 +14,8 @@ use rdkafka::mocking::MockCluster;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 
-/// More mock brokers than this only costs threads and ports.
-pub const MAX_MOCK_BROKERS: u32 = 64;
-pub const MAX_PARTITIONS: u32 = 100_000;
+// The ranges `kprod bench` validates, so a cluster made here fits a bench run.
+pub use crate::profile::limits::{MAX_MOCK_BROKERS, MAX_PARTITIONS};
 
 static SIGNALS: AtomicU32 = AtomicU32::new(0);
 

@@ -10,6 +10,7 @@
 pub mod console;
 pub mod errors;
 pub mod histogram;
+pub mod input;
 pub mod measurements;
 pub mod observer;
 pub mod outcome;

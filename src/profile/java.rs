@@ -144,14 +144,14 @@ fn translation(key: &str) -> Option<(&'static str, Kind)> {
 /// Loads and translates a Java producer config. `shown` is the path as the user gave it.
 pub(crate) fn load(shown: &Path, cwd: &Path) -> Result<Layer, ConfigError> {
     let source = shown.display().to_string();
-    let text = std::fs::read_to_string(cwd.join(shown)).map_err(|e| {
-        ConfigError::new(format!("cannot read Java config {source}: {e}"))
+    let text = crate::domain::input::read_text(&cwd.join(shown)).map_err(|e| {
+        ConfigError::new(format!("cannot read Java config {source}: it {e}"))
             .at(Location {
                 source: source.clone(),
                 line: None,
                 column: None,
             })
-            .fix("check the --java-config path")
+            .fix(format!("--java-config: {}", e.fix()))
     })?;
     translate(&source, &text, cwd)
 }

@@ -282,7 +282,7 @@ fn workload_rules() {
         &fail("[workload]\nkeys = \"uniform\"\nkey_count = 0\n"),
         3,
         "workload.key_count",
-        "at least 1",
+        "between 1 and 10000000",
     );
     let e = fail("[workload]\npartitioner = \"murmur\"\n");
     check(&e, 2, "workload.partitioner", "unknown partitioner");
