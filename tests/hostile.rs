@@ -581,3 +581,26 @@ fn oversized_and_special_input_files_are_refused_at_once() {
     }
     assert!(!out.exists(), "nothing may be written");
 }
+
+/// Kafka's current name for code 6, which the `--fault` message itself suggests, is
+/// accepted (librdkafka's table knows it as NOT_LEADER_FOR_PARTITION); a name librdkafka
+/// does not know still is not.
+#[test]
+fn a_fault_named_by_kafkas_alias_is_accepted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (error, code) in [("NOT_LEADER_OR_FOLLOWER", 0), ("NOT_A_KAFKA_ERROR", 2)] {
+        std::fs::write(
+            dir.path().join("f.toml"),
+            format!("[[fault]]\nspec = \"errors:produce={error}*3@1s\"\n"),
+        )
+        .expect("profile");
+        let output = Command::cargo_bin("kprod")
+            .expect("binary built")
+            .current_dir(dir.path())
+            .args(["profiles", "show", "./f.toml"])
+            .output()
+            .expect("kprod ran");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{error}: {stderr}");
+    }
+}
