@@ -604,3 +604,61 @@ fn a_fault_named_by_kafkas_alias_is_accepted() {
         assert_eq!(output.status.code(), Some(code), "{error}: {stderr}");
     }
 }
+
+/// Result locations and saved reports that are wrong: each exits 2 at once, names the
+/// path, writes nothing (`--out` a file, a foreign runs.csv found before t0, `kprod report`
+/// on a missing directory, a file, or a truncated report.json).
+#[test]
+fn bad_result_paths_and_reports_exit_2_before_any_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("afile"), "x").expect("file");
+    std::fs::create_dir(d.join("foreign")).expect("dir");
+    std::fs::write(d.join("foreign/runs.csv"), "a,b\n1,2\n").expect("csv");
+    std::fs::create_dir(d.join("truncated")).expect("dir");
+    std::fs::write(
+        d.join("truncated/report.json"),
+        "{\"schema_version\": 1, \"sta",
+    )
+    .expect("json");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["bench", "--out", "afile"],
+            "afile: is a file, not a directory",
+        ),
+        (
+            &["bench", "--out", "foreign"],
+            "runs.csv: its columns differ",
+        ),
+        (&["report", "nonexistent"], "nonexistent: no such directory"),
+        (&["report", "afile"], "afile is a file, not a directory"),
+        (
+            &["report", "truncated"],
+            "truncated/report.json: not valid JSON",
+        ),
+    ];
+    for (args, says) in cases {
+        let output = Command::cargo_bin("kprod")
+            .expect("binary built")
+            .current_dir(d)
+            .args(*args)
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .expect("kprod ran");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let listing = |p: &str| std::fs::read_dir(d.join(p)).expect("dir").count();
+    assert_eq!(listing("foreign"), 1, "only the foreign runs.csv");
+    assert_eq!(
+        listing("truncated"),
+        1,
+        "report wrote nothing next to a bad report.json"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("foreign/runs.csv")).expect("csv"),
+        "a,b\n1,2\n"
+    );
+}
