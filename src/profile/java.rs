@@ -216,41 +216,53 @@ pub(crate) fn translate(source: &str, text: &str, cwd: &Path) -> Result<Layer, C
         layer.set(key, val, loc, label);
     }
     if let Some((codec, prop)) = level {
-        let loc = Location {
-            source: source.to_string(),
-            line: Some(prop.line),
-            column: None,
-        };
-        let label = format!("{} (compression.level)", prop.key);
-        let current = match layer.values.get("compression.codec").map(|e| &e.val) {
-            Some(Val::Codec(c)) => c.name(),
-            _ => "none",
-        };
-        if codec != current {
-            return Err(ConfigError::new(format!(
-                "`{}` applies to {codec}, but compression.type is {current}",
-                prop.key
-            ))
-            .at(loc)
-            .key(prop.key.as_str())
-            .fix(format!(
-                "set compression.type={codec}, or remove `{}`",
-                prop.key
-            )));
-        }
-        let val = convert(
-            Kind::Level,
-            &Raw::Text(prop.value.clone()),
-            &Ctx {
-                key: &label,
-                loc: &loc,
-                base_dir: cwd,
-            },
-        )?;
-        layer.set("compression.level", val, loc, label);
+        codec_level(&mut layer, &codec, &prop, source, cwd)?;
     }
     java_defaults(&mut layer, source);
     Ok(layer)
+}
+
+/// `compression.<codec>.level`, applied once the codec it names is known to be the one set.
+fn codec_level(
+    layer: &mut Layer,
+    codec: &str,
+    prop: &Property,
+    source: &str,
+    cwd: &Path,
+) -> Result<(), ConfigError> {
+    let loc = Location {
+        source: source.to_string(),
+        line: Some(prop.line),
+        column: None,
+    };
+    let label = format!("{} (compression.level)", prop.key);
+    let current = match layer.values.get("compression.codec").map(|e| &e.val) {
+        Some(Val::Codec(c)) => c.name(),
+        _ => "none",
+    };
+    if codec != current {
+        return Err(ConfigError::new(format!(
+            "`{}` applies to {codec}, but compression.type is {current}",
+            prop.key
+        ))
+        .at(loc)
+        .key(prop.key.as_str())
+        .fix(format!(
+            "set compression.type={codec}, or remove `{}`",
+            prop.key
+        )));
+    }
+    let val = convert(
+        Kind::Level,
+        &Raw::Text(prop.value.clone()),
+        &Ctx {
+            key: &label,
+            loc: &loc,
+            base_dir: cwd,
+        },
+    )?;
+    layer.set("compression.level", val, loc, label);
+    Ok(())
 }
 
 fn integer(prop: &Property, loc: &Location, label: &str) -> Result<u64, ConfigError> {

@@ -179,6 +179,12 @@ fn producer(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
             "set records_per_transaction = 1000",
         ));
     }
+    timeouts(p, v)
+}
+
+/// librdkafka's timeout ranges, and the ordering delivery ≥ linger + request the retries need.
+fn timeouts(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
+    let pr = &p.producer;
     v.ms_range(
         "producer.delivery_timeout",
         pr.delivery_timeout,
@@ -215,6 +221,12 @@ fn producer(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
             format!("set delivery_timeout = \"{}\" or more", format_duration(floor)),
         ));
     }
+    transaction_timeout(p, v)
+}
+
+/// An explicit transaction.timeout.ms may not be below the delivery timeout.
+fn transaction_timeout(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
+    let pr = &p.producer;
     if pr.transactional_id.is_some() {
         if let Some(t) = p.librdkafka.get("transaction.timeout.ms") {
             let ok = t
