@@ -69,7 +69,8 @@ pub struct ProfileArgs {
     /// Produced but excluded from latency and throughput (`5s`).
     #[arg(long, value_name = "DURATION")]
     pub warmup: Option<String>,
-    /// Independent producer clients, each on its own thread.
+    /// Independent producer clients, each on its own thread (1..=1024; a run's planned
+    /// memory, queues included, is capped at 8 GiB: see profiles/README.md).
     #[arg(long, value_name = "N")]
     pub producers: Option<String>,
     /// Fixed record value size (`1KiB`).

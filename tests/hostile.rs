@@ -662,3 +662,16 @@ fn bad_result_paths_and_reports_exit_2_before_any_run() {
         "a,b\n1,2\n"
     );
 }
+
+/// The cap a refused run names is stated where a user looks first.
+#[test]
+fn bench_help_states_the_memory_cap() {
+    let output = Command::cargo_bin("kprod")
+        .expect("binary built")
+        .args(["bench", "--help"])
+        .output()
+        .expect("kprod ran");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("capped at 8 GiB"), "{help}");
+    assert!(help.contains("1..=1024"), "{help}");
+}

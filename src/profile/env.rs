@@ -79,7 +79,10 @@ pub(crate) fn expand(
                 &format!("export {name}=... before running kprod"),
             )
         })?;
-        if secret_key || secret_name(name) {
+        // A number from a variable that merely looks secret (`KEY_COUNT=10000`) is not
+        // scrubbed: replacing it in report.json would corrupt the figures, not hide a secret.
+        let numeric = value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        if secret_key || (secret_name(name) && !numeric) {
             register_secret(&value);
         }
         out.push_str(&value);
