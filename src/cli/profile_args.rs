@@ -67,7 +67,8 @@ profile_args! {
     records: "records" <"COUNT"> => "workload.records";
     /// Produced but excluded from latency and throughput (`5s`).
     warmup: "warmup" <"DURATION"> => "workload.warmup";
-    /// Independent producer clients, each on its own thread.
+    /// Independent producer clients, each on its own thread (1..=1024; a run's planned
+    /// memory, queues included, is capped at 8 GiB: see profiles/README.md).
     producers: "producers" <"N"> => "workload.producers";
     /// Fixed record value size (`1KiB`).
     size: "size" <"SIZE"> => "workload.size";

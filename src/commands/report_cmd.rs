@@ -36,7 +36,15 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
         Some(Kind::Sweep) => sweep::rerender(&dir),
         Some(Kind::Compare) => compare::rerender(&dir),
         Some(Kind::Bench) => {
-            let r = report::load_report(&dir)?;
+            // A truncated or foreign report.json is bad input (exit 2), as for check and merge.
+            let r = report::load_report(&dir).map_err(|e| {
+                ConfigError::new(e.to_string())
+                    .at(Location {
+                        source: "report DIR".into(),
+                        ..Default::default()
+                    })
+                    .fix("give a run directory written by this kprod (kprod bench)")
+            })?;
             let path = dir.join(INTERVALS_CSV_FILE);
             let csv = report::intervals_csv(&r).map_err(|message| KprodError::Results {
                 path: path.clone(),
@@ -46,10 +54,16 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
             crate::charts::write_run_charts(&dir, &r)?;
             Ok(report::summary_table(&r))
         }
-        None => Err(ConfigError::new(format!(
-            "{} holds no report.json, compare.json or sweep.json",
-            dir.display()
-        ))
+        None => Err(ConfigError::new(if !dir.exists() {
+            format!("{}: no such directory", dir.display())
+        } else if !dir.is_dir() {
+            format!("{} is a file, not a directory", dir.display())
+        } else {
+            format!(
+                "{} holds no report.json, compare.json or sweep.json",
+                dir.display()
+            )
+        })
         .at(Location::flag("report DIR"))
         .fix("give a directory written by kprod bench, compare or sweep (under results/)")
         .into()),

@@ -10,10 +10,12 @@
 pub mod console;
 pub mod errors;
 pub mod histogram;
+pub mod input;
 pub mod measurements;
 pub mod observer;
 pub mod outcome;
 pub mod results;
+pub mod secrets;
 
 pub use console::print_stderr;
 pub(crate) use console::print_stdout;
@@ -24,3 +26,4 @@ pub use measurements::{
 pub use observer::{Both, Observer, Silent};
 pub use outcome::{AppliedFault, RunOutcome, EMBEDDED_NOTE};
 pub use results::{Counts, LibrdkafkaStats, StatsWeights, Verify, VerifyPartition, VerifyUnknown};
+pub use secrets::{register_secret, scrub, scrub_bytes};

@@ -199,7 +199,7 @@ pub fn parse(spec: &str, origin: &Location) -> Result<FaultSpec, ConfigError> {
                     let names: Vec<&str> = APIS.iter().map(|(n, _)| *n).collect();
                     err(format!("unknown API {api:?} (one of {})", names.join(", ")))
                 })?;
-            let error = error_code(e.trim()).ok_or_else(|| {
+            let error = error_code(crate::domain::errors::librdkafka_name(e.trim())).ok_or_else(|| {
                 err(format!(
                     "unknown broker error {e:?} (librdkafka's names, e.g. NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER)"
                 ))

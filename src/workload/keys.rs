@@ -26,7 +26,7 @@ use std::sync::Arc;
 /// Digits of the zero-padded key number.
 pub const KEY_DIGITS: usize = 12;
 /// Largest accepted key count (pre-rendering bounds memory).
-pub const MAX_KEY_COUNT: u64 = 10_000_000;
+pub const MAX_KEY_COUNT: u64 = crate::profile::limits::MAX_KEY_COUNT;
 /// Longest accepted `partition_map` prefix: every key slot is as wide as the longest.
 pub const MAX_PREFIX_BYTES: usize = 64;
 
