@@ -63,10 +63,12 @@ pub struct ProfileArgs {
     /// Run length including warm-up (`30s`, `2m`).
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
-    /// Stop after this many records in total (`1m` = one million).
+    /// Stop after this many records in total (`1m` = one million). Refused when they all
+    /// fit inside the warm-up (records <= rate x warmup): nothing would be measured.
     #[arg(long, value_name = "COUNT")]
     pub records: Option<String>,
-    /// Produced but excluded from latency and throughput (`5s`).
+    /// Produced but excluded from latency and throughput (`5s`). It is never shortened:
+    /// --records that fit inside it are refused.
     #[arg(long, value_name = "DURATION")]
     pub warmup: Option<String>,
     /// Independent producer clients, each on its own thread.

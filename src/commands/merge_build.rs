@@ -98,6 +98,8 @@ pub fn align_intervals(
         rows.push(Interval {
             t_s,
             unix_ms: t0_ms + (t_s * 1000.0) as u64,
+            length_s: len,
+            partial: len < crate::domain::PARTIAL_BELOW_S,
             in_warmup: parts.iter().all(|p| p.row.in_warmup),
             sent: parts.iter().map(|p| p.row.sent).sum(),
             delivered,

@@ -62,6 +62,14 @@ impl Default for Totals {
 }
 
 impl Totals {
+    /// End of the measured window, µs since t0: the later of the last measured delivery
+    /// and the end of generation. A slow rate's last record is delivered long before the
+    /// generator stops; ending the window there would divide by a window it never had
+    /// (`--rate 1 --duration 3s --warmup 1s` would report 2 records/s).
+    pub fn measured_window_end_us(&self) -> u64 {
+        self.measured_last_delivery_us.max(self.generation_end_us)
+    }
+
     /// Add another producer's totals: histograms add exactly, counts sum, times take the max.
     pub fn merge(&mut self, o: &Totals) {
         let _ = self.corrected.add(&o.corrected);
@@ -98,6 +106,10 @@ pub fn count_error(errors: &mut Vec<(RDKafkaRespErr, u64)>, code: RDKafkaRespErr
     }
 }
 
+/// An interval shorter than this (the run's tail) is partial: its rate is over a short,
+/// ragged window and must not be read or drawn like a whole second's.
+pub const PARTIAL_BELOW_S: f64 = 0.999;
+
 /// One second of the run, all producers merged.
 ///
 /// The interval's histogram is kept V2-encoded (about a kilobyte) rather than as a live
@@ -106,6 +118,9 @@ pub fn count_error(errors: &mut Vec<(RDKafkaRespErr, u64)>, code: RDKafkaRespErr
 #[derive(Debug)]
 pub struct MergedInterval {
     pub idx: u64,
+    /// How long the second really was: 1 s, except the run's last, which ends with the
+    /// flush. Rates over it divide by this, and a short one is marked partial.
+    pub length_s: f64,
     pub counts: IntervalCounts,
     pub queue_depth: u64,
     /// Corrected latency of the records delivered in this interval.
@@ -116,13 +131,22 @@ pub struct MergedInterval {
 }
 
 impl MergedInterval {
-    /// Encodes the merged histogram of second `idx` and keeps its headline percentiles.
-    pub fn new(idx: u64, hist: &Histogram<u64>, counts: IntervalCounts, queue_depth: u64) -> Self {
+    /// Encodes the merged histogram of second `idx` (`length_us` long) and keeps its
+    /// headline percentiles.
+    pub fn new(
+        idx: u64,
+        length_us: u64,
+        hist: &Histogram<u64>,
+        counts: IntervalCounts,
+        queue_depth: u64,
+    ) -> Self {
         let mut encoded = Vec::new();
         // Encoding into memory cannot fail for a histogram with in-range counts.
         let _ = V2Serializer::new().serialize(hist, &mut encoded);
         MergedInterval {
             idx,
+            // A zero-length tail still holds what the final poll served: never divide by 0.
+            length_s: (length_us as f64 / 1e6).clamp(1e-3, 1.0),
             counts,
             queue_depth,
             p50_us: hist.value_at_quantile(0.5),
@@ -133,6 +157,21 @@ impl MergedInterval {
     }
 
     /// The interval's corrected-latency histogram, decoded.
+    /// True for the run's last second when it ended before a whole second passed.
+    pub fn partial(&self) -> bool {
+        self.length_s < PARTIAL_BELOW_S
+    }
+
+    /// Records delivered per second of the interval's real length.
+    pub fn records_per_sec(&self) -> f64 {
+        self.counts.delivered as f64 / self.length_s
+    }
+
+    /// Payload bytes per second of the interval's real length.
+    pub fn bytes_per_sec(&self) -> f64 {
+        self.counts.bytes as f64 / self.length_s
+    }
+
     pub fn histogram(&self) -> Histogram<u64> {
         Deserializer::new()
             .deserialize(&mut self.encoded.as_slice())
@@ -177,4 +216,44 @@ pub struct StatsSummary {
     /// The weights behind its averages, kept so that `kprod merge` can average several
     /// runs' statistics the way one run would.
     pub weights: StatsWeights,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_measured_window_lasts_until_generation_ends() {
+        // --rate 1 --duration 3s --warmup 1s: the last record is delivered at 2.006 s
+        // but the generator ran until 3 s.
+        let t = Totals {
+            measured_last_delivery_us: 2_006_000,
+            generation_end_us: 3_000_000,
+            ..Totals::default()
+        };
+        assert_eq!(t.measured_window_end_us(), 3_000_000);
+        let t = Totals {
+            measured_last_delivery_us: 3_040_000,
+            generation_end_us: 3_000_000,
+            ..Totals::default()
+        };
+        assert_eq!(t.measured_window_end_us(), 3_040_000);
+    }
+
+    #[test]
+    fn a_short_tail_is_partial_and_its_rate_uses_its_length() {
+        let counts = IntervalCounts {
+            sent: 17,
+            delivered: 17,
+            failed: 0,
+            bytes: 1_700,
+        };
+        let i = MergedInterval::new(4, 3_000, &new_histogram(), counts, 0);
+        assert!(i.partial());
+        assert!((i.length_s - 0.003).abs() < 1e-12);
+        assert!((i.records_per_sec() - 17.0 / 0.003).abs() < 1e-6);
+        let whole =
+            MergedInterval::new(3, 1_000_000, &new_histogram(), IntervalCounts::default(), 0);
+        assert!(!whole.partial());
+    }
 }

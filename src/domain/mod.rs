@@ -20,6 +20,7 @@ pub(crate) use console::print_stdout;
 pub use histogram::{new_histogram, HIST_HIGHEST_US, HIST_SIGFIG};
 pub use measurements::{
     count_error, IntervalCounts, Measurements, MergedInterval, StatsSummary, Totals,
+    PARTIAL_BELOW_S,
 };
 pub use observer::{Both, Observer, Silent};
 pub use outcome::{AppliedFault, RunOutcome, EMBEDDED_NOTE};

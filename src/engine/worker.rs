@@ -367,7 +367,9 @@ pub fn run(
             let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
             match producer.produce(r.partition, r.key, r.value, headers, opaque) {
                 Ok(()) => {
-                    sink.rec.on_enqueued(intended_us, enq_us);
+                    let bytes = r.key.map_or(0, <[u8]>::len) + r.value.len();
+                    sink.rec
+                        .on_enqueued(intended_us, enq_us, bytes as u64 + sink.header_bytes);
                     if let Some(l) = &mut sink.ledger {
                         l.enqueued(i);
                     }

@@ -10,28 +10,26 @@ use crate::profile::{self, SendMode};
 use std::collections::BTreeMap;
 use std::time::UNIX_EPOCH;
 
-/// One `intervals[]` entry. `run_s` is the run's length (the last interval ends with it);
-/// rows written while the run goes pass infinity. Seconds a fault covers are flagged.
+/// One `intervals[]` entry; rates divide by the interval's real length. Seconds a fault
+/// covers are flagged.
 pub fn interval_row(
     i: &MergedInterval,
     start_unix_ms: u64,
     warmup_s: f64,
-    run_s: f64,
     faults: &[crate::faults::FaultSpec],
 ) -> Interval {
-    // The last interval ends with the run, usually before a whole second.
-    let start = i.idx as f64;
-    let end = ((i.idx + 1) as f64).min(run_s.max(start + 1e-3));
-    let len = end - start;
+    let end = i.idx as f64 + i.length_s;
     Interval {
         t_s: end,
         unix_ms: start_unix_ms + (end * 1000.0) as u64,
+        length_s: i.length_s,
+        partial: i.partial(),
         in_warmup: end <= warmup_s,
         sent: i.counts.sent,
         delivered: i.counts.delivered,
         failed: i.counts.failed,
-        records_per_sec: i.counts.delivered as f64 / len,
-        bytes_per_sec: i.counts.bytes as f64 / len,
+        records_per_sec: i.records_per_sec(),
+        bytes_per_sec: i.bytes_per_sec(),
         p50_us: i.p50_us,
         p99_us: i.p99_us,
         max_us: i.max_us,
@@ -47,7 +45,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
     let m = &out.measurements;
     let warmup_s = p.workload.warmup.as_secs_f64();
     let ff = p.workload.send_mode == SendMode::FireAndForget;
-    let (status, status_reason) = status(out);
+    let (status, status_reason) = status(out, warmup_s);
     let (errors, error_details) = error_tables(out);
     RunReport {
         schema_version: SCHEMA_VERSION,
@@ -105,32 +103,69 @@ fn intervals(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Vec<Interval> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let run_s = out.duration.as_secs_f64();
     out.measurements
         .intervals
         .iter()
-        .map(|i| interval_row(i, start_unix_ms, warmup_s, run_s, &plan.profile.faults))
+        .map(|i| interval_row(i, start_unix_ms, warmup_s, &plan.profile.faults))
         .collect()
 }
 
-/// `status` and `status_reason`: a signal beats a fatal error, which beats success.
-fn status(out: &RunOutcome) -> (Status, Option<String>) {
+/// `status` and `status_reason`: a signal beats a fatal error, which beats a run that
+/// measured nothing, which beats success.
+fn status(out: &RunOutcome, warmup_s: f64) -> (Status, Option<String>) {
     let m = &out.measurements;
-    let status = if out.interrupted {
-        Status::Interrupted
-    } else if !m.fatal.is_empty() {
-        Status::Failed
-    } else {
-        Status::Complete
-    };
-    let status_reason = match status {
-        Status::Interrupted => {
-            Some("interrupted by a signal; report covers the run until then".into())
-        }
-        Status::Failed => Some(m.fatal.join("; ")),
-        Status::Complete => None,
-    };
-    (status, status_reason)
+    if out.interrupted {
+        let why = "interrupted by a signal; report covers the run until then";
+        return (Status::Interrupted, Some(why.into()));
+    }
+    if !m.fatal.is_empty() {
+        return (Status::Failed, Some(m.fatal.join("; ")));
+    }
+    match nothing_measured(out, warmup_s) {
+        Some((status, why)) => (status, Some(why)),
+        None => (Status::Complete, None),
+    }
+}
+
+/// Why a run's measured window holds no delivered record, or None when it holds some.
+/// Every measured record failed: `failed`; otherwise (none sent after the warm-up, or
+/// none reported before the flush deadline): `empty`.
+fn nothing_measured(out: &RunOutcome, warmup_s: f64) -> Option<(Status, String)> {
+    let t = &out.measurements.totals;
+    let c = &t.measured;
+    if c.delivered > 0 {
+        return None;
+    }
+    if c.sent == 0 {
+        let why = if t.warmup.sent > 0 {
+            format!(
+                "nothing measured: the warm-up ({warmup_s} s) took all {} records sent; \
+                 lower --warmup or raise --duration / --records",
+                t.warmup.sent
+            )
+        } else {
+            "nothing measured: no record was sent after the warm-up".to_string()
+        };
+        return Some((Status::Empty, why));
+    }
+    if c.failed == c.sent {
+        let names: Vec<String> = out.measurements.errors().into_keys().collect();
+        let why = format!(
+            "every one of the {} records sent after the warm-up failed ({})",
+            c.sent,
+            names.join(", ")
+        );
+        return Some((Status::Failed, why));
+    }
+    Some((
+        Status::Empty,
+        format!(
+            "nothing measured: none of the {} records sent after the warm-up was delivered \
+             ({} failed, {} unknown: no delivery report before the flush deadline, e.g. a \
+             linger or timeout longer than the run)",
+            c.sent, c.failed, c.unknown
+        ),
+    ))
 }
 
 /// The profile's validation warnings, then what the run itself found.
@@ -196,12 +231,13 @@ fn records(out: &RunOutcome, ff: bool) -> Records {
     }
 }
 
-/// `throughput`: measured records over the measured window [end of warm-up, delivery of
-/// the last of them], so a warm-up backlog cannot inflate it.
+/// `throughput`: measured records over the measured window [end of warm-up, the later of
+/// the delivery of the last of them and the end of generation], so neither a warm-up
+/// backlog nor a slow rate's early last delivery can inflate it.
 fn throughput(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Throughput {
     let t = &out.measurements.totals;
     let window_start_s = warmup_s;
-    let window_end_s = t.measured_last_delivery_us as f64 / 1e6;
+    let window_end_s = t.measured_window_end_us() as f64 / 1e6;
     let window = (window_end_s - window_start_s).max(1e-9);
     let gen_window = (t.generation_end_us as f64 / 1e6 - window_start_s).max(1e-9);
     let has_window = window_end_s > window_start_s;

@@ -159,7 +159,7 @@ impl RunTotals {
                 bytes: t.measured_bytes,
                 sent: t.measured.sent,
                 window_start_s: warmup_s,
-                window_end_s: t.measured_last_delivery_us as f64 / 1e6,
+                window_end_s: t.measured_window_end_us() as f64 / 1e6,
                 send_end_s: t.generation_end_us as f64 / 1e6,
             },
             stats: out.measurements.stats.weights.clone(),
