@@ -128,8 +128,8 @@ fn a_run_that_measured_nothing_is_empty_exits_1_and_is_refused_as_input() {
     );
 }
 
-/// At 1 record/s the last record is delivered long before the generator stops: the
-/// window still runs to the end of generation, so the rate is not doubled.
+/// At a low rate the last record is delivered long before the generator stops: the
+/// window still runs to the end of generation, so the rate is not overstated.
 #[test]
 fn a_low_rate_is_not_overstated_by_an_early_last_delivery() {
     let out = tempfile::tempdir().unwrap();
@@ -141,7 +141,8 @@ fn a_low_rate_is_not_overstated_by_an_early_last_delivery() {
     let t = &o.report.throughput;
     assert_eq!(o.report.records.measured.delivered, 4);
     assert!(t.window_end_s >= 2.99, "window ends with generation: {t:?}");
-    assert!(t.records_per_sec <= 2.0 * 1.01, "{t:?}");
+    // Nor understated by the gap between the warm-up's end and the first measured slot.
+    assert!((t.records_per_sec - 2.0).abs() < 0.02, "{t:?}");
 }
 
 /// The run's last interval carries its real (partial) length in report.json and

@@ -259,7 +259,6 @@ impl Runner<'_, '_> {
             .as_mut()
             .map(|o| &mut **o as &mut dyn Observer);
         let o = bench::execute(&a, self.cwd, obs)?;
-        report::usable(&o.report, &o.dir)?;
         let r = &o.report;
         let j = judge(r, &self.slo);
         let c = &r.latency_us.corrected;

@@ -34,6 +34,9 @@ pub struct Totals {
     /// had nothing left to send), µs since t0. Throughput counts measured records only, so
     /// a backlog left by the warm-up cannot inflate it.
     pub measured_last_delivery_us: u64,
+    /// Intended send time of the first record after the warm-up (the earliest producer),
+    /// µs since t0: where the measured schedule really starts.
+    pub measured_first_intended_us: Option<u64>,
     /// When generation stopped (the latest producer), µs since t0.
     pub generation_end_us: u64,
     pub errors: Vec<(RDKafkaRespErr, u64)>,
@@ -53,6 +56,7 @@ impl Default for Totals {
             warmup: Counts::default(),
             measured_bytes: 0,
             measured_last_delivery_us: 0,
+            measured_first_intended_us: None,
             generation_end_us: 0,
             errors: Vec::new(),
             lag_saturated: 0,
@@ -68,6 +72,14 @@ impl Totals {
     /// (`--rate 1 --duration 3s --warmup 1s` would report 2 records/s).
     pub fn measured_window_end_us(&self) -> u64 {
         self.measured_last_delivery_us.max(self.generation_end_us)
+    }
+
+    /// Start of the measured window, µs since t0: the first measured record's schedule
+    /// slot (the end of the warm-up when none was sent). At a low rate the first slot can
+    /// lie well after the warm-up; counting the gap would understate the rate by up to
+    /// one record per window.
+    pub fn measured_window_start_us(&self, warmup_us: u64) -> u64 {
+        self.measured_first_intended_us.unwrap_or(warmup_us)
     }
 
     /// Add another producer's totals: histograms add exactly, counts sum, times take the max.
@@ -90,6 +102,13 @@ impl Totals {
             .measured_last_delivery_us
             .max(o.measured_last_delivery_us);
         self.generation_end_us = self.generation_end_us.max(o.generation_end_us);
+        self.measured_first_intended_us = match (
+            self.measured_first_intended_us,
+            o.measured_first_intended_us,
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.lag_saturated += o.lag_saturated;
         self.behind_schedule += o.behind_schedule;
         for &(code, n) in &o.errors {
@@ -221,6 +240,19 @@ pub struct StatsSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_measured_window_starts_at_the_first_measured_slot() {
+        let mut t = Totals::default();
+        assert_eq!(t.measured_window_start_us(700_000), 700_000);
+        t.measured_first_intended_us = Some(750_000);
+        let o = Totals {
+            measured_first_intended_us: Some(760_000),
+            ..Totals::default()
+        };
+        t.merge(&o);
+        assert_eq!(t.measured_window_start_us(700_000), 750_000);
+    }
 
     #[test]
     fn the_measured_window_lasts_until_generation_ends() {

@@ -23,5 +23,5 @@ pub use measurements::{
     PARTIAL_BELOW_S,
 };
 pub use observer::{Both, Observer, Silent};
-pub use outcome::{AppliedFault, RunOutcome, EMBEDDED_NOTE};
+pub use outcome::{AppliedFault, RunOutcome, EMBEDDED_NOTE, MOCK_RETAINED_BYTES_PER_PARTITION};
 pub use results::{Counts, LibrdkafkaStats, StatsWeights, Verify, VerifyPartition, VerifyUnknown};

@@ -87,6 +87,10 @@ impl Recorder {
         if intended_us < self.warmup_us {
             &mut self.t.warmup
         } else {
+            // Records are handed over in schedule order: the first one sets it.
+            if self.t.measured_first_intended_us.is_none() {
+                self.t.measured_first_intended_us = Some(intended_us);
+            }
             &mut self.t.measured
         }
     }

@@ -19,17 +19,20 @@ pub fn interval_row(
     faults: &[crate::faults::FaultSpec],
 ) -> Interval {
     let end = i.idx as f64 + i.length_s;
+    // Taken back from `end` so that anyone who recomputes it from `t_s` (`kprod merge`)
+    // gets the same bits.
+    let len = end - i.idx as f64;
     Interval {
         t_s: end,
         unix_ms: start_unix_ms + (end * 1000.0) as u64,
-        length_s: i.length_s,
+        length_s: len,
         partial: i.partial(),
         in_warmup: end <= warmup_s,
         sent: i.counts.sent,
         delivered: i.counts.delivered,
         failed: i.counts.failed,
-        records_per_sec: i.records_per_sec(),
-        bytes_per_sec: i.bytes_per_sec(),
+        records_per_sec: i.counts.delivered as f64 / len,
+        bytes_per_sec: i.counts.bytes as f64 / len,
         p50_us: i.p50_us,
         p99_us: i.p99_us,
         max_us: i.max_us,
@@ -186,10 +189,32 @@ fn warnings(plan: &Plan, out: &RunOutcome) -> Vec<String> {
             t.behind_schedule
         ));
     }
+    if let Some(w) = retention_warning(out) {
+        warnings.push(w);
+    }
     if !m.client_errors.is_empty() {
         warnings.push(format!("client errors: {}", m.client_errors.join(" | ")));
     }
     warnings
+}
+
+/// `--verify` on the embedded cluster read back a log the mock broker had already trimmed:
+/// say why, and how many partitions would have kept every record.
+fn retention_warning(out: &RunOutcome) -> Option<String> {
+    let v = out.verify.as_ref()?.as_ref().ok()?;
+    if !out.embedded || v.expired == 0 {
+        return None;
+    }
+    let kept = v.acknowledged.saturating_sub(v.expired).max(1);
+    let needed = (u64::from(out.partitions) * v.acknowledged).div_ceil(kept) + 1;
+    Some(format!(
+        "--verify: {} records were trimmed from the embedded cluster's log before they could \
+         be read back (it keeps about {} MiB per partition, a fixed librdkafka mock limit): \
+         counted expired, neither lost nor found. Spread the run over more partitions \
+         (--set workload.partitions={needed}) or shorten it to verify every record",
+        v.expired,
+        crate::domain::MOCK_RETAINED_BYTES_PER_PARTITION >> 20,
+    ))
 }
 
 /// What the numbers mean, stored with them.
@@ -231,12 +256,13 @@ fn records(out: &RunOutcome, ff: bool) -> Records {
     }
 }
 
-/// `throughput`: measured records over the measured window [end of warm-up, the later of
-/// the delivery of the last of them and the end of generation], so neither a warm-up
-/// backlog nor a slow rate's early last delivery can inflate it.
+/// `throughput`: measured records over the measured window [the first one's schedule slot
+/// (end of warm-up when none), the later of the delivery of the last of them and the end
+/// of generation], so neither a warm-up backlog nor a slow rate's early last delivery can
+/// inflate it, and a slow rate's late first slot cannot deflate it.
 fn throughput(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Throughput {
     let t = &out.measurements.totals;
-    let window_start_s = warmup_s;
+    let window_start_s = t.measured_window_start_us((warmup_s * 1e6).round() as u64) as f64 / 1e6;
     let window_end_s = t.measured_window_end_us() as f64 / 1e6;
     let window = (window_end_s - window_start_s).max(1e-9);
     let gen_window = (t.generation_end_us as f64 / 1e6 - window_start_s).max(1e-9);
@@ -333,4 +359,101 @@ fn hostname() -> String {
         .map(|s| s.trim().to_string())
         .or_else(|_| std::env::var("HOSTNAME"))
         .unwrap_or_else(|_| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Counts, Measurements, StatsSummary, Totals};
+    use std::time::{Duration, SystemTime};
+
+    fn outcome(measured: Counts, warmup: Counts) -> RunOutcome {
+        RunOutcome {
+            measurements: Measurements {
+                totals: Totals {
+                    measured,
+                    warmup,
+                    ..Totals::default()
+                },
+                intervals: Vec::new(),
+                stats: StatsSummary::default(),
+                committed: 0,
+                aborted: 0,
+                client_errors: Vec::new(),
+                fatal: Vec::new(),
+            },
+            cluster: "embedded".into(),
+            embedded: true,
+            partitions: 6,
+            started_at: SystemTime::UNIX_EPOCH,
+            duration: Duration::from_secs(5),
+            interrupted: false,
+            props: BTreeMap::new(),
+            mean_record_bytes: 512.0,
+            clock: "test",
+            faults: Vec::new(),
+            verify: None,
+        }
+    }
+
+    fn counts(sent: u64, delivered: u64, failed: u64, unknown: u64) -> Counts {
+        Counts {
+            sent,
+            delivered,
+            failed,
+            unknown,
+        }
+    }
+
+    #[test]
+    fn a_run_that_delivered_nothing_measured_is_empty_or_failed_with_a_reason() {
+        let none = Counts::default();
+        let cases = [
+            (
+                counts(0, 0, 0, 0),
+                counts(40, 40, 0, 0),
+                Status::Empty,
+                "warm-up",
+            ),
+            (
+                counts(10, 0, 0, 10),
+                none.clone(),
+                Status::Empty,
+                "10 unknown",
+            ),
+            (
+                counts(10, 0, 10, 0),
+                none.clone(),
+                Status::Failed,
+                "every one of the 10",
+            ),
+            (counts(10, 1, 9, 0), none.clone(), Status::Complete, ""),
+        ];
+        for (measured, warmup, want, says) in cases {
+            let (got, why) = status(&outcome(measured.clone(), warmup), 2.0);
+            assert_eq!(got, want, "{measured:?}");
+            assert!(why.unwrap_or_default().contains(says), "{measured:?}");
+        }
+        // A signal still wins: the report covers the run until then.
+        let mut o = outcome(counts(0, 0, 0, 0), none);
+        o.interrupted = true;
+        assert_eq!(status(&o, 2.0).0, Status::Interrupted);
+    }
+
+    #[test]
+    fn verify_against_a_trimmed_embedded_log_says_how_many_partitions_would_keep_it() {
+        let mut o = outcome(counts(10, 10, 0, 0), Counts::default());
+        assert_eq!(retention_warning(&o), None);
+        o.verify = Some(Ok(Verify {
+            acknowledged: 100_000,
+            expired: 40_000,
+            ..Verify::default()
+        }));
+        let w = retention_warning(&o).expect("warned");
+        // 6 partitions kept 60%: 10 would keep it all, one more for headroom.
+        assert!(w.contains("40000 records were trimmed"), "{w}");
+        assert!(w.contains("workload.partitions=11"), "{w}");
+        o.embedded = false;
+        assert_eq!(retention_warning(&o), None);
+    }
 }

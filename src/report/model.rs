@@ -82,8 +82,9 @@ pub struct Throughput {
     pub target_records_per_sec: Option<f64>,
     /// Rate at which records were handed to the producer during the measured window.
     pub send_records_per_sec: f64,
-    /// Measured window, seconds since the run's t0: [end of warm-up, the later of the
-    /// delivery of the last record sent after the warm-up and the end of generation].
+    /// Measured window, seconds since the run's t0: [schedule slot of the first record
+    /// after the warm-up (the end of the warm-up when none), the later of the delivery of
+    /// the last of them and the end of generation].
     pub window_start_s: f64,
     pub window_end_s: f64,
 }

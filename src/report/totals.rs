@@ -158,7 +158,8 @@ impl RunTotals {
                 delivered: t.measured.delivered,
                 bytes: t.measured_bytes,
                 sent: t.measured.sent,
-                window_start_s: warmup_s,
+                window_start_s: t.measured_window_start_us((warmup_s * 1e6).round() as u64) as f64
+                    / 1e6,
                 window_end_s: t.measured_window_end_us() as f64 / 1e6,
                 send_end_s: t.generation_end_us as f64 / 1e6,
             },
