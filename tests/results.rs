@@ -205,3 +205,33 @@ fn fire_and_forget_reports_the_bytes_it_sent() {
         .filter(|i| !i.partial)
         .all(|i| i.bytes_per_sec > 0.0));
 }
+
+/// Progress lines: fire-and-forget shows what it sent (no "0/s", no "p99 0 µs"), and the
+/// short last interval shows its counts over its real length, not an extrapolated rate.
+#[test]
+fn progress_shows_what_was_sent_and_never_extrapolates_the_tail() {
+    let out = tempfile::tempdir().unwrap();
+    let o = kprod(&[
+        "bench",
+        "--profile",
+        "fire-and-forget",
+        "--rate",
+        "1000",
+        "--duration",
+        "2s",
+        "--warmup",
+        "0s",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('[')).collect();
+    let (tail, whole) = lines.split_last().expect("progress lines");
+    assert!(!whole.is_empty(), "{stderr}");
+    for l in whole {
+        assert!(l.contains("] sent ") && !l.contains(" 0/s"), "{l}");
+        assert!(!l.contains(" 0 B/s") && !l.contains("p99"), "{l}");
+    }
+    assert!(tail.contains("(partial)") && !tail.contains("/s"), "{tail}");
+}

@@ -101,10 +101,14 @@ impl Observer for Progress {
         };
         let fault = crate::faults::label_at(&self.faults, i.idx)
             .map_or(String::new(), |f| format!("  FAULT {f}"));
+        // Fire-and-forget measures no latency: a "p99 0 µs" would read as a figure.
+        let p99 = match self.fire_and_forget {
+            true => String::new(),
+            false => format!("  p99 {}", fmt_latency_us(i.p99_us)),
+        };
         let msg = format!(
-            "{}  p99 {}  errors {}  queue {}{phase}{fault}",
+            "{}{p99}  errors {}  queue {}{phase}{fault}",
             self.volume(i),
-            fmt_latency_us(i.p99_us),
             self.errors,
             i.queue_depth
         );
