@@ -110,12 +110,6 @@ pub struct Interval {
     pub t_s: f64,
     /// Wall-clock end of the interval, Unix milliseconds (aligns several instances).
     pub unix_ms: u64,
-    /// How long the interval really lasted: 1 s, less for the run's last one.
-    #[serde(default = "one_second")]
-    pub length_s: f64,
-    /// The run's last interval, shorter than a second: its rates cover `length_s` only.
-    #[serde(default)]
-    pub partial: bool,
     pub in_warmup: bool,
     pub sent: u64,
     pub delivered: u64,
@@ -131,6 +125,13 @@ pub struct Interval {
     /// The injected faults in force during this second (`--fault`), `; `-separated.
     #[serde(default)]
     pub fault: Option<String>,
+    /// How long the interval really lasted: 1 s, less for the run's last one. Last among
+    /// the fields (and `intervals.csv` columns) so that positional readers keep working.
+    #[serde(default = "one_second")]
+    pub length_s: f64,
+    /// The run's last interval, shorter than a second: its rates cover `length_s` only.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 /// Reports written before `length_s` existed held whole seconds but for the last one.
