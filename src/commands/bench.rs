@@ -158,7 +158,7 @@ pub fn execute(
         &outcome.measurements.totals.corrected,
     )?;
     // Whole-run histograms and rate parts, for `kprod merge`.
-    report::write_outcome_totals(&dir, &outcome, plan.profile.workload.warmup.as_secs_f64())?;
+    report::write_outcome_totals(&dir, &outcome, &plan)?;
     crate::charts::write_run_charts_or_warn(&dir, &report);
     metrics.finish(&report);
     metrics.linger();

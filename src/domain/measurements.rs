@@ -67,11 +67,15 @@ impl Default for Totals {
 
 impl Totals {
     /// End of the measured window, µs since t0: the later of the last measured delivery
-    /// and the end of generation. A slow rate's last record is delivered long before the
-    /// generator stops; ending the window there would divide by a window it never had
-    /// (`--rate 1 --duration 3s --warmup 1s` would report 2 records/s).
-    pub fn measured_window_end_us(&self) -> u64 {
-        self.measured_last_delivery_us.max(self.generation_end_us)
+    /// and the end of generation, the latter capped at the end of the schedule
+    /// (`schedule_end_us`, the duration when one is set). A slow rate's last record is
+    /// delivered long before the generator stops; ending the window there would divide by
+    /// a window it never had (`--rate 1 --duration 3s --warmup 1s` reported 2 records/s).
+    /// The cap keeps a generator that woke up late to notice the end from diluting it.
+    pub fn measured_window_end_us(&self, schedule_end_us: Option<u64>) -> u64 {
+        let generation =
+            schedule_end_us.map_or(self.generation_end_us, |e| self.generation_end_us.min(e));
+        self.measured_last_delivery_us.max(generation)
     }
 
     /// Start of the measured window, µs since t0: the first measured record's schedule
@@ -263,13 +267,20 @@ mod tests {
             generation_end_us: 3_000_000,
             ..Totals::default()
         };
-        assert_eq!(t.measured_window_end_us(), 3_000_000);
+        assert_eq!(t.measured_window_end_us(None), 3_000_000);
+        let late = Totals {
+            generation_end_us: 3_030_000,
+            ..t
+        };
+        // A generator that noticed the end 30 ms late does not stretch the window...
+        assert_eq!(late.measured_window_end_us(Some(3_000_000)), 3_000_000);
         let t = Totals {
             measured_last_delivery_us: 3_040_000,
             generation_end_us: 3_000_000,
             ..Totals::default()
         };
-        assert_eq!(t.measured_window_end_us(), 3_040_000);
+        // ...but deliveries after the end do.
+        assert_eq!(t.measured_window_end_us(Some(3_000_000)), 3_040_000);
     }
 
     #[test]

@@ -263,7 +263,7 @@ fn records(out: &RunOutcome, ff: bool) -> Records {
 fn throughput(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Throughput {
     let t = &out.measurements.totals;
     let window_start_s = t.measured_window_start_us((warmup_s * 1e6).round() as u64) as f64 / 1e6;
-    let window_end_s = t.measured_window_end_us() as f64 / 1e6;
+    let window_end_s = t.measured_window_end_us(schedule_end_us(plan)) as f64 / 1e6;
     let window = (window_end_s - window_start_s).max(1e-9);
     let gen_window = (t.generation_end_us as f64 / 1e6 - window_start_s).max(1e-9);
     let has_window = window_end_s > window_start_s;
@@ -284,6 +284,12 @@ fn throughput(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Throughput {
         window_start_s,
         window_end_s,
     }
+}
+
+/// Where the schedule ends, µs since t0: the duration, when one bounds the run.
+pub fn schedule_end_us(plan: &Plan) -> Option<u64> {
+    let d = plan.profile.workload.duration?;
+    Some(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// `latency_us`: percentiles of the whole-run histograms.

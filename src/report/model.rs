@@ -84,7 +84,7 @@ pub struct Throughput {
     pub send_records_per_sec: f64,
     /// Measured window, seconds since the run's t0: [schedule slot of the first record
     /// after the warm-up (the end of the warm-up when none), the later of the delivery of
-    /// the last of them and the end of generation].
+    /// the last of them and the end of generation (capped at the duration)].
     pub window_start_s: f64,
     pub window_end_s: f64,
 }
