@@ -122,16 +122,17 @@ pub struct Interval {
     pub max_us: u64,
     /// Records waiting for a delivery report at the end of the interval (all producers).
     pub queue_depth: u64,
-    /// The injected faults in force during this second (`--fault`), `; `-separated.
-    #[serde(default)]
-    pub fault: Option<String>,
-    /// How long the interval really lasted: 1 s, less for the run's last one. Last among
-    /// the fields (and `intervals.csv` columns) so that positional readers keep working.
+    /// How long the interval really lasted: 1 s, less for the run's last one. Placed after
+    /// the older counters and before `fault`, so positional readers of `intervals.csv`
+    /// keep both their leading columns and `fault` as the last one.
     #[serde(default = "one_second")]
     pub length_s: f64,
     /// The run's last interval, shorter than a second: its rates cover `length_s` only.
     #[serde(default)]
     pub partial: bool,
+    /// The injected faults in force during this second (`--fault`), `; `-separated.
+    #[serde(default)]
+    pub fault: Option<String>,
 }
 
 /// Reports written before `length_s` existed held whole seconds but for the last one.
