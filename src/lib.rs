@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> i32 {
             commands::bench::execute(args, &cwd, None).map(|o| {
                 print_stdout(&report::summary_table(&o.report));
                 print_stdout(&format!("results: {}\n", o.dir.display()));
+                commands::bench::print_status_line(&o.report);
                 commands::bench::exit_code(&o.report)
             })
         }

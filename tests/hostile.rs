@@ -433,6 +433,14 @@ const CASES: &[Case] = &[
         ["--records", "1.5"],
         "not a whole number"
     ),
+    // Every record would fall inside the warm-up (1000/s x 1 s): refused, not run empty.
+    flags!(
+        Some("--records"),
+        ["--records", "500", "--rate", "1000", "--warmup", "1s"],
+        "fit inside the warm-up",
+        "--warmup",
+        "raise --records above 1000"
+    ),
     flags!(
         Some("--producers"),
         ["--producers", "5000"],

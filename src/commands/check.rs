@@ -433,6 +433,7 @@ pub fn execute(
     observer: Option<&mut dyn Observer>,
 ) -> Result<CheckOutcome, KprodError> {
     let baseline = load_input(&args.baseline, "--baseline", cwd)?;
+    report::usable(&baseline, &args.baseline)?;
     if baseline.status != Status::Complete {
         return Err(invalid(
             format!(
@@ -451,6 +452,13 @@ pub fn execute(
             (r, Some(d))
         }
     };
+    report::usable(
+        &current,
+        current_dir
+            .as_deref()
+            .or(args.current.as_deref())
+            .unwrap_or(cwd),
+    )?;
     let verdict = evaluate(&baseline, &current, &t);
     if let Some(path) = &args.summary {
         report::write_atomic(&cwd.join(path), markdown_summary(&verdict).as_bytes())?;

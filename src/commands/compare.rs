@@ -340,6 +340,7 @@ pub fn execute(
             // Reborrowed per run; the explicit cast shortens the trait object's lifetime.
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
             let o = bench::execute(&variant_args(&args.bench, v), cwd, obs)?;
+            report::usable(&o.report, &o.dir)?;
             result.cluster_note = result.cluster_note.or(o.report.cluster_note.clone());
             result.runs.push(CompareRun {
                 variant: vi,

@@ -22,8 +22,9 @@ pub(crate) use console::print_stdout;
 pub use histogram::{new_histogram, HIST_HIGHEST_US, HIST_SIGFIG};
 pub use measurements::{
     count_error, IntervalCounts, Measurements, MergedInterval, StatsSummary, Totals,
+    PARTIAL_BELOW_S,
 };
 pub use observer::{Both, Observer, Silent};
-pub use outcome::{AppliedFault, RunOutcome, EMBEDDED_NOTE};
+pub use outcome::{AppliedFault, RunOutcome, EMBEDDED_NOTE, MOCK_RETAINED_BYTES_PER_PARTITION};
 pub use results::{Counts, LibrdkafkaStats, StatsWeights, Verify, VerifyPartition, VerifyUnknown};
 pub use secrets::{register_secret, scrub, scrub_bytes};

@@ -439,6 +439,19 @@ fn run_length(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
             "set duration = \"18h\" or less; split longer soaks into several runs",
         ));
     }
+    // Refused rather than shrinking the warm-up: a run that silently measures something
+    // else than asked is worse than one that does not start. (Unlimited rates cannot be
+    // judged up front; such runs end with status `empty`.)
+    let warm = w.warmup.as_secs_f64();
+    if let (Some(n), Rate::Fixed(r)) = (w.records, w.rate) {
+        if warm > 0.0 && n as f64 <= r * warm {
+            return Err(v.err(
+                v.blame("workload.records", "workload.warmup"),
+                format!("--records / records = {n} fit inside the warm-up: at {r} records/s, --warmup / warmup = {} sends {} records, so nothing would be measured", format_duration(w.warmup), (r * warm).ceil()),
+                format!("raise --records above {}, or lower --warmup (e.g. --warmup 0s)", (r * warm).ceil()),
+            ));
+        }
+    }
     if let (Some(n), Rate::Fixed(r), None) = (w.records, w.rate, w.duration) {
         if n as f64 / r > MAX_RUN.as_secs_f64() {
             let key = v.blame("workload.records", "workload.rate");

@@ -50,6 +50,8 @@ pub fn sample_report() -> RunReport {
         .map(|i| Interval {
             t_s: i as f64,
             unix_ms: 1_700_000_000_000 + i * 1000,
+            length_s: 1.0,
+            partial: false,
             in_warmup: i == 1,
             sent: 10_000,
             delivered: 9_990,
