@@ -25,6 +25,7 @@ pub mod profile;
 pub mod report;
 pub mod signals;
 pub mod units;
+pub mod verdict;
 pub mod verify;
 pub mod workload;
 
