@@ -4,6 +4,9 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod verdict;
+pub use verdict::VerdictArgs;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kprod",
@@ -123,6 +126,8 @@ pub struct BenchArgs {
     pub verify: bool,
     #[command(flatten)]
     pub scale: ScaleArgs,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
 }
 
 /// Distributed runs and live metrics (`kprod bench`).
@@ -190,9 +195,6 @@ pub struct CompareArgs {
     /// layers, so variants differ only in what the variant profile sets.
     #[arg(required = true, num_args = 2.., value_name = "PROFILE")]
     pub variants: Vec<String>,
-    /// Runs per variant, interleaved (A B A B ...) so machine drift hits all alike.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub repeat: u32,
     #[command(flatten)]
     pub bench: BenchArgs,
 }

@@ -47,11 +47,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         Command::Bench(args) => {
             signals::install();
-            commands::bench::execute(args, &cwd, None).map(|o| {
-                print_stdout(&report::summary_table(&o.report));
-                print_stdout(&format!("results: {}\n", o.dir.display()));
-                commands::bench::exit_code(&o.report)
-            })
+            commands::bench_set::run(args, &cwd)
         }
         Command::Profiles(args) => commands::profiles::execute(args, &cwd).map(|s| {
             print_stdout(&s);

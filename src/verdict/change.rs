@@ -11,7 +11,7 @@
 
 use super::rng::Rng;
 use super::stats;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Fewest runs per side for a bootstrap over runs.
 pub const MIN_RUNS: usize = 3;
@@ -25,7 +25,7 @@ pub struct Side<'a> {
 }
 
 /// How the interval was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// Bootstrap over runs: between-run noise included.
@@ -67,7 +67,7 @@ impl Default for Bootstrap {
 
 /// How the change is expressed: relative (percent of the baseline) for rates and
 /// latencies, absolute (a difference) for counts such as errors, whose baseline is often 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scale {
     Relative,
@@ -82,6 +82,18 @@ impl Scale {
                 (b > 0.0 && b.is_finite() && c.is_finite()).then(|| (c / b - 1.0) * 100.0)
             }
             Scale::Absolute => (b.is_finite() && c.is_finite()).then_some(c - b),
+        }
+    }
+
+    /// Moves a bootstrap draw `x` of the per-second estimate `from` onto the run figures'
+    /// change `to`: the per-second figures give the interval's width, the runs' own
+    /// figures its centre (a run's p99 is not the median of its per-second p99s).
+    fn shift(self, x: f64, from: f64, to: f64) -> f64 {
+        match self {
+            Scale::Relative => {
+                ((1.0 + to / 100.0) * (1.0 + x / 100.0) / (1.0 + from / 100.0) - 1.0) * 100.0
+            }
+            Scale::Absolute => to + (x - from),
         }
     }
 }
@@ -127,13 +139,14 @@ pub fn estimate(base: Side, cur: Side, scale: Scale, cfg: &Bootstrap) -> Option<
         (false, true) => Method::WithinRun,
         (false, false) => Method::Point,
     };
-    let point = if within {
+    let point = scale.of(b, c)?;
+    let centre = if within {
         scale.of(
             stats::median(&pooled(base.intervals))?,
             stats::median(&pooled(cur.intervals))?,
         )?
     } else {
-        scale.of(b, c)?
+        point
     };
     let (ci_low, ci_high) = if method == Method::Point {
         (point, point)
@@ -144,7 +157,7 @@ pub fn estimate(base: Side, cur: Side, scale: Scale, cfg: &Bootstrap) -> Option<
             .filter_map(|_| {
                 let x = draw(&mut rng, &base, within, &mut bb)?;
                 let y = draw(&mut rng, &cur, within, &mut cb)?;
-                scale.of(x, y)
+                scale.of(x, y).map(|d| scale.shift(d, centre, point))
             })
             .collect();
         stats::interval(draws, cfg.level)?

@@ -2,10 +2,10 @@
 //! and the exit code a CI job gates on.
 
 use super::change::{Change, Method, Scale};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which way is better for a figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Polarity {
     /// Latency, errors.
@@ -24,7 +24,7 @@ impl Polarity {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -111,7 +111,7 @@ pub fn judge(c: &Change, allowed: f64, polarity: Polarity) -> Verdict {
 }
 
 /// One figure of a check or comparison, as check.json / compare.json carry it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FigureResult {
     /// `throughput`, `p50`, `p99`, `p999`, `errors`, `compression`.
     pub figure: String,
