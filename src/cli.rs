@@ -207,8 +207,8 @@ pub struct CheckArgs {
     /// The run to judge. Without it, the baseline's own profile and workload run now.
     #[arg(long, value_name = "PATH")]
     pub current: Option<PathBuf>,
-    /// Allowed regressions, e.g. `throughput=5%,p99=10%,p999=20%,errors=0` (those are the
-    /// defaults; `p50=` is also accepted). Overrides a profile's [check] table.
+    /// Allowed regressions, e.g. `throughput=5%,p50=10%,p99=10%,p999=20%,errors=0` (those
+    /// are the defaults; `off` disables one). Overrides a profile's [check] table.
     #[arg(long, value_name = "SPEC")]
     pub max_regression: Option<String>,
     /// Write a Markdown summary (CI job summary, pull-request comment).

@@ -411,10 +411,14 @@ pub fn execute(
 
 /// `kprod compare` for the command line: runs, prints the table, returns the exit code.
 pub fn run(args: &CompareArgs, cwd: &Path) -> Result<i32, KprodError> {
+    let slos = judge::parse_thresholds(&args.bench.verdict.thresholds)?;
     let o = execute(args, cwd, None)?;
     crate::print_stdout(&render_table(&o.result));
     crate::print_stdout(&format!("results: {}", o.dir.display()));
-    Ok(o.exit_code())
+    match o.exit_code() {
+        0 => judge::thresholds(&o, &slos, args.bench.verdict.inconclusive),
+        code => Ok(code),
+    }
 }
 
 /// Loads a compare directory written earlier (for `kprod report`).

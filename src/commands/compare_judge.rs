@@ -3,8 +3,13 @@
 //! hyperfine-style sentence under the table ("zstd vs lz4: p99 12% worse [4 .. 19],
 //! compression 1.8× better, throughput same (within noise)").
 
-use super::CompareRun;
-use crate::verdict::{estimate, Bootstrap, FigureResult, Polarity, Scale, Side};
+use super::{CompareOutcome, CompareRun};
+use crate::error::KprodError;
+use crate::report::RunReport;
+use crate::verdict::{
+    estimate, overall, Bootstrap, FigureResult, InconclusivePolicy, Polarity, Scale, Side,
+    Threshold,
+};
 use serde::{Deserialize, Serialize};
 
 /// One variant against the reference.
@@ -109,6 +114,45 @@ pub fn summary(versus: &[Versus]) -> String {
         }
     }
     out
+}
+
+/// `--threshold` expressions, parsed before any run.
+pub fn parse_thresholds(exprs: &[String]) -> Result<Vec<Threshold>, KprodError> {
+    exprs
+        .iter()
+        .map(|e| Threshold::parse(e, "--threshold").map_err(KprodError::from))
+        .collect()
+}
+
+/// Judges every variant's repeats against the thresholds, prints one line per variant and
+/// threshold, and returns the exit code (0 pass, 1 fail, 5 inconclusive).
+pub fn thresholds(
+    o: &CompareOutcome,
+    slos: &[Threshold],
+    policy: InconclusivePolicy,
+) -> Result<i32, KprodError> {
+    let mut verdicts = Vec::new();
+    for (vi, name) in o.result.variants.iter().enumerate() {
+        let reports: Vec<RunReport> = o
+            .result
+            .runs
+            .iter()
+            .zip(&o.reports)
+            .filter(|(run, _)| run.variant == vi)
+            .map(|(_, r)| r.clone())
+            .collect();
+        for row in super::super::check::threshold_rows(&reports, slos, &Bootstrap::default())? {
+            crate::print_stdout(&format!(
+                "{name}: {}: {} (interval {}) → {}",
+                row.name,
+                row.current,
+                row.change,
+                row.verdict.label()
+            ));
+            verdicts.push(row.verdict);
+        }
+    }
+    Ok(policy.exit_code(overall(&verdicts)))
 }
 
 #[cfg(test)]

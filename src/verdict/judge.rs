@@ -46,7 +46,7 @@ impl Verdict {
 }
 
 /// What an inconclusive overall verdict becomes (`--inconclusive`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InconclusivePolicy {
     Fail,
