@@ -194,7 +194,7 @@ mod tests {
         let v = versus(&["lz4".into(), "zstd".into()], &runs);
         let s = summary(&v);
         assert!(s.starts_with("zstd vs lz4: p99 12% worse ["), "{s}");
-        assert!(s.contains("compression 1.80× better"), "{s}");
+        assert!(s.contains("compression 1.79× better"), "{s}");
         assert!(s.contains("throughput same (within noise)"), "{s}");
     }
 }
