@@ -19,7 +19,7 @@ pub use eval::threshold_rows;
 pub mod runs;
 
 use super::bench;
-use crate::cli::{BenchArgs, CheckArgs, ProfileArgs};
+use crate::cli::{BenchArgs, CheckArgs};
 use crate::engine::Observer;
 use crate::error::{ConfigError, KprodError, Location};
 use crate::profile::CheckCfg;
@@ -334,48 +334,6 @@ fn replay_profile(baseline: &RunReport, dir: &Path, cwd: &Path) -> Result<String
     Ok(arg)
 }
 
-/// The baseline side of an interleaved check: the replay with only the flags that shape
-/// every run alike (length, cluster, topic, seed); the change under test stays out.
-fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
-    let p = &args.bench.profile;
-    let mut a = args.bench.clone();
-    a.profile = ProfileArgs {
-        profiles: vec![replay.to_string()],
-        duration: p.duration.clone(),
-        warmup: p.warmup.clone(),
-        records: p.records.clone(),
-        topic: p.topic.clone(),
-        brokers: p.brokers.clone(),
-        mock_brokers: p.mock_brokers.clone(),
-        seed: p.seed.clone(),
-        ..Default::default()
-    };
-    a.faults = Vec::new();
-    a
-}
-
-/// The current side: the replay with every override of the command line on top.
-fn current_args(args: &CheckArgs, replay: &str, cwd: &Path) -> Result<BenchArgs, KprodError> {
-    let mut a = args.bench.clone();
-    a.profile.profiles = std::iter::once(replay.to_string())
-        .chain(args.bench.profile.profiles.iter().cloned())
-        .collect();
-    let resolved = bench::resolve(&a.profile, cwd)?;
-    if let Some((k, _)) = resolved
-        .librdkafka
-        .iter()
-        .find(|(_, v)| v.as_str() == "[redacted]")
-    {
-        return Err(invalid(
-            format!(
-                "the baseline's librdkafka property `{k}` is a secret the report does not keep"
-            ),
-            &format!("supply it again: -X {k}=..."),
-        ));
-    }
-    Ok(a)
-}
-
 /// The runs a verdict is drawn from.
 struct Trials {
     baseline: Vec<RunReport>,
@@ -393,8 +351,8 @@ fn run_trials(
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<Trials, KprodError> {
     let replay = replay_profile(&saved.reports[0], dir, cwd)?;
-    let cur = current_args(args, &replay, cwd)?;
-    let base = (!saved.is_set).then(|| baseline_args(args, &replay));
+    let cur = runs::current_args(args, &replay, cwd)?;
+    let base = (!saved.is_set).then(|| runs::baseline_args(args, &replay));
     let n = args.bench.verdict.repeat.unwrap_or(DEFAULT_REPEAT);
     let mut t = Trials {
         baseline: if saved.is_set {

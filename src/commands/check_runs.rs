@@ -2,6 +2,7 @@
 //! written by `bench --repeat N`) and the trials run now (interleaved B C B C … when the
 //! baseline is one report, current only when it is a set).
 
+use crate::cli::{BenchArgs, CheckArgs, ProfileArgs};
 use crate::error::{ConfigError, KprodError, Location};
 use crate::report::{self, RunReport};
 use serde::{Deserialize, Serialize};
@@ -95,4 +96,46 @@ pub fn write_set(dir: &Path, profile: &[String], runs: &[PathBuf]) -> Result<(),
     })?;
     report::write_atomic(&dir.join(SET_FILE), text.as_bytes())?;
     Ok(())
+}
+
+/// The baseline side of an interleaved check: the replay with only the flags that shape
+/// every run alike (length, cluster, topic, seed); the change under test stays out.
+pub fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
+    let p = &args.bench.profile;
+    let mut a = args.bench.clone();
+    a.profile = ProfileArgs {
+        profiles: vec![replay.to_string()],
+        duration: p.duration.clone(),
+        warmup: p.warmup.clone(),
+        records: p.records.clone(),
+        topic: p.topic.clone(),
+        brokers: p.brokers.clone(),
+        mock_brokers: p.mock_brokers.clone(),
+        seed: p.seed.clone(),
+        ..Default::default()
+    };
+    a.faults = Vec::new();
+    a
+}
+
+/// The current side: the replay with every override of the command line on top.
+pub fn current_args(args: &CheckArgs, replay: &str, cwd: &Path) -> Result<BenchArgs, KprodError> {
+    let mut a = args.bench.clone();
+    a.profile.profiles = std::iter::once(replay.to_string())
+        .chain(args.bench.profile.profiles.iter().cloned())
+        .collect();
+    let resolved = super::super::bench::resolve(&a.profile, cwd)?;
+    if let Some((k, _)) = resolved
+        .librdkafka
+        .iter()
+        .find(|(_, v)| v.as_str() == "[redacted]")
+    {
+        return Err(super::invalid(
+            format!(
+                "the baseline's librdkafka property `{k}` is a secret the report does not keep"
+            ),
+            &format!("supply it again: -X {k}=..."),
+        ));
+    }
+    Ok(a)
 }
