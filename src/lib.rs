@@ -25,6 +25,7 @@ pub mod profile;
 pub mod report;
 pub mod signals;
 pub mod units;
+pub mod verdict;
 pub mod verify;
 pub mod workload;
 
@@ -46,12 +47,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         Command::Bench(args) => {
             signals::install();
-            commands::bench::execute(args, &cwd, None).map(|o| {
-                print_stdout(&report::summary_table(&o.report));
-                print_stdout(&format!("results: {}\n", o.dir.display()));
-                commands::bench::print_status_line(&o.report);
-                commands::bench::exit_code(&o.report)
-            })
+            commands::bench_set::run(args, &cwd)
         }
         Command::Profiles(args) => commands::profiles::execute(args, &cwd).map(|s| {
             print_stdout(&s);
