@@ -5,7 +5,9 @@ use crate::client::{admin_props, client_config};
 use crate::error::KprodError;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
+use rdkafka::metadata::Metadata;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
@@ -138,13 +140,38 @@ pub fn preflight(
 ) -> Result<TopicInfo, KprodError> {
     let mut cfg = client_config(&admin_props(props));
     cfg.set("bootstrap.servers", bootstrap);
+    let md = metadata(&cfg, bootstrap)?;
+    if let Some(t) = md.topics().iter().find(|t| t.name() == topic) {
+        if t.error().is_none() && !t.partitions().is_empty() {
+            return Ok(TopicInfo {
+                partitions: t.partitions().len() as u32,
+                created: false,
+            });
+        }
+    }
+    if !create {
+        return Err(KprodError::Topic {
+            topic: topic.into(),
+            detail: "does not exist on the cluster".into(),
+        });
+    }
+    create_topic(&cfg, bootstrap, topic, partitions, rf)?;
+    Ok(TopicInfo {
+        partitions,
+        created: true,
+    })
+}
+
+/// The whole cluster's metadata, through a probe client whose error events explain a
+/// failure (wrong address, TLS, SASL).
+fn metadata(cfg: &ClientConfig, bootstrap: &str) -> Result<Metadata, KprodError> {
     let probe: BaseProducer<ProbeContext> = cfg
         .create_with_context(ProbeContext::default())
         .map_err(|e| KprodError::Unreachable {
             brokers: bootstrap.into(),
             detail: e.to_string(),
         })?;
-    let md = probe
+    probe
         .client()
         .fetch_metadata(None, PREFLIGHT_TIMEOUT)
         .map_err(|e| {
@@ -164,21 +191,17 @@ pub fn preflight(
                     PREFLIGHT_TIMEOUT.as_secs()
                 ),
             }
-        })?;
-    if let Some(t) = md.topics().iter().find(|t| t.name() == topic) {
-        if t.error().is_none() && !t.partitions().is_empty() {
-            return Ok(TopicInfo {
-                partitions: t.partitions().len() as u32,
-                created: false,
-            });
-        }
-    }
-    if !create {
-        return Err(KprodError::Topic {
-            topic: topic.into(),
-            detail: "does not exist on the cluster".into(),
-        });
-    }
+        })
+}
+
+/// Creates `topic`; one that already exists (created concurrently) is fine.
+fn create_topic(
+    cfg: &ClientConfig,
+    bootstrap: &str,
+    topic: &str,
+    partitions: u32,
+    rf: u32,
+) -> Result<(), KprodError> {
     let admin: AdminClient<DefaultClientContext> =
         cfg.create().map_err(|e| KprodError::Unreachable {
             brokers: bootstrap.into(),
@@ -209,8 +232,5 @@ pub fn preflight(
             }
         }
     }
-    Ok(TopicInfo {
-        partitions,
-        created: true,
-    })
+    Ok(())
 }
