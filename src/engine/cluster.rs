@@ -3,8 +3,7 @@
 
 use crate::client::{admin_props, client_config};
 use crate::error::KprodError;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::client::ClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext};
@@ -179,36 +178,7 @@ pub fn preflight(
             detail: "does not exist on the cluster".into(),
         });
     }
-    let admin: AdminClient<DefaultClientContext> =
-        cfg.create().map_err(|e| KprodError::Unreachable {
-            brokers: bootstrap.into(),
-            detail: e.to_string(),
-        })?;
-    let new = NewTopic::new(topic, partitions as i32, TopicReplication::Fixed(rf as i32));
-    let opts = AdminOptions::new().operation_timeout(Some(PREFLIGHT_TIMEOUT));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .map_err(|e| KprodError::io("tokio runtime", e))?;
-    let res = rt
-        .block_on(admin.create_topics([&new], &opts))
-        .map_err(|e| KprodError::Topic {
-            topic: topic.into(),
-            detail: format!("cannot create it: {e}"),
-        })?;
-    for r in res {
-        if let Err((_, code)) = r {
-            if code != RDKafkaErrorCode::TopicAlreadyExists {
-                return Err(KprodError::Topic {
-                    topic: topic.into(),
-                    detail: format!(
-                        "the cluster refused to create it with {partitions} partitions and \
-                         replication factor {rf}: {code}"
-                    ),
-                });
-            }
-        }
-    }
+    let partitions = super::admin::create_topic(&cfg, bootstrap, topic, partitions, rf)?;
     Ok(TopicInfo {
         partitions,
         created: true,
