@@ -102,6 +102,13 @@ impl ProbeContext {
             .or(errors.last())
             .map(|(_, reason)| reason.clone())
     }
+
+    /// librdkafka said every broker is down.
+    fn all_down(&self) -> bool {
+        self.errors
+            .lock()
+            .is_ok_and(|e| e.iter().any(|(generic, _)| *generic))
+    }
 }
 
 impl ClientContext for ProbeContext {
@@ -143,9 +150,7 @@ pub fn preflight(
             brokers: bootstrap.into(),
             detail: e.to_string(),
         })?;
-    let md = probe
-        .client()
-        .fetch_metadata(None, PREFLIGHT_TIMEOUT)
+    let md = super::reach::metadata(&probe, bootstrap, PREFLIGHT_TIMEOUT, ProbeContext::all_down)?
         .map_err(|e| {
             // Error events wait on the main queue behind log events, and one poll call
             // serves events until its deadline: a zero deadline would serve only one.

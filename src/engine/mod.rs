@@ -6,6 +6,7 @@ pub mod admin;
 pub mod cluster;
 pub mod faults;
 pub mod native;
+pub mod reach;
 pub mod worker;
 
 pub use crate::domain::{Both, Observer, RunOutcome, Silent};
