@@ -78,9 +78,7 @@ fn on_signal() {
             }
         }
         _ => {
-            crate::domain::print_stderr(
-                "kprod: interrupted before the run started; nothing written",
-            );
+            crate::domain::print_stderr("kprod: interrupted before any run started; exiting");
             exit_now();
         }
     }

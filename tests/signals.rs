@@ -249,7 +249,7 @@ fn a_signal_during_the_preflight_exits_130_writing_nothing() {
             "signal {sig}: {stderr:?} {stdout}"
         );
         assert!(
-            stderr.iter().any(|l| l.contains("before the run started")),
+            stderr.iter().any(|l| l.contains("before any run started")),
             "{stderr:?}"
         );
         assert!(
