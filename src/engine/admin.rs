@@ -122,7 +122,10 @@ fn create_at_controller(
             .await
         })
         .map_err(|_| failed(no_answer()))?
-        .map_err(|e| failed(format!("cannot create it: {e}; {}", no_answer())))?;
+        .map_err(|e| match e.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::OperationTimedOut) => failed(no_answer()),
+            _ => failed(format!("cannot create it: {e}")),
+        })?;
     for r in res {
         if let Err((_, code)) = r {
             if code != RDKafkaErrorCode::TopicAlreadyExists {
@@ -138,8 +141,8 @@ fn create_at_controller(
 
 fn no_answer() -> String {
     format!(
-        "the cluster's controller gave no answer within {}s; create the topic first, or \
-         check the client's permissions (CreateTopics)",
+        "cannot create it: the cluster's controller gave no answer within {}s; create the \
+         topic first, or check the client's permissions (CreateTopics)",
         ADMIN_TIMEOUT.as_secs()
     )
 }
