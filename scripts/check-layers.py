@@ -39,6 +39,7 @@ RANKS = {
     "signals": 0.3,
     "faults": 1,
     "client": 1,
+    "verdict": 1,
     "profile": 2,
     "plan": 3,
     "workload": 4,

@@ -14,7 +14,7 @@
 #   OUT           where the gate's runs, summary and JUnit files go (default: results/ci)
 #
 # Exit codes are kprod check's: 0 pass, 1 regression, 2 invalid input (e.g. no baseline),
-# 3 cluster unreachable. Without a baseline the gate fails with 2 and says how to record one:
+# 3 cluster unreachable, 5 inconclusive (docs/ci.md). Without a baseline the gate fails with 2 and says how to record one:
 # a gate that passes because it has nothing to compare with would hide every regression.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +71,7 @@ case $code in
     1) echo "ci-perf-gate: REGRESSION (see $summary)" >&2 ;;
     2) echo "ci-perf-gate: invalid input (baseline or thresholds)" >&2 ;;
     3) echo "ci-perf-gate: cluster unreachable" >&2 ;;
+    5) echo "ci-perf-gate: INCONCLUSIVE: noise too large to tell (see $summary; --inconclusive pass|fail decides)" >&2 ;;
     *) echo "ci-perf-gate: kprod check exited $code" >&2 ;;
 esac
 exit "$code"

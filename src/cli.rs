@@ -8,6 +8,9 @@ pub use profile_args::{LayerArgs, ProfileArgs, KEY_FLAGS};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod verdict;
+pub use verdict::VerdictArgs;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kprod",
@@ -80,6 +83,8 @@ pub struct BenchArgs {
     pub instance: InstanceArgs,
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
 }
 
 /// Distributed runs (`kprod bench`): what `instance::InstanceFlags` and the start gate take.
@@ -142,9 +147,6 @@ pub struct CompareArgs {
     /// layers, so variants differ only in what the variant profile sets.
     #[arg(required = true, num_args = 2.., value_name = "PROFILE")]
     pub variants: Vec<String>,
-    /// Runs per variant, interleaved (A B A B ...) so machine drift hits all alike.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub repeat: u32,
     #[command(flatten)]
     pub bench: BenchArgs,
 }
@@ -157,8 +159,8 @@ pub struct CheckArgs {
     /// The run to judge. Without it, the baseline's own profile and workload run now.
     #[arg(long, value_name = "PATH")]
     pub current: Option<PathBuf>,
-    /// Allowed regressions, e.g. `throughput=5%,p99=10%,p999=20%,errors=0` (those are the
-    /// defaults; `p50=` is also accepted). Overrides a profile's [check] table.
+    /// Allowed regressions, e.g. `throughput=5%,p50=10%,p99=10%,p999=20%,errors=0` (those
+    /// are the defaults; `off` disables one). Overrides a profile's [check] table.
     #[arg(long, value_name = "SPEC")]
     pub max_regression: Option<String>,
     /// Write a Markdown summary (CI job summary, pull-request comment).

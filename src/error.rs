@@ -2,6 +2,7 @@
 //!
 //! Exit codes are a contract for scripts and CI: 0 success, 2 invalid input or
 //! configuration, 3 cluster or topic unreachable, 130 interrupted, 1 anything else.
+//! Verdicts add 5 inconclusive (`verdict::EXIT_INCONCLUSIVE`); `bench --verify` uses 4.
 
 use std::path::PathBuf;
 

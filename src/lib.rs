@@ -25,6 +25,7 @@ pub mod profile;
 pub mod report;
 pub mod signals;
 pub mod units;
+pub mod verdict;
 pub mod verify;
 pub mod workload;
 
@@ -49,11 +50,7 @@ pub fn run(cli: Cli) -> i32 {
         }
     };
     let result = match &cli.command {
-        Command::Bench(args) => commands::bench::execute(args, &cwd, None).map(|o| {
-            print_stdout(&report::summary_table(&o.report));
-            print_stdout(&format!("results: {}\n", o.dir.display()));
-            commands::bench::exit_code(&o.report)
-        }),
+        Command::Bench(args) => commands::bench_set::run(args, &cwd),
         Command::Profiles(args) => commands::profiles::execute(args, &cwd).map(|s| {
             print_stdout(&s);
             0

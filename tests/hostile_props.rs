@@ -2,6 +2,7 @@
 //! a value or a located `ConfigError`, never panic, and printed units parse back exactly.
 //! The case counts keep the whole file to a few seconds so CI runs it every time.
 
+use kprod::profile::limits::MAX_PLANNED_MEMORY;
 use kprod::profile::{self, Overrides};
 use kprod::units::{
     format_duration, format_size, parse_count, parse_duration, parse_rate, parse_size,
@@ -56,6 +57,29 @@ const KEYS: &[&str] = &[
     "librdkafka.socket.nagle.disable",
     "librdkafka.sasl.password",
 ];
+
+/// The keys whose values decide how much a run allocates.
+const SIZING: &[&str] = &[
+    "workload.partitions",
+    "workload.producers",
+    "workload.key_count",
+    "workload.size",
+    "workload.headers.count",
+    "workload.headers.value_bytes",
+    "workload.replication_factor",
+    "cluster.mock_brokers",
+    "backpressure.buffer_bytes",
+    "backpressure.buffer_messages",
+];
+
+/// A count or size from 0 to far past any range, plain or with a unit suffix.
+fn magnitude() -> impl Strategy<Value = String> {
+    (
+        0u32..40,
+        prop::sample::select(vec!["", "k", "M", "G", "KiB", "MiB", "GiB"]),
+    )
+        .prop_map(|(exp, unit)| format!("{}{unit}", 1u64 << exp))
+}
 
 fn config() -> ProptestConfig {
     ProptestConfig {
@@ -175,6 +199,25 @@ proptest! {
         };
         if let Err(e) = profile::resolve(&[], &o, dir.path()) {
             prop_assert!(!e.message.is_empty());
+        }
+    }
+
+    /// Any combination of the keys that size a run, at any magnitude: resolving never
+    /// panics, and whatever validation accepts plans at most the memory cap.
+    #[test]
+    fn accepted_profiles_plan_memory_under_the_cap(
+        sets in prop::collection::vec((prop::sample::select(SIZING), magnitude()), 1..8)
+    ) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut all = vec!["workload.keys=uniform".to_string()];
+        all.extend(sets.iter().map(|(k, v)| format!("{k}={v}")));
+        let o = Overrides { sets: all, ..Overrides::default() };
+        match profile::resolve(&[], &o, dir.path()) {
+            Ok(p) => {
+                let planned = p.planned_memory().total();
+                prop_assert!(planned <= MAX_PLANNED_MEMORY, "{planned} bytes planned for {sets:?}");
+            }
+            Err(e) => prop_assert!(!e.message.is_empty()),
         }
     }
 

@@ -30,6 +30,8 @@ fn instance_shares_add_up_and_ids_and_seeds_are_distinct() {
         "transactional",
         "--records",
         "1001",
+        "--warmup",
+        "0s",
         "--rate",
         "3000",
         "--producers",
@@ -70,7 +72,7 @@ fn instance_shares_add_up_and_ids_and_seeds_are_distinct() {
         Some("kprod-tx-0")
     );
 
-    let mut p = plan(&["--records", "2"]);
+    let mut p = plan(&["--records", "2", "--warmup", "0s"]);
     let err = p
         .set_instance(0, 3)
         .expect_err("fewer records than instances");
@@ -79,7 +81,16 @@ fn instance_shares_add_up_and_ids_and_seeds_are_distinct() {
 
 #[test]
 fn an_instance_takes_its_share_and_says_which_it_is() {
-    let (_tmp, o) = common::bench(&["--records", "301", "--rate", "3000", "--instance", "1/3"]);
+    let (_tmp, o) = common::bench(&[
+        "--records",
+        "301",
+        "--warmup",
+        "0s",
+        "--rate",
+        "3000",
+        "--instance",
+        "1/3",
+    ]);
     let r = &o.report;
     assert_eq!((r.instance, r.instances), (Some(1), Some(3)));
     // 301 split three ways: 101, 100, 100.
@@ -107,9 +118,17 @@ fn the_index_comes_from_kprod_instance_or_job_completion_index() {
     ] {
         let out = tmp.path().join(env);
         let mut c = kprod();
-        c.args(["bench", "--quiet", "--records", "30", "--out"])
-            .arg(&out)
-            .env(env, value);
+        c.args([
+            "bench",
+            "--quiet",
+            "--records",
+            "30",
+            "--warmup",
+            "0s",
+            "--out",
+        ])
+        .arg(&out)
+        .env(env, value);
         if let Some(n) = extra {
             c.args(["--instances", n]);
         }
@@ -140,7 +159,7 @@ fn bad_instance_settings_exit_2_naming_the_flag() {
         ),
         (&["--start-at", "tomorrow"], None, "--start-at"),
         (
-            &["--instance", "0/3", "--records", "2"],
+            &["--instance", "0/3", "--records", "2", "--warmup", "0s"],
             None,
             "workload.records",
         ),
@@ -165,7 +184,7 @@ fn bad_instance_settings_exit_2_naming_the_flag() {
 fn start_at_holds_t0_until_the_given_time() {
     let start = SystemTime::now() + Duration::from_millis(1500);
     let stamp = kprod::report::format_rfc3339_utc(start);
-    let (_tmp, o) = common::bench(&["--records", "20", "--start-at", &stamp]);
+    let (_tmp, o) = common::bench(&["--records", "20", "--warmup", "0s", "--start-at", &stamp]);
     let t0 = kprod::report::read_totals(&o.dir)
         .expect("totals")
         .t0_unix_us;
@@ -177,7 +196,14 @@ fn start_at_holds_t0_until_the_given_time() {
     );
 
     // A start time already past: the run starts at once and says so in its report.
-    let (_tmp, o) = common::bench(&["--records", "20", "--start-at", "1000000000"]);
+    let (_tmp, o) = common::bench(&[
+        "--records",
+        "20",
+        "--warmup",
+        "0s",
+        "--start-at",
+        "1000000000",
+    ]);
     assert!(
         o.report.warnings.iter().any(|w| w.contains("had passed")),
         "{:?}",

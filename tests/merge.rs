@@ -243,6 +243,8 @@ fn different_profiles_are_refused_naming_the_field_unless_forced() {
             &[
                 "--records",
                 "400",
+                "--warmup",
+                "0s",
                 "--rate",
                 rate,
                 "--instance",
@@ -280,7 +282,7 @@ fn different_profiles_are_refused_naming_the_field_unless_forced() {
 
 #[test]
 fn run_directories_without_totals_are_invalid_input() {
-    let (tmp, o) = common::bench(&["--records", "50"]);
+    let (tmp, o) = common::bench(&["--records", "50", "--warmup", "0s"]);
     std::fs::remove_file(o.dir.join("totals.json")).expect("remove");
     let merged = tmp.path().join("m");
     let out = merge(&[

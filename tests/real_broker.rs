@@ -188,7 +188,16 @@ fn a_closed_port_next_to_the_broker_exits_3_within_the_preflight_deadline() {
     let d = tempfile::tempdir().expect("temp dir");
     let start = Instant::now();
     let out = kprod()
-        .args(["bench", "--brokers", &addr, "--records", "10", "--out"])
+        .args([
+            "bench",
+            "--brokers",
+            &addr,
+            "--records",
+            "10",
+            "--warmup",
+            "0s",
+            "--out",
+        ])
         .arg(d.path())
         .timeout(Duration::from_secs(120))
         .output()
@@ -283,7 +292,15 @@ fn tls_with_a_wrong_ca_fails_with_a_readable_error() {
     let out = kprod()
         .args(["bench", "--profile"])
         .arg(&profile)
-        .args(["--brokers", &broker, "--records", "10", "--out"])
+        .args([
+            "--brokers",
+            &broker,
+            "--records",
+            "10",
+            "--warmup",
+            "0s",
+            "--out",
+        ])
         .arg(d.path())
         .timeout(Duration::from_secs(120))
         .output()
@@ -474,7 +491,15 @@ fn sasl_scram_with_a_wrong_password_fails_with_a_readable_error() {
     let out = kprod()
         .args(["bench", "--profile"])
         .arg(&profile)
-        .args(["--brokers", &broker, "--records", "10", "--out"])
+        .args([
+            "--brokers",
+            &broker,
+            "--records",
+            "10",
+            "--warmup",
+            "0s",
+            "--out",
+        ])
         .arg(d.path())
         .timeout(Duration::from_secs(120))
         .output()

@@ -51,3 +51,184 @@ fn unwritable_out_fails_before_the_run() {
     assert_eq!(e.exit_code(), 2, "{e}");
     assert!(e.to_string().contains("--out"), "{e}");
 }
+
+fn kprod(args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("kprod")
+        .expect("binary built")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("kprod ran")
+}
+
+fn only_run(root: &std::path::Path) -> std::path::PathBuf {
+    let dirs: Vec<_> = std::fs::read_dir(root)
+        .expect("out dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+/// A run whose warm-up takes every record is `empty`, says why in red-line form at the
+/// end, exits 1, and is refused by every command that takes runs as inputs.
+#[test]
+fn a_run_that_measured_nothing_is_empty_exits_1_and_is_refused_as_input() {
+    let out = tempfile::tempdir().unwrap();
+    let root = out.path().join("runs");
+    let root_s = root.to_str().unwrap();
+    let o = kprod(&[
+        "bench",
+        "--quiet",
+        "--duration",
+        "1s",
+        "--warmup",
+        "1s",
+        "--rate",
+        "200",
+        "--out",
+        root_s,
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("run EMPTY: nothing measured: the warm-up"),
+        "{stderr}"
+    );
+    // No samples: no window or schedule lag is invented.
+    assert!(!stdout.contains(" s .. "), "{stdout}");
+    assert!(stdout.contains("schedule lag ┆ no samples"), "{stdout}");
+    let dir = only_run(&root);
+    let r = kprod::report::load_report(&dir).expect("report written");
+    assert_eq!(r.status, kprod::report::Status::Empty);
+    assert!(r.status_reason.unwrap_or_default().contains("warm-up"));
+    let json = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    assert!(json.contains("\"status\": \"empty\""), "{json}");
+
+    let dir_s = dir.to_str().unwrap();
+    let merged = out.path().join("merged");
+    let m = kprod(&["merge", dir_s, "--out", merged.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&m.stderr);
+    assert_eq!(m.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(dir_s) && err.contains("measured nothing"),
+        "{err}"
+    );
+    assert!(!merged.exists(), "nothing merged");
+    let c = kprod(&["check", "--baseline", dir_s, "--current", dir_s]);
+    let err = String::from_utf8_lossy(&c.stderr);
+    assert_eq!(c.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(dir_s) && err.contains("measured nothing"),
+        "{err}"
+    );
+}
+
+/// At a low rate the last record is delivered long before the generator stops: the
+/// window still runs to the end of generation, so the rate is not overstated.
+#[test]
+fn a_low_rate_is_not_overstated_by_an_early_last_delivery() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bench_in(
+        out.path(),
+        &["--rate", "2", "--duration", "3s", "--warmup", "1s"],
+    )
+    .expect("run");
+    let t = &o.report.throughput;
+    assert_eq!(o.report.records.measured.delivered, 4);
+    assert!(t.window_end_s >= 2.99, "window ends with generation: {t:?}");
+    // Nor understated by the gap between the warm-up's end and the first measured slot.
+    assert!((t.records_per_sec - 2.0).abs() < 0.02, "{t:?}");
+}
+
+/// The run's last interval carries its real (partial) length in report.json and
+/// intervals.csv; whole seconds say 1 s.
+#[test]
+fn the_last_partial_interval_carries_its_length() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bench_in(
+        out.path(),
+        &["--rate", "500", "--duration", "2s", "--warmup", "0s"],
+    )
+    .expect("run");
+    let iv = &o.report.intervals;
+    let (last, whole) = iv.split_last().expect("intervals");
+    assert!(
+        whole.iter().all(|i| !i.partial && i.length_s == 1.0),
+        "{iv:?}"
+    );
+    assert!(last.partial && last.length_s < 1.0, "{last:?}");
+    let expect = last.delivered as f64 / last.length_s;
+    assert!((last.records_per_sec - expect).abs() < 1e-6, "{last:?}");
+    let csv = std::fs::read_to_string(o.dir.join("intervals.csv")).unwrap();
+    let header = csv.lines().next().unwrap_or_default();
+    assert!(header.ends_with(",length_s,partial,fault"), "{header}");
+    assert!(
+        csv.lines().last().unwrap_or_default().contains(",true,"),
+        "{csv}"
+    );
+}
+
+/// Fire-and-forget gets no success reports; its byte rate counts what was sent.
+#[test]
+fn fire_and_forget_reports_the_bytes_it_sent() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bench_in(
+        out.path(),
+        &[
+            "--profile",
+            "fire-and-forget",
+            "--rate",
+            "1000",
+            "--duration",
+            "2s",
+            "--warmup",
+            "0s",
+            "--size",
+            "100B",
+        ],
+    )
+    .expect("run");
+    let r = &o.report;
+    assert!(r.records.delivered_inferred);
+    assert!(r.throughput.bytes_per_sec >= r.throughput.records_per_sec * 100.0 * 0.99);
+    assert!(r
+        .intervals
+        .iter()
+        .filter(|i| !i.partial)
+        .all(|i| i.bytes_per_sec > 0.0));
+}
+
+/// Progress lines: fire-and-forget shows what it sent (no "0/s", no "p99 0 µs"), and the
+/// short last interval shows its counts over its real length, not an extrapolated rate.
+#[test]
+fn progress_shows_what_was_sent_and_never_extrapolates_the_tail() {
+    let out = tempfile::tempdir().unwrap();
+    let o = kprod(&[
+        "bench",
+        "--profile",
+        "fire-and-forget",
+        "--rate",
+        "1000",
+        "--duration",
+        "2s",
+        "--warmup",
+        "0s",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('[')).collect();
+    let (tail, whole) = lines.split_last().expect("progress lines");
+    assert!(!whole.is_empty(), "{stderr}");
+    for l in whole {
+        assert!(l.contains("] sent ") && !l.contains(" 0/s"), "{l}");
+        assert!(!l.contains(" 0 B/s") && !l.contains("p99"), "{l}");
+    }
+    assert!(tail.contains("(partial)") && !tail.contains("/s"), "{tail}");
+}

@@ -68,7 +68,8 @@ fn timeline_intervals(r: &RunReport) -> impl Iterator<Item = &report::Interval> 
     let n = r.intervals.len();
     r.intervals.iter().enumerate().filter_map(move |(k, i)| {
         let prev = if k == 0 { 0.0 } else { r.intervals[k - 1].t_s };
-        let short = k + 1 == n && i.t_s - prev < 0.5;
+        // Reports older than the `partial` flag only tell it by the gap.
+        let short = (i.partial && i.length_s < 0.5) || (k + 1 == n && i.t_s - prev < 0.5);
         (!short).then_some(i)
     })
 }

@@ -4,6 +4,7 @@
 //! plotters runs without a font backend here: SVG text is written as `<text>` elements and
 //! the viewer's fonts render it, while layout uses plotters' built-in size estimate.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -294,34 +295,44 @@ pub fn sweep(
                 .draw_series(l.points.iter().map(|p| Circle::new(*p, 3, c.filled())))
                 .map_err(err)?;
         }
-        let x_span = chart.x_range();
-        for h in slo {
-            chart
-                .draw_series(LineSeries::new(
-                    [(x_span.start, h.y), (x_span.end, h.y)],
-                    REFERENCE.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(h.label.clone())
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], REFERENCE.stroke_width(2))
-                });
-        }
-        if let Some(k) = knee {
-            chart
-                .draw_series(std::iter::once(Circle::new(
-                    (k.x, k.y),
-                    8,
-                    BLACK.stroke_width(2),
-                )))
-                .map_err(err)?
-                .label(k.label.clone())
-                .legend(|(x, y)| Circle::new((x + 9, y), 5, BLACK.stroke_width(2)));
-        }
+        references(&mut chart, slo, knee)?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         finish(root)?;
     }
     Ok(svg)
+}
+
+/// The SLO lines across the whole x range and the knee's ring, with legend entries.
+fn references<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    slo: &[HLine],
+    knee: Option<&Marker>,
+) -> Result<(), String> {
+    let x_span = chart.x_range();
+    for h in slo {
+        chart
+            .draw_series(LineSeries::new(
+                [(x_span.start, h.y), (x_span.end, h.y)],
+                REFERENCE.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(h.label.clone())
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], REFERENCE.stroke_width(2))
+            });
+    }
+    if let Some(k) = knee {
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (k.x, k.y),
+                8,
+                BLACK.stroke_width(2),
+            )))
+            .map_err(err)?
+            .label(k.label.clone())
+            .legend(|(x, y)| Circle::new((x + 9, y), 5, BLACK.stroke_width(2)));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

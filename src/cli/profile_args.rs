@@ -63,11 +63,14 @@ profile_args! {
     rate: "rate" <"RATE"> => "workload.rate";
     /// Run length including warm-up (`30s`, `2m`).
     duration: "duration" <"DURATION"> => "workload.duration";
-    /// Stop after this many records in total (`1m` = one million).
+    /// Stop after this many records in total (`1m` = one million). Refused when they all
+    /// fit inside the warm-up (records <= rate x warmup): nothing would be measured.
     records: "records" <"COUNT"> => "workload.records";
-    /// Produced but excluded from latency and throughput (`5s`).
+    /// Produced but excluded from latency and throughput (`5s`). It is never shortened:
+    /// --records that fit inside it are refused.
     warmup: "warmup" <"DURATION"> => "workload.warmup";
-    /// Independent producer clients, each on its own thread.
+    /// Independent producer clients, each on its own thread (1..=1024; a run's planned
+    /// memory, queues included, is capped at 8 GiB: see profiles/README.md).
     producers: "producers" <"N"> => "workload.producers";
     /// Fixed record value size (`1KiB`).
     size: "size" <"SIZE"> => "workload.size";

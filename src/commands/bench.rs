@@ -161,7 +161,7 @@ fn write_results(
         &outcome.measurements.totals.corrected,
     )?;
     // Whole-run histograms and rate parts, for `kprod merge`.
-    report::write_outcome_totals(dir, outcome, plan.profile.workload.warmup.as_secs_f64())?;
+    report::write_outcome_totals(dir, outcome, plan)?;
     crate::charts::write_run_charts_or_warn(dir, report);
     Ok(())
 }
@@ -175,14 +175,39 @@ fn add_faults(profile: &mut Profile, specs: &[String]) -> Result<(), KprodError>
     Ok(profile::check_faults(profile)?)
 }
 
-/// Exit code of a finished run: 0 complete, 130 interrupted, 1 failed, 4 when `--verify`
+/// Exit code of a finished run: 0 complete, 130 interrupted, 1 failed or empty (nothing
+/// measured is never a pass), 4 when `--verify`
 /// found acknowledged records missing although the profile promises no loss (acks=all).
 pub fn exit_code(r: &RunReport) -> i32 {
     match r.status {
         Status::Complete if lost_despite_acks_all(r) => 4,
         Status::Complete => 0,
         Status::Interrupted => 130,
-        Status::Failed => 1,
+        Status::Failed | Status::Empty => 1,
+    }
+}
+
+/// The last line of a run that measured nothing or failed: the status and its reason, in
+/// red on a terminal, so a scrolled-away table cannot hide that the numbers mean nothing.
+pub fn status_line(r: &RunReport) -> Option<String> {
+    let what = match r.status {
+        Status::Failed => "FAILED",
+        Status::Empty => "EMPTY",
+        Status::Complete | Status::Interrupted => return None,
+    };
+    let why = r.status_reason.as_deref().unwrap_or("no reason recorded");
+    Some(format!("run {what}: {why}"))
+}
+
+/// Prints [`status_line`] on stderr, red when stderr is a terminal.
+pub fn print_status_line(r: &RunReport) {
+    use std::io::IsTerminal;
+    if let Some(line) = status_line(r) {
+        if std::io::stderr().is_terminal() {
+            crate::print_stderr(&format!("\x1b[1;31m{line}\x1b[0m"));
+        } else {
+            crate::print_stderr(&line);
+        }
     }
 }
 

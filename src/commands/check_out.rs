@@ -2,25 +2,42 @@
 //! summary (CI job summary, pull-request comment) and JUnit XML (one test case per
 //! threshold, so CI systems list each figure as passed or failed).
 
-use super::{Row, Verdict};
+use super::{Call, Row, Verdict};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 fn result_word(r: &Row) -> &'static str {
-    if !r.passed {
-        "FAIL"
-    } else if r.detail.is_some() {
-        "skipped"
-    } else {
-        "pass"
+    match r.verdict {
+        Call::Fail => "FAIL",
+        Call::Inconclusive => "INCONCLUSIVE",
+        Call::Pass if r.skipped => "skipped",
+        Call::Pass => "pass",
     }
 }
 
-fn headline(v: &Verdict) -> &'static str {
-    if v.passed() {
-        "PASS"
+/// The overall verdict, and what `--inconclusive` made of it.
+fn headline(v: &Verdict) -> String {
+    let raw = v.overall();
+    let applied = v.policy.apply(raw);
+    let word = match applied {
+        Call::Pass => "PASS",
+        Call::Fail => "FAIL: regression",
+        Call::Inconclusive => "INCONCLUSIVE: noise too large to tell (exit 5)",
+    };
+    if raw == applied {
+        word.to_string()
     } else {
-        "FAIL: regression"
+        let as_ = if applied == Call::Pass {
+            "pass"
+        } else {
+            "fail"
+        };
+        format!("{word} (inconclusive, counted as {as_} by --inconclusive)")
     }
+}
+
+/// Rows that failed the gate: failures, and inconclusive rows when the policy says fail.
+fn failed(v: &Verdict, r: &Row) -> bool {
+    v.policy.apply(r.verdict) == Call::Fail
 }
 
 /// The verdict for a terminal.
@@ -55,11 +72,17 @@ pub fn verdict_table(v: &Verdict) -> String {
         v.current
     );
     out.push_str("Latency figures are corrected (from intended send time); throughput is delivered records/s.\n");
+    out.push_str(METHOD);
     for n in &v.notes {
         out.push_str(&format!("note: {n}\n"));
     }
     out
 }
+
+/// How to read the change column, under the table and the Markdown summary.
+const METHOD: &str = "Change: median of the current runs against the median of the baseline runs, \
+     [95% bootstrap interval]; FAIL only when the whole interval is beyond the allowance, \
+     INCONCLUSIVE when it straddles it.\n";
 
 /// Makes text safe inside a Markdown table cell.
 fn md_cell(s: &str) -> String {
@@ -96,6 +119,7 @@ pub fn markdown_summary(v: &Verdict) -> String {
         "Latency figures are corrected (measured from each record's intended send time); \
          throughput is delivered records per second in the measured window.\n",
     );
+    out.push_str(METHOD);
     for n in &v.notes {
         out.push_str(&format!("\n> {}\n", md_cell(n)));
     }
@@ -122,11 +146,11 @@ fn xml(s: &str) -> String {
 
 /// The verdict as JUnit XML: suite `kprod check`, one test case per row.
 pub fn junit_xml(v: &Verdict) -> String {
-    let failures = v.rows.iter().filter(|r| !r.passed).count();
+    let failures = v.rows.iter().filter(|r| failed(v, r)).count();
     let skipped = v
         .rows
         .iter()
-        .filter(|r| r.passed && r.detail.is_some())
+        .filter(|r| !failed(v, r) && (r.skipped || r.verdict == Call::Inconclusive))
         .count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
@@ -155,17 +179,25 @@ pub fn junit_xml(v: &Verdict) -> String {
             "    <testcase classname=\"kprod.check\" name=\"{}\">\n",
             xml(&r.name)
         ));
-        match (&r.detail, r.passed) {
-            (Some(d), false) => out.push_str(&format!(
+        let message = match (r.figure.as_ref().map(|f| f.line()), &r.detail) {
+            (Some(l), Some(d)) if !l.contains(d.as_str()) => format!("{l}: {d}"),
+            (Some(l), _) => l,
+            (None, Some(d)) => d.clone(),
+            (None, None) => summary.clone(),
+        };
+        if failed(v, r) {
+            out.push_str(&format!(
                 "      <failure message=\"{}\" type=\"regression\">{}</failure>\n",
-                xml(d),
+                xml(&message),
                 xml(&summary)
-            )),
-            (Some(d), true) => out.push_str(&format!("      <skipped message=\"{}\"/>\n", xml(d))),
-            (None, _) => out.push_str(&format!(
+            ));
+        } else if r.skipped || r.verdict == Call::Inconclusive {
+            out.push_str(&format!("      <skipped message=\"{}\"/>\n", xml(&message)));
+        } else {
+            out.push_str(&format!(
                 "      <system-out>{}</system-out>\n",
-                xml(&summary)
-            )),
+                xml(&message)
+            ));
         }
         out.push_str("    </testcase>\n");
     }

@@ -12,9 +12,8 @@ use crate::cli::ClusterArgs;
 use crate::engine::cluster;
 use crate::error::KprodError;
 
-/// More mock brokers than this only costs threads and ports.
-pub const MAX_MOCK_BROKERS: u32 = 64;
-pub const MAX_PARTITIONS: u32 = 100_000;
+// The ranges `kprod bench` validates, so a cluster made here fits a bench run.
+pub use crate::profile::limits::{MAX_MOCK_BROKERS, MAX_PARTITIONS};
 
 fn number(text: &str, flag: &str, max: u32) -> Result<u32, KprodError> {
     match text.trim().parse::<u32>() {

@@ -17,6 +17,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+#[path = "compare_judge.rs"]
+mod judge;
+pub use judge::Versus;
+
 #[path = "compare_out.rs"]
 mod out;
 use out::labels;
@@ -25,6 +29,8 @@ pub use out::{compare_csv, render_table};
 pub const COMPARE_JSON: &str = "compare.json";
 pub const COMPARE_CSV: &str = "compare.csv";
 pub const COMPARE_SCHEMA_VERSION: u32 = 1;
+/// Runs per variant without `--repeat`: the fewest a bootstrap over runs accepts.
+pub const DEFAULT_REPEAT: u32 = 3;
 
 /// The rule behind the "within noise" mark, printed under the table and stored in
 /// `compare.json`.
@@ -37,73 +43,80 @@ pub const NOISE_RULE: &str =
 struct Figure {
     key: &'static str,
     label: &'static str,
-    get: fn(&RunReport) -> Option<f64>,
+    get: Get,
     fmt: fn(f64) -> String,
+}
+
+/// How a figure is read off a report: any value, or a corrected latency in microseconds.
+enum Get {
+    Value(fn(&RunReport) -> Option<f64>),
+    Latency(fn(&RunReport) -> u64),
+}
+
+impl Figure {
+    fn value(&self, r: &RunReport) -> Option<f64> {
+        match self.get {
+            Get::Value(f) => f(r),
+            Get::Latency(f) => Some(f(r) as f64),
+        }
+    }
 }
 
 fn us(v: f64) -> String {
     report::fmt_latency_us(v.round().max(0.0) as u64)
 }
 
+/// A corrected-latency figure (microseconds).
+const fn latency(key: &'static str, label: &'static str, get: fn(&RunReport) -> u64) -> Figure {
+    Figure {
+        key,
+        label,
+        get: Get::Latency(get),
+        fmt: us,
+    }
+}
+
 const FIGURES: &[Figure] = &[
     Figure {
         key: "records_per_sec",
         label: "records/s",
-        get: |r| Some(r.throughput.records_per_sec),
+        get: Get::Value(|r| Some(r.throughput.records_per_sec)),
         fmt: |v| report::fmt_rate(v),
     },
     Figure {
         key: "mb_per_sec",
         label: "MB/s",
-        get: |r| Some(r.throughput.bytes_per_sec / 1e6),
+        get: Get::Value(|r| Some(r.throughput.bytes_per_sec / 1e6)),
         fmt: |v| format!("{v:.2} MB/s"),
     },
-    Figure {
-        key: "p50_us",
-        label: "p50 (corrected)",
-        get: |r| Some(r.latency_us.corrected.p50 as f64),
-        fmt: us,
-    },
-    Figure {
-        key: "p99_us",
-        label: "p99 (corrected)",
-        get: |r| Some(r.latency_us.corrected.p99 as f64),
-        fmt: us,
-    },
-    Figure {
-        key: "p999_us",
-        label: "p99.9 (corrected)",
-        get: |r| Some(r.latency_us.corrected.p999 as f64),
-        fmt: us,
-    },
-    Figure {
-        key: "max_us",
-        label: "max (corrected)",
-        get: |r| Some(r.latency_us.corrected.max as f64),
-        fmt: us,
-    },
+    latency("p50_us", "p50 (corrected)", |r| r.latency_us.corrected.p50),
+    latency("p99_us", "p99 (corrected)", |r| r.latency_us.corrected.p99),
+    latency("p999_us", "p99.9 (corrected)", |r| {
+        r.latency_us.corrected.p999
+    }),
+    latency("max_us", "max (corrected)", |r| r.latency_us.corrected.max),
     Figure {
         key: "compression_ratio",
         label: "compression ratio",
-        get: |r| r.compression_ratio,
+        get: Get::Value(|r| r.compression_ratio),
         fmt: |v| format!("{v:.2}x"),
     },
     Figure {
         key: "avg_batch_bytes",
         label: "avg batch (bytes)",
-        get: |r| r.librdkafka_stats.avg_batch_bytes,
+        get: Get::Value(|r| r.librdkafka_stats.avg_batch_bytes),
         fmt: |v| format!("{:.1} kB", v / 1000.0),
     },
     Figure {
         key: "avg_batch_records",
         label: "avg batch (records)",
-        get: |r| r.librdkafka_stats.avg_batch_records,
+        get: Get::Value(|r| r.librdkafka_stats.avg_batch_records),
         fmt: |v| format!("{v:.1}"),
     },
     Figure {
         key: "errors",
         label: "errors (failed + unknown)",
-        get: |r| Some((r.records.failed + r.records.unknown) as f64),
+        get: Get::Value(|r| Some((r.records.failed + r.records.unknown) as f64)),
         fmt: |v| report::fmt_count(v.round().max(0.0) as u64),
     },
 ];
@@ -158,6 +171,9 @@ pub struct CompareResult {
     /// Every run, in the order it ran.
     pub runs: Vec<CompareRun>,
     pub figures: Vec<FigureRow>,
+    /// Each variant against the first: change with a 95% bootstrap interval over repeats.
+    #[serde(default)]
+    pub versus: Vec<Versus>,
 }
 
 /// A finished (or interrupted) comparison and where it was written.
@@ -246,7 +262,7 @@ pub fn aggregate(variants: usize, runs: &[CompareRun]) -> Vec<FigureRow> {
 fn run_figures(r: &RunReport) -> BTreeMap<String, Option<f64>> {
     FIGURES
         .iter()
-        .map(|f| (f.key.to_string(), (f.get)(r)))
+        .map(|f| (f.key.to_string(), f.value(r)))
         .collect()
 }
 
@@ -299,7 +315,8 @@ pub fn execute(
     cwd: &Path,
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<CompareOutcome, KprodError> {
-    if args.repeat == 0 {
+    let repeats = args.bench.verdict.repeat.unwrap_or(DEFAULT_REPEAT);
+    if repeats == 0 {
         return Err(KprodError::flag(
             "--repeat",
             "--repeat must be at least 1",
@@ -319,27 +336,28 @@ pub fn execute(
         created_at: report::format_rfc3339_utc(SystemTime::now()),
         shared_profiles: args.bench.profile.profiles.clone(),
         variants: args.variants.clone(),
-        repeat: args.repeat,
+        repeat: repeats,
         cluster_note: None,
         noise_rule: NOISE_RULE.into(),
         runs: Vec::new(),
         figures: Vec::new(),
+        versus: Vec::new(),
     };
     let mut reports = Vec::new();
-    let total = args.variants.len() as u32 * args.repeat;
+    let total = args.variants.len() as u32 * repeats;
     let mut interrupted = false;
-    'runs: for repeat in 1..=args.repeat {
+    'runs: for repeat in 1..=repeats {
         for (vi, v) in args.variants.iter().enumerate() {
             if !args.bench.output.quiet {
                 let k = result.runs.len() as u32 + 1;
                 crate::print_stderr(&format!(
-                    "compare: run {k}/{total}: {v} (repeat {repeat}/{})",
-                    args.repeat
+                    "compare: run {k}/{total}: {v} (repeat {repeat}/{repeats})"
                 ));
             }
             // Reborrowed per run; the explicit cast shortens the trait object's lifetime.
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
             let o = bench::execute(&variant_args(&args.bench, v), cwd, obs)?;
+            report::usable(&o.report, &o.dir)?;
             result.cluster_note = result.cluster_note.or(o.report.cluster_note.clone());
             result.runs.push(CompareRun {
                 variant: vi,
@@ -354,6 +372,7 @@ pub fn execute(
             });
             reports.push(o.report);
             result.figures = aggregate(args.variants.len(), &result.runs);
+            result.versus = judge::versus(&result.variants, &result.runs);
             // Written after every run, so an interrupted comparison keeps what it has.
             write_files(&dir, &result)?;
             if result
@@ -379,10 +398,14 @@ pub fn execute(
 
 /// `kprod compare` for the command line: runs, prints the table, returns the exit code.
 pub fn run(args: &CompareArgs, cwd: &Path) -> Result<i32, KprodError> {
+    let slos = judge::parse_thresholds(&args.bench.verdict.thresholds)?;
     let o = execute(args, cwd, None)?;
     crate::print_stdout(&render_table(&o.result));
     crate::print_stdout(&format!("results: {}", o.dir.display()));
-    Ok(o.exit_code())
+    match o.exit_code() {
+        0 => judge::thresholds(&o, &slos, args.bench.verdict.inconclusive),
+        code => Ok(code),
+    }
 }
 
 /// Loads a compare directory written earlier (for `kprod report`).

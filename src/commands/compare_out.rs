@@ -91,6 +91,7 @@ pub fn render_table(c: &CompareResult) -> String {
             r.status
         ));
     }
+    out.push_str(&super::judge::summary(&c.versus));
     if let Some(note) = &c.cluster_note {
         out.push_str(&format!("Cluster: {note}\n"));
     }

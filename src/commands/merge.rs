@@ -78,6 +78,7 @@ fn load(dir: PathBuf) -> Result<MergeInput, KprodError> {
         )
     };
     let report = report::load_report(&dir).map_err(bad)?;
+    report::usable(&report, &dir)?;
     let totals = report::read_totals(&dir).map_err(bad)?;
     let hists = totals.histograms.decode().map_err(|m| {
         bad(report::ReportError::Invalid {

@@ -1,6 +1,7 @@
 //! One module per subcommand. Commands resolve profiles, drive the pipeline and print;
 //! they consume run reports and never reach into the engine's internals.
 pub mod bench;
+pub mod bench_set;
 pub mod check;
 pub mod cluster_cmd;
 pub mod compare;

@@ -4,7 +4,7 @@
 use crate::engine::Observer;
 use crate::measure::collector::MergedInterval;
 use crate::plan::Plan;
-use crate::report::{fmt_bytes_per_sec, fmt_latency_us, fmt_rate};
+use crate::report::{fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_rate};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -17,6 +17,7 @@ pub struct Progress {
     warmup: Duration,
     errors: u64,
     faults: Vec<crate::faults::FaultSpec>,
+    fire_and_forget: bool,
 }
 
 impl Progress {
@@ -41,7 +42,34 @@ impl Progress {
             warmup: w.warmup,
             errors: 0,
             faults: plan.profile.faults.clone(),
+            fire_and_forget: w.send_mode == crate::profile::SendMode::FireAndForget,
         }
+    }
+}
+
+impl Progress {
+    /// What one interval moved. Fire-and-forget gets no success reports, so it shows what
+    /// was sent; the run's short last interval shows counts, not a rate extrapolated from
+    /// a few milliseconds to a whole second.
+    fn volume(&self, i: &MergedInterval) -> String {
+        let (what, n) = if self.fire_and_forget {
+            ("sent ", i.counts.sent)
+        } else {
+            ("", i.counts.delivered)
+        };
+        if i.partial() {
+            return format!(
+                "{what}{} records, {} B in the last {:.0} ms (partial)",
+                fmt_count(n),
+                fmt_count(i.counts.bytes),
+                i.length_s * 1e3
+            );
+        }
+        format!(
+            "{what}{}  {}",
+            fmt_rate(n as f64 / i.length_s),
+            fmt_bytes_per_sec(i.bytes_per_sec())
+        )
     }
 }
 
@@ -66,8 +94,6 @@ impl Observer for Progress {
 
     fn interval(&mut self, i: &MergedInterval, elapsed: Duration) {
         self.errors += i.counts.failed;
-        // The last interval ends with the run, usually before a whole second.
-        let len = (elapsed.as_secs_f64() - i.idx as f64).clamp(1e-3, 1.0);
         let phase = if elapsed <= self.warmup {
             " (warm-up)"
         } else {
@@ -75,11 +101,14 @@ impl Observer for Progress {
         };
         let fault = crate::faults::label_at(&self.faults, i.idx)
             .map_or(String::new(), |f| format!("  FAULT {f}"));
+        // Fire-and-forget measures no latency: a "p99 0 µs" would read as a figure.
+        let p99 = match self.fire_and_forget {
+            true => String::new(),
+            false => format!("  p99 {}", fmt_latency_us(i.p99_us)),
+        };
         let msg = format!(
-            "{}  {}  p99 {}  errors {}  queue {}{phase}{fault}",
-            fmt_rate(i.counts.delivered as f64 / len),
-            fmt_bytes_per_sec(i.counts.bytes as f64 / len),
-            fmt_latency_us(i.p99_us),
+            "{}{p99}  errors {}  queue {}{phase}{fault}",
+            self.volume(i),
             self.errors,
             i.queue_depth
         );
@@ -87,7 +116,11 @@ impl Observer for Progress {
             b.set_position(i.idx + 1);
             b.set_message(msg);
         } else if self.plain {
-            crate::print_stderr(&format!("[{:>4}s] {msg}", i.idx + 1));
+            let at = match i.partial() {
+                true => format!("{:.3}", i.idx as f64 + i.length_s),
+                false => (i.idx + 1).to_string(),
+            };
+            crate::print_stderr(&format!("[{at:>4}s] {msg}"));
         }
     }
 

@@ -1,9 +1,9 @@
 //! `kprod report DIR`: re-renders a saved result directory without running anything.
 //! A bench run directory gets its summary table, `intervals.csv` and charts back; a compare
 //! directory its table, `compare.csv` and charts; a sweep directory its table, `sweep.csv`
-//! and `sweep.svg`. The JSON files are the source and are never rewritten.
+//! and `sweep.svg`; a check directory its verdict table. The JSON files are the source and are never rewritten.
 
-use super::{compare, sweep};
+use super::{check, compare, sweep};
 use crate::cli::ReportArgs;
 use crate::error::{ConfigError, KprodError, Location};
 use crate::report::{self, INTERVALS_CSV_FILE, REPORT_FILE};
@@ -15,6 +15,7 @@ pub enum Kind {
     Bench,
     Compare,
     Sweep,
+    Check,
 }
 
 pub fn kind_of(dir: &Path) -> Option<Kind> {
@@ -22,6 +23,8 @@ pub fn kind_of(dir: &Path) -> Option<Kind> {
         Some(Kind::Sweep)
     } else if dir.join(compare::COMPARE_JSON).is_file() {
         Some(Kind::Compare)
+    } else if dir.join(check::CHECK_JSON).is_file() {
+        Some(Kind::Check)
     } else if dir.join(REPORT_FILE).is_file() {
         Some(Kind::Bench)
     } else {
@@ -35,8 +38,17 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
     match kind_of(&dir) {
         Some(Kind::Sweep) => sweep::rerender(&dir),
         Some(Kind::Compare) => compare::rerender(&dir),
+        Some(Kind::Check) => Ok(check::verdict_table(&check::load(&dir)?)),
         Some(Kind::Bench) => {
-            let r = report::load_report(&dir)?;
+            // A truncated or foreign report.json is bad input (exit 2), as for check and merge.
+            let r = report::load_report(&dir).map_err(|e| {
+                ConfigError::new(e.to_string())
+                    .at(Location {
+                        source: "report DIR".into(),
+                        ..Default::default()
+                    })
+                    .fix("give a run directory written by this kprod (kprod bench)")
+            })?;
             let path = dir.join(INTERVALS_CSV_FILE);
             let csv = report::intervals_csv(&r).map_err(|message| KprodError::Results {
                 path: path.clone(),
@@ -46,12 +58,18 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
             crate::charts::write_run_charts(&dir, &r)?;
             Ok(report::summary_table(&r))
         }
-        None => Err(ConfigError::new(format!(
-            "{} holds no report.json, compare.json or sweep.json",
-            dir.display()
-        ))
+        None => Err(ConfigError::new(if !dir.exists() {
+            format!("{}: no such directory", dir.display())
+        } else if !dir.is_dir() {
+            format!("{} is a file, not a directory", dir.display())
+        } else {
+            format!(
+                "{} holds no report.json, compare.json, sweep.json or check.json",
+                dir.display()
+            )
+        })
         .at(Location::flag("report DIR"))
-        .fix("give a directory written by kprod bench, compare or sweep (under results/)")
+        .fix("give a directory written by kprod bench, compare, sweep or check (under results/)")
         .into()),
     }
 }

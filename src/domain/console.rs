@@ -5,6 +5,8 @@
 /// is ignored instead of panicking, so the run goes on and still writes its results.
 pub fn print_stderr(s: &str) {
     use std::io::Write;
+    // Every line kprod prints passes here, so a secret that reached any text is caught.
+    let s = &super::secrets::scrub(s);
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(s.as_bytes());
     if !s.ends_with('\n') {
@@ -15,6 +17,7 @@ pub fn print_stderr(s: &str) {
 /// Print to stdout; a closed pipe (`kprod ... | head`) is not an error.
 pub(crate) fn print_stdout(s: &str) {
     use std::io::Write;
+    let s = &super::secrets::scrub(s);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(s.as_bytes());
     if !s.ends_with('\n') {

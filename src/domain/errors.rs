@@ -37,6 +37,27 @@ pub fn error_name(code: RDKafkaRespErr) -> String {
         .into_owned()
 }
 
+/// The second names rdkafka.h `#define`s for a code, and the name its error table (and
+/// `rd_kafka_err2name`) uses: Kafka's current `NOT_LEADER_OR_FOLLOWER` is code 6, listed as
+/// `NOT_LEADER_FOR_PARTITION`.
+const ALIASES: &[(&str, &str)] = &[
+    ("NOT_LEADER_OR_FOLLOWER", "NOT_LEADER_FOR_PARTITION"),
+    ("GROUP_LOAD_IN_PROGRESS", "COORDINATOR_LOAD_IN_PROGRESS"),
+    (
+        "GROUP_COORDINATOR_NOT_AVAILABLE",
+        "COORDINATOR_NOT_AVAILABLE",
+    ),
+    ("NOT_COORDINATOR_FOR_GROUP", "NOT_COORDINATOR"),
+];
+
+/// The name librdkafka's error table uses for `name`, which may be Kafka's newer alias.
+pub fn librdkafka_name(name: &str) -> &str {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, table)| table)
+}
+
 /// librdkafka's human description of a response code.
 pub fn error_description(code: RDKafkaRespErr) -> String {
     // SAFETY: rd_kafka_err2str returns a static NUL-terminated string for every code.
@@ -131,5 +152,18 @@ mod tests {
         assert!(is_unknown_outcome(
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
         ));
+    }
+
+    #[test]
+    fn kafka_aliases_map_to_the_name_librdkafka_reports() {
+        let code = RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
+        assert_eq!(librdkafka_name("NOT_LEADER_OR_FOLLOWER"), error_name(code));
+        for (alias, name) in ALIASES {
+            assert_eq!(librdkafka_name(alias), *name);
+        }
+        assert_eq!(
+            librdkafka_name("NOT_ENOUGH_REPLICAS"),
+            "NOT_ENOUGH_REPLICAS"
+        );
     }
 }

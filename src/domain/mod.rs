@@ -10,17 +10,21 @@
 pub mod console;
 pub mod errors;
 pub mod histogram;
+pub mod input;
 pub mod measurements;
 pub mod observer;
 pub mod outcome;
 pub mod results;
+pub mod secrets;
 
 pub use console::print_stderr;
 pub(crate) use console::print_stdout;
 pub use histogram::{new_histogram, HIST_HIGHEST_US, HIST_SIGFIG};
 pub use measurements::{
     count_error, IntervalCounts, Measurements, MergedInterval, StatsSummary, Totals,
+    PARTIAL_BELOW_S,
 };
 pub use observer::{Both, Observer, Silent};
-pub use outcome::{AppliedFault, RunOutcome, EMBEDDED_NOTE};
+pub use outcome::{AppliedFault, RunOutcome, EMBEDDED_NOTE, MOCK_RETAINED_BYTES_PER_PARTITION};
 pub use results::{Counts, LibrdkafkaStats, StatsWeights, Verify, VerifyPartition, VerifyUnknown};
+pub use secrets::{register_secret, scrub, scrub_bytes};

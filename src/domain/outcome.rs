@@ -10,6 +10,12 @@ use std::time::{Duration, SystemTime};
 pub const EMBEDDED_NOTE: &str = "embedded cluster (librdkafka mock brokers in this process): \
      absolute numbers do not predict a real cluster; compare ratios between runs";
 
+/// What the embedded cluster keeps of each partition's log: librdkafka's mock broker trims
+/// the oldest batches past 5 MiB (or 100,000 batches). The limit is fixed in
+/// `rd_kafka_mock_partition_init` (librdkafka 2.12) with no property or `rd_kafka_mock_*`
+/// call to raise it, so a long `--verify` run can only be told how to stay under it.
+pub const MOCK_RETAINED_BYTES_PER_PARTITION: u64 = 5 * 1024 * 1024;
+
 /// What happened to one injected fault, for the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppliedFault {

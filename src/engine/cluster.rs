@@ -4,7 +4,9 @@
 use crate::client::{admin_props, client_config};
 use crate::error::KprodError;
 use rdkafka::client::ClientContext;
+use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
+use rdkafka::metadata::Metadata;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
@@ -144,31 +146,7 @@ pub fn preflight(
 ) -> Result<TopicInfo, KprodError> {
     let mut cfg = client_config(&admin_props(props));
     cfg.set("bootstrap.servers", bootstrap);
-    let probe: BaseProducer<ProbeContext> = cfg
-        .create_with_context(ProbeContext::default())
-        .map_err(|e| KprodError::Unreachable {
-            brokers: bootstrap.into(),
-            detail: e.to_string(),
-        })?;
-    let md = super::reach::metadata(&probe, bootstrap, PREFLIGHT_TIMEOUT, ProbeContext::all_down)?
-        .map_err(|e| {
-            // Error events wait on the main queue behind log events, and one poll call
-            // serves events until its deadline: a zero deadline would serve only one.
-            probe.poll(Duration::from_millis(100));
-            let cause = probe
-                .context()
-                .cause()
-                .map(|c| format!("; the client said: {c}"))
-                .unwrap_or_default();
-            KprodError::Unreachable {
-                brokers: bootstrap.into(),
-                detail: format!(
-                    "no metadata answer within {}s ({e}){cause}; check the address, the port \
-                     and the security settings",
-                    PREFLIGHT_TIMEOUT.as_secs()
-                ),
-            }
-        })?;
+    let md = metadata(&cfg, bootstrap)?;
     if let Some(t) = md.topics().iter().find(|t| t.name() == topic) {
         if t.error().is_none() && !t.partitions().is_empty() {
             return Ok(TopicInfo {
@@ -188,4 +166,35 @@ pub fn preflight(
         partitions,
         created: true,
     })
+}
+
+/// The whole cluster's metadata, through a probe client whose error events explain a
+/// failure (wrong address, TLS, SASL).
+fn metadata(cfg: &ClientConfig, bootstrap: &str) -> Result<Metadata, KprodError> {
+    let probe: BaseProducer<ProbeContext> = cfg
+        .create_with_context(ProbeContext::default())
+        .map_err(|e| KprodError::Unreachable {
+            brokers: bootstrap.into(),
+            detail: e.to_string(),
+        })?;
+    super::reach::metadata(&probe, bootstrap, PREFLIGHT_TIMEOUT, ProbeContext::all_down)?.map_err(
+        |e| {
+            // Error events wait on the main queue behind log events, and one poll call
+            // serves events until its deadline: a zero deadline would serve only one.
+            probe.poll(Duration::from_millis(100));
+            let cause = probe
+                .context()
+                .cause()
+                .map(|c| format!("; the client said: {c}"))
+                .unwrap_or_default();
+            KprodError::Unreachable {
+                brokers: bootstrap.into(),
+                detail: format!(
+                    "no metadata answer within {}s ({e}){cause}; check the address, the port \
+                     and the security settings",
+                    PREFLIGHT_TIMEOUT.as_secs()
+                ),
+            }
+        },
+    )
 }

@@ -462,7 +462,12 @@ impl<'a> Hot<'a> {
                 .produce(r.partition, r.key, r.value, headers, opaque)
             {
                 Ok(()) => {
-                    self.sink.rec.on_enqueued(intended_us, enq_us);
+                    let bytes = r.key.map_or(0, <[u8]>::len) + r.value.len();
+                    self.sink.rec.on_enqueued(
+                        intended_us,
+                        enq_us,
+                        bytes as u64 + self.sink.header_bytes,
+                    );
                     if let Some(l) = &mut self.sink.ledger {
                         l.enqueued(i);
                     }

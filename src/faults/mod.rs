@@ -169,73 +169,77 @@ pub fn parse(spec: &str, origin: &Location) -> Result<FaultSpec, ConfigError> {
     if lasts.is_some_and(|d| d.is_zero()) {
         return Err(err("FOR must be longer than 0".into()));
     }
-    let kind = match kind.trim() {
-        "broker-down" => FaultKind::BrokerDown {
-            broker: broker(what).map_err(err)?,
-        },
-        "rtt" => {
-            let (b, l) = what
-                .split_once('=')
-                .ok_or_else(|| err("rtt needs BROKER=LATENCY".into()))?;
-            FaultKind::Rtt {
-                broker: broker(b).map_err(err)?,
-                rtt: duration(l, "LATENCY").map_err(err)?,
-            }
-        }
-        "errors" => {
-            let (api, e) = what
-                .split_once('=')
-                .ok_or_else(|| err("errors needs API=ERROR".into()))?;
-            let (e, count) = match e.split_once('*') {
-                Some((e, c)) => (e, number::<u32>(c, "COUNT").map_err(err)?),
-                None => (e, 1),
-            };
-            let api_l = api.trim().to_ascii_lowercase().replace('-', "_");
-            let api = APIS
-                .iter()
-                .find(|(n, _)| *n == api_l)
-                .map(|(_, a)| *a)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = APIS.iter().map(|(n, _)| *n).collect();
-                    err(format!("unknown API {api:?} (one of {})", names.join(", ")))
-                })?;
-            let error = error_code(e.trim()).ok_or_else(|| {
-                err(format!(
-                    "unknown broker error {e:?} (librdkafka's names, e.g. NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER)"
-                ))
-            })?;
-            if count == 0 || count > 100_000 {
-                return Err(err(format!("COUNT must be 1..100000, got {count}")));
-            }
-            if lasts.is_some() {
-                return Err(err("errors has a COUNT, not a duration (+FOR)".into()));
-            }
-            FaultKind::Errors { api, error, count }
-        }
-        "leader" => {
-            let (p, b) = what
-                .split_once('=')
-                .ok_or_else(|| err("leader needs PARTITION=BROKER".into()))?;
-            if lasts.is_some() {
-                return Err(err("a leader move has no duration (+FOR)".into()));
-            }
-            FaultKind::Leader {
-                partition: number(p, "partition").map_err(err)?,
-                broker: number(b, "broker").map_err(err)?,
-            }
-        }
-        other => {
-            return Err(err(format!(
-                "unknown fault kind {other:?} (broker-down, rtt, errors or leader)"
-            )))
-        }
-    };
+    let kind = fault_kind(kind, what, lasts).map_err(err)?;
     Ok(FaultSpec {
         kind,
         at,
         lasts,
         origin: origin.clone(),
     })
+}
+
+/// The fault named `kind`, with its target `what`; `lasts` is its `+FOR`, if any.
+fn fault_kind(kind: &str, what: &str, lasts: Option<Duration>) -> Result<FaultKind, String> {
+    Ok(match kind.trim() {
+        "broker-down" => FaultKind::BrokerDown {
+            broker: broker(what)?,
+        },
+        "rtt" => {
+            let (b, l) = what.split_once('=').ok_or("rtt needs BROKER=LATENCY")?;
+            FaultKind::Rtt {
+                broker: broker(b)?,
+                rtt: duration(l, "LATENCY")?,
+            }
+        }
+        "errors" => errors_kind(what, lasts)?,
+        "leader" => {
+            let (p, b) = what
+                .split_once('=')
+                .ok_or("leader needs PARTITION=BROKER")?;
+            if lasts.is_some() {
+                return Err("a leader move has no duration (+FOR)".into());
+            }
+            FaultKind::Leader {
+                partition: number(p, "partition")?,
+                broker: number(b, "broker")?,
+            }
+        }
+        other => {
+            return Err(format!(
+                "unknown fault kind {other:?} (broker-down, rtt, errors or leader)"
+            ))
+        }
+    })
+}
+
+/// `errors:API=ERROR[*COUNT]`: the next COUNT requests of API fail with ERROR.
+fn errors_kind(what: &str, lasts: Option<Duration>) -> Result<FaultKind, String> {
+    let (api, e) = what.split_once('=').ok_or("errors needs API=ERROR")?;
+    let (e, count) = match e.split_once('*') {
+        Some((e, c)) => (e, number::<u32>(c, "COUNT")?),
+        None => (e, 1),
+    };
+    let api_l = api.trim().to_ascii_lowercase().replace('-', "_");
+    let api = APIS
+        .iter()
+        .find(|(n, _)| *n == api_l)
+        .map(|(_, a)| *a)
+        .ok_or_else(|| {
+            let names: Vec<&str> = APIS.iter().map(|(n, _)| *n).collect();
+            format!("unknown API {api:?} (one of {})", names.join(", "))
+        })?;
+    let error = error_code(crate::domain::errors::librdkafka_name(e.trim())).ok_or_else(|| {
+        format!(
+            "unknown broker error {e:?} (librdkafka's names, e.g. NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER)"
+        )
+    })?;
+    if count == 0 || count > 100_000 {
+        return Err(format!("COUNT must be 1..100000, got {count}"));
+    }
+    if lasts.is_some() {
+        return Err("errors has a COUNT, not a duration (+FOR)".into());
+    }
+    Ok(FaultKind::Errors { api, error, count })
 }
 
 /// Checks faults against the resolved profile: they need the embedded cluster, its

@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Default)]
 struct Partial {
     hist: Option<Histogram<u64>>,
+    /// The longest producer's: the second lasted until the last of them closed it.
+    length_us: u64,
     counts: IntervalCounts,
     queue_depth: u64,
 }
@@ -56,6 +58,7 @@ impl Collector {
             }
             None => p.hist = Some(s.corrected),
         }
+        p.length_us = p.length_us.max(s.length_us);
         p.counts.sent += s.counts.sent;
         p.counts.delivered += s.counts.delivered;
         p.counts.failed += s.counts.failed;
@@ -80,9 +83,13 @@ impl Collector {
             }
             if let Some(p) = self.partial.remove(&idx) {
                 let hist = p.hist.unwrap_or_else(new_histogram);
-                self.m
-                    .intervals
-                    .push(MergedInterval::new(idx, &hist, p.counts, p.queue_depth));
+                self.m.intervals.push(MergedInterval::new(
+                    idx,
+                    p.length_us,
+                    &hist,
+                    p.counts,
+                    p.queue_depth,
+                ));
             }
         }
         self.m.intervals[before..].iter().collect()
@@ -135,6 +142,7 @@ mod tests {
         IntervalSnapshot {
             producer,
             idx,
+            length_us: 1_000_000,
             corrected: h,
             counts: IntervalCounts {
                 sent: delivered,
@@ -167,11 +175,11 @@ mod tests {
         let mut c = Collector::new(2, "t");
         let mut a = Recorder::new(0, 0, true);
         for i in 0..99 {
-            a.on_enqueued(i, i);
+            a.on_enqueued(i, i, 10);
             a.on_delivered(pack(i, 0), i + 100, 1);
         }
         let mut b = Recorder::new(1, 0, true);
-        b.on_enqueued(0, 0);
+        b.on_enqueued(0, 0, 10);
         b.on_delivered(pack(0, 0), 50_000, 1);
         c.done(a.finish(200), 0, 0, None);
         c.done(b.finish(50_000), 0, 0, None);

@@ -34,6 +34,8 @@ pub struct IntervalSnapshot {
     pub producer: u32,
     /// Interval index: covers [idx, idx+1) seconds after t0.
     pub idx: u64,
+    /// How long it lasted: 1 s, less for the run's last one (it ends with the flush).
+    pub length_us: u64,
     /// Corrected latency of the records delivered in this interval.
     pub corrected: Histogram<u64>,
     pub counts: IntervalCounts,
@@ -85,6 +87,10 @@ impl Recorder {
         if intended_us < self.warmup_us {
             &mut self.t.warmup
         } else {
+            // Records are handed over in schedule order: the first one sets it.
+            if self.t.measured_first_intended_us.is_none() {
+                self.t.measured_first_intended_us = Some(intended_us);
+            }
             &mut self.t.measured
         }
     }
@@ -95,9 +101,10 @@ impl Recorder {
         self.in_flight
     }
 
-    /// A record was accepted by the producer (its opaque was made with [`pack`]).
+    /// A record of `bytes` payload bytes was accepted by the producer (its opaque was made
+    /// with [`pack`]).
     #[inline]
-    pub fn on_enqueued(&mut self, intended_us: u64, enqueue_us: u64) {
+    pub fn on_enqueued(&mut self, intended_us: u64, enqueue_us: u64, bytes: u64) {
         let lag = enqueue_us.saturating_sub(intended_us);
         if lag > MAX_LAG_US {
             self.t.lag_saturated += 1;
@@ -114,6 +121,13 @@ impl Recorder {
         // Without success reports (fire-and-forget) nothing would ever decrement it.
         if self.latency {
             self.in_flight += 1;
+        } else {
+            // No delivery report will bring the bytes: count what was handed over, so
+            // the byte rate reflects what was sent rather than reading 0.
+            self.interval.bytes += bytes;
+            if intended_us >= self.warmup_us {
+                self.t.measured_bytes += bytes;
+            }
         }
     }
 
@@ -200,9 +214,11 @@ impl Recorder {
 
     /// Close the current interval unconditionally (at the end of the run).
     pub fn take_interval(&mut self, now_us: u64) -> IntervalSnapshot {
+        let start_us = self.interval_idx * 1_000_000;
         let snap = IntervalSnapshot {
             producer: self.producer,
             idx: self.interval_idx,
+            length_us: now_us.min(self.interval_end_us).saturating_sub(start_us),
             corrected: std::mem::replace(&mut self.interval_hist, new_histogram()),
             counts: std::mem::take(&mut self.interval),
             in_flight: self.in_flight,
@@ -260,7 +276,7 @@ mod tests {
     #[test]
     fn corrected_includes_lag_and_uncorrected_excludes_it() {
         let mut r = Recorder::new(0, 0, true);
-        r.on_enqueued(1_000, 1_500); // 500 µs behind schedule
+        r.on_enqueued(1_000, 1_500, 10); // 500 µs behind schedule
         let o = pack(1_000, 500);
         r.on_delivered(o, 3_000, 100);
         let t = r.finish(3_000);
@@ -277,7 +293,7 @@ mod tests {
         let mut expect = new_histogram();
         for i in 0..1_000u64 {
             let lag = if i % 3 == 0 { i * 7 } else { 0 };
-            r.on_enqueued(i, i + lag);
+            r.on_enqueued(i, i + lag, 10);
             let done = i + lag + 100 + i % 50;
             r.on_delivered(pack(i, lag), done, 1);
             expect.record(done - (i + lag)).unwrap();
@@ -291,8 +307,8 @@ mod tests {
     #[test]
     fn warmup_records_are_counted_but_not_measured() {
         let mut r = Recorder::new(0, 1_000_000, true);
-        r.on_enqueued(10, 10);
-        r.on_enqueued(1_000_001, 1_000_001);
+        r.on_enqueued(10, 10, 10);
+        r.on_enqueued(1_000_001, 1_000_001, 10);
         let (a, b) = (pack(10, 0), pack(1_000_001, 0));
         r.on_delivered(a, 1_200_000, 10);
         r.on_delivered(b, 1_300_000, 10);
@@ -311,7 +327,7 @@ mod tests {
     fn purged_records_are_unknown_and_identity_holds() {
         let mut r = Recorder::new(0, 0, true);
         for t in 1..=3 {
-            r.on_enqueued(t, t);
+            r.on_enqueued(t, t, 10);
         }
         let (a, b) = (pack(1, 0), pack(2, 0));
         r.on_enqueue_failed(4, RDKafkaRespErr::RD_KAFKA_RESP_ERR__QUEUE_FULL);
@@ -328,7 +344,7 @@ mod tests {
     #[test]
     fn intervals_roll_on_second_boundaries() {
         let mut r = Recorder::new(0, 0, true);
-        r.on_enqueued(10, 10);
+        r.on_enqueued(10, 10, 10);
         r.on_delivered(pack(10, 0), 500_000, 1);
         assert!(r.roll(999_999).is_none());
         let s = r.roll(1_000_001).expect("boundary crossed");
@@ -337,5 +353,31 @@ mod tests {
         let s = r.roll(4_200_000).expect("boundary crossed");
         assert_eq!(s.idx, 1);
         assert_eq!(r.interval_end_us(), 5_000_000);
+    }
+
+    #[test]
+    fn the_last_interval_carries_its_real_length() {
+        let mut r = Recorder::new(0, 0, true);
+        assert_eq!(
+            r.roll(1_000_000).expect("whole second").length_us,
+            1_000_000
+        );
+        // The run ends 3 ms into its fifth second: that interval is 3 ms long, not 1 s.
+        r.roll(4_000_000);
+        let s = r.take_interval(4_003_000);
+        assert_eq!((s.idx, s.length_us), (4, 3_000));
+    }
+
+    #[test]
+    fn fire_and_forget_counts_the_bytes_it_sent() {
+        let mut r = Recorder::new(0, 1_000, false);
+        r.on_enqueued(10, 10, 100); // warm-up
+        r.on_enqueued(2_000, 2_000, 40);
+        r.on_enqueued(3_000, 3_000, 60);
+        let s = r.take_interval(500_000);
+        assert_eq!((s.counts.sent, s.counts.bytes), (3, 200));
+        r.infer_delivered(600_000);
+        let t = r.finish(500_000);
+        assert_eq!((t.measured.delivered, t.measured_bytes), (2, 100));
     }
 }

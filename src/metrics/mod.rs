@@ -261,15 +261,17 @@ impl Observer for Metrics {
         }
         let interval = Quantiles::of(&hist);
         let run = Quantiles::of(&self.run_hist);
-        // A second is a whole second except the last, which ends with the run.
-        let len = (elapsed.as_secs_f64() - i.idx as f64).clamp(1e-3, 1.0);
         let mut s = lock(&self.shared);
         s.sent += i.counts.sent;
         s.delivered += i.counts.delivered;
         s.failed += i.counts.failed;
         s.queue_depth = i.queue_depth;
-        s.achieved_rate = i.counts.delivered as f64 / len;
-        s.send_rate = i.counts.sent as f64 / len;
+        // The run's last, partial second (a few ms of flush) would extrapolate to a spike:
+        // the gauges keep the last whole second's rates.
+        if !i.partial() {
+            s.achieved_rate = i.counts.delivered as f64 / i.length_s;
+            s.send_rate = i.counts.sent as f64 / i.length_s;
+        }
         s.elapsed_s = elapsed.as_secs_f64();
         s.interval = Some(interval);
         s.run = run;

@@ -74,19 +74,21 @@ impl Get<'_> {
     }
 }
 
+/// The value of `$key`, which must be the `Val` variant `$variant`.
+macro_rules! pick {
+    ($g:expr, $key:literal, $variant:ident) => {
+        match $g.val($key)? {
+            Val::$variant(v) => v.clone(),
+            _ => return Err($g.wrong($key)),
+        }
+    };
+}
+
 /// Builds the profile; `names`, `description` and `warnings` are filled by the caller.
 pub(crate) fn build(m: &Merged) -> Result<Profile, ConfigError> {
     let g = Get(m);
-    macro_rules! pick {
-        ($key:literal, $variant:ident) => {
-            match g.val($key)? {
-                Val::$variant(v) => v.clone(),
-                _ => return Err(g.wrong($key)),
-            }
-        };
-    }
     let producer = ProducerCfg {
-        acks: pick!("producer.acks", Acks),
+        acks: pick!(g, "producer.acks", Acks),
         idempotence: g.bool("producer.idempotence")?,
         max_in_flight: g.u32("producer.max_in_flight")?,
         retries: g.u32("producer.retries")?,
@@ -107,18 +109,43 @@ pub(crate) fn build(m: &Merged) -> Result<Profile, ConfigError> {
         Some(_) => return Err(g.wrong("compression.level")),
     };
     let compression = CompressionCfg {
-        codec: pick!("compression.codec", Codec),
+        codec: pick!(g, "compression.codec", Codec),
         level,
     };
     let backpressure = BackpressureCfg {
         buffer_bytes: g.u64("backpressure.buffer_bytes")?,
         buffer_messages: g.u64("backpressure.buffer_messages")?,
-        on_full: pick!("backpressure.on_full", OnFull),
+        on_full: pick!(g, "backpressure.on_full", OnFull),
         max_block: g.dur("backpressure.max_block")?,
         max_in_flight_records: g.opt_u64("backpressure.max_in_flight_records")?,
     };
+    let cluster = ClusterCfg {
+        brokers: g.opt_string("cluster.brokers")?,
+        mock_brokers: g.u32("cluster.mock_brokers")?,
+    };
+    Ok(Profile {
+        names: Vec::new(),
+        description: String::new(),
+        producer,
+        batching,
+        compression,
+        backpressure,
+        workload: workload(&g, m)?,
+        cluster,
+        check: check(&g, m)?,
+        librdkafka: m
+            .librdkafka
+            .iter()
+            .map(|(k, p)| (k.clone(), p.value.clone()))
+            .collect(),
+        warnings: Vec::new(),
+        faults: m.faults.clone(),
+    })
+}
+
+fn workload(g: &Get<'_>, m: &Merged) -> Result<WorkloadCfg, ConfigError> {
     let key_count = g.u64("workload.key_count")?;
-    let keys = match pick!("workload.keys", Keys) {
+    let keys = match pick!(g, "workload.keys", Keys) {
         KeyKind::None => KeyDist::None,
         KeyKind::Sequential => KeyDist::Sequential { count: key_count },
         KeyKind::Uniform => KeyDist::Uniform { count: key_count },
@@ -144,17 +171,17 @@ pub(crate) fn build(m: &Merged) -> Result<Profile, ConfigError> {
         Some(Val::Pairs(p)) => p.clone(),
         Some(_) => return Err(g.wrong("workload.headers.fixed")),
     };
-    let workload = WorkloadCfg {
+    Ok(WorkloadCfg {
         topic: g.string("workload.topic")?,
         partitions: g.u32("workload.partitions")?,
         replication_factor: g.u32("workload.replication_factor")?,
-        rate: pick!("workload.rate", Rate),
+        rate: pick!(g, "workload.rate", Rate),
         duration: g.opt_dur("workload.duration")?,
         records: g.opt_u64("workload.records")?,
         warmup: g.dur("workload.warmup")?,
         producers: g.u32("workload.producers")?,
-        size: pick!("workload.size", Size),
-        value: pick!("workload.value", Value),
+        size: pick!(g, "workload.size", Size),
+        value: pick!(g, "workload.value", Value),
         keys,
         partition_map,
         partitioner: g.string("workload.partitioner")?,
@@ -163,19 +190,19 @@ pub(crate) fn build(m: &Merged) -> Result<Profile, ConfigError> {
             value_bytes: u32::try_from(g.u64("workload.headers.value_bytes")?).unwrap_or(u32::MAX),
             fixed,
         },
-        send_mode: pick!("workload.send_mode", SendMode),
+        send_mode: pick!(g, "workload.send_mode", SendMode),
         seed: g.u64("workload.seed")?,
-    };
-    let cluster = ClusterCfg {
-        brokers: g.opt_string("cluster.brokers")?,
-        mock_brokers: g.u32("cluster.mock_brokers")?,
-    };
+    })
+}
+
+/// The `[check]` thresholds: None where no layer set one.
+fn check(g: &Get<'_>, m: &Merged) -> Result<CheckCfg, ConfigError> {
     let pct = |key: &str| match m.values.get(key).map(|e| &e.val) {
         None => Ok(None),
         Some(Val::F64(v)) => Ok(Some(*v)),
         Some(_) => Err(g.wrong(key)),
     };
-    let check = CheckCfg {
+    Ok(CheckCfg {
         throughput: pct("check.throughput")?,
         p50: pct("check.p50")?,
         p99: pct("check.p99")?,
@@ -185,23 +212,5 @@ pub(crate) fn build(m: &Merged) -> Result<Profile, ConfigError> {
             Some(Val::U64(v)) => Some(*v),
             Some(_) => return Err(g.wrong("check.errors")),
         },
-    };
-    Ok(Profile {
-        names: Vec::new(),
-        description: String::new(),
-        producer,
-        batching,
-        compression,
-        backpressure,
-        workload,
-        cluster,
-        check,
-        librdkafka: m
-            .librdkafka
-            .iter()
-            .map(|(k, p)| (k.clone(), p.value.clone()))
-            .collect(),
-        warnings: Vec::new(),
-        faults: m.faults.clone(),
     })
 }

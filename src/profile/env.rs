@@ -2,51 +2,20 @@
 //! and the process-wide list of secret values that every line kprod prints about its
 //! configuration or its client is scrubbed of.
 //!
-//! Redaction by key name (`is_secret`) covers the report and `profiles show`; scrubbing by
-//! value covers text kprod does not compose itself (librdkafka's log lines, client error
-//! messages, errors that quote a value the user put under the wrong key).
+//! Redaction by key name (`is_secret`) covers the librdkafka table; scrubbing by value (the
+//! registry is `crate::domain::secrets`, applied by every console line and result file)
+//! covers a secret wherever else it lands: a description, a header, `sasl.username`,
+//! librdkafka's log lines, errors that quote a value put under the wrong key.
 
 use super::keys::Raw;
 use super::librdkafka::is_secret;
+pub use crate::domain::secrets::{register_secret, scrub};
 use crate::error::{ConfigError, Location};
-use std::sync::Mutex;
-
-/// Shorter values are not scrubbed: replacing every "abc" in a log line would mangle it,
-/// and a secret that short protects nothing anyway.
-const MIN_SCRUB_LEN: usize = 4;
-const REDACTED: &str = "[redacted]";
-
-static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// Remember a secret value so [`scrub`] removes it from any text.
-pub fn register_secret(value: &str) {
-    if value.len() < MIN_SCRUB_LEN {
-        return;
-    }
-    let mut s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
-    if !s.iter().any(|v| v == value) {
-        s.push(value.to_string());
-        // Longest first, so a secret that contains another is replaced whole.
-        s.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    }
-}
-
-/// `text` with every registered secret value replaced by `[redacted]`.
-pub fn scrub(text: &str) -> String {
-    let s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
-    let mut out = text.to_string();
-    for v in s.iter() {
-        if out.contains(v.as_str()) {
-            out = out.replace(v.as_str(), REDACTED);
-        }
-    }
-    out
-}
 
 /// A variable name that says it holds a credential, whatever key it is used for.
 fn secret_name(var: &str) -> bool {
     let v = var.to_ascii_lowercase();
-    is_secret(&v) || v.contains("token") || v.contains("passwd")
+    is_secret(&v) || ["token", "passwd", "key"].iter().any(|w| v.contains(w))
 }
 
 /// Expands `${VAR}` in `text` (`$${` is a literal `${`). `key` is the key the value
@@ -110,7 +79,10 @@ pub(crate) fn expand(
                 &format!("export {name}=... before running kprod"),
             )
         })?;
-        if secret_key || secret_name(name) {
+        // A number from a variable that merely looks secret (`KEY_COUNT=10000`) is not
+        // scrubbed: replacing it in report.json would corrupt the figures, not hide a secret.
+        let numeric = value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        if secret_key || (secret_name(name) && !numeric) {
             register_secret(&value);
         }
         out.push_str(&value);

@@ -144,14 +144,14 @@ fn translation(key: &str) -> Option<(&'static str, Kind)> {
 /// Loads and translates a Java producer config. `shown` is the path as the user gave it.
 pub(crate) fn load(shown: &Path, cwd: &Path) -> Result<Layer, ConfigError> {
     let source = shown.display().to_string();
-    let text = std::fs::read_to_string(cwd.join(shown)).map_err(|e| {
-        ConfigError::new(format!("cannot read Java config {source}: {e}"))
+    let text = crate::domain::input::read_text(&cwd.join(shown)).map_err(|e| {
+        ConfigError::new(format!("cannot read Java config {source}: it {e}"))
             .at(Location {
                 source: source.clone(),
                 line: None,
                 column: None,
             })
-            .fix("check the --java-config path")
+            .fix(format!("--java-config: {}", e.fix()))
     })?;
     translate(&source, &text, cwd)
 }
@@ -216,41 +216,53 @@ pub(crate) fn translate(source: &str, text: &str, cwd: &Path) -> Result<Layer, C
         layer.set(key, val, loc, label);
     }
     if let Some((codec, prop)) = level {
-        let loc = Location {
-            source: source.to_string(),
-            line: Some(prop.line),
-            column: None,
-        };
-        let label = format!("{} (compression.level)", prop.key);
-        let current = match layer.values.get("compression.codec").map(|e| &e.val) {
-            Some(Val::Codec(c)) => c.name(),
-            _ => "none",
-        };
-        if codec != current {
-            return Err(ConfigError::new(format!(
-                "`{}` applies to {codec}, but compression.type is {current}",
-                prop.key
-            ))
-            .at(loc)
-            .key(prop.key.as_str())
-            .fix(format!(
-                "set compression.type={codec}, or remove `{}`",
-                prop.key
-            )));
-        }
-        let val = convert(
-            Kind::Level,
-            &Raw::Text(prop.value.clone()),
-            &Ctx {
-                key: &label,
-                loc: &loc,
-                base_dir: cwd,
-            },
-        )?;
-        layer.set("compression.level", val, loc, label);
+        codec_level(&mut layer, &codec, &prop, source, cwd)?;
     }
     java_defaults(&mut layer, source);
     Ok(layer)
+}
+
+/// `compression.<codec>.level`, applied once the codec it names is known to be the one set.
+fn codec_level(
+    layer: &mut Layer,
+    codec: &str,
+    prop: &Property,
+    source: &str,
+    cwd: &Path,
+) -> Result<(), ConfigError> {
+    let loc = Location {
+        source: source.to_string(),
+        line: Some(prop.line),
+        column: None,
+    };
+    let label = format!("{} (compression.level)", prop.key);
+    let current = match layer.values.get("compression.codec").map(|e| &e.val) {
+        Some(Val::Codec(c)) => c.name(),
+        _ => "none",
+    };
+    if codec != current {
+        return Err(ConfigError::new(format!(
+            "`{}` applies to {codec}, but compression.type is {current}",
+            prop.key
+        ))
+        .at(loc)
+        .key(prop.key.as_str())
+        .fix(format!(
+            "set compression.type={codec}, or remove `{}`",
+            prop.key
+        )));
+    }
+    let val = convert(
+        Kind::Level,
+        &Raw::Text(prop.value.clone()),
+        &Ctx {
+            key: &label,
+            loc: &loc,
+            base_dir: cwd,
+        },
+    )?;
+    layer.set("compression.level", val, loc, label);
+    Ok(())
 }
 
 fn integer(prop: &Property, loc: &Location, label: &str) -> Result<u64, ConfigError> {

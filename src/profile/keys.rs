@@ -355,6 +355,39 @@ pub(crate) fn convert(kind: Kind, raw: &Raw, cx: &Ctx<'_>) -> Result<Val, Config
         (Kind::Dur, r) => Val::Dur(duration(r, kind, cx)?),
         (Kind::OptDur, r) if r.text().is_some_and(none_word) => Val::OptDur(None),
         (Kind::OptDur, r) => Val::OptDur(Some(duration(r, kind, cx)?)),
+        (
+            Kind::Acks | Kind::Codec | Kind::Level | Kind::OnFull | Kind::SendMode | Kind::Keys,
+            r,
+        ) => convert_choice(kind, r, cx)?,
+        (Kind::Rate, Raw::Int(n)) => Val::Rate(positive_rate(*n as f64, cx)?),
+        (Kind::Rate, Raw::Float(f)) => Val::Rate(positive_rate(*f, cx)?),
+        (Kind::Rate, r) => {
+            let t = r.text().ok_or_else(|| cx.type_err(kind, r))?;
+            Val::Rate(units::parse_rate(t).map_err(|e| {
+                cx.err(e).fix(format!(
+                    "set {} = \"20k\" (records per second) or \"unlimited\"",
+                    cx.key
+                ))
+            })?)
+        }
+        (Kind::F64, Raw::Float(f)) => Val::F64(*f),
+        (Kind::F64, Raw::Int(n)) => Val::F64(*n as f64),
+        (Kind::F64, Raw::Text(t)) => {
+            Val::F64(t.trim().parse().map_err(|_| cx.type_err(kind, raw))?)
+        }
+        (Kind::SizeDist, r) => Val::Size(super::dist::size_dist(r, cx)?),
+        (Kind::ValueGen, r) => Val::Value(super::dist::value_gen(r, cx)?),
+        (Kind::PartitionMap | Kind::Pairs, Raw::Table(entries)) => {
+            convert_table(kind, entries, cx)?
+        }
+        (Kind::Pct, r) => Val::F64(percent(r, kind, cx)?),
+        (kind, r) => return Err(cx.type_err(kind, r)),
+    })
+}
+
+/// The keys whose values are one of a fixed set of words (or a level number).
+fn convert_choice(kind: Kind, raw: &Raw, cx: &Ctx<'_>) -> Result<Val, ConfigError> {
+    Ok(match (kind, raw) {
         (Kind::Acks, r) => Val::Acks(acks(r).ok_or_else(|| {
             cx.err(format!(
                 "invalid acks {}: must be 0, 1, all or -1",
@@ -396,25 +429,14 @@ pub(crate) fn convert(kind: Kind, raw: &Raw, cx: &Ctx<'_>) -> Result<Val, Config
             KEY_KINDS,
             cx,
         )?),
-        (Kind::Rate, Raw::Int(n)) => Val::Rate(positive_rate(*n as f64, cx)?),
-        (Kind::Rate, Raw::Float(f)) => Val::Rate(positive_rate(*f, cx)?),
-        (Kind::Rate, r) => {
-            let t = r.text().ok_or_else(|| cx.type_err(kind, r))?;
-            Val::Rate(units::parse_rate(t).map_err(|e| {
-                cx.err(e).fix(format!(
-                    "set {} = \"20k\" (records per second) or \"unlimited\"",
-                    cx.key
-                ))
-            })?)
-        }
-        (Kind::F64, Raw::Float(f)) => Val::F64(*f),
-        (Kind::F64, Raw::Int(n)) => Val::F64(*n as f64),
-        (Kind::F64, Raw::Text(t)) => {
-            Val::F64(t.trim().parse().map_err(|_| cx.type_err(kind, raw))?)
-        }
-        (Kind::SizeDist, r) => Val::Size(super::dist::size_dist(r, cx)?),
-        (Kind::ValueGen, r) => Val::Value(super::dist::value_gen(r, cx)?),
-        (Kind::PartitionMap, Raw::Table(entries)) => Val::Map(
+        (kind, r) => return Err(cx.type_err(kind, r)),
+    })
+}
+
+/// The table-valued keys: `partition_map` (prefix -> partition) and header pairs.
+fn convert_table(kind: Kind, entries: &[RawEntry], cx: &Ctx<'_>) -> Result<Val, ConfigError> {
+    Ok(match kind {
+        Kind::PartitionMap => Val::Map(
             entries
                 .iter()
                 .map(|e| match e.value {
@@ -430,7 +452,7 @@ pub(crate) fn convert(kind: Kind, raw: &Raw, cx: &Ctx<'_>) -> Result<Val, Config
                 })
                 .collect::<Result<_, _>>()?,
         ),
-        (Kind::Pairs, Raw::Table(entries)) => Val::Pairs(
+        Kind::Pairs => Val::Pairs(
             entries
                 .iter()
                 .map(|e| match &e.value {
@@ -445,8 +467,7 @@ pub(crate) fn convert(kind: Kind, raw: &Raw, cx: &Ctx<'_>) -> Result<Val, Config
                 })
                 .collect::<Result<_, _>>()?,
         ),
-        (Kind::Pct, r) => Val::F64(percent(r, kind, cx)?),
-        (kind, r) => return Err(cx.type_err(kind, r)),
+        _ => return Err(cx.err(format!("{} is not a table", cx.key))),
     })
 }
 

@@ -163,10 +163,12 @@ fn load_rec(
             (text.to_string(), cwd.to_path_buf())
         }
         Src::File { display, full } => {
-            let text = std::fs::read_to_string(full).map_err(|e| {
-                ConfigError::new(format!("cannot read profile {}: {e}", display.display()))
-                    .at(via.cloned().unwrap_or_else(|| at(&display.display().to_string())))
-                    .fix("check the path (relative paths are resolved against the current directory, or the extending profile's directory)")
+            let text = crate::domain::input::read_text(full).map_err(|e| {
+                ConfigError::new(format!("cannot read profile {}: it {e}", display.display()))
+                    .at(via
+                        .cloned()
+                        .unwrap_or_else(|| at(&display.display().to_string())))
+                    .fix(e.fix())
             })?;
             (
                 text,

@@ -29,6 +29,13 @@ pub use librdkafka::{is_secret, librdkafka_properties, redacted};
 pub use model::*;
 pub use show::render_show;
 pub use validate::valid_topic;
+/// The documented ranges and the planned-memory cap (`kprod cluster` uses them too).
+pub mod limits {
+    pub use super::validate::{
+        PlannedMemory, MAX_HEADERS, MAX_HEADER_BYTES, MAX_KEY_COUNT, MAX_MOCK_BROKERS,
+        MAX_PARTITIONS, MAX_PLANNED_MEMORY, MAX_PRODUCERS, MAX_RECORD_BYTES,
+    };
+}
 
 use crate::error::ConfigError;
 use std::path::Path;

@@ -91,10 +91,29 @@ pub fn render_show(p: &Profile) -> String {
         "layers: {} (then --set, flags and -X, if given)",
         layers.join(" < ")
     );
+    client_sections(&mut out, p);
+    workload_section(&mut out, p);
+    let brokers = match &p.cluster.brokers {
+        Some(b) => b.clone(),
+        None => format!("(embedded cluster of {} brokers)", p.cluster.mock_brokers),
+    };
+    section(&mut out, "cluster", &[("brokers", brokers)]);
+    let planned = p.planned_memory().total();
+    let _ = writeln!(
+        out,
+        "\nplanned memory: {:.1} MiB (kprod's cap: {} GiB)",
+        planned as f64 / f64::from(1u32 << 20),
+        super::limits::MAX_PLANNED_MEMORY >> 30
+    );
+    tail(&mut out, p);
+    out
+}
 
+/// The producer's own settings: `[producer]`, `[batching]`, `[compression]`, `[backpressure]`.
+fn client_sections(out: &mut String, p: &Profile) {
     let pr = &p.producer;
     section(
-        &mut out,
+        out,
         "producer",
         &[
             ("acks", pr.acks.librdkafka_value().into()),
@@ -116,7 +135,7 @@ pub fn render_show(p: &Profile) -> String {
     );
     let b = &p.batching;
     section(
-        &mut out,
+        out,
         "batching",
         &[
             ("batch_bytes", format_size(b.batch_bytes)),
@@ -125,7 +144,7 @@ pub fn render_show(p: &Profile) -> String {
         ],
     );
     section(
-        &mut out,
+        out,
         "compression",
         &[
             ("codec", p.compression.codec.name().into()),
@@ -137,7 +156,7 @@ pub fn render_show(p: &Profile) -> String {
     );
     let bp = &p.backpressure;
     section(
-        &mut out,
+        out,
         "backpressure",
         &[
             ("buffer_bytes", format_size(bp.buffer_bytes)),
@@ -150,6 +169,9 @@ pub fn render_show(p: &Profile) -> String {
             ),
         ],
     );
+}
+
+fn workload_section(out: &mut String, p: &Profile) {
     let w = &p.workload;
     let h = &w.headers;
     let mut headers = format!(
@@ -175,7 +197,7 @@ pub fn render_show(p: &Profile) -> String {
         SendMode::FireAndForget => "fire-and-forget",
     };
     section(
-        &mut out,
+        out,
         "workload",
         &[
             ("topic", w.topic.clone()),
@@ -206,12 +228,10 @@ pub fn render_show(p: &Profile) -> String {
             ("seed", w.seed.to_string()),
         ],
     );
-    let brokers = match &p.cluster.brokers {
-        Some(b) => b.clone(),
-        None => format!("(embedded cluster of {} brokers)", p.cluster.mock_brokers),
-    };
-    section(&mut out, "cluster", &[("brokers", brokers)]);
+}
 
+/// Warnings, the exact librdkafka properties and the Java comparison.
+fn tail(out: &mut String, p: &Profile) {
     let _ = writeln!(out, "\nwarnings:");
     if p.warnings.is_empty() {
         let _ = writeln!(out, "  (none)");
@@ -228,8 +248,7 @@ pub fn render_show(p: &Profile) -> String {
     for (k, v) in &props {
         let _ = writeln!(out, "  {k}={v}");
     }
-    java_note(&mut out, p);
-    out
+    java_note(out, p);
 }
 
 fn java_note(out: &mut String, p: &Profile) {

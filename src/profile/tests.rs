@@ -293,7 +293,7 @@ fn stop_condition_is_replaced_as_a_whole() {
     write(
         d.path(),
         "profiles/both.toml",
-        "[workload]\nduration = \"1m\"\nrecords = \"5k\"\n",
+        "[workload]\nduration = \"1m\"\nrecords = \"5k\"\nwarmup = \"0s\"\n",
     );
     let p = ok(d.path(), &["both"], &Overrides::default());
     assert_eq!(

@@ -41,6 +41,12 @@ fn check(e: &str, line: usize, key: &str, what: &str) {
     assert!(e.contains("\n  fix: "), "fix missing in:\n{e}");
 }
 
+/// `text` fails at `line` on `key`, saying `what` (one line per rule keeps the tables of
+/// rules readable).
+fn fails(text: &str, line: usize, key: &str, what: &str) {
+    check(&fail(text), line, key, what);
+}
+
 #[test]
 fn producer_rules() {
     let e = fail("[producer]\nacks = \"1\"\n");
@@ -88,46 +94,46 @@ fn producer_rules() {
 
 #[test]
 fn batching_and_compression_rules() {
-    check(
-        &fail("[batching]\nbatch_messages = 0\n"),
+    fails(
+        "[batching]\nbatch_messages = 0\n",
         2,
         "batching.batch_messages",
         "batch.num.messages",
     );
-    check(
-        &fail("[batching]\nbatch_messages = \"2m\"\n"),
+    fails(
+        "[batching]\nbatch_messages = \"2m\"\n",
         2,
         "batching.batch_messages",
         "1000000",
     );
-    check(
-        &fail("[batching]\nbatch_bytes = 0\n"),
+    fails(
+        "[batching]\nbatch_bytes = 0\n",
         2,
         "batching.batch_bytes",
         "batch.size",
     );
     let e = fail("[producer]\ndelivery_timeout = \"1h\"\n[batching]\nlinger = \"16m\"\n");
     check(&e, 4, "batching.linger", "900000");
-    check(
-        &fail("[compression]\ncodec = \"gzip\"\nlevel = 10\n"),
+    fails(
+        "[compression]\ncodec = \"gzip\"\nlevel = 10\n",
         3,
         "compression.level",
         "0..=9",
     );
-    check(
-        &fail("[compression]\ncodec = \"zstd\"\nlevel = 13\n"),
+    fails(
+        "[compression]\ncodec = \"zstd\"\nlevel = 13\n",
         3,
         "compression.level",
         "1..=12",
     );
-    check(
-        &fail("[compression]\ncodec = \"lz4\"\nlevel = 13\n"),
+    fails(
+        "[compression]\ncodec = \"lz4\"\nlevel = 13\n",
         3,
         "compression.level",
         "0..=12",
     );
-    check(
-        &fail("[compression]\ncodec = \"snappy\"\nlevel = 1\n"),
+    fails(
+        "[compression]\ncodec = \"snappy\"\nlevel = 1\n",
         3,
         "compression.level",
         "takes no compression level",
@@ -144,42 +150,43 @@ fn batching_and_compression_rules() {
 
 #[test]
 fn backpressure_rules() {
-    check(
-        &fail("[backpressure]\nbuffer_bytes = 0\n"),
+    fails(
+        "[backpressure]\nbuffer_bytes = 0\n",
         2,
         "backpressure.buffer_bytes",
         "between 1",
     );
-    check(
-        &fail("[backpressure]\nbuffer_messages = 0\n"),
+    fails(
+        "[backpressure]\nbuffer_messages = 0\n",
         2,
         "backpressure.buffer_messages",
         "queue.buffering.max.messages",
     );
-    check(
-        &fail("[backpressure]\nmax_in_flight_records = 0\n"),
+    fails(
+        "[backpressure]\nmax_in_flight_records = 0\n",
         2,
         "backpressure.max_in_flight_records",
         "at least 1",
     );
-    check(
-        &fail("[backpressure]\non_full = \"drop\"\n"),
+    fails(
+        "[backpressure]\non_full = \"drop\"\n",
         2,
         "backpressure.on_full",
         "block, fail",
     );
 }
 
+// One rule per call, every [workload] rule in one place: long by design, flat to read.
 #[test]
 fn workload_rules() {
-    check(
-        &fail("[workload]\npartitions = 0\n"),
+    fails(
+        "[workload]\npartitions = 0\n",
         2,
         "workload.partitions",
         "between 1",
     );
-    check(
-        &fail("[workload]\nreplication_factor = 0\n"),
+    fails(
+        "[workload]\nreplication_factor = 0\n",
         2,
         "workload.replication_factor",
         "between 1",
@@ -191,68 +198,68 @@ fn workload_rules() {
         "workload.replication_factor",
         "exceeds the 3 brokers of the embedded cluster",
     );
-    check(
-        &fail("[workload]\nproducers = 0\n"),
+    fails(
+        "[workload]\nproducers = 0\n",
         2,
         "workload.producers",
         "between 1 and 1024",
     );
-    check(
-        &fail("[workload]\nproducers = 1025\n"),
+    fails(
+        "[workload]\nproducers = 1025\n",
         2,
         "workload.producers",
         "between 1 and 1024",
     );
-    check(
-        &fail("[workload]\nrate = 0\n"),
+    fails(
+        "[workload]\nrate = 0\n",
         2,
         "workload.rate",
         "greater than 0",
     );
-    check(
-        &fail("[workload]\nrate = \"-5k\"\n"),
+    fails(
+        "[workload]\nrate = \"-5k\"\n",
         2,
         "workload.rate",
         "positive",
     );
-    check(
-        &fail("[workload]\nduration = \"0\"\n"),
+    fails(
+        "[workload]\nduration = \"0\"\n",
         2,
         "workload.duration",
         "greater than 0",
     );
-    check(
-        &fail("[workload]\nduration = \"none\"\n"),
+    fails(
+        "[workload]\nduration = \"none\"\n",
         2,
         "workload.duration",
         "neither duration nor records",
     );
-    check(
-        &fail("[workload]\nrecords = 0\n"),
+    fails(
+        "[workload]\nrecords = 0\n",
         2,
         "workload.records",
         "at least 1",
     );
-    check(
-        &fail("[workload]\nsize = 0\n"),
+    fails(
+        "[workload]\nsize = 0\n",
         2,
         "workload.size",
         "between 1B and 1GiB",
     );
-    check(
-        &fail("[workload]\nsize = \"2GiB\"\n"),
+    fails(
+        "[workload]\nsize = \"2GiB\"\n",
         2,
         "workload.size",
         "record size 2GiB must be between 1B and 1GiB",
     );
-    check(
-        &fail("[workload]\nsize = \"5GiB\"\n"),
+    fails(
+        "[workload]\nsize = \"5GiB\"\n",
         2,
         "workload.size",
         "above the 1GiB limit",
     );
-    check(
-        &fail("[workload]\nsize = \"1.5GiB\"\n"),
+    fails(
+        "[workload]\nsize = \"1.5GiB\"\n",
         2,
         "workload.size",
         "between 1B and 1GiB",
@@ -266,41 +273,41 @@ fn workload_rules() {
     );
     let e = fail("[workload]\nsize = { dist = \"normal\", mean = \"8KiB\", stddev = 1, min = 1, max = \"4KiB\" }\n");
     check(&e, 2, "workload.size", "outside [min, max]");
-    check(
-        &fail("[workload.headers]\ncount = 1001\n"),
+    fails(
+        "[workload.headers]\ncount = 1001\n",
         2,
         "workload.headers.count",
         "between 0 and 1000",
     );
-    check(
-        &fail("[workload]\nkeys = \"zipf\"\nzipf_s = 0\n"),
+    fails(
+        "[workload]\nkeys = \"zipf\"\nzipf_s = 0\n",
         3,
         "workload.zipf_s",
         "positive",
     );
-    check(
-        &fail("[workload]\nkeys = \"uniform\"\nkey_count = 0\n"),
+    fails(
+        "[workload]\nkeys = \"uniform\"\nkey_count = 0\n",
         3,
         "workload.key_count",
-        "at least 1",
+        "between 1 and 10000000",
     );
     let e = fail("[workload]\npartitioner = \"murmur\"\n");
     check(&e, 2, "workload.partitioner", "unknown partitioner");
     assert!(e.contains("did you mean \"murmur2\""), "{e}");
-    check(
-        &fail("[workload]\ntopic = \"a b\"\n"),
+    fails(
+        "[workload]\ntopic = \"a b\"\n",
         2,
         "workload.topic",
         "not a valid Kafka topic name",
     );
-    check(
-        &fail("[workload]\nkeys = \"zip\"\n"),
+    fails(
+        "[workload]\nkeys = \"zip\"\n",
         2,
         "workload.keys",
         "did you mean \"zipf\"",
     );
-    check(
-        &fail("[workload]\nsend_mode = \"fire_and_forget\"\n"),
+    fails(
+        "[workload]\nsend_mode = \"fire_and_forget\"\n",
         2,
         "workload.send_mode",
         "did you mean \"fire-and-forget\"",
@@ -442,6 +449,7 @@ fn warnings_from_the_reference_gotchas() {
     );
 }
 
+// Every table form of [workload] in one place: long by design, each case a few lines.
 #[test]
 fn workload_tables_parse() {
     let d = tmp();
@@ -496,34 +504,27 @@ fn workload_tables_parse() {
             max: 4096
         }
     );
-    write(
-        d.path(),
-        "p/bad.toml",
-        "[workload]\nsize = { dist = \"unifrom\", min = 1, max = 2 }\n",
-    );
-    let e = err(d.path(), &["p/bad.toml"], &Overrides::default());
-    assert!(
-        e.contains("p/bad.toml:2:") && e.contains("did you mean \"uniform\""),
-        "{e}"
-    );
-    write(
-        d.path(),
-        "p/bad2.toml",
-        "[workload]\nsize = { dist = \"uniform\", min = 1, maxx = 2 }\n",
-    );
-    let e = err(d.path(), &["p/bad2.toml"], &Overrides::default());
-    assert!(
-        e.contains("p/bad2.toml:2:37") && e.contains("did you mean `max`?"),
-        "{e}"
-    );
-    write(
-        d.path(),
-        "p/bad3.toml",
-        "[workload]\nsize = { dist = \"file\", path = \"nope.txt\" }\n",
-    );
-    let e = err(d.path(), &["p/bad3.toml"], &Overrides::default());
-    assert!(
-        e.contains("nope.txt") && e.contains("does not exist"),
-        "{e}"
-    );
+    // (file, text, what its error must contain)
+    let bad: [(&str, &str, [&str; 2]); 3] = [
+        (
+            "p/bad.toml",
+            "[workload]\nsize = { dist = \"unifrom\", min = 1, max = 2 }\n",
+            ["p/bad.toml:2:", "did you mean \"uniform\""],
+        ),
+        (
+            "p/bad2.toml",
+            "[workload]\nsize = { dist = \"uniform\", min = 1, maxx = 2 }\n",
+            ["p/bad2.toml:2:37", "did you mean `max`?"],
+        ),
+        (
+            "p/bad3.toml",
+            "[workload]\nsize = { dist = \"file\", path = \"nope.txt\" }\n",
+            ["nope.txt", "does not exist"],
+        ),
+    ];
+    for (file, text, wants) in bad {
+        write(d.path(), file, text);
+        let e = err(d.path(), &[file], &Overrides::default());
+        assert!(wants.iter().all(|w| e.contains(w)), "{e}");
+    }
 }

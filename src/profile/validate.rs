@@ -3,12 +3,19 @@
 //! Violations are errors that name the file, line and key that set the offending value;
 //! findings that are legal but probably unintended become warnings.
 
+mod brokers;
+mod limits;
+
 use super::keys::closest;
 use super::layer::Merged;
 use super::librdkafka::PARTITIONERS;
 use super::model::*;
 use crate::error::ConfigError;
 use crate::units::{format_duration, format_size};
+pub use limits::{
+    PlannedMemory, MAX_HEADERS, MAX_HEADER_BYTES, MAX_KEY_COUNT, MAX_MOCK_BROKERS, MAX_PARTITIONS,
+    MAX_PLANNED_MEMORY, MAX_PRODUCERS, MAX_RECORD_BYTES,
+};
 use std::time::Duration;
 
 const GIB: u64 = 1 << 30;
@@ -172,6 +179,12 @@ fn producer(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
             "set records_per_transaction = 1000",
         ));
     }
+    timeouts(p, v)
+}
+
+/// librdkafka's timeout ranges, and the ordering delivery ≥ linger + request the retries need.
+fn timeouts(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
+    let pr = &p.producer;
     v.ms_range(
         "producer.delivery_timeout",
         pr.delivery_timeout,
@@ -208,6 +221,12 @@ fn producer(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
             format!("set delivery_timeout = \"{}\" or more", format_duration(floor)),
         ));
     }
+    transaction_timeout(p, v)
+}
+
+/// An explicit transaction.timeout.ms may not be below the delivery timeout.
+fn transaction_timeout(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
+    let pr = &p.producer;
     if pr.transactional_id.is_some() {
         if let Some(t) = p.librdkafka.get("transaction.timeout.ms") {
             let ok = t
@@ -337,26 +356,16 @@ fn workload(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
             "use a name such as \"kprod-bench\"",
         ));
     }
-    v.range(
-        "workload.partitions",
-        w.partitions.into(),
-        1,
-        i32::MAX as u64,
-        "partitions",
-    )?;
+    limits::ranges(p, v)?;
+    if let Some(list) = &p.cluster.brokers {
+        brokers::check(list, v)?;
+    }
     v.range(
         "workload.replication_factor",
         w.replication_factor.into(),
         1,
         i16::MAX as u64,
         "replication_factor",
-    )?;
-    v.range(
-        "cluster.mock_brokers",
-        p.cluster.mock_brokers.into(),
-        1,
-        u32::MAX.into(),
-        "mock_brokers",
     )?;
     if p.cluster.brokers.is_none() && w.replication_factor > p.cluster.mock_brokers {
         let key = v.blame("workload.replication_factor", "cluster.mock_brokers");
@@ -372,13 +381,6 @@ fn workload(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
             ),
         ));
     }
-    v.range(
-        "workload.producers",
-        w.producers.into(),
-        1,
-        1024,
-        "producers",
-    )?;
     match (w.duration, w.records) {
         (None, None) => {
             return Err(v.err(
@@ -405,7 +407,8 @@ fn workload(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
     }
     run_length(p, v)?;
     sizes(p, v)?;
-    keys_and_partitions(p, v)
+    keys_and_partitions(p, v)?;
+    limits::memory(p, v)
 }
 
 /// Each record's intended send time travels in its delivery opaque with room for ~19 hours
@@ -435,6 +438,19 @@ fn run_length(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
             ),
             "set duration = \"18h\" or less; split longer soaks into several runs",
         ));
+    }
+    // Refused rather than shrinking the warm-up: a run that silently measures something
+    // else than asked is worse than one that does not start. (Unlimited rates cannot be
+    // judged up front; such runs end with status `empty`.)
+    let warm = w.warmup.as_secs_f64();
+    if let (Some(n), Rate::Fixed(r)) = (w.records, w.rate) {
+        if warm > 0.0 && n as f64 <= r * warm {
+            return Err(v.err(
+                v.blame("workload.records", "workload.warmup"),
+                format!("--records / records = {n} fit inside the warm-up: at {r} records/s, --warmup / warmup = {} sends {} records, so nothing would be measured", format_duration(w.warmup), (r * warm).ceil()),
+                format!("raise --records above {}, or lower --warmup (e.g. --warmup 0s)", (r * warm).ceil()),
+            ));
+        }
     }
     if let (Some(n), Rate::Fixed(r), None) = (w.records, w.rate, w.duration) {
         if n as f64 / r > MAX_RUN.as_secs_f64() {
@@ -496,14 +512,6 @@ fn sizes(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
         }
         SizeDist::File { .. } => {}
     }
-    let h = &p.workload.headers;
-    v.range(
-        "workload.headers.count",
-        h.count.into(),
-        0,
-        1000,
-        "headers.count",
-    )?;
     let value_bytes = match v
         .m
         .values
@@ -511,7 +519,7 @@ fn sizes(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
         .map(|e| &e.val)
     {
         Some(super::keys::Val::U64(b)) => *b,
-        _ => h.value_bytes.into(),
+        _ => p.workload.headers.value_bytes.into(),
     };
     v.range(
         "workload.headers.value_bytes",

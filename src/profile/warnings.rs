@@ -30,8 +30,17 @@ fn mean_size(size: &SizeDist) -> Option<u64> {
     }
 }
 
+/// Legal settings that are probably unintended, in the order the reference text lists them.
 pub(crate) fn warnings(p: &Profile) -> Vec<String> {
     let mut w = Vec::new();
+    delivery(p, &mut w);
+    sizes(p, &mut w);
+    queue(p, &mut w);
+    w
+}
+
+/// Acknowledgement, ordering and timing.
+fn delivery(p: &Profile, w: &mut Vec<String>) {
     let pr = &p.producer;
     if pr.max_in_flight > 1 && !pr.idempotence && pr.retries > 0 && pr.acks != Acks::Zero {
         w.push(format!(
@@ -62,6 +71,10 @@ pub(crate) fn warnings(p: &Profile) -> Vec<String> {
             ));
         }
     }
+}
+
+/// Record, header and batch sizes, and compression.
+fn sizes(p: &Profile, w: &mut Vec<String>) {
     let message_max = p
         .librdkafka
         .get("message.max.bytes")
@@ -102,6 +115,10 @@ pub(crate) fn warnings(p: &Profile) -> Vec<String> {
             p.compression.codec.name()
         ));
     }
+}
+
+/// The producer's queue.
+fn queue(p: &Profile, w: &mut Vec<String>) {
     let bp = &p.backpressure;
     if bp.on_full == OnFull::Fail && !bp.max_block.is_zero() {
         w.push(format!(
@@ -123,5 +140,4 @@ pub(crate) fn warnings(p: &Profile) -> Vec<String> {
             format_size(p.batching.batch_bytes)
         ));
     }
-    w
 }

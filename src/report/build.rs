@@ -10,22 +10,23 @@ use crate::profile::{self, SendMode};
 use std::collections::BTreeMap;
 use std::time::UNIX_EPOCH;
 
-/// One `intervals[]` entry. `run_s` is the run's length (the last interval ends with it);
-/// rows written while the run goes pass infinity. Seconds a fault covers are flagged.
+/// One `intervals[]` entry; rates divide by the interval's real length. Seconds a fault
+/// covers are flagged.
 pub fn interval_row(
     i: &MergedInterval,
     start_unix_ms: u64,
     warmup_s: f64,
-    run_s: f64,
     faults: &[crate::faults::FaultSpec],
 ) -> Interval {
-    // The last interval ends with the run, usually before a whole second.
-    let start = i.idx as f64;
-    let end = ((i.idx + 1) as f64).min(run_s.max(start + 1e-3));
-    let len = end - start;
+    let end = i.idx as f64 + i.length_s;
+    // Taken back from `end` so that anyone who recomputes it from `t_s` (`kprod merge`)
+    // gets the same bits.
+    let len = end - i.idx as f64;
     Interval {
         t_s: end,
         unix_ms: start_unix_ms + (end * 1000.0) as u64,
+        length_s: len,
+        partial: i.partial(),
         in_warmup: end <= warmup_s,
         sent: i.counts.sent,
         delivered: i.counts.delivered,
@@ -47,7 +48,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
     let m = &out.measurements;
     let warmup_s = p.workload.warmup.as_secs_f64();
     let ff = p.workload.send_mode == SendMode::FireAndForget;
-    let (status, status_reason) = status(out);
+    let (status, status_reason) = status(out, warmup_s);
     let (errors, error_details) = error_tables(out);
     RunReport {
         schema_version: SCHEMA_VERSION,
@@ -105,32 +106,69 @@ fn intervals(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Vec<Interval> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let run_s = out.duration.as_secs_f64();
     out.measurements
         .intervals
         .iter()
-        .map(|i| interval_row(i, start_unix_ms, warmup_s, run_s, &plan.profile.faults))
+        .map(|i| interval_row(i, start_unix_ms, warmup_s, &plan.profile.faults))
         .collect()
 }
 
-/// `status` and `status_reason`: a signal beats a fatal error, which beats success.
-fn status(out: &RunOutcome) -> (Status, Option<String>) {
+/// `status` and `status_reason`: a signal beats a fatal error, which beats a run that
+/// measured nothing, which beats success.
+fn status(out: &RunOutcome, warmup_s: f64) -> (Status, Option<String>) {
     let m = &out.measurements;
-    let status = if out.interrupted {
-        Status::Interrupted
-    } else if !m.fatal.is_empty() {
-        Status::Failed
-    } else {
-        Status::Complete
-    };
-    let status_reason = match status {
-        Status::Interrupted => {
-            Some("interrupted by a signal; report covers the run until then".into())
-        }
-        Status::Failed => Some(m.fatal.join("; ")),
-        Status::Complete => None,
-    };
-    (status, status_reason)
+    if out.interrupted {
+        let why = "interrupted by a signal; report covers the run until then";
+        return (Status::Interrupted, Some(why.into()));
+    }
+    if !m.fatal.is_empty() {
+        return (Status::Failed, Some(m.fatal.join("; ")));
+    }
+    match nothing_measured(out, warmup_s) {
+        Some((status, why)) => (status, Some(why)),
+        None => (Status::Complete, None),
+    }
+}
+
+/// Why a run's measured window holds no delivered record, or None when it holds some.
+/// Every measured record failed: `failed`; otherwise (none sent after the warm-up, or
+/// none reported before the flush deadline): `empty`.
+fn nothing_measured(out: &RunOutcome, warmup_s: f64) -> Option<(Status, String)> {
+    let t = &out.measurements.totals;
+    let c = &t.measured;
+    if c.delivered > 0 {
+        return None;
+    }
+    if c.sent == 0 {
+        let why = if t.warmup.sent > 0 {
+            format!(
+                "nothing measured: the warm-up ({warmup_s} s) took all {} records sent; \
+                 lower --warmup or raise --duration / --records",
+                t.warmup.sent
+            )
+        } else {
+            "nothing measured: no record was sent after the warm-up".to_string()
+        };
+        return Some((Status::Empty, why));
+    }
+    if c.failed == c.sent {
+        let names: Vec<String> = out.measurements.errors().into_keys().collect();
+        let why = format!(
+            "every one of the {} records sent after the warm-up failed ({})",
+            c.sent,
+            names.join(", ")
+        );
+        return Some((Status::Failed, why));
+    }
+    Some((
+        Status::Empty,
+        format!(
+            "nothing measured: none of the {} records sent after the warm-up was delivered \
+             ({} failed, {} unknown: no delivery report before the flush deadline, e.g. a \
+             linger or timeout longer than the run)",
+            c.sent, c.failed, c.unknown
+        ),
+    ))
 }
 
 /// The profile's validation warnings, then what the run itself found.
@@ -151,10 +189,32 @@ fn warnings(plan: &Plan, out: &RunOutcome) -> Vec<String> {
             t.behind_schedule
         ));
     }
+    if let Some(w) = retention_warning(out) {
+        warnings.push(w);
+    }
     if !m.client_errors.is_empty() {
         warnings.push(format!("client errors: {}", m.client_errors.join(" | ")));
     }
     warnings
+}
+
+/// `--verify` on the embedded cluster read back a log the mock broker had already trimmed:
+/// say why, and how many partitions would have kept every record.
+fn retention_warning(out: &RunOutcome) -> Option<String> {
+    let v = out.verify.as_ref()?.as_ref().ok()?;
+    if !out.embedded || v.expired == 0 {
+        return None;
+    }
+    let kept = v.acknowledged.saturating_sub(v.expired).max(1);
+    let needed = (u64::from(out.partitions) * v.acknowledged).div_ceil(kept) + 1;
+    Some(format!(
+        "--verify: {} records were trimmed from the embedded cluster's log before they could \
+         be read back (it keeps about {} MiB per partition, a fixed librdkafka mock limit): \
+         counted expired, neither lost nor found. Spread the run over more partitions \
+         (--set workload.partitions={needed}) or shorten it to verify every record",
+        v.expired,
+        crate::domain::MOCK_RETAINED_BYTES_PER_PARTITION >> 20,
+    ))
 }
 
 /// What the numbers mean, stored with them.
@@ -196,12 +256,14 @@ fn records(out: &RunOutcome, ff: bool) -> Records {
     }
 }
 
-/// `throughput`: measured records over the measured window [end of warm-up, delivery of
-/// the last of them], so a warm-up backlog cannot inflate it.
+/// `throughput`: measured records over the measured window [the first one's schedule slot
+/// (end of warm-up when none), the later of the delivery of the last of them and the end
+/// of generation], so neither a warm-up backlog nor a slow rate's early last delivery can
+/// inflate it, and a slow rate's late first slot cannot deflate it.
 fn throughput(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Throughput {
     let t = &out.measurements.totals;
-    let window_start_s = warmup_s;
-    let window_end_s = t.measured_last_delivery_us as f64 / 1e6;
+    let window_start_s = t.measured_window_start_us((warmup_s * 1e6).round() as u64) as f64 / 1e6;
+    let window_end_s = t.measured_window_end_us(schedule_end_us(plan)) as f64 / 1e6;
     let window = (window_end_s - window_start_s).max(1e-9);
     let gen_window = (t.generation_end_us as f64 / 1e6 - window_start_s).max(1e-9);
     let has_window = window_end_s > window_start_s;
@@ -222,6 +284,12 @@ fn throughput(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Throughput {
         window_start_s,
         window_end_s,
     }
+}
+
+/// Where the schedule ends, µs since t0: the duration, when one bounds the run.
+pub fn schedule_end_us(plan: &Plan) -> Option<u64> {
+    let d = plan.profile.workload.duration?;
+    Some(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// `latency_us`: percentiles of the whole-run histograms.
@@ -297,4 +365,101 @@ fn hostname() -> String {
         .map(|s| s.trim().to_string())
         .or_else(|_| std::env::var("HOSTNAME"))
         .unwrap_or_else(|_| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Counts, Measurements, StatsSummary, Totals};
+    use std::time::{Duration, SystemTime};
+
+    fn outcome(measured: Counts, warmup: Counts) -> RunOutcome {
+        RunOutcome {
+            measurements: Measurements {
+                totals: Totals {
+                    measured,
+                    warmup,
+                    ..Totals::default()
+                },
+                intervals: Vec::new(),
+                stats: StatsSummary::default(),
+                committed: 0,
+                aborted: 0,
+                client_errors: Vec::new(),
+                fatal: Vec::new(),
+            },
+            cluster: "embedded".into(),
+            embedded: true,
+            partitions: 6,
+            started_at: SystemTime::UNIX_EPOCH,
+            duration: Duration::from_secs(5),
+            interrupted: false,
+            props: BTreeMap::new(),
+            mean_record_bytes: 512.0,
+            clock: "test",
+            faults: Vec::new(),
+            verify: None,
+        }
+    }
+
+    fn counts(sent: u64, delivered: u64, failed: u64, unknown: u64) -> Counts {
+        Counts {
+            sent,
+            delivered,
+            failed,
+            unknown,
+        }
+    }
+
+    #[test]
+    fn a_run_that_delivered_nothing_measured_is_empty_or_failed_with_a_reason() {
+        let none = Counts::default();
+        let cases = [
+            (
+                counts(0, 0, 0, 0),
+                counts(40, 40, 0, 0),
+                Status::Empty,
+                "warm-up",
+            ),
+            (
+                counts(10, 0, 0, 10),
+                none.clone(),
+                Status::Empty,
+                "10 unknown",
+            ),
+            (
+                counts(10, 0, 10, 0),
+                none.clone(),
+                Status::Failed,
+                "every one of the 10",
+            ),
+            (counts(10, 1, 9, 0), none.clone(), Status::Complete, ""),
+        ];
+        for (measured, warmup, want, says) in cases {
+            let (got, why) = status(&outcome(measured.clone(), warmup), 2.0);
+            assert_eq!(got, want, "{measured:?}");
+            assert!(why.unwrap_or_default().contains(says), "{measured:?}");
+        }
+        // A signal still wins: the report covers the run until then.
+        let mut o = outcome(counts(0, 0, 0, 0), none);
+        o.interrupted = true;
+        assert_eq!(status(&o, 2.0).0, Status::Interrupted);
+    }
+
+    #[test]
+    fn verify_against_a_trimmed_embedded_log_says_how_many_partitions_would_keep_it() {
+        let mut o = outcome(counts(10, 10, 0, 0), Counts::default());
+        assert_eq!(retention_warning(&o), None);
+        o.verify = Some(Ok(Verify {
+            acknowledged: 100_000,
+            expired: 40_000,
+            ..Verify::default()
+        }));
+        let w = retention_warning(&o).expect("warned");
+        // 6 partitions kept 60%: 10 would keep it all, one more for headroom.
+        assert!(w.contains("40000 records were trimmed"), "{w}");
+        assert!(w.contains("workload.partitions=11"), "{w}");
+        o.embedded = false;
+        assert_eq!(retention_warning(&o), None);
+    }
 }

@@ -111,18 +111,7 @@ pub(crate) fn append_run(
     let _lock = RunsLock::acquire(root.join(format!("{RUNS_CSV}.lock")))?;
     let mut out = match fs::read(&path) {
         Ok(existing) if !existing.is_empty() => {
-            let first = existing.split(|&b| b == b'\n').next().unwrap_or_default();
-            let trim = |b: &[u8]| b.strip_suffix(b"\r").unwrap_or(b).to_vec();
-            if trim(first) != trim(header.strip_suffix(b"\n").unwrap_or(&header)) {
-                return Err(ReportError::invalid(
-                    &path,
-                    format!(
-                        "its columns differ from the ones this kprod writes ({}); move the \
-                         file aside and kprod starts a new one",
-                        String::from_utf8_lossy(header.trim_ascii_end())
-                    ),
-                ));
-            }
+            same_columns(&path, &existing, &header)?;
             let mut existing = existing;
             if !existing.ends_with(b"\n") {
                 existing.push(b'\n');
@@ -136,6 +125,67 @@ pub(crate) fn append_run(
     out.extend_from_slice(&line);
     write_atomic(&path, &out)?;
     Ok(path)
+}
+
+/// A runs.csv that exists must start with the header this kprod writes.
+fn same_columns(path: &Path, existing: &[u8], header: &[u8]) -> Result<(), ReportError> {
+    let first = existing.split(|&b| b == b'\n').next().unwrap_or_default();
+    let trim = |b: &[u8]| b.strip_suffix(b"\r").unwrap_or(b).to_vec();
+    if trim(first) == trim(header.strip_suffix(b"\n").unwrap_or(header)) {
+        return Ok(());
+    }
+    Err(ReportError::invalid(
+        path,
+        format!(
+            "its columns differ from the ones this kprod writes ({}); move the file aside and \
+             kprod starts a new one",
+            String::from_utf8_lossy(header.trim_ascii_end())
+        ),
+    ))
+}
+
+/// Checks before t0 that `<root>/runs.csv`, if there, is one this kprod can append to, so
+/// a bad or foreign file is found before the run rather than after it.
+pub(crate) fn check_runs_csv(root: &Path) -> Result<(), ReportError> {
+    let path = root.join(RUNS_CSV);
+    let existing = match crate::domain::input::read_bounded(&path) {
+        Ok(b) => b,
+        Err(crate::domain::input::InputError::Missing) => return Ok(()),
+        // Larger than the input cap: only its first line matters.
+        Err(crate::domain::input::InputError::TooLarge(_)) => {
+            let mut first = Vec::new();
+            let f = fs::File::open(&path).map_err(|e| ReportError::io(&path, "read", e))?;
+            std::io::BufRead::read_until(&mut std::io::BufReader::new(f), b'\n', &mut first)
+                .map_err(|e| ReportError::io(&path, "read", e))?;
+            first
+        }
+        Err(e) => return Err(ReportError::invalid(&path, format!("it {e}"))),
+    };
+    if existing.is_empty() {
+        return Ok(());
+    }
+    // Only the column names matter; the header is serialized from the same struct.
+    let sample = RunsRow {
+        run: String::new(),
+        started_at: String::new(),
+        status: Status::Complete,
+        profile: String::new(),
+        cluster: String::new(),
+        records_sent: 0,
+        records_delivered: 0,
+        records_failed: 0,
+        records_unknown: 0,
+        throughput_records_per_sec: 0.0,
+        throughput_bytes_per_sec: 0.0,
+        latency_corrected_p50_us: 0,
+        latency_corrected_p99_us: 0,
+        latency_corrected_p999_us: 0,
+        latency_corrected_max_us: 0,
+        compression_ratio: None,
+        duration_s: 0.0,
+    };
+    let header = header_bytes(&sample).map_err(|m| ReportError::invalid(&path, m))?;
+    same_columns(&path, &existing, &header)
 }
 
 /// Exclusive lock on runs.csv: a file created with `create_new`, removed on drop.

@@ -93,10 +93,29 @@ pub fn create_run_dir(
     ))
 }
 
-/// Checks up front that `root` can be created and written, so an unwritable `--out` fails
-/// before the run instead of after it.
+/// Checks up front that `root` can be created and written, and that a `runs.csv` in it is
+/// one this kprod appends to, so a bad `--out` fails before the run instead of after it.
+/// Directories it had to create are removed again: a run refused later leaves nothing.
 pub fn check_writable(root: &Path) -> Result<(), ReportError> {
+    if root.exists() && !root.is_dir() {
+        return Err(ReportError::invalid(root, "is a file, not a directory"));
+    }
+    let mut missing = Vec::new();
+    let mut up = Some(root);
+    while let Some(dir) = up.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        missing.push(dir.to_path_buf());
+        up = dir.parent();
+    }
     fs::create_dir_all(root).map_err(|e| ReportError::io(root, "create results directory", e))?;
+    let probed = probe(root).and_then(|()| super::csv_out::check_runs_csv(root));
+    // Innermost first; each was empty when made and the probe file is gone.
+    for dir in &missing {
+        let _ = fs::remove_dir(dir);
+    }
+    probed
+}
+
+fn probe(root: &Path) -> Result<(), ReportError> {
     let probe = root.join(format!(".kprod-write-check-{}", unique_suffix()));
     let mut f = OpenOptions::new()
         .write(true)
@@ -133,8 +152,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
             Err(e) => return Err(ReportError::io(tmp, "create temporary file", e)),
         }
     };
+    // Every result file is written here: a secret that reached any field leaves it here.
+    let bytes = crate::domain::scrub_bytes(bytes);
     let result = file
-        .write_all(bytes)
+        .write_all(&bytes)
         .map_err(|e| ReportError::io(&tmp, "write temporary file", e))
         .and_then(|()| {
             file.sync_all()

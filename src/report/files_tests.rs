@@ -77,8 +77,27 @@ fn check_writable_creates_root_and_leaves_nothing_behind() {
     let root = tmp();
     let out = root.path().join("new").join("results");
     check_writable(&out).expect("writable");
-    assert!(out.is_dir());
-    assert!(listing(&out).is_empty());
+    // The directories it made for the probe are gone again: a run refused after this
+    // check leaves no empty results root.
+    assert!(!root.path().join("new").exists());
+    fs::create_dir_all(&out).expect("mkdir");
+    check_writable(&out).expect("writable");
+    assert!(out.is_dir() && listing(&out).is_empty());
+}
+
+#[test]
+fn check_writable_refuses_a_file_and_a_foreign_runs_csv() {
+    let root = tmp();
+    let file = root.path().join("f");
+    fs::write(&file, "x").expect("seed");
+    let err = check_writable(&file).expect_err("a file");
+    assert!(
+        err.to_string().contains("is a file, not a directory"),
+        "{err}"
+    );
+    fs::write(root.path().join("runs.csv"), "a,b\n1,2\n").expect("seed");
+    let err = check_writable(root.path()).expect_err("foreign runs.csv");
+    assert!(err.to_string().contains("columns differ"), "{err}");
 }
 
 #[cfg(unix)]

@@ -8,7 +8,9 @@
 
 use super::hdr::java_fixed;
 use super::{datetime, ReportError};
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogHistogram, IntervalLogIterator, LogEntry,
+};
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use std::io::{self, Read, Write};
@@ -122,40 +124,59 @@ pub fn read_hlog(mut r: impl Read) -> Result<(Option<u64>, Vec<IntervalHistogram
             LogEntry::Interval(ilh) => {
                 let text = ilh.encoded_histogram();
                 let offset = (text.as_ptr() as usize).saturating_sub(bytes.as_ptr() as usize);
-                let line = Some(line_of(offset));
-                if let Some(tag) = ilh.tag() {
-                    return Err(ReportError::Hlog {
-                        line,
-                        message: format!(
-                            "tagged histogram (Tag={}) not supported: kprod logs one series",
-                            tag.as_str()
-                        ),
-                    });
-                }
-                let decoded = base64_decode(text).ok_or_else(|| ReportError::Hlog {
-                    line,
-                    message: "histogram is not valid base64".to_string(),
-                })?;
-                let hist: Histogram<u64> = deserializer
-                    .deserialize(&mut decoded.as_slice())
-                    .map_err(|e| ReportError::Hlog {
-                        line,
-                        message: format!("cannot decode histogram: {e:?}"),
-                    })?;
-                raw.push((
-                    ilh.start_timestamp().as_secs_f64(),
-                    ilh.duration().as_secs_f64(),
-                    hist,
-                ));
+                raw.push(decode_interval(&ilh, line_of(offset), &mut deserializer)?);
             }
         }
     }
+    Ok((
+        start_time.map(|s| (s * 1000.0).round() as u64),
+        rebase(raw, base_time, start_time),
+    ))
+}
 
+/// One interval line: (start timestamp s, duration s, histogram); `line` names it in errors.
+fn decode_interval(
+    ilh: &IntervalLogHistogram<'_>,
+    line: usize,
+    deserializer: &mut Deserializer,
+) -> Result<(f64, f64, Histogram<u64>), ReportError> {
+    let line = Some(line);
+    if let Some(tag) = ilh.tag() {
+        return Err(ReportError::Hlog {
+            line,
+            message: format!(
+                "tagged histogram (Tag={}) not supported: kprod logs one series",
+                tag.as_str()
+            ),
+        });
+    }
+    let decoded = base64_decode(ilh.encoded_histogram()).ok_or_else(|| ReportError::Hlog {
+        line,
+        message: "histogram is not valid base64".to_string(),
+    })?;
+    let hist: Histogram<u64> = deserializer
+        .deserialize(&mut decoded.as_slice())
+        .map_err(|e| ReportError::Hlog {
+            line,
+            message: format!("cannot decode histogram: {e:?}"),
+        })?;
+    Ok((
+        ilh.start_timestamp().as_secs_f64(),
+        ilh.duration().as_secs_f64(),
+        hist,
+    ))
+}
+
+/// Interval starts in seconds from the log's StartTime (or its first interval), read
+/// as HdrHistogram Java's HistogramLogReader reads them.
+fn rebase(
+    raw: Vec<(f64, f64, Histogram<u64>)>,
+    base_time: Option<f64>,
+    start_time: Option<f64>,
+) -> Vec<IntervalHistogram> {
     let first_ts = raw.first().map_or(0.0, |r| r.0);
-    let intervals = raw
-        .into_iter()
+    raw.into_iter()
         .map(|(ts, duration_s, hist)| {
-            // Same interpretation as HdrHistogram Java's HistogramLogReader.
             let start_s = match (base_time, start_time) {
                 (Some(base), Some(start)) => base + ts - start,
                 (Some(_), None) => ts - first_ts,
@@ -169,9 +190,7 @@ pub fn read_hlog(mut r: impl Read) -> Result<(Option<u64>, Vec<IntervalHistogram
                 hist,
             }
         })
-        .collect();
-    let start_ms = start_time.map(|s| (s * 1000.0).round() as u64);
-    Ok((start_ms, intervals))
+        .collect()
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

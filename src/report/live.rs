@@ -92,13 +92,7 @@ impl Observer for LiveWriter {
     }
 
     fn interval(&mut self, i: &MergedInterval, _elapsed: Duration) {
-        let row = super::build::interval_row(
-            i,
-            self.start_unix_ms,
-            self.warmup_s,
-            f64::INFINITY,
-            &self.faults,
-        );
+        let row = super::build::interval_row(i, self.start_unix_ms, self.warmup_s, &self.faults);
         match rows_bytes(std::slice::from_ref(&row)) {
             Ok(bytes) => self.append(&bytes),
             Err(m) => {

@@ -21,6 +21,7 @@ mod table;
 #[doc(hidden)]
 pub mod testing;
 mod totals;
+mod usable;
 
 pub use csv_out::{intervals_csv, RunsRow, RUNS_CSV};
 pub use datetime::format_rfc3339_utc;
@@ -39,6 +40,7 @@ pub use totals::{
     decode_histogram, encode_histogram, read_totals, write_outcome_totals, write_totals,
     Histograms, RateParts, RunTotals, StatsWeights, TotalHistograms, TOTALS_FILE, TOTALS_VERSION,
 };
+pub use usable::{usable, UnusableRun};
 
 use std::path::PathBuf;
 

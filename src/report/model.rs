@@ -17,7 +17,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum Status {
     Complete,
     Interrupted,
+    /// A fatal client error, or every measured record failed.
     Failed,
+    /// No record sent after the warm-up was delivered: nothing was measured.
+    Empty,
 }
 
 /// Latency percentiles of one HDR histogram, in microseconds.
@@ -79,8 +82,9 @@ pub struct Throughput {
     pub target_records_per_sec: Option<f64>,
     /// Rate at which records were handed to the producer during the measured window.
     pub send_records_per_sec: f64,
-    /// Measured window, seconds since the run's t0: [end of warm-up, delivery of the last
-    /// record sent after the warm-up].
+    /// Measured window, seconds since the run's t0: [schedule slot of the first record
+    /// after the warm-up (the end of the warm-up when none), the later of the delivery of
+    /// the last of them and the end of generation (capped at the duration)].
     pub window_start_s: f64,
     pub window_end_s: f64,
 }
@@ -118,9 +122,22 @@ pub struct Interval {
     pub max_us: u64,
     /// Records waiting for a delivery report at the end of the interval (all producers).
     pub queue_depth: u64,
+    /// How long the interval really lasted: 1 s, less for the run's last one. Placed after
+    /// the older counters and before `fault`, so positional readers of `intervals.csv`
+    /// keep both their leading columns and `fault` as the last one.
+    #[serde(default = "one_second")]
+    pub length_s: f64,
+    /// The run's last interval, shorter than a second: its rates cover `length_s` only.
+    #[serde(default)]
+    pub partial: bool,
     /// The injected faults in force during this second (`--fault`), `; `-separated.
     #[serde(default)]
     pub fault: Option<String>,
+}
+
+/// Reports written before `length_s` existed held whole seconds but for the last one.
+fn one_second() -> f64 {
+    1.0
 }
 
 /// What the numbers mean: printed with the table and stored with the results.
@@ -158,7 +175,7 @@ pub struct Config {
 pub struct RunReport {
     pub schema_version: u32,
     pub status: Status,
-    /// Why the run is interrupted or failed.
+    /// Why the run is interrupted, failed or empty.
     pub status_reason: Option<String>,
     /// Profile layers, in the order applied.
     pub profile: Vec<String>,

@@ -131,6 +131,7 @@ fn status_text(r: &RunReport) -> String {
         Status::Complete => "complete",
         Status::Interrupted => "INTERRUPTED",
         Status::Failed => "FAILED",
+        Status::Empty => "EMPTY",
     };
     match &r.status_reason {
         Some(reason) => format!("{s}: {reason}"),
@@ -230,13 +231,15 @@ fn throughput_section(r: &RunReport) -> Section {
         _ => s.row("target", "unlimited"),
     }
     s.row("send rate", fmt_rate_exact(t.send_records_per_sec));
-    s.row(
-        "window",
+    let window = if t.window_end_s > t.window_start_s && r.records.measured.delivered > 0 {
         format!(
             "{:.2} s .. {:.2} s after start",
             t.window_start_s, t.window_end_s
-        ),
-    );
+        )
+    } else {
+        "no samples".to_string()
+    };
+    s.row("window", window);
     s
 }
 
@@ -245,10 +248,11 @@ fn latency_section(r: &RunReport) -> Section {
     let mut s = Section::new("latency");
     s.row("corrected", latency_row(&l.corrected));
     s.row("uncorrected", latency_row(&l.uncorrected));
-    s.row(
-        "schedule lag",
-        format!("p99 {}", fmt_latency_us(l.schedule_lag.p99)),
-    );
+    let lag = match l.schedule_lag.count {
+        0 => "no samples".to_string(),
+        _ => format!("p99 {}", fmt_latency_us(l.schedule_lag.p99)),
+    };
+    s.row("schedule lag", lag);
     s
 }
 

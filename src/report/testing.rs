@@ -5,8 +5,10 @@ use super::*;
 use std::collections::BTreeMap;
 
 /// The `sasl.password` value [`sample_report`] puts in `config.librdkafka`; output that
-/// contains it leaks a secret.
-pub const SAMPLE_SECRET: &str = "s3cr3t-Hunter2";
+/// contains it leaks a secret. Unlike any value the profile tests register as a secret
+/// (the registry is process-wide and `write_atomic` scrubs by value), so a report written
+/// and read back in the same test binary is unchanged.
+pub const SAMPLE_SECRET: &str = "fixture-pw-Hunter2-q9";
 
 fn pct(base_us: u64) -> Percentiles {
     Percentiles {
@@ -26,41 +28,9 @@ fn pct(base_us: u64) -> Percentiles {
 /// A plausible, internally consistent report of a completed 10 s run on the embedded
 /// cluster, with one error class, stats, transactions and three intervals.
 pub fn sample_report() -> RunReport {
-    let mut librdkafka = BTreeMap::new();
-    librdkafka.insert("acks".to_string(), "all".to_string());
-    librdkafka.insert("compression.type".to_string(), "zstd".to_string());
-    librdkafka.insert("sasl.username".to_string(), "bench".to_string());
-    librdkafka.insert("sasl.password".to_string(), SAMPLE_SECRET.to_string());
-
-    let mut errors = BTreeMap::new();
-    errors.insert("MSG_TIMED_OUT".to_string(), 7);
-    let mut error_details = BTreeMap::new();
-    error_details.insert(
-        "MSG_TIMED_OUT".to_string(),
-        ErrorInfo {
-            count: 7,
-            class: "retriable".to_string(),
-            description: "Local: Message timed out".to_string(),
-        },
-    );
-
-    let intervals = (1..=3u64)
-        .map(|i| Interval {
-            t_s: i as f64,
-            unix_ms: 1_700_000_000_000 + i * 1000,
-            in_warmup: i == 1,
-            sent: 10_000,
-            delivered: 9_990,
-            failed: 2,
-            records_per_sec: 9_990.0,
-            bytes_per_sec: 9_990.0 * 1024.0,
-            p50_us: 1_200 + i,
-            p99_us: 4_800 + i,
-            max_us: 9_000 + i,
-            queue_depth: 8 * i,
-            fault: None,
-        })
-        .collect();
+    let librdkafka = sample_librdkafka();
+    let (errors, error_details) = sample_errors();
+    let intervals = sample_intervals();
 
     RunReport {
         schema_version: SCHEMA_VERSION,
@@ -82,38 +52,8 @@ pub fn sample_report() -> RunReport {
         instances: None,
         started_at: "2023-11-14T22:13:20.000Z".to_string(),
         duration_s: 12.5,
-        measurement: Measurement {
-            clock: "CLOCK_MONOTONIC".to_string(),
-            latency_unit: "us".to_string(),
-            corrected_from: "intended send time (t0 + i/rate)".to_string(),
-            uncorrected_from: "enqueue (produce() returned)".to_string(),
-            latency_to: "delivery report callback".to_string(),
-            warmup_s: 2.0,
-            warmup_excluded: true,
-            histogram: "HdrHistogram 1us..1h, 3 significant digits".to_string(),
-            note: None,
-        },
-        records: Records {
-            sent: 100_000,
-            delivered: 99_983,
-            failed: 7,
-            unknown: 10,
-            identity_holds: true,
-            delivered_inferred: false,
-            behind_schedule: 0,
-            measured: Counts {
-                sent: 80_000,
-                delivered: 79_985,
-                failed: 5,
-                unknown: 10,
-            },
-            warmup: Counts {
-                sent: 20_000,
-                delivered: 19_998,
-                failed: 2,
-                unknown: 0,
-            },
-        },
+        measurement: sample_measurement(),
+        records: sample_records(),
         throughput: Throughput {
             records_per_sec: 9_998.3,
             bytes_per_sec: 10_238_259.2,
@@ -131,20 +71,7 @@ pub fn sample_report() -> RunReport {
         errors,
         error_details,
         compression_ratio: Some(3.21),
-        librdkafka_stats: LibrdkafkaStats {
-            stats_samples: 10,
-            avg_batch_bytes: Some(16_384.5),
-            avg_batch_records: Some(52.3),
-            requests: 1_912,
-            rtt_avg_us: Some(850.0),
-            rtt_p99_us: Some(2_500.0),
-            int_latency_avg_us: Some(120.0),
-            throttle_avg_ms: Some(0.0),
-            peak_queue_records: 4_096,
-            peak_queue_bytes: 4_194_304,
-            uncompressed_bytes: 102_400_000,
-            wire_bytes: 31_900_311,
-        },
+        librdkafka_stats: sample_stats(),
         transactions: Some(Transactions {
             committed: 99,
             aborted: 1,
@@ -165,5 +92,107 @@ pub fn sample_report() -> RunReport {
         intervals,
         faults: Vec::new(),
         verify: None,
+    }
+}
+
+fn sample_librdkafka() -> BTreeMap<String, String> {
+    let mut librdkafka = BTreeMap::new();
+    librdkafka.insert("acks".to_string(), "all".to_string());
+    librdkafka.insert("compression.type".to_string(), "zstd".to_string());
+    librdkafka.insert("sasl.username".to_string(), "bench".to_string());
+    librdkafka.insert("sasl.password".to_string(), SAMPLE_SECRET.to_string());
+    librdkafka
+}
+
+fn sample_errors() -> (BTreeMap<String, u64>, BTreeMap<String, ErrorInfo>) {
+    let mut errors = BTreeMap::new();
+    errors.insert("MSG_TIMED_OUT".to_string(), 7);
+    let mut error_details = BTreeMap::new();
+    error_details.insert(
+        "MSG_TIMED_OUT".to_string(),
+        ErrorInfo {
+            count: 7,
+            class: "retriable".to_string(),
+            description: "Local: Message timed out".to_string(),
+        },
+    );
+    (errors, error_details)
+}
+
+fn sample_intervals() -> Vec<Interval> {
+    (1..=3u64)
+        .map(|i| Interval {
+            t_s: i as f64,
+            unix_ms: 1_700_000_000_000 + i * 1000,
+            length_s: 1.0,
+            partial: false,
+            in_warmup: i == 1,
+            sent: 10_000,
+            delivered: 9_990,
+            failed: 2,
+            records_per_sec: 9_990.0,
+            bytes_per_sec: 9_990.0 * 1024.0,
+            p50_us: 1_200 + i,
+            p99_us: 4_800 + i,
+            max_us: 9_000 + i,
+            queue_depth: 8 * i,
+            fault: None,
+        })
+        .collect()
+}
+
+fn sample_measurement() -> Measurement {
+    Measurement {
+        clock: "CLOCK_MONOTONIC".to_string(),
+        latency_unit: "us".to_string(),
+        corrected_from: "intended send time (t0 + i/rate)".to_string(),
+        uncorrected_from: "enqueue (produce() returned)".to_string(),
+        latency_to: "delivery report callback".to_string(),
+        warmup_s: 2.0,
+        warmup_excluded: true,
+        histogram: "HdrHistogram 1us..1h, 3 significant digits".to_string(),
+        note: None,
+    }
+}
+
+/// 100,000 sent: 99,983 delivered, 7 failed, 10 unknown; a fifth in the warm-up.
+fn sample_records() -> Records {
+    Records {
+        sent: 100_000,
+        delivered: 99_983,
+        failed: 7,
+        unknown: 10,
+        identity_holds: true,
+        delivered_inferred: false,
+        behind_schedule: 0,
+        measured: Counts {
+            sent: 80_000,
+            delivered: 79_985,
+            failed: 5,
+            unknown: 10,
+        },
+        warmup: Counts {
+            sent: 20_000,
+            delivered: 19_998,
+            failed: 2,
+            unknown: 0,
+        },
+    }
+}
+
+fn sample_stats() -> LibrdkafkaStats {
+    LibrdkafkaStats {
+        stats_samples: 10,
+        avg_batch_bytes: Some(16_384.5),
+        avg_batch_records: Some(52.3),
+        requests: 1_912,
+        rtt_avg_us: Some(850.0),
+        rtt_p99_us: Some(2_500.0),
+        int_latency_avg_us: Some(120.0),
+        throttle_avg_ms: Some(0.0),
+        peak_queue_records: 4_096,
+        peak_queue_bytes: 4_194_304,
+        uncompressed_bytes: 102_400_000,
+        wire_bytes: 31_900_311,
     }
 }

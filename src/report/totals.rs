@@ -139,7 +139,12 @@ pub fn decode_histogram(text: &str) -> Result<Histogram<u64>, String> {
 
 impl RunTotals {
     /// The totals of a finished run, from the same figures `report::build` uses.
-    pub fn from_outcome(out: &RunOutcome, warmup_s: f64) -> Result<RunTotals, String> {
+    /// `schedule_end_us`: as for the report (`report::build::schedule_end_us`).
+    pub fn from_outcome(
+        out: &RunOutcome,
+        warmup_s: f64,
+        schedule_end_us: Option<u64>,
+    ) -> Result<RunTotals, String> {
         let t = &out.measurements.totals;
         let t0_unix_us = out
             .started_at
@@ -158,8 +163,9 @@ impl RunTotals {
                 delivered: t.measured.delivered,
                 bytes: t.measured_bytes,
                 sent: t.measured.sent,
-                window_start_s: warmup_s,
-                window_end_s: t.measured_last_delivery_us as f64 / 1e6,
+                window_start_s: t.measured_window_start_us((warmup_s * 1e6).round() as u64) as f64
+                    / 1e6,
+                window_end_s: t.measured_window_end_us(schedule_end_us) as f64 / 1e6,
                 send_end_s: t.generation_end_us as f64 / 1e6,
             },
             stats: out.measurements.stats.weights.clone(),
@@ -177,13 +183,16 @@ pub fn write_totals(dir: &Path, totals: &RunTotals) -> Result<(), ReportError> {
     write_atomic(&path, &json)
 }
 
-/// Writes the totals of a finished run into its directory.
+/// Writes the totals of a finished run into its directory, with the measured window the
+/// report uses.
 pub fn write_outcome_totals(
     dir: &Path,
     out: &RunOutcome,
-    warmup_s: f64,
+    plan: &crate::plan::Plan,
 ) -> Result<(), ReportError> {
-    let totals = RunTotals::from_outcome(out, warmup_s)
+    let warmup_s = plan.profile.workload.warmup.as_secs_f64();
+    let schedule_end = super::build::schedule_end_us(plan);
+    let totals = RunTotals::from_outcome(out, warmup_s, schedule_end)
         .map_err(|m| ReportError::invalid(dir.join(TOTALS_FILE), m))?;
     write_totals(dir, &totals)
 }

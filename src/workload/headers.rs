@@ -15,7 +15,7 @@ use rand::{RngCore, SeedableRng};
 pub const HEADER_JITTER: usize = 1 << 16;
 const JITTER_MASK: u64 = (HEADER_JITTER as u64) - 1;
 /// Upper bound of generated header bytes per record.
-pub const MAX_HEADER_BYTES: u64 = 16 << 20;
+pub const MAX_HEADER_BYTES: u64 = crate::profile::limits::MAX_HEADER_BYTES;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {

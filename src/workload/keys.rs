@@ -26,7 +26,7 @@ use std::sync::Arc;
 /// Digits of the zero-padded key number.
 pub const KEY_DIGITS: usize = 12;
 /// Largest accepted key count (pre-rendering bounds memory).
-pub const MAX_KEY_COUNT: u64 = 10_000_000;
+pub const MAX_KEY_COUNT: u64 = crate::profile::limits::MAX_KEY_COUNT;
 /// Longest accepted `partition_map` prefix: every key slot is as wide as the longest.
 pub const MAX_PREFIX_BYTES: usize = 64;
 
@@ -67,50 +67,20 @@ impl KeySpace {
         instance: u32,
         instances: u32,
     ) -> Result<Arc<KeySpace>, WorkloadError> {
-        let invalid = |message: String| WorkloadError::Invalid {
-            key: "workload.keys",
-            message,
+        let Some(count) = key_count(cfg, instance, instances)? else {
+            return Ok(Arc::new(KeySpace {
+                buf: Box::new([]),
+                stride: 0,
+                local_count: 0,
+                total_count: 0,
+                instance,
+                instances,
+                classes: Box::new([]),
+                sampler: Sampler::None,
+            }));
         };
-        if instances == 0 || instance >= instances {
-            return Err(invalid(format!(
-                "instance {instance} out of {instances} instances does not exist"
-            )));
-        }
-        let count = match cfg.keys {
-            KeyDist::None => {
-                return Ok(Arc::new(KeySpace {
-                    buf: Box::new([]),
-                    stride: 0,
-                    local_count: 0,
-                    total_count: 0,
-                    instance,
-                    instances,
-                    classes: Box::new([]),
-                    sampler: Sampler::None,
-                }))
-            }
-            KeyDist::Sequential { count } | KeyDist::Uniform { count } => count,
-            KeyDist::Zipf { count, s } => {
-                if !(s.is_finite() && s >= 0.0) {
-                    return Err(invalid(format!(
-                        "zipf exponent s must be a finite number >= 0, got {s}"
-                    )));
-                }
-                count
-            }
-        };
-        if count == 0 || count > MAX_KEY_COUNT {
-            return Err(invalid(format!(
-                "key count must be between 1 and {MAX_KEY_COUNT} (keys are pre-rendered in memory), got {count}"
-            )));
-        }
         let n = u64::from(instances);
         let i = u64::from(instance);
-        if i >= count {
-            return Err(invalid(format!(
-                "{count} keys cannot be split over {instances} instances (instance {instance} would own none)"
-            )));
-        }
         // count <= MAX_KEY_COUNT, so this fits u32.
         let local_count = ((count - i).div_ceil(n)) as u32;
         let sampler = match cfg.keys {
@@ -119,58 +89,17 @@ impl KeySpace {
             KeyDist::Uniform { .. } => Sampler::Uniform,
             KeyDist::Zipf { s, .. } => Sampler::Zipf(ZipfSampler::new(local_count, s)),
         };
-
-        let prefixes: Vec<(&str, i32)> = cfg
-            .partition_map
-            .iter()
-            .map(|(p, &part)| (p.as_str(), part.max(-1)))
-            .collect();
-        if let Some((p, _)) = prefixes.iter().find(|(p, _)| p.len() > MAX_PREFIX_BYTES) {
-            return Err(WorkloadError::Invalid {
-                key: "workload.partition_map",
-                message: format!(
-                    "prefix {p:?} is longer than {MAX_PREFIX_BYTES} bytes (keys are pre-rendered in memory)"
-                ),
-            });
-        }
+        let prefixes = prefixes(cfg)?;
         let longest = prefixes.iter().map(|(p, _)| p.len() + 1).max().unwrap_or(0);
         let stride = KEY_DIGITS + longest;
-        let classes: Box<[PrefixClass]> = if prefixes.is_empty() {
-            Box::new([PrefixClass {
-                key_len: KEY_DIGITS as u32,
-                partition: -1,
-            }])
-        } else {
-            prefixes
-                .iter()
-                .map(|(p, part)| PrefixClass {
-                    key_len: (p.len() + 1 + KEY_DIGITS) as u32,
-                    partition: *part,
-                })
-                .collect()
-        };
-
-        let mut buf = vec![0u8; stride * local_count as usize].into_boxed_slice();
-        for (j, slot) in buf.chunks_exact_mut(stride).enumerate() {
-            let global = j as u64 * n + i;
-            let mut at = 0;
-            if !prefixes.is_empty() {
-                let p = prefixes[j % prefixes.len()].0.as_bytes();
-                slot[..p.len()].copy_from_slice(p);
-                slot[p.len()] = b':';
-                at = p.len() + 1;
-            }
-            write_padded(&mut slot[at..at + KEY_DIGITS], global);
-        }
-
         Ok(Arc::new(KeySpace {
-            buf,
+            buf: render_keys(&prefixes, stride, local_count, n, i),
             stride,
             local_count,
             total_count: count,
             instance,
             instances,
-            classes,
+            classes: classes(&prefixes),
             sampler,
         }))
     }
@@ -273,6 +202,106 @@ impl KeySpace {
 #[inline(always)]
 pub(crate) fn mul_hi(r: u64, n: u64) -> u64 {
     ((u128::from(r) * u128::from(n)) >> 64) as u64
+}
+
+/// The run-wide key count, checked, or None without keys.
+fn key_count(
+    cfg: &WorkloadCfg,
+    instance: u32,
+    instances: u32,
+) -> Result<Option<u64>, WorkloadError> {
+    let invalid = |message: String| WorkloadError::Invalid {
+        key: "workload.keys",
+        message,
+    };
+    if instances == 0 || instance >= instances {
+        return Err(invalid(format!(
+            "instance {instance} out of {instances} instances does not exist"
+        )));
+    }
+    let count = match cfg.keys {
+        KeyDist::None => return Ok(None),
+        KeyDist::Sequential { count } | KeyDist::Uniform { count } => count,
+        KeyDist::Zipf { count, s } => {
+            if !(s.is_finite() && s >= 0.0) {
+                return Err(invalid(format!(
+                    "zipf exponent s must be a finite number >= 0, got {s}"
+                )));
+            }
+            count
+        }
+    };
+    if count == 0 || count > MAX_KEY_COUNT {
+        return Err(invalid(format!(
+            "key count must be between 1 and {MAX_KEY_COUNT} (keys are pre-rendered in memory), got {count}"
+        )));
+    }
+    if u64::from(instance) >= count {
+        return Err(invalid(format!(
+            "{count} keys cannot be split over {instances} instances (instance {instance} would own none)"
+        )));
+    }
+    Ok(Some(count))
+}
+
+/// `workload.partition_map` as (prefix, partition), partitions below -1 raised to -1.
+fn prefixes(cfg: &WorkloadCfg) -> Result<Vec<(&str, i32)>, WorkloadError> {
+    let prefixes: Vec<(&str, i32)> = cfg
+        .partition_map
+        .iter()
+        .map(|(p, &part)| (p.as_str(), part.max(-1)))
+        .collect();
+    if let Some((p, _)) = prefixes.iter().find(|(p, _)| p.len() > MAX_PREFIX_BYTES) {
+        return Err(WorkloadError::Invalid {
+            key: "workload.partition_map",
+            message: format!(
+                "prefix {p:?} is longer than {MAX_PREFIX_BYTES} bytes (keys are pre-rendered in memory)"
+            ),
+        });
+    }
+    Ok(prefixes)
+}
+
+/// One class per prefix (key length and partition); one unprefixed class without any.
+fn classes(prefixes: &[(&str, i32)]) -> Box<[PrefixClass]> {
+    if prefixes.is_empty() {
+        Box::new([PrefixClass {
+            key_len: KEY_DIGITS as u32,
+            partition: -1,
+        }])
+    } else {
+        prefixes
+            .iter()
+            .map(|(p, part)| PrefixClass {
+                key_len: (p.len() + 1 + KEY_DIGITS) as u32,
+                partition: *part,
+            })
+            .collect()
+    }
+}
+
+/// Pre-renders this instance's keys (every `n`-th from `i`), `stride` bytes apart, the
+/// prefixes taken in turn.
+fn render_keys(
+    prefixes: &[(&str, i32)],
+    stride: usize,
+    local_count: u32,
+    n: u64,
+    i: u64,
+) -> Box<[u8]> {
+    let mut buf = vec![0u8; stride * local_count as usize].into_boxed_slice();
+    for (j, slot) in buf.chunks_exact_mut(stride).enumerate() {
+        let global = j as u64 * n + i;
+        let mut at = 0;
+        if !prefixes.is_empty() {
+            let p = prefixes[j % prefixes.len()].0.as_bytes();
+            slot[..p.len()].copy_from_slice(p);
+            slot[p.len()] = b':';
+            at = p.len() + 1;
+        }
+        write_padded(&mut slot[at..at + KEY_DIGITS], global);
+    }
+    buf
 }
 
 /// Writes `v` as zero-padded decimal filling `out` (most significant digits dropped if

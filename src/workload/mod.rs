@@ -34,12 +34,12 @@ use std::sync::Arc;
 /// Why the workload could not be built. All variants are user input problems.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadError {
-    #[error("cannot read {what} {}: {source}", path.display())]
+    #[error("cannot read {what} {}: it {source}", path.display())]
     Read {
         path: PathBuf,
         what: &'static str,
         #[source]
-        source: std::io::Error,
+        source: crate::domain::input::InputError,
     },
     #[error("{what} {} has no content", path.display())]
     EmptyFile { path: PathBuf, what: &'static str },
@@ -57,8 +57,7 @@ pub enum WorkloadError {
 impl From<WorkloadError> for KprodError {
     fn from(e: WorkloadError) -> KprodError {
         let err = match &e {
-            WorkloadError::Read { .. } => ConfigError::new(e.to_string())
-                .fix("check that the file exists and is readable by kprod"),
+            WorkloadError::Read { source, .. } => ConfigError::new(e.to_string()).fix(source.fix()),
             WorkloadError::EmptyFile { .. } => {
                 ConfigError::new(e.to_string()).fix("add at least one non-blank line")
             }

@@ -164,7 +164,7 @@ fn check_max(max: u32) -> Result<(), WorkloadError> {
 
 /// Reads one size per line. Blank lines and lines starting with `#` are skipped.
 fn read_size_file(path: &Path) -> Result<Vec<u32>, WorkloadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| WorkloadError::Read {
+    let text = crate::domain::input::read_text(path).map_err(|source| WorkloadError::Read {
         path: path.to_path_buf(),
         what: "size file",
         source,
@@ -182,6 +182,10 @@ fn read_size_file(path: &Path) -> Result<Vec<u32>, WorkloadError> {
             reason: reason.to_string(),
         };
         let size = crate::units::parse_size(line).map_err(|reason| bad(&reason))?;
+        if size == 0 {
+            // As `--size 0` is refused: a record needs at least one byte of value.
+            return Err(bad("a record size must be at least 1 B"));
+        }
         let size = u32::try_from(size)
             .ok()
             .filter(|s| *s <= MAX_VALUE_BYTES)

@@ -306,11 +306,12 @@ fn fill_json(out: &mut Vec<u8>, len: usize, rng: &mut SmallRng) {
 }
 
 fn fill_file(out: &mut Vec<u8>, len: usize, path: &Path) -> Result<(), WorkloadError> {
-    let content = std::fs::read(path).map_err(|source| WorkloadError::Read {
-        path: path.to_path_buf(),
-        what: "value file",
-        source,
-    })?;
+    let content =
+        crate::domain::input::read_bounded(path).map_err(|source| WorkloadError::Read {
+            path: path.to_path_buf(),
+            what: "value file",
+            source,
+        })?;
     // Blank lines would only add runs of '\n'; keep the lines that carry content.
     let lines: Vec<&[u8]> = content
         .split(|&b| b == b'\n')

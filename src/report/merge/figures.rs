@@ -115,6 +115,8 @@ fn merged_row(
     Interval {
         t_s,
         unix_ms: t0_ms + (t_s * 1000.0) as u64,
+        length_s: len,
+        partial: len < crate::domain::PARTIAL_BELOW_S,
         in_warmup: parts.iter().all(|p| p.row.in_warmup),
         sent: parts.iter().map(|p| p.row.sent).sum(),
         delivered,

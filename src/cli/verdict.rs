@@ -1,0 +1,27 @@
+//! Flags of verdicts you can gate on (`--repeat`, `--threshold`, `--inconclusive`),
+//! shared by `bench`, `check` and `compare` through `BenchArgs`.
+
+use crate::verdict::InconclusivePolicy;
+use clap::Args;
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct VerdictArgs {
+    /// Runs per side. bench: N runs saved as a baseline set (`<ts>-<name>-set/`, usable as
+    /// `check --baseline`), default 1. check: default 5; a single-report baseline is rerun
+    /// interleaved with the current profile (B C B C ...), a set baseline is compared with
+    /// N current runs. compare: runs per variant, interleaved, default 3 (fewer than 3
+    /// gives no between-run noise estimate).
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<u32>,
+    /// Absolute threshold, k6-style, repeatable: `p99<=20ms`, `p999<1s`, `errors==0`,
+    /// `errors<=10`, `throughput>=95%` (of the target rate) or `throughput>=50k/s`. Added
+    /// to the profile's `[check] thresholds`. With repeats a threshold fails only when the
+    /// 95% interval of the median breaches it as a whole.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// What an inconclusive verdict (the confidence interval straddles the allowance: noise
+    /// too large to tell) becomes: `fail` (exit 1), `pass` (exit 0) or `inconclusive`
+    /// (exit 5, the default).
+    #[arg(long, value_name = "POLICY", default_value = "inconclusive")]
+    pub inconclusive: InconclusivePolicy,
+}

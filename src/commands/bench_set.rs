@@ -1,0 +1,99 @@
+//! `kprod bench` as the command line runs it: one run, or `--repeat N` runs saved as a
+//! baseline set (`<ts>-<name>-set/` with the runs and `set.json`, usable as
+//! `check --baseline`), with `--threshold`s judged on the result.
+
+use super::bench;
+use super::check::{self, runs, Row};
+use crate::cli::BenchArgs;
+use crate::error::KprodError;
+use crate::report::{self, RunReport, Status};
+use crate::verdict::{overall, Bootstrap, Threshold};
+use std::path::Path;
+use std::time::SystemTime;
+
+fn set_label(args: &BenchArgs) -> String {
+    let name = check::profile_stems(&args.profile.profiles);
+    format!("{}-set", if name.is_empty() { "run" } else { &name })
+}
+
+fn threshold_line(r: &Row) -> String {
+    format!(
+        "{}: {} {} (interval {}) → {}",
+        r.name,
+        r.current,
+        r.baseline,
+        r.change,
+        r.verdict.label()
+    )
+}
+
+/// Runs `kprod bench`; returns the exit code: the run's own code when it is not 0, else
+/// the thresholds' verdict (0 pass, 1 fail, 5 inconclusive).
+pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
+    let slos: Vec<Threshold> = args
+        .verdict
+        .thresholds
+        .iter()
+        .map(|e| Threshold::parse(e, "--threshold").map_err(KprodError::from))
+        .collect::<Result<_, _>>()?;
+    let n = args.verdict.repeat.unwrap_or(1);
+    if n == 0 {
+        return Err(KprodError::flag(
+            "--repeat",
+            "--repeat must be at least 1",
+            "give --repeat 5 for a baseline set",
+        ));
+    }
+    let mut reports: Vec<RunReport> = Vec::new();
+    if n == 1 {
+        let o = bench::execute(args, cwd, None)?;
+        crate::print_stdout(&report::summary_table(&o.report));
+        crate::print_stdout(&format!("results: {}\n", o.dir.display()));
+        bench::print_status_line(&o.report);
+        reports.push(o.report);
+    } else {
+        let root = bench::results_root(&args.output.out, cwd)?;
+        let set = report::create_run_dir(&root, SystemTime::now(), &set_label(args))?;
+        let mut one = args.clone();
+        one.output.out = set.clone();
+        let mut dirs = Vec::new();
+        for k in 1..=n {
+            if !args.output.quiet {
+                crate::print_stderr(&format!("bench: run {k}/{n}"));
+            }
+            let o = bench::execute(&one, cwd, None)?;
+            bench::print_status_line(&o.report);
+            let stop = o.report.status == Status::Interrupted;
+            dirs.push(o.dir);
+            reports.push(o.report);
+            if stop {
+                break;
+            }
+        }
+        runs::write_set(&set, &args.profile.profiles, &dirs)?;
+        if let Some(last) = reports.last() {
+            crate::print_stdout(&report::summary_table(last));
+        }
+        crate::print_stdout(&format!(
+            "baseline set ({} runs): {}\n",
+            dirs.len(),
+            set.display()
+        ));
+    }
+    let code = reports
+        .iter()
+        .map(bench::exit_code)
+        .find(|c| *c != 0)
+        .unwrap_or(0);
+    if slos.is_empty() || code != 0 {
+        return Ok(code);
+    }
+    let rows = check::threshold_rows(&reports, &slos, &Bootstrap::default())?;
+    for r in &rows {
+        crate::print_stdout(&threshold_line(r));
+    }
+    Ok(args
+        .verdict
+        .inconclusive
+        .exit_code(overall(rows.iter().map(|r| &r.verdict))))
+}

@@ -1,0 +1,141 @@
+//! Where `check`'s samples come from: a saved baseline (one report, or a baseline *set*
+//! written by `bench --repeat N`) and the trials run now (interleaved B C B C … when the
+//! baseline is one report, current only when it is a set).
+
+use crate::cli::{BenchArgs, CheckArgs, ProfileArgs};
+use crate::error::{ConfigError, KprodError, Location};
+use crate::report::{self, RunReport};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The file that makes a directory a baseline set.
+pub const SET_FILE: &str = "set.json";
+
+/// `set.json`: the runs of one `bench --repeat N`, as directories relative to the set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineSet {
+    pub schema_version: u32,
+    /// Always `baseline-set`.
+    pub kind: String,
+    pub created_at: String,
+    pub profile: Vec<String>,
+    pub runs: Vec<String>,
+}
+
+/// Saved runs named on the command line.
+pub struct Saved {
+    pub reports: Vec<RunReport>,
+    pub dirs: Vec<PathBuf>,
+    /// A set: its spread is the noise floor, only the current side runs now.
+    pub is_set: bool,
+}
+
+fn invalid(flag: &str, message: String) -> KprodError {
+    ConfigError::new(message)
+        .at(Location::flag(flag))
+        .fix("give a run directory written by kprod bench, its report.json, or a set directory written by kprod bench --repeat N")
+        .into()
+}
+
+/// Loads a run directory, a report.json, or a baseline set directory.
+pub fn load(path: &Path, flag: &str, cwd: &Path) -> Result<Saved, KprodError> {
+    let full = cwd.join(path);
+    let set_file = full.join(SET_FILE);
+    if !set_file.is_file() {
+        let r = report::load_report(&full).map_err(|e| invalid(flag, e.to_string()))?;
+        return Ok(Saved {
+            reports: vec![r],
+            dirs: vec![full],
+            is_set: false,
+        });
+    }
+    let text = std::fs::read_to_string(&set_file)
+        .map_err(|e| invalid(flag, format!("{}: {e}", set_file.display())))?;
+    let set: BaselineSet = serde_json::from_str(&text).map_err(|e| {
+        invalid(
+            flag,
+            format!("{}: not a kprod baseline set: {e}", set_file.display()),
+        )
+    })?;
+    if set.runs.is_empty() {
+        return Err(invalid(
+            flag,
+            format!("{}: the set lists no runs", set_file.display()),
+        ));
+    }
+    let mut saved = Saved {
+        reports: Vec::new(),
+        dirs: Vec::new(),
+        is_set: true,
+    };
+    for run in &set.runs {
+        let dir = full.join(run);
+        saved
+            .reports
+            .push(report::load_report(&dir).map_err(|e| invalid(flag, e.to_string()))?);
+        saved.dirs.push(dir);
+    }
+    Ok(saved)
+}
+
+/// Writes `set.json` into `dir` listing `runs` (directories inside `dir`).
+pub fn write_set(dir: &Path, profile: &[String], runs: &[PathBuf]) -> Result<(), KprodError> {
+    let set = BaselineSet {
+        schema_version: 1,
+        kind: "baseline-set".into(),
+        created_at: report::format_rfc3339_utc(std::time::SystemTime::now()),
+        profile: profile.to_vec(),
+        runs: runs
+            .iter()
+            .map(|r| r.strip_prefix(dir).unwrap_or(r).display().to_string())
+            .collect(),
+    };
+    let text = serde_json::to_string_pretty(&set).map_err(|e| KprodError::Results {
+        path: dir.join(SET_FILE),
+        message: e.to_string(),
+    })?;
+    report::write_atomic(&dir.join(SET_FILE), text.as_bytes())?;
+    Ok(())
+}
+
+/// The baseline side of an interleaved check: the replay with only the flags that shape
+/// every run alike (length, cluster, topic, seed); the change under test stays out.
+pub fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
+    let p = &args.bench.profile;
+    let mut a = args.bench.clone();
+    a.profile = ProfileArgs {
+        profiles: vec![replay.to_string()],
+        duration: p.duration.clone(),
+        warmup: p.warmup.clone(),
+        records: p.records.clone(),
+        topic: p.topic.clone(),
+        brokers: p.brokers.clone(),
+        mock_brokers: p.mock_brokers.clone(),
+        seed: p.seed.clone(),
+        ..Default::default()
+    };
+    a.faults = Vec::new();
+    a
+}
+
+/// The current side: the replay with every override of the command line on top.
+pub fn current_args(args: &CheckArgs, replay: &str, cwd: &Path) -> Result<BenchArgs, KprodError> {
+    let mut a = args.bench.clone();
+    a.profile.profiles = std::iter::once(replay.to_string())
+        .chain(args.bench.profile.profiles.iter().cloned())
+        .collect();
+    let resolved = super::super::bench::resolve(&a.profile, cwd)?;
+    if let Some((k, _)) = resolved
+        .librdkafka
+        .iter()
+        .find(|(_, v)| v.as_str() == "[redacted]")
+    {
+        return Err(super::invalid(
+            format!(
+                "the baseline's librdkafka property `{k}` is a secret the report does not keep"
+            ),
+            &format!("supply it again: -X {k}=..."),
+        ));
+    }
+    Ok(a)
+}
