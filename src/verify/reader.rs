@@ -1,0 +1,299 @@
+//! The read-back of `--verify`, done while the run produces.
+//!
+//! The embedded cluster (librdkafka's mock) keeps about 5 MiB per partition and trims the
+//! oldest batches as the run writes more, with no way to raise the limit; a consumer that
+//! only starts after the flush finds most of a long run gone. So a [`Reader`] starts before
+//! t0 at the baseline offsets and consumes on its own thread through the run and the flush;
+//! after the flush a fresh consumer reads from where the reader got to up to the end. The
+//! reader thread owns everything it records until it is joined: nothing is shared with the
+//! producer threads (the only link to the caller is a stop channel).
+//!
+//! Memory: one bit per record read back per producer, in 8 KiB chunks of 65,536 records
+//! (a run of N records costs about N/8 bytes), the highest sequence number per (partition,
+//! producer), and the consumer's prefetch queue, capped at `QUEUE_KBYTES`.
+
+use super::{parse_tag, Baseline, Tally, TAG_HEADER};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedHeaders, Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use rdkafka_sys as rdsys;
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::CString;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const CHUNK_BITS: u32 = 16;
+const WORDS: usize = (1 << CHUNK_BITS) / 64;
+/// The reader's prefetch queue (librdkafka `queued.max.messages.kbytes`).
+const QUEUE_KBYTES: &str = "16384";
+/// How often the reader thread looks at its stop channel when no record arrives.
+const POLL: Duration = Duration::from_millis(100);
+/// The final read-back gives up when no record arrives for this long.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The sequence numbers of one producer read back at least once.
+#[derive(Default)]
+struct Bits {
+    chunks: HashMap<u64, Box<[u64]>>,
+}
+
+impl Bits {
+    /// Marks `seq` read; true the first time.
+    fn insert(&mut self, seq: u64) -> bool {
+        let chunk = self
+            .chunks
+            .entry(seq >> CHUNK_BITS)
+            .or_insert_with(|| vec![0u64; WORDS].into_boxed_slice());
+        let i = (seq & ((1 << CHUNK_BITS) - 1)) as usize;
+        let (word, bit) = (&mut chunk[i / 64], 1u64 << (i % 64));
+        let first = *word & bit == 0;
+        *word |= bit;
+        first
+    }
+
+    fn contains(&self, seq: u64) -> bool {
+        let i = (seq & ((1 << CHUNK_BITS) - 1)) as usize;
+        self.chunks
+            .get(&(seq >> CHUNK_BITS))
+            .is_some_and(|c| c[i / 64] & (1u64 << (i % 64)) != 0)
+    }
+}
+
+/// What the read-back has found so far.
+pub(super) struct ReadBack {
+    instance: u32,
+    topic: CString,
+    seen: HashMap<u32, Bits>,
+    pub(super) tally: Tally,
+    /// Highest sequence number read per (partition, producer), to spot reordering.
+    highest: HashMap<(i32, u32), u64>,
+    /// Per partition: the offset after the last record read (the baseline before any).
+    pub(super) next: Vec<i64>,
+    /// Per partition: records were trimmed from the log before they could be read.
+    pub(super) trimmed: Vec<bool>,
+}
+
+impl ReadBack {
+    fn new(instance: u32, topic: &str, baseline: &Baseline) -> ReadBack {
+        ReadBack {
+            instance,
+            topic: CString::new(topic).unwrap_or_default(),
+            seen: HashMap::new(),
+            tally: Tally::default(),
+            highest: HashMap::new(),
+            next: baseline.start.iter().map(|s| (*s).max(0)).collect(),
+            trimmed: vec![false; baseline.start.len()],
+        }
+    }
+
+    /// Whether record `seq` of `producer` was read back.
+    pub(super) fn found(&self, producer: u32, seq: u64) -> bool {
+        self.seen.get(&producer).is_some_and(|b| b.contains(seq))
+    }
+
+    /// Reads the assigned partitions to their end; the error says why it stopped early.
+    pub(super) fn read_all(&mut self, c: &BaseConsumer) -> Option<String> {
+        let n = self.next.len();
+        let mut pending: Vec<bool> = vec![true; n];
+        let mut left = n;
+        let mut last_progress = Instant::now();
+        while left > 0 {
+            match c.poll(Duration::from_millis(200)) {
+                None => {
+                    if last_progress.elapsed() > IDLE_TIMEOUT {
+                        return Some(format!(
+                            "no record for {}s with {left} partitions still unread",
+                            IDLE_TIMEOUT.as_secs()
+                        ));
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(p))) => {
+                    if let Some(x) = pending.get_mut(p as usize).filter(|x| **x) {
+                        *x = false;
+                        left -= 1;
+                    }
+                }
+                Some(Err(e)) => {
+                    if last_progress.elapsed() > IDLE_TIMEOUT {
+                        return Some(format!("the verifying consumer failed: {e}"));
+                    }
+                }
+                Some(Ok(m)) => {
+                    last_progress = Instant::now();
+                    self.record(c, m.partition(), m.offset(), m.headers());
+                }
+            }
+        }
+        None
+    }
+
+    /// Reads while the run produces, until told to stop (or the caller is gone).
+    fn stream(&mut self, c: &BaseConsumer, stop: &mpsc::Receiver<()>) {
+        while let Err(mpsc::TryRecvError::Empty) = stop.try_recv() {
+            // Errors (end of partition, a broker going down under a fault) are the
+            // consumer's to retry; the final pass reports one that lasts.
+            if let Some(Ok(m)) = c.poll(POLL) {
+                self.record(c, m.partition(), m.offset(), m.headers());
+            }
+        }
+    }
+
+    /// Counts one record read back: a copy, a duplicate or a reordering.
+    pub(super) fn record(
+        &mut self,
+        c: &BaseConsumer,
+        p: i32,
+        off: i64,
+        headers: Option<&BorrowedHeaders>,
+    ) {
+        let Some(i) = usize::try_from(p).ok().filter(|i| *i < self.next.len()) else {
+            return;
+        };
+        // A jump past records not read: either control records (transactions) or a
+        // log trimmed under the reader, which the log start (cached from the last Fetch,
+        // no request) tells apart.
+        if off > self.next[i] && log_start(c, &self.topic, p) > self.next[i] {
+            self.trimmed[i] = true;
+        }
+        self.next[i] = self.next[i].max(off + 1);
+        let e = self.tally.part(Some(p));
+        e.end_offset = e.end_offset.max(off + 1);
+        let tag = headers.and_then(|h| {
+            (0..h.count())
+                .filter_map(|i| h.try_get(i))
+                .find(|h| h.key == TAG_HEADER)
+                .and_then(|h| h.value.and_then(parse_tag))
+        });
+        let Some(tag) = tag.filter(|t| t.instance == self.instance) else {
+            return;
+        };
+        let first = self.seen.entry(tag.producer).or_default().insert(tag.seq);
+        let part = self.tally.part(Some(p));
+        part.read += 1;
+        if !first {
+            part.duplicated += 1;
+            return;
+        }
+        let h = self.highest.entry((p, tag.producer)).or_insert(tag.seq);
+        if tag.seq < *h {
+            part.reordered += 1;
+        }
+        *h = (*h).max(tag.seq);
+    }
+}
+
+/// The log start offset of `topic`/`p` as the consumer last heard it (-1 if unknown).
+fn log_start(c: &BaseConsumer, topic: &CString, p: i32) -> i64 {
+    let (mut lo, mut hi) = (-1i64, -1i64);
+    // SAFETY: the client handle lives as long as `c`; the topic is a valid C string and
+    // the two out-pointers point to live locals. The call only reads librdkafka's cache.
+    let err = unsafe {
+        rdsys::rd_kafka_get_watermark_offsets(
+            c.client().native_ptr(),
+            topic.as_ptr(),
+            p,
+            &mut lo,
+            &mut hi,
+        )
+    };
+    if err == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        lo
+    } else {
+        -1
+    }
+}
+
+/// The read-back consumer, running on its own thread from before t0 until [`Reader::stop`].
+pub struct Reader {
+    stop: Option<mpsc::Sender<()>>,
+    handle: Option<JoinHandle<ReadBack>>,
+    /// What the final pass after the flush needs to connect and report.
+    pub(super) props: BTreeMap<String, String>,
+    pub(super) bootstrap: String,
+    pub(super) topic: String,
+    pub(super) baseline: Baseline,
+}
+
+impl Reader {
+    /// Starts reading every partition of `topic` from the baseline offsets.
+    pub fn start(
+        props: &BTreeMap<String, String>,
+        bootstrap: &str,
+        topic: &str,
+        baseline: &Baseline,
+        instance: u32,
+    ) -> Result<Reader, String> {
+        // A log trimmed under the reader: go on from its start (the trim is noted).
+        let c = super::consumer(
+            props,
+            bootstrap,
+            &[
+                ("auto.offset.reset", "earliest"),
+                ("queued.max.messages.kbytes", QUEUE_KBYTES),
+            ],
+        )?;
+        let mut tpl = TopicPartitionList::new();
+        for (p, start) in baseline.start.iter().enumerate() {
+            tpl.add_partition_offset(topic, p as i32, Offset::Offset((*start).max(0)))
+                .map_err(|e| e.to_string())?;
+        }
+        c.assign(&tpl)
+            .map_err(|e| format!("cannot assign partitions: {e}"))?;
+        let mut read = ReadBack::new(instance, topic, baseline);
+        let (stop, stop_rx) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("kprod-verify-reader".into())
+            .spawn(move || {
+                read.stream(&c, &stop_rx);
+                read
+            })
+            .map_err(|e| format!("cannot start the verifying consumer: {e}"))?;
+        Ok(Reader {
+            stop: Some(stop),
+            handle: Some(handle),
+            props: props.clone(),
+            bootstrap: bootstrap.into(),
+            topic: topic.into(),
+            baseline: baseline.clone(),
+        })
+    }
+
+    /// Stops the reader and takes what it read.
+    pub(super) fn stop(mut self) -> Result<ReadBack, String> {
+        self.stop.take();
+        self.handle
+            .take()
+            .ok_or_else(|| "the verifying consumer was already stopped".to_string())?
+            .join()
+            .map_err(|_| "the verifying consumer panicked".to_string())
+    }
+}
+
+impl Drop for Reader {
+    /// A run that ends before t0 stops the reader too.
+    fn drop(&mut self) {
+        self.stop.take();
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_count_each_sequence_number_once_across_chunks() {
+        let mut b = Bits::default();
+        let far = 5 * (1u64 << CHUNK_BITS) + 63;
+        assert!(b.insert(0));
+        assert!(b.insert(far));
+        assert!(!b.insert(far), "a second copy is not new");
+        assert!(b.contains(0) && b.contains(far));
+        assert!(!b.contains(1) && !b.contains(far + 1) && !b.contains(far - 64));
+        assert_eq!(b.chunks.len(), 2, "only the chunks in use are allocated");
+    }
+}
