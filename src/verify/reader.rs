@@ -28,6 +28,12 @@ const CHUNK_BITS: u32 = 16;
 const WORDS: usize = (1 << CHUNK_BITS) / 64;
 /// The reader's prefetch queue (librdkafka `queued.max.messages.kbytes`).
 const QUEUE_KBYTES: &str = "16384";
+/// How long a Fetch may wait for data at the end of a partition. The mock broker waits the
+/// whole of it even when records arrive meanwhile (and returns one batch per partition per
+/// Fetch): at librdkafka's 500 ms default the embedded cluster trims a fast partition's
+/// 5 MiB before the reader's next Fetch. 20 ms is at most 50 idle Fetches a second per
+/// broker on a real cluster.
+const FETCH_WAIT_MS: &str = "20";
 /// How often the reader thread looks at its stop channel when no record arrives.
 const POLL: Duration = Duration::from_millis(100);
 /// The final read-back gives up when no record arrives for this long.
@@ -232,6 +238,7 @@ impl Reader {
             &[
                 ("auto.offset.reset", "earliest"),
                 ("queued.max.messages.kbytes", QUEUE_KBYTES),
+                ("fetch.wait.max.ms", FETCH_WAIT_MS),
             ],
         )?;
         let mut tpl = TopicPartitionList::new();
