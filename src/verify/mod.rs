@@ -153,7 +153,7 @@ impl Reader {
             part.end_offset = part.end_offset.max(*e);
             part.log_start_offset = log_start[p];
         }
-        let error = read.read_all(&c);
+        let error = read.read_all(&c, &reader::c_topic(&topic));
         let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
         Ok(compare(&ledgers, read, &truncated, ff, error))
     }

@@ -19,7 +19,7 @@ use rdkafka::message::{BorrowedHeaders, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use rdkafka_sys as rdsys;
 use std::collections::{BTreeMap, HashMap};
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -70,7 +70,6 @@ impl Bits {
 /// What the read-back has found so far.
 pub(super) struct ReadBack {
     instance: u32,
-    topic: CString,
     seen: HashMap<u32, Bits>,
     pub(super) tally: Tally,
     /// Highest sequence number read per (partition, producer), to spot reordering.
@@ -82,10 +81,9 @@ pub(super) struct ReadBack {
 }
 
 impl ReadBack {
-    fn new(instance: u32, topic: &str, baseline: &Baseline) -> ReadBack {
+    fn new(instance: u32, baseline: &Baseline) -> ReadBack {
         ReadBack {
             instance,
-            topic: CString::new(topic).unwrap_or_default(),
             seen: HashMap::new(),
             tally: Tally::default(),
             highest: HashMap::new(),
@@ -100,7 +98,7 @@ impl ReadBack {
     }
 
     /// Reads the assigned partitions to their end; the error says why it stopped early.
-    pub(super) fn read_all(&mut self, c: &BaseConsumer) -> Option<String> {
+    pub(super) fn read_all(&mut self, c: &BaseConsumer, topic: &CStr) -> Option<String> {
         let n = self.next.len();
         let mut pending: Vec<bool> = vec![true; n];
         let mut left = n;
@@ -128,7 +126,7 @@ impl ReadBack {
                 }
                 Some(Ok(m)) => {
                     last_progress = Instant::now();
-                    self.record(c, m.partition(), m.offset(), m.headers());
+                    self.record(c, topic, m.partition(), m.offset(), m.headers());
                 }
             }
         }
@@ -136,36 +134,50 @@ impl ReadBack {
     }
 
     /// Reads while the run produces, until told to stop (or the caller is gone).
-    fn stream(&mut self, c: &BaseConsumer, stop: &mpsc::Receiver<()>) {
+    fn stream(&mut self, c: &BaseConsumer, topic: &CStr, stop: &mpsc::Receiver<()>) {
         while let Err(mpsc::TryRecvError::Empty) = stop.try_recv() {
             // Errors (end of partition, a broker going down under a fault) are the
             // consumer's to retry; the final pass reports one that lasts.
             if let Some(Ok(m)) = c.poll(POLL) {
-                self.record(c, m.partition(), m.offset(), m.headers());
+                self.record(c, topic, m.partition(), m.offset(), m.headers());
             }
         }
+    }
+
+    /// Moves partition `p`'s position past `off`; false when that offset was read already.
+    /// A consumer that re-reads (an offset reset after a broker bounce or a leader change)
+    /// delivers the same offset twice: that is one record in the log, not a duplicate.
+    fn advance(&mut self, p: i32, off: i64, log_start: impl FnOnce() -> i64) -> bool {
+        let Some(i) = usize::try_from(p).ok().filter(|i| *i < self.next.len()) else {
+            return false;
+        };
+        if off < self.next[i] {
+            return false;
+        }
+        // A jump past records not read: either control records (transactions) or a
+        // log trimmed under the reader, which the log start (cached from the last Fetch,
+        // no request) tells apart.
+        if off > self.next[i] && log_start() > self.next[i] {
+            self.trimmed[i] = true;
+        }
+        self.next[i] = off + 1;
+        let e = self.tally.part(Some(p));
+        e.end_offset = e.end_offset.max(off + 1);
+        true
     }
 
     /// Counts one record read back: a copy, a duplicate or a reordering.
     pub(super) fn record(
         &mut self,
         c: &BaseConsumer,
+        topic: &CStr,
         p: i32,
         off: i64,
         headers: Option<&BorrowedHeaders>,
     ) {
-        let Some(i) = usize::try_from(p).ok().filter(|i| *i < self.next.len()) else {
+        if !self.advance(p, off, || log_start(c, topic, p)) {
             return;
-        };
-        // A jump past records not read: either control records (transactions) or a
-        // log trimmed under the reader, which the log start (cached from the last Fetch,
-        // no request) tells apart.
-        if off > self.next[i] && log_start(c, &self.topic, p) > self.next[i] {
-            self.trimmed[i] = true;
         }
-        self.next[i] = self.next[i].max(off + 1);
-        let e = self.tally.part(Some(p));
-        e.end_offset = e.end_offset.max(off + 1);
         let tag = headers.and_then(|h| {
             (0..h.count())
                 .filter_map(|i| h.try_get(i))
@@ -190,8 +202,13 @@ impl ReadBack {
     }
 }
 
+/// `topic` for librdkafka's C API; a name with a NUL (which no broker accepts) names none.
+pub(super) fn c_topic(topic: &str) -> CString {
+    CString::new(topic).unwrap_or_default()
+}
+
 /// The log start offset of `topic`/`p` as the consumer last heard it (-1 if unknown).
-fn log_start(c: &BaseConsumer, topic: &CString, p: i32) -> i64 {
+fn log_start(c: &BaseConsumer, topic: &CStr, p: i32) -> i64 {
     let (mut lo, mut hi) = (-1i64, -1i64);
     // SAFETY: the client handle lives as long as `c`; the topic is a valid C string and
     // the two out-pointers point to live locals. The call only reads librdkafka's cache.
@@ -248,12 +265,13 @@ impl Reader {
         }
         c.assign(&tpl)
             .map_err(|e| format!("cannot assign partitions: {e}"))?;
-        let mut read = ReadBack::new(instance, topic, baseline);
+        let mut read = ReadBack::new(instance, baseline);
+        let topic_c = c_topic(topic);
         let (stop, stop_rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("kprod-verify-reader".into())
             .spawn(move || {
-                read.stream(&c, &stop_rx);
+                read.stream(&c, &topic_c, &stop_rx);
                 read
             })
             .map_err(|e| format!("cannot start the verifying consumer: {e}"))?;
@@ -302,5 +320,24 @@ mod tests {
         assert!(b.contains(0) && b.contains(far));
         assert!(!b.contains(1) && !b.contains(far + 1) && !b.contains(far - 64));
         assert_eq!(b.chunks.len(), 2, "only the chunks in use are allocated");
+    }
+
+    #[test]
+    fn offsets_read_again_are_skipped_and_trimmed_gaps_are_noted() {
+        let mut r = ReadBack::new(0, &Baseline { start: vec![10, 0] });
+        assert!(r.advance(0, 10, || 0));
+        assert!(r.advance(0, 11, || 0));
+        assert!(
+            !r.advance(0, 10, || 0),
+            "a re-read offset is not a new copy"
+        );
+        assert!(!r.advance(5, 0, || 0), "no such partition");
+        // A control record's gap, the log start still behind: nothing trimmed.
+        assert!(r.advance(0, 13, || 0));
+        assert!(!r.trimmed[0]);
+        // The log start moved past offsets 14..20 before they were read.
+        assert!(r.advance(0, 20, || 20));
+        assert!(r.trimmed[0] && !r.trimmed[1]);
+        assert_eq!(r.next, vec![21, 0]);
     }
 }
