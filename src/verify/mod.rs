@@ -140,46 +140,56 @@ impl Reader {
             self.topic.clone(),
             self.baseline.clone(),
         );
-        let mut read = self.stop()?;
+        let mut stream = self.stop()?;
         let c = consumer(&props, &bootstrap, &[])?;
-        let (log_start, end) = assign(&c, &topic, &read.next)?;
-        // Records not read before the log start moved past them are undecidable.
+        let (log_start, end) = watermarks(&c, &topic, baseline.start.len())?;
+        // What the log lost since the reader saw it is counted from the reader; the rest
+        // is read from the log, from where it now starts.
+        for (p, lo) in log_start.iter().enumerate() {
+            stream.release(p as i32, *lo);
+        }
+        // Records not seen before the log start moved past them are undecidable.
         let truncated: Vec<bool> = (0..log_start.len())
-            .map(|p| read.trimmed[p] || log_start[p] > read.next[p])
+            .map(|p| stream.trimmed[p] || log_start[p] > stream.seen_to[p])
             .collect();
+        let mut read = stream.read;
+        assign(&c, &topic, &read.next, &log_start)?;
         for (p, e) in end.iter().enumerate() {
             let part = read.tally.part(Some(p as i32));
             part.start_offset = baseline.start[p];
             part.end_offset = part.end_offset.max(*e);
             part.log_start_offset = log_start[p];
         }
-        let error = read.read_all(&c, &reader::c_topic(&topic));
+        let error = read.read_all(&c);
         let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
         Ok(compare(&ledgers, read, &truncated, ff, error))
     }
 }
 
-/// Assigns every partition from `from` (or where the log now starts, if later).
-/// Returns each partition's log start and end offsets.
-fn assign(c: &BaseConsumer, topic: &str, from: &[i64]) -> Result<(Vec<i64>, Vec<i64>), String> {
-    let n = from.len();
-    let mut end = vec![0i64; n];
-    let mut log_start = vec![0i64; n];
+/// Each partition's log start and end offsets.
+fn watermarks(c: &BaseConsumer, topic: &str, n: usize) -> Result<(Vec<i64>, Vec<i64>), String> {
+    (0..n)
+        .map(|p| {
+            c.fetch_watermarks(topic, p as i32, WATERMARK_TIMEOUT)
+                .map_err(|err| format!("cannot read the offsets of {topic}/{p}: {err}"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(|v| v.into_iter().unzip())
+}
+
+/// Assigns every partition from `from` (or where the log now starts, if later). Every
+/// partition is then read until the consumer's end-of-partition event, which comes from
+/// the high watermark in Fetch responses: some brokers (Tansu) answer ListOffsets with
+/// less than the high watermark, so the end offsets only inform the report.
+fn assign(c: &BaseConsumer, topic: &str, from: &[i64], log_start: &[i64]) -> Result<(), String> {
     let mut tpl = TopicPartitionList::new();
-    for p in 0..n {
-        (log_start[p], end[p]) = c
-            .fetch_watermarks(topic, p as i32, WATERMARK_TIMEOUT)
-            .map_err(|err| format!("cannot read the offsets of {topic}/{p}: {err}"))?;
-        // Every partition is read until the consumer's end-of-partition event, which comes
-        // from the high watermark in Fetch responses: some brokers (Tansu) answer
-        // ListOffsets with less than the high watermark, so `end` only informs the report.
-        let start = from[p].max(log_start[p]).max(0);
+    for (p, (f, lo)) in from.iter().zip(log_start).enumerate() {
+        let start = (*f).max(*lo).max(0);
         tpl.add_partition_offset(topic, p as i32, Offset::Offset(start))
             .map_err(|err| err.to_string())?;
     }
     c.assign(&tpl)
-        .map_err(|e| format!("cannot assign partitions: {e}"))?;
-    Ok((log_start, end))
+        .map_err(|e| format!("cannot assign partitions: {e}"))
 }
 
 /// Compares the ledgers with what was read back: lost, expired, unknown found or not.

@@ -12,13 +12,13 @@
 //! (a run of N records costs about N/8 bytes), the highest sequence number per (partition,
 //! producer), and the consumer's prefetch queue, capped at `QUEUE_KBYTES`.
 
-use super::{parse_tag, Baseline, Tally, TAG_HEADER};
+use super::{parse_tag, Baseline, Tag, Tally, TAG_HEADER};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedHeaders, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use rdkafka_sys as rdsys;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ffi::{CStr, CString};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -36,6 +36,9 @@ const QUEUE_KBYTES: &str = "16384";
 const FETCH_WAIT_MS: &str = "20";
 /// How often the reader thread looks at its stop channel when no record arrives.
 const POLL: Duration = Duration::from_millis(100);
+/// Records held by the reader thread at most (24 bytes each); past it the oldest of a
+/// partition are let go, and that partition's records the log loses count as expired.
+const HELD_CAP: usize = 2_000_000;
 /// The final read-back gives up when no record arrives for this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -67,17 +70,15 @@ impl Bits {
     }
 }
 
-/// What the read-back has found so far.
+/// What the read-back has counted.
 pub(super) struct ReadBack {
     instance: u32,
     seen: HashMap<u32, Bits>,
     pub(super) tally: Tally,
     /// Highest sequence number read per (partition, producer), to spot reordering.
     highest: HashMap<(i32, u32), u64>,
-    /// Per partition: the offset after the last record read (the baseline before any).
+    /// Per partition: the offset after the last record counted (the baseline before any).
     pub(super) next: Vec<i64>,
-    /// Per partition: records were trimmed from the log before they could be read.
-    pub(super) trimmed: Vec<bool>,
 }
 
 impl ReadBack {
@@ -88,7 +89,6 @@ impl ReadBack {
             tally: Tally::default(),
             highest: HashMap::new(),
             next: baseline.start.iter().map(|s| (*s).max(0)).collect(),
-            trimmed: vec![false; baseline.start.len()],
         }
     }
 
@@ -98,7 +98,7 @@ impl ReadBack {
     }
 
     /// Reads the assigned partitions to their end; the error says why it stopped early.
-    pub(super) fn read_all(&mut self, c: &BaseConsumer, topic: &CStr) -> Option<String> {
+    pub(super) fn read_all(&mut self, c: &BaseConsumer) -> Option<String> {
         let n = self.next.len();
         let mut pending: Vec<bool> = vec![true; n];
         let mut left = n;
@@ -126,65 +126,28 @@ impl ReadBack {
                 }
                 Some(Ok(m)) => {
                     last_progress = Instant::now();
-                    self.record(c, topic, m.partition(), m.offset(), m.headers());
+                    let tag = tag_of(m.headers(), self.instance);
+                    self.count(m.partition(), m.offset(), tag);
                 }
             }
         }
         None
     }
 
-    /// Reads while the run produces, until told to stop (or the caller is gone).
-    fn stream(&mut self, c: &BaseConsumer, topic: &CStr, stop: &mpsc::Receiver<()>) {
-        while let Err(mpsc::TryRecvError::Empty) = stop.try_recv() {
-            // Errors (end of partition, a broker going down under a fault) are the
-            // consumer's to retry; the final pass reports one that lasts.
-            if let Some(Ok(m)) = c.poll(POLL) {
-                self.record(c, topic, m.partition(), m.offset(), m.headers());
-            }
-        }
-    }
-
-    /// Moves partition `p`'s position past `off`; false when that offset was read already.
-    /// A consumer that re-reads (an offset reset after a broker bounce or a leader change)
-    /// delivers the same offset twice: that is one record in the log, not a duplicate.
-    fn advance(&mut self, p: i32, off: i64, log_start: impl FnOnce() -> i64) -> bool {
+    /// Counts the record at `off` of partition `p`: a copy, a duplicate or a reordering.
+    /// An offset counted already is skipped: a consumer that re-reads (an offset reset
+    /// after a broker bounce) shows one record of the log twice, not a duplicate.
+    fn count(&mut self, p: i32, off: i64, tag: Option<Tag>) {
         let Some(i) = usize::try_from(p).ok().filter(|i| *i < self.next.len()) else {
-            return false;
+            return;
         };
         if off < self.next[i] {
-            return false;
-        }
-        // A jump past records not read: either control records (transactions) or a
-        // log trimmed under the reader, which the log start (cached from the last Fetch,
-        // no request) tells apart.
-        if off > self.next[i] && log_start() > self.next[i] {
-            self.trimmed[i] = true;
+            return;
         }
         self.next[i] = off + 1;
         let e = self.tally.part(Some(p));
         e.end_offset = e.end_offset.max(off + 1);
-        true
-    }
-
-    /// Counts one record read back: a copy, a duplicate or a reordering.
-    pub(super) fn record(
-        &mut self,
-        c: &BaseConsumer,
-        topic: &CStr,
-        p: i32,
-        off: i64,
-        headers: Option<&BorrowedHeaders>,
-    ) {
-        if !self.advance(p, off, || log_start(c, topic, p)) {
-            return;
-        }
-        let tag = headers.and_then(|h| {
-            (0..h.count())
-                .filter_map(|i| h.try_get(i))
-                .find(|h| h.key == TAG_HEADER)
-                .and_then(|h| h.value.and_then(parse_tag))
-        });
-        let Some(tag) = tag.filter(|t| t.instance == self.instance) else {
+        let Some(tag) = tag else {
             return;
         };
         let first = self.seen.entry(tag.producer).or_default().insert(tag.seq);
@@ -202,8 +165,102 @@ impl ReadBack {
     }
 }
 
+/// This run's tag in `headers`, if any.
+fn tag_of(headers: Option<&BorrowedHeaders>, instance: u32) -> Option<Tag> {
+    headers
+        .and_then(|h| {
+            (0..h.count())
+                .filter_map(|i| h.try_get(i))
+                .find(|h| h.key == TAG_HEADER)
+                .and_then(|h| h.value.and_then(parse_tag))
+        })
+        .filter(|t| t.instance == instance)
+}
+
+/// What the reader thread saw during the run. A record is counted only once the log no
+/// longer holds it (the log start passed it); until then it is held, and the final pass
+/// reads it from the log instead. So a broker that keeps everything (a real one) is
+/// verified from the log after the flush exactly as without the reader — a broker may show
+/// records during the run that a read after it sees differently (Tansu shows some batches
+/// late) — and only what the log lost meanwhile is taken from the reader.
+pub(super) struct Stream {
+    pub(super) read: ReadBack,
+    /// Per partition: this run's records seen and not yet counted, oldest first.
+    held: Vec<VecDeque<(i64, Tag)>>,
+    held_total: usize,
+    /// Per partition: the offset after the highest record seen during the run.
+    pub(super) seen_to: Vec<i64>,
+    /// Per partition: records may have left the log unseen (trimmed before the reader got
+    /// to them, or let go at the `HELD_CAP`).
+    pub(super) trimmed: Vec<bool>,
+}
+
+impl Stream {
+    fn new(instance: u32, baseline: &Baseline) -> Stream {
+        let n = baseline.start.len();
+        Stream {
+            read: ReadBack::new(instance, baseline),
+            held: (0..n).map(|_| VecDeque::new()).collect(),
+            held_total: 0,
+            seen_to: baseline.start.iter().map(|s| (*s).max(0)).collect(),
+            trimmed: vec![false; n],
+        }
+    }
+
+    /// Reads while the run produces, until told to stop (or the caller is gone).
+    fn run(&mut self, c: &BaseConsumer, topic: &CStr, stop: &mpsc::Receiver<()>) {
+        while let Err(mpsc::TryRecvError::Empty) = stop.try_recv() {
+            // Errors (end of partition, a broker going down under a fault) are the
+            // consumer's to retry; the final pass reports one that lasts.
+            if let Some(Ok(m)) = c.poll(POLL) {
+                let (p, tag) = (m.partition(), tag_of(m.headers(), self.read.instance));
+                self.hold(p, m.offset(), tag, || log_start(c, topic, p));
+            }
+        }
+    }
+
+    /// Holds a record seen at `off`, then counts what the log start has passed.
+    fn hold(&mut self, p: i32, off: i64, tag: Option<Tag>, log_start: impl Fn() -> i64) {
+        let Some(i) = usize::try_from(p).ok().filter(|i| *i < self.held.len()) else {
+            return;
+        };
+        if off < self.seen_to[i] {
+            return;
+        }
+        // A jump past records not seen: either control records (transactions) or a log
+        // trimmed under the reader, which the log start (cached from the last Fetch, no
+        // request) tells apart.
+        if off > self.seen_to[i] && log_start() > self.seen_to[i] {
+            self.trimmed[i] = true;
+        }
+        self.seen_to[i] = off + 1;
+        if let Some(tag) = tag {
+            self.held[i].push_back((off, tag));
+            self.held_total += 1;
+            if self.held_total > HELD_CAP {
+                self.held[i].pop_front();
+                self.held_total -= 1;
+                self.trimmed[i] = true;
+            }
+        }
+        self.release(p, log_start());
+    }
+
+    /// Counts the held records of partition `p` below `log_start`: the log lost them.
+    pub(super) fn release(&mut self, p: i32, log_start: i64) {
+        let Some(q) = usize::try_from(p).ok().and_then(|i| self.held.get_mut(i)) else {
+            return;
+        };
+        while let Some((off, tag)) = q.front().copied().filter(|(o, _)| *o < log_start) {
+            q.pop_front();
+            self.held_total -= 1;
+            self.read.count(p, off, Some(tag));
+        }
+    }
+}
+
 /// `topic` for librdkafka's C API; a name with a NUL (which no broker accepts) names none.
-pub(super) fn c_topic(topic: &str) -> CString {
+fn c_topic(topic: &str) -> CString {
     CString::new(topic).unwrap_or_default()
 }
 
@@ -231,7 +288,7 @@ fn log_start(c: &BaseConsumer, topic: &CStr, p: i32) -> i64 {
 /// The read-back consumer, running on its own thread from before t0 until [`Reader::stop`].
 pub struct Reader {
     stop: Option<mpsc::Sender<()>>,
-    handle: Option<JoinHandle<ReadBack>>,
+    handle: Option<JoinHandle<Stream>>,
     /// What the final pass after the flush needs to connect and report.
     pub(super) props: BTreeMap<String, String>,
     pub(super) bootstrap: String,
@@ -265,13 +322,13 @@ impl Reader {
         }
         c.assign(&tpl)
             .map_err(|e| format!("cannot assign partitions: {e}"))?;
-        let mut read = ReadBack::new(instance, baseline);
+        let mut read = Stream::new(instance, baseline);
         let topic_c = c_topic(topic);
         let (stop, stop_rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("kprod-verify-reader".into())
             .spawn(move || {
-                read.stream(&c, &topic_c, &stop_rx);
+                read.run(&c, &topic_c, &stop_rx);
                 read
             })
             .map_err(|e| format!("cannot start the verifying consumer: {e}"))?;
@@ -286,7 +343,7 @@ impl Reader {
     }
 
     /// Stops the reader and takes what it read.
-    pub(super) fn stop(mut self) -> Result<ReadBack, String> {
+    pub(super) fn stop(mut self) -> Result<Stream, String> {
         self.stop.take();
         self.handle
             .take()
@@ -323,21 +380,30 @@ mod tests {
     }
 
     #[test]
-    fn offsets_read_again_are_skipped_and_trimmed_gaps_are_noted() {
-        let mut r = ReadBack::new(0, &Baseline { start: vec![10, 0] });
-        assert!(r.advance(0, 10, || 0));
-        assert!(r.advance(0, 11, || 0));
-        assert!(
-            !r.advance(0, 10, || 0),
-            "a re-read offset is not a new copy"
-        );
-        assert!(!r.advance(5, 0, || 0), "no such partition");
-        // A control record's gap, the log start still behind: nothing trimmed.
-        assert!(r.advance(0, 13, || 0));
-        assert!(!r.trimmed[0]);
-        // The log start moved past offsets 14..20 before they were read.
-        assert!(r.advance(0, 20, || 20));
-        assert!(r.trimmed[0] && !r.trimmed[1]);
-        assert_eq!(r.next, vec![21, 0]);
+    fn the_reader_counts_only_what_the_log_lost_and_notes_trimmed_gaps() {
+        let tag = |seq| {
+            Some(Tag {
+                instance: 0,
+                producer: 0,
+                seq,
+            })
+        };
+        let mut s = Stream::new(0, &Baseline { start: vec![10, 0] });
+        s.hold(0, 10, tag(0), || 0);
+        s.hold(0, 11, tag(1), || 0);
+        s.hold(0, 10, tag(0), || 0); // read again after a reset: ignored
+        s.hold(5, 0, tag(9), || 0); // no such partition
+        assert_eq!((s.held_total, s.read.tally.part(Some(0)).read), (2, 0));
+        // A control record's gap, the log start behind: nothing trimmed.
+        s.hold(0, 13, tag(2), || 0);
+        assert!(!s.trimmed[0]);
+        // The log start moved past 11..20 before 14..19 were seen: 10, 11 and 13 are
+        // counted from the reader, 20 stays held for the final pass.
+        s.hold(0, 20, tag(3), || 20);
+        assert!(s.trimmed[0] && !s.trimmed[1]);
+        assert_eq!(s.held_total, 1);
+        assert!(s.read.found(0, 0) && s.read.found(0, 2) && !s.read.found(0, 3));
+        assert_eq!(s.read.next[0], 14, "the final pass goes on after 13");
+        assert_eq!(s.seen_to, vec![21, 0]);
     }
 }
