@@ -3,14 +3,16 @@
 //! The embedded cluster (librdkafka's mock) keeps about 5 MiB per partition and trims the
 //! oldest batches as the run writes more, with no way to raise the limit; a consumer that
 //! only starts after the flush finds most of a long run gone. So a [`Reader`] starts before
-//! t0 at the baseline offsets and consumes on its own thread through the run and the flush;
-//! after the flush a fresh consumer reads from where the reader got to up to the end. The
-//! reader thread owns everything it records until it is joined: nothing is shared with the
+//! t0 at the baseline offsets and consumes on its own thread through the run and the flush,
+//! holding what it sees and counting a record only once the log has lost it ([`Stream`]);
+//! after the flush a fresh consumer reads everything the log still holds ([`ReadBack`]).
+//! The reader thread owns its state until it is joined: nothing is shared with the
 //! producer threads (the only link to the caller is a stop channel).
 //!
 //! Memory: one bit per record read back per producer, in 8 KiB chunks of 65,536 records
-//! (a run of N records costs about N/8 bytes), the highest sequence number per (partition,
-//! producer), and the consumer's prefetch queue, capped at `QUEUE_KBYTES`.
+//! (a run of N records costs about N/8 bytes); the highest sequence number per (partition,
+//! producer); at most `HELD_CAP` held records of 24 bytes (48 MB); and the consumer's
+//! prefetch queue, capped at `QUEUE_KBYTES`.
 
 use super::{parse_tag, Baseline, Tag, Tally, TAG_HEADER};
 use rdkafka::consumer::{BaseConsumer, Consumer};
