@@ -150,7 +150,12 @@ impl Reader {
         }
         // Records not seen before the log start moved past them are undecidable.
         let truncated: Vec<bool> = (0..log_start.len())
-            .map(|p| stream.trimmed[p] || log_start[p] > stream.seen_to[p])
+            .map(|p| {
+                let moved = log_start[p] > baseline.start[p];
+                stream.trimmed[p]
+                    || log_start[p] > stream.seen_to[p]
+                    || (stream.overflow[p] && moved)
+            })
             .collect();
         let mut read = stream.read;
         assign(&c, &topic, &read.next, &log_start)?;

@@ -192,9 +192,11 @@ pub(super) struct Stream {
     held_total: usize,
     /// Per partition: the offset after the highest record seen during the run.
     pub(super) seen_to: Vec<i64>,
-    /// Per partition: records may have left the log unseen (trimmed before the reader got
-    /// to them, or let go at the `HELD_CAP`).
+    /// Per partition: records were trimmed from the log before the reader got to them.
     pub(super) trimmed: Vec<bool>,
+    /// Per partition: records seen were let go at the `HELD_CAP`; they count as trimmed
+    /// only if the log start moved at all.
+    pub(super) overflow: Vec<bool>,
 }
 
 impl Stream {
@@ -206,6 +208,7 @@ impl Stream {
             held_total: 0,
             seen_to: baseline.start.iter().map(|s| (*s).max(0)).collect(),
             trimmed: vec![false; n],
+            overflow: vec![false; n],
         }
     }
 
@@ -242,7 +245,7 @@ impl Stream {
             if self.held_total > HELD_CAP {
                 self.held[i].pop_front();
                 self.held_total -= 1;
-                self.trimmed[i] = true;
+                self.overflow[i] = true;
             }
         }
         self.release(p, log_start());
