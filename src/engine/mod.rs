@@ -44,6 +44,12 @@ pub fn run(
     let p = &plan.profile;
     let setup = Setup::new(plan)?;
     let mut crew = Crew::spawn(plan, &setup, &flags)?;
+    // --verify reads back from before t0 on, concurrently: the embedded cluster trims its
+    // logs during the run. A run that ends before t0 drops (and so stops) the reader.
+    let reader = setup.baseline.as_ref().map(|b| {
+        let bootstrap = setup.cluster.bootstrap();
+        crate::verify::Reader::start(&plan.props, bootstrap, &p.workload.topic, b, plan.instance)
+    });
     let mut collector = Collector::new(crew.n, &p.workload.topic);
     crew.await_ready(&mut collector, obs);
     let (clock, started_at) = crew.start(&flags, obs)?;
@@ -60,10 +66,9 @@ pub fn run(
     crew.join();
     let duration = t0.elapsed();
     // The cluster stays up until the records have been read back.
-    let verify = setup.baseline.as_ref().map(|b| {
+    let verify = reader.map(|r| {
         obs.verifying();
-        let bootstrap = setup.cluster.bootstrap();
-        crate::verify::check(&plan.props, bootstrap, &p.workload.topic, b, ledgers, plan)
+        r.and_then(|r| r.finish(ledgers, plan))
     });
     let Setup {
         payloads,
@@ -100,7 +105,7 @@ struct Setup {
     keys: Arc<KeySpace>,
     cluster: Cluster,
     partitions: u32,
-    /// `--verify`: where each partition ended before the run.
+    /// `--verify`: where each partition ended before the run (the reader starts there).
     baseline: Option<crate::verify::Baseline>,
 }
 

@@ -339,7 +339,10 @@ fn verify_section(r: &RunReport) -> Option<Section> {
     s.row("acknowledged", fmt_count(v.acknowledged));
     let read = match &v.error {
         Some(e) => format!("{} (INCOMPLETE: {e})", fmt_count(v.read)),
-        None => format!("{} (every partition read to its end)", fmt_count(v.read)),
+        None => format!(
+            "{} (read while producing, then every partition to its end)",
+            fmt_count(v.read)
+        ),
     };
     s.row("read back", read);
     let no_loss = matches!(

@@ -1,27 +1,29 @@
 //! `--verify`: what was delivered, really.
 //!
 //! Each record carries a `kprod-verify` header (instance, producer, sequence number). The
-//! producer threads keep a [`Ledger`] of what the client said about each record; after the
-//! run a consumer reads every partition from where it ended before the run to where it ends
-//! after it, and the two are compared: acknowledged records not read back are lost, extra
+//! producer threads keep a [`Ledger`] of what the client said about each record; a
+//! [`Reader`] reads every partition from where it ended before the run, on its own thread
+//! while the run produces (the embedded cluster trims its logs), then to where it ends
+//! after the flush, and the two are compared: acknowledged records not read back are lost, extra
 //! copies are duplicates, a record read after a later one of the same producer in the same
 //! partition is reordered, and records of unknown outcome are found or not.
 
 mod ledger;
+mod reader;
 
 pub use ledger::{Ledger, Outcome};
+use reader::ReadBack;
+pub use reader::Reader;
 
 use crate::domain::{Verify, VerifyPartition};
 use crate::error::KprodError;
 use crate::plan::Plan;
 use crate::profile::SendMode;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ffi::CStr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Name of the header that tags each record.
 pub const TAG_HEADER: &str = "kprod-verify";
@@ -57,12 +59,12 @@ pub struct Baseline {
 const WATERMARK_TIMEOUT: Duration = Duration::from_secs(10);
 /// Lost records named per partition in the report.
 const LOST_SAMPLE: usize = 10;
-/// The read-back gives up when no record arrives for this long.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The verifying consumer, with `extra` properties on top.
 fn consumer(
-    props: &std::collections::BTreeMap<String, String>,
+    props: &BTreeMap<String, String>,
     bootstrap: &str,
+    extra: &[(&str, &str)],
 ) -> Result<BaseConsumer, String> {
     let mut cfg = crate::client::client_config(&crate::client::admin_props(props));
     cfg.set("bootstrap.servers", bootstrap)
@@ -71,18 +73,21 @@ fn consumer(
         .set("enable.partition.eof", "true")
         // Every record the log holds counts, including those of aborted transactions.
         .set("isolation.level", "read_uncommitted");
+    for (k, v) in extra {
+        cfg.set(*k, *v);
+    }
     cfg.create()
         .map_err(|e| format!("cannot create the verifying consumer: {e}"))
 }
 
 /// Records where every partition of `topic` ends now.
 pub fn baseline(
-    props: &std::collections::BTreeMap<String, String>,
+    props: &BTreeMap<String, String>,
     bootstrap: &str,
     topic: &str,
     partitions: u32,
 ) -> Result<Baseline, KprodError> {
-    let c = consumer(props, bootstrap).map_err(KprodError::Kafka)?;
+    let c = consumer(props, bootstrap, &[]).map_err(KprodError::Kafka)?;
     let start = (0..partitions as i32)
         .map(|p| {
             c.fetch_watermarks(topic, p, WATERMARK_TIMEOUT)
@@ -96,18 +101,13 @@ pub fn baseline(
     Ok(Baseline { start })
 }
 
-/// What was read back of one producer's records: copies seen per sequence number.
-struct Seen {
-    copies: Vec<u8>,
-}
-
 #[derive(Default)]
-struct Tally {
+pub(super) struct Tally {
     parts: BTreeMap<Option<i32>, VerifyPartition>,
 }
 
 impl Tally {
-    fn part(&mut self, p: Option<i32>) -> &mut VerifyPartition {
+    pub(super) fn part(&mut self, p: Option<i32>) -> &mut VerifyPartition {
         self.parts.entry(p).or_insert_with(|| VerifyPartition {
             partition: p,
             ..VerifyPartition::default()
@@ -115,182 +115,97 @@ impl Tally {
     }
 }
 
-/// Reads the run's records back and compares them with the ledgers. Err only when the
+/// Reads the run's records back (all of them, now) and compares them with the ledgers: the
+/// read-back of a run that did not start a [`Reader`] before t0. Err only when the
 /// read-back could not start; a read-back cut short is reported in `Verify::error`.
 pub fn check(
-    props: &std::collections::BTreeMap<String, String>,
+    props: &BTreeMap<String, String>,
     bootstrap: &str,
     topic: &str,
     baseline: &Baseline,
     ledgers: Vec<Ledger>,
     plan: &Plan,
 ) -> Result<Verify, String> {
-    let c = consumer(props, bootstrap)?;
-    let (log_start, end) = assign(&c, topic, baseline)?;
-    let truncated: Vec<bool> = (0..log_start.len())
-        .map(|p| log_start[p] > baseline.start[p])
-        .collect();
-    let mut read = ReadBack::new(&ledgers, plan.instance);
-    for (p, e) in end.iter().enumerate() {
-        let part = read.tally.part(Some(p as i32));
-        part.start_offset = baseline.start[p];
-        part.end_offset = *e;
-        part.log_start_offset = log_start[p];
-    }
-    let error = read.read_all(&c, end.len());
-    let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
-    Ok(compare(&ledgers, read, &truncated, ff, error))
+    Reader::start(props, bootstrap, topic, baseline, plan.instance)?.finish(ledgers, plan)
 }
 
-/// Assigns every partition from where the run began (or the log now starts, if later).
-/// Returns each partition's log start and end offsets.
-fn assign(
-    c: &BaseConsumer,
-    topic: &str,
-    baseline: &Baseline,
-) -> Result<(Vec<i64>, Vec<i64>), String> {
-    let n = baseline.start.len();
-    let mut end = vec![0i64; n];
-    let mut log_start = vec![0i64; n];
+impl Reader {
+    /// After the last flush: stops the concurrent reader, reads from where it got to up to
+    /// the end with a fresh consumer (no stale end-of-partition event can cut it short),
+    /// and compares with the ledgers.
+    pub fn finish(self, ledgers: Vec<Ledger>, plan: &Plan) -> Result<Verify, String> {
+        let (props, bootstrap, topic, baseline) = (
+            self.props.clone(),
+            self.bootstrap.clone(),
+            self.topic.clone(),
+            self.baseline.clone(),
+        );
+        let mut stream = self.stop()?;
+        let c = consumer(&props, &bootstrap, &[])?;
+        let (log_start, end) = watermarks(&c, &topic, baseline.start.len())?;
+        // What the log lost since the reader saw it is counted from the reader; the rest
+        // is read from the log, from where it now starts.
+        for (p, lo) in log_start.iter().enumerate() {
+            stream.release(p as i32, *lo);
+        }
+        // Records not seen before the log start moved past them are undecidable.
+        let truncated: Vec<bool> = (0..log_start.len())
+            .map(|p| {
+                let moved = log_start[p] > baseline.start[p];
+                stream.trimmed[p]
+                    || log_start[p] > stream.seen_to[p]
+                    || (stream.overflow[p] && moved)
+            })
+            .collect();
+        let mut read = stream.read;
+        assign(&c, &topic, &read.next, &log_start)?;
+        for (p, e) in end.iter().enumerate() {
+            let part = read.tally.part(Some(p as i32));
+            part.start_offset = baseline.start[p];
+            part.end_offset = part.end_offset.max(*e);
+            part.log_start_offset = log_start[p];
+        }
+        let error = read.read_all(&c);
+        let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
+        Ok(compare(&ledgers, read, &truncated, ff, error))
+    }
+}
+
+/// Each partition's log start and end offsets.
+fn watermarks(c: &BaseConsumer, topic: &str, n: usize) -> Result<(Vec<i64>, Vec<i64>), String> {
+    (0..n)
+        .map(|p| {
+            c.fetch_watermarks(topic, p as i32, WATERMARK_TIMEOUT)
+                .map_err(|err| format!("cannot read the offsets of {topic}/{p}: {err}"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(|v| v.into_iter().unzip())
+}
+
+/// Assigns every partition from `from` (or where the log now starts, if later). Every
+/// partition is then read until the consumer's end-of-partition event, which comes from
+/// the high watermark in Fetch responses: some brokers (Tansu) answer ListOffsets with
+/// less than the high watermark, so the end offsets only inform the report.
+fn assign(c: &BaseConsumer, topic: &str, from: &[i64], log_start: &[i64]) -> Result<(), String> {
     let mut tpl = TopicPartitionList::new();
-    for p in 0..n {
-        (log_start[p], end[p]) = c
-            .fetch_watermarks(topic, p as i32, WATERMARK_TIMEOUT)
-            .map_err(|err| format!("cannot read the offsets of {topic}/{p}: {err}"))?;
-        // Every partition is read until the consumer's end-of-partition event, which comes
-        // from the high watermark in Fetch responses: some brokers (Tansu) answer
-        // ListOffsets with less than the high watermark, so `end` only informs the report.
-        let start = baseline.start[p].max(log_start[p]).max(0);
+    for (p, (f, lo)) in from.iter().zip(log_start).enumerate() {
+        let start = (*f).max(*lo).max(0);
         tpl.add_partition_offset(topic, p as i32, Offset::Offset(start))
             .map_err(|err| err.to_string())?;
     }
     c.assign(&tpl)
-        .map_err(|e| format!("cannot assign partitions: {e}"))?;
-    Ok((log_start, end))
-}
-
-/// What the read-back has found so far.
-struct ReadBack {
-    instance: u32,
-    seen: Vec<Seen>,
-    /// Producer index → its position in `seen` (and in the ledgers).
-    ledger_of: HashMap<u32, usize>,
-    tally: Tally,
-    /// Highest sequence number read per (partition, producer), to spot reordering.
-    highest: HashMap<(i32, u32), u64>,
-}
-
-impl ReadBack {
-    fn new(ledgers: &[Ledger], instance: u32) -> ReadBack {
-        let mut seen: Vec<Seen> = Vec::new();
-        let mut ledger_of: HashMap<u32, usize> = HashMap::new();
-        for (i, l) in ledgers.iter().enumerate() {
-            ledger_of.insert(l.producer, i);
-            seen.push(Seen {
-                copies: vec![0u8; l.len() as usize],
-            });
-        }
-        ReadBack {
-            instance,
-            seen,
-            ledger_of,
-            tally: Tally::default(),
-            highest: HashMap::new(),
-        }
-    }
-
-    /// Reads the `n` assigned partitions to their end; the error says why it stopped early.
-    fn read_all(&mut self, c: &BaseConsumer, n: usize) -> Option<String> {
-        let mut pending: Vec<bool> = vec![true; n];
-        let mut left = n;
-        let mut last_progress = Instant::now();
-        while left > 0 {
-            match c.poll(Duration::from_millis(200)) {
-                None => {
-                    if last_progress.elapsed() > IDLE_TIMEOUT {
-                        return Some(format!(
-                            "no record for {}s with {left} partitions still unread",
-                            IDLE_TIMEOUT.as_secs()
-                        ));
-                    }
-                }
-                Some(Err(KafkaError::PartitionEOF(p))) => {
-                    if let Some(x) = pending.get_mut(p as usize).filter(|x| **x) {
-                        *x = false;
-                        left -= 1;
-                    }
-                }
-                Some(Err(e)) => {
-                    if last_progress.elapsed() > IDLE_TIMEOUT {
-                        return Some(format!("the verifying consumer failed: {e}"));
-                    }
-                }
-                Some(Ok(m)) => {
-                    last_progress = Instant::now();
-                    self.record(m.partition(), m.offset(), m.headers(), n);
-                }
-            }
-        }
-        None
-    }
-
-    /// Counts one record read back: a copy, a duplicate or a reordering.
-    fn record(
-        &mut self,
-        p: i32,
-        off: i64,
-        headers: Option<&rdkafka::message::BorrowedHeaders>,
-        n: usize,
-    ) {
-        if usize::try_from(p).ok().filter(|i| *i < n).is_none() {
-            return;
-        }
-        let e = self.tally.part(Some(p));
-        e.end_offset = e.end_offset.max(off + 1);
-        let tag = headers.and_then(|h| {
-            (0..h.count())
-                .filter_map(|i| h.try_get(i))
-                .find(|h| h.key == TAG_HEADER)
-                .and_then(|h| h.value.and_then(parse_tag))
-        });
-        let Some(tag) = tag.filter(|t| t.instance == self.instance) else {
-            return;
-        };
-        let Some(s) = self
-            .ledger_of
-            .get(&tag.producer)
-            .and_then(|i| self.seen.get_mut(*i))
-            .and_then(|s| s.copies.get_mut(tag.seq as usize))
-        else {
-            return;
-        };
-        let first = *s == 0;
-        *s = s.saturating_add(1);
-        let part = self.tally.part(Some(p));
-        part.read += 1;
-        if !first {
-            part.duplicated += 1;
-            return;
-        }
-        let h = self.highest.entry((p, tag.producer)).or_insert(tag.seq);
-        if tag.seq < *h {
-            part.reordered += 1;
-        }
-        *h = (*h).max(tag.seq);
-    }
+        .map_err(|e| format!("cannot assign partitions: {e}"))
 }
 
 /// Compares the ledgers with what was read back: lost, expired, unknown found or not.
 fn compare(
     ledgers: &[Ledger],
-    read: ReadBack,
+    mut read: ReadBack,
     truncated: &[bool],
     ff: bool,
     error: Option<String>,
 ) -> Verify {
-    let ReadBack {
-        seen, mut tally, ..
-    } = read;
+    let mut tally = std::mem::take(&mut read.tally);
     let any_truncated = truncated.iter().any(|t| *t);
     let mut v = Verify {
         complete: error.is_none() && !any_truncated,
@@ -303,9 +218,9 @@ fn compare(
         Some(p) => truncated.get(p as usize).copied().unwrap_or(false),
         None => any_truncated,
     };
-    for (l, s) in ledgers.iter().zip(&seen) {
+    for l in ledgers {
         for seq in 0..l.len() {
-            let found = s.copies.get(seq as usize).is_some_and(|c| *c > 0);
+            let found = read.found(l.producer, seq);
             let (outcome, partition) = l.get(seq);
             // Fire-and-forget reports only failures: a record never reported is as
             // acknowledged as that mode gets. Otherwise no report at all means unknown.
