@@ -75,8 +75,10 @@ pub struct BenchArgs {
     /// `leader:0=3@12s`. Added to the profile's [[fault]] tables.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
-    /// After the run, read the produced records back and report lost, duplicated and
-    /// reordered records (each record carries its producer and sequence in a header).
+    /// Read the produced records back (while producing, then every partition to its end)
+    /// and report lost, duplicated and reordered records (each record carries its producer
+    /// and sequence in a header). The concurrent reader shares the brokers: expect higher
+    /// tail latency than without --verify; compare latency only between runs alike in this.
     #[arg(long)]
     pub verify: bool,
     #[command(flatten)]
