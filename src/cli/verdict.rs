@@ -24,4 +24,13 @@ pub struct VerdictArgs {
     /// (exit 5, the default).
     #[arg(long, value_name = "POLICY", default_value = "inconclusive")]
     pub inconclusive: InconclusivePolicy,
+    /// Stop a run early once a `--threshold` that can be judged per second (p50, p99,
+    /// p999 of the second, its throughput, errors so far) is broken for K consecutive
+    /// measured seconds (default 3; warm-up seconds do not count): the run flushes like at
+    /// a first Ctrl-C, the partial report says status `aborted` with the reason, and kprod
+    /// exits 6. bench and check (the current runs; a replayed baseline is never aborted);
+    /// not compare or sweep.
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "3",
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub abort_on_breach: Option<u32>,
 }

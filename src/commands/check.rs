@@ -384,13 +384,15 @@ fn run_trials(
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
             let o = bench::execute(bench_args, cwd, obs)?;
             t.interrupted |= o.report.status == Status::Interrupted;
+            // An aborted current run fails the check (its status row): the rest is moot.
+            let aborted = o.report.status == Status::Aborted;
             if *is_base {
                 t.baseline.push(o.report);
             } else {
                 t.current.push(o.report);
                 t.current_dirs.push(o.dir);
             }
-            if t.interrupted {
+            if t.interrupted || aborted {
                 break 'trials;
             }
         }

@@ -115,6 +115,8 @@ pub fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
         ..Default::default()
     };
     a.faults = Vec::new();
+    // The baseline is the reference being measured, not the change under test.
+    a.verdict.abort_on_breach = None;
     a
 }
 

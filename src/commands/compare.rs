@@ -315,6 +315,12 @@ pub fn execute(
     cwd: &Path,
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<CompareOutcome, KprodError> {
+    super::bench_set::refuse_verdict_flags(
+        &args.bench.verdict,
+        "compare (an aborted variant would leave nothing to compare)",
+        &["--abort-on-breach"],
+        "judge the variants with --threshold after the runs, or use kprod bench --abort-on-breach",
+    )?;
     let repeats = args.bench.verdict.repeat.unwrap_or(DEFAULT_REPEAT);
     if repeats == 0 {
         return Err(KprodError::flag(

@@ -373,6 +373,17 @@ pub fn execute(
 
 /// Flags a sweep sets itself for every step.
 fn check_flags(args: &SweepArgs, plan: &Plan) -> Result<(), KprodError> {
+    super::bench_set::refuse_verdict_flags(
+        &args.bench.verdict,
+        "a sweep (each step is one run judged by --slo and saturation)",
+        &[
+            "--repeat",
+            "--threshold",
+            "--inconclusive",
+            "--abort-on-breach",
+        ],
+        "give the latency objective as --slo 'p99<=20ms', or use kprod bench / check",
+    )?;
     for flag in ["--duration", "--records"] {
         if flag_given(&args.bench, flag) {
             return Err(KprodError::flag(
