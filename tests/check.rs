@@ -282,17 +282,32 @@ fn unreachable_cluster_exits_3() {
         &["--duration", "1s", "--warmup", "0s", "--rate", "500"],
     )
     .expect("baseline run");
-    let (code, out) = kprod_check(&[
-        "--baseline",
-        base.dir.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        t.path().to_str().unwrap(),
-        // Port 1 on loopback: nothing listens there.
-        "--brokers",
-        "127.0.0.1:1",
-    ]);
+    let check = |extra: &[&str]| {
+        let mut a = vec![
+            "--baseline",
+            base.dir.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            t.path().to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        kprod_check(&a)
+    };
+    // Port 1 on loopback: nothing listens there.
+    let (code, out) = check(&["--brokers", "127.0.0.1:1"]);
     assert_eq!(code, 3, "{out}");
+    // A failed check leaves no `<UTC>-check/` directory behind (issue 11), nor does one
+    // whose current profile turns out invalid after the directory was made.
+    let (code, out) = check(&["--set", "workload.partitions=0"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("workload.partitions"), "{out}");
+    let left: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("-check"))
+        .collect();
+    assert!(left.is_empty(), "a failed check left {left:?}");
 }
 
 /// Writes `reports` as runs of a baseline set under `dir/name` and returns the set.

@@ -322,13 +322,6 @@ pub fn execute(
         "judge the variants with --threshold after the runs, or use kprod bench --abort-on-breach",
     )?;
     let repeats = args.bench.verdict.repeat.unwrap_or(DEFAULT_REPEAT);
-    if repeats == 0 {
-        return Err(KprodError::flag(
-            "--repeat",
-            "--repeat must be at least 1",
-            "give --repeat 3 (the default) or more for a noise estimate",
-        ));
-    }
     // Every variant must resolve before the first run: a typo in the last one should not
     // cost the runs of all the others.
     for v in &args.variants {

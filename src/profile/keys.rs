@@ -340,10 +340,8 @@ pub(crate) fn convert(kind: Kind, raw: &Raw, cx: &Ctx<'_>) -> Result<Val, Config
         },
         (Kind::U32, r) => {
             let n = whole(r, kind, cx)?;
-            Val::U32(u32::try_from(n).map_err(|_| {
-                cx.err(format!("{n} is too large (at most {})", u32::MAX))
-                    .fix(format!("use a smaller {}", cx.key))
-            })?)
+            let (message, fix) = super::validate::out_of_range(cx.key, n);
+            Val::U32(u32::try_from(n).map_err(|_| cx.err(message).fix(fix))?)
         }
         (Kind::U64, r) => Val::U64(whole(r, kind, cx)?),
         (Kind::OptU64, r) if r.text().is_some_and(none_word) => Val::OptU64(None),
