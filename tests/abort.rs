@@ -73,6 +73,41 @@ fn a_breached_threshold_aborts_the_run_with_status_reason_and_exit_6() {
 }
 
 #[test]
+fn a_profiles_check_thresholds_are_watched_too() {
+    // No --threshold: the profile's `[check] thresholds` list alone is what breaks.
+    let out = tempfile::tempdir().expect("temp dir");
+    let profile = out.path().join("breach.toml");
+    std::fs::write(
+        &profile,
+        "extends = \"base\"\n[check]\nthresholds = [\"p99<=1us\"]\n",
+    )
+    .expect("profile written");
+    let runs = out.path().join("runs");
+    let o = kprod(
+        &[
+            "bench",
+            "--profile",
+            profile.to_str().expect("utf-8 path"),
+            "--abort-on-breach",
+            "1",
+            "--duration",
+            "20s",
+            "--warmup",
+            "0s",
+            "--rate",
+            "1000",
+        ],
+        &runs,
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(6), "{stderr}");
+    let dirs = run_dirs(&runs);
+    let r = kprod::report::load_report(&dirs[0]).expect("the partial report is written");
+    let why = r.status_reason.as_deref().unwrap_or_default();
+    assert!(why.contains("threshold p99<=1us"), "{why}");
+}
+
+#[test]
 fn abort_on_breach_needs_a_threshold_and_is_refused_by_sweep_and_compare() {
     let out = tempfile::tempdir().expect("temp dir");
     for (args, flag) in [

@@ -472,6 +472,13 @@ const CASES: &[Case] = &[
         ["--java-config", "tests/hostile/java-bad.properties"],
         "invalid acks \"2\""
     ),
+    // A [check] thresholds list: each expression checked where it is written.
+    profile!(
+        "check-thresholds-bad",
+        "2:28",
+        "unknown figure \"p98\"",
+        "check.thresholds"
+    ),
     // Ranges named as documented, flags named as written (issue 11).
     flags!(
         Some("--repeat"),

@@ -143,13 +143,19 @@ pub fn execute(
     Ok(BenchOutcome { report, dir })
 }
 
-/// The `--threshold`s of a command line, parsed.
-pub fn thresholds(args: &BenchArgs) -> Result<Vec<Threshold>, KprodError> {
-    args.verdict
-        .thresholds
-        .iter()
-        .map(|e| Threshold::parse(e, "--threshold").map_err(KprodError::from))
-        .collect()
+/// The thresholds of a run: a profile's `[check] thresholds` (checked when it loaded),
+/// then the command line's `--threshold`s, which add to them (an expression given twice
+/// counts once).
+pub fn thresholds(profile: &[String], flags: &[String]) -> Result<Vec<Threshold>, KprodError> {
+    let mut out: Vec<Threshold> = Vec::new();
+    let sourced = profile.iter().map(|e| (e, "[check] thresholds"));
+    for (e, source) in sourced.chain(flags.iter().map(|e| (e, "--threshold"))) {
+        let t = Threshold::parse(e, source)?;
+        if !out.iter().any(|o| o.expr == t.expr) {
+            out.push(t);
+        }
+    }
+    Ok(out)
 }
 
 /// `--abort-on-breach K`: the watcher over the run's thresholds, or None without the flag.
@@ -158,7 +164,7 @@ fn breach_watch(args: &BenchArgs, plan: &Plan) -> Result<Option<BreachWatch>, Kp
     let Some(k) = args.verdict.abort_on_breach else {
         return Ok(None);
     };
-    let slos = thresholds(args)?;
+    let slos = thresholds(&plan.profile.check.thresholds, &args.verdict.thresholds)?;
     match BreachWatch::new(&slos, k, plan.target_rate(), plan.profile.workload.warmup) {
         Some(w) => Ok(Some(w)),
         None => Err(KprodError::flag(

@@ -30,7 +30,9 @@ fn threshold_line(r: &Row) -> String {
 /// Runs `kprod bench`; returns the exit code: the run's own code when it is not 0, else
 /// the thresholds' verdict (0 pass, 1 fail, 5 inconclusive).
 pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
-    let slos: Vec<Threshold> = bench::thresholds(args)?;
+    let profile = bench::resolve(&args.profile, cwd)?;
+    let slos: Vec<Threshold> =
+        bench::thresholds(&profile.check.thresholds, &args.verdict.thresholds)?;
     let n = args.verdict.repeat.unwrap_or(1);
     let mut reports: Vec<RunReport> = Vec::new();
     if n == 1 {

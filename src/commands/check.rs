@@ -262,26 +262,31 @@ fn describe(r: &RunReport, runs: usize) -> String {
     )
 }
 
-/// Thresholds for this check: defaults < the baseline's recorded [check] table < the
-/// `--profile` layers' [check] tables < `--max-regression`.
+/// Allowances for this check: defaults < the baseline's recorded [check] table < the
+/// `--profile` layers' [check] tables < `--max-regression`; and the absolute thresholds:
+/// those tables' `thresholds` lists, then `--threshold`s.
 pub fn thresholds(
     args: &CheckArgs,
     baseline: &RunReport,
     cwd: &Path,
-) -> Result<Thresholds, KprodError> {
+) -> Result<(Thresholds, Vec<Threshold>), KprodError> {
     let mut t = Thresholds::default();
+    let mut exprs = Vec::new();
     if let Some(c) = baseline.config.profile.get("check") {
         if let Ok(c) = serde_json::from_value::<CheckCfg>(c.clone()) {
             t = t.with_profile(&c);
+            exprs.extend(c.thresholds);
         }
     }
     if !args.bench.profile.profiles.is_empty() {
         let p = crate::profile::resolve(&args.bench.profile.profiles, &Default::default(), cwd)?;
         t = t.with_profile(&p.check);
+        exprs.extend(p.check.thresholds);
     }
+    let slos = bench::thresholds(&exprs, &args.bench.verdict.thresholds)?;
     match &args.max_regression {
-        Some(spec) => Ok(t.with_spec(spec)?),
-        None => Ok(t),
+        Some(spec) => Ok((t.with_spec(spec)?, slos)),
+        None => Ok((t, slos)),
     }
 }
 
@@ -293,17 +298,6 @@ fn invalid(message: String, fix: &str) -> KprodError {
 }
 
 const RERUN_YOURSELF: &str = "run the current build yourself and pass it with --current";
-
-/// `--threshold` expressions. (A profile's `[check] thresholds` list is not there yet: the
-/// profile key table has no list kind.)
-fn slos(args: &CheckArgs) -> Result<Vec<Threshold>, KprodError> {
-    args.bench
-        .verdict
-        .thresholds
-        .iter()
-        .map(|e| Threshold::parse(e, "--threshold").map_err(KprodError::from))
-        .collect()
-}
 
 /// Writes the baseline's resolved profile into the check directory, named after the
 /// baseline's profile, and proves that it alone resolves to the baseline's profile.
@@ -450,8 +444,7 @@ pub fn execute(
 ) -> Result<CheckOutcome, KprodError> {
     let saved = runs::load(&args.baseline, "--baseline", cwd)?;
     refuse_incomplete(&saved)?;
-    let t = thresholds(args, &saved.reports[0], cwd)?;
-    let slos = slos(args)?;
+    let (t, slos) = thresholds(args, &saved.reports[0], cwd)?;
     if args.bench.verdict.abort_on_breach.is_some() && slos.is_empty() {
         return Err(KprodError::flag(
             "--abort-on-breach",

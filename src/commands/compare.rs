@@ -397,7 +397,9 @@ pub fn execute(
 
 /// `kprod compare` for the command line: runs, prints the table, returns the exit code.
 pub fn run(args: &CompareArgs, cwd: &Path) -> Result<i32, KprodError> {
-    let slos = judge::parse_thresholds(&args.bench.verdict.thresholds)?;
+    // The `--profile` layers' `[check] thresholds` apply to every variant.
+    let base = bench::resolve(&args.bench.profile, cwd)?;
+    let slos = bench::thresholds(&base.check.thresholds, &args.bench.verdict.thresholds)?;
     let o = execute(args, cwd, None)?;
     crate::print_stdout(&render_table(&o.result));
     crate::print_stdout(&format!("results: {}", o.dir.display()));
