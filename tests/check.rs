@@ -507,3 +507,40 @@ fn bench_repeat_writes_a_set_that_check_reads() {
     assert!(out.contains("+0.0% ["), "{out}");
     assert!(!out.contains("kprod check: FAIL"), "{out}");
 }
+
+#[test]
+fn an_aborted_current_run_fails_the_check_and_ends_the_trials() {
+    let t = tempfile::tempdir().unwrap();
+    let base = common::bench_in(
+        t.path(),
+        &["--duration", "1s", "--warmup", "0s", "--rate", "500"],
+    )
+    .expect("baseline run");
+    let o = check_rerun(
+        &base.dir,
+        t.path(),
+        &[
+            "--repeat",
+            "3",
+            "--duration",
+            "4s",
+            "--warmup",
+            "0s",
+            "--threshold",
+            "p99<=1us",
+            "--abort-on-breach",
+            "1",
+        ],
+    );
+    assert_eq!(o.verdict.exit_code(), 1, "{:?}", o.verdict.rows);
+    let dir = o.current_dir.expect("a current run");
+    let cur = kprod::report::load_report(&dir).expect("current report");
+    assert_eq!(cur.status, kprod::report::Status::Aborted);
+    // One B C pair, then the trials stop: more runs could not turn a fail into a pass.
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(o.check_dir.expect("check dir").join("check.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["current_runs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["baseline_runs"], 1);
+}
