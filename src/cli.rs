@@ -239,7 +239,8 @@ pub struct ClusterArgs {
     /// Broker count of the embedded cluster.
     #[arg(long, value_name = "N", default_value = "3")]
     pub mock_brokers: String,
-    /// Create this topic up front (clients may also create topics themselves).
+    /// Create this topic up front with --partitions (any other topic is created when a
+    /// client first asks for it, with 4 partitions).
     #[arg(long)]
     pub topic: Option<String>,
     /// Partitions of --topic.

@@ -37,6 +37,11 @@ use cli::{Cli, Command};
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    // First of all: a signal at any later point, however early, must be obeyed.
+    if let Err(e) = signals::install() {
+        print_stderr(&format!("error: {e}"));
+        return 1;
+    }
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -45,29 +50,17 @@ pub fn run(cli: Cli) -> i32 {
         }
     };
     let result = match &cli.command {
-        Command::Bench(args) => {
-            signals::install();
-            commands::bench_set::run(args, &cwd)
-        }
+        Command::Bench(args) => commands::bench_set::run(args, &cwd),
         Command::Profiles(args) => commands::profiles::execute(args, &cwd).map(|s| {
             print_stdout(&s);
             0
         }),
-        Command::Compare(args) => {
-            signals::install();
-            commands::compare::run(args, &cwd)
-        }
-        Command::Check(args) => {
-            signals::install();
-            commands::check::run(args, &cwd)
-        }
-        Command::Sweep(args) => {
-            signals::install();
-            commands::sweep::run(args, &cwd)
-        }
+        Command::Compare(args) => commands::compare::run(args, &cwd),
+        Command::Check(args) => commands::check::run(args, &cwd),
+        Command::Sweep(args) => commands::sweep::run(args, &cwd),
         Command::Report(args) => commands::report_cmd::run(args, &cwd),
         Command::Merge(args) => commands::merge::run(args, &cwd),
-        // Its own signal handling: the first signal stops it cleanly.
+        // Serves until the first signal, which stops it cleanly.
         Command::Cluster(args) => commands::cluster_cmd::run(args),
     };
     match result {

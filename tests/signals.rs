@@ -1,6 +1,7 @@
 //! Result safety of the binary: SIGINT / SIGTERM end a run with a partial report marked
-//! interrupted (exit 130), a second signal exits at once, a crash keeps the intervals
-//! measured so far, and closed stdout / stderr pipes are not errors.
+//! interrupted (exit 130), a second signal exits at once, a signal before t0 exits 130 at
+//! once writing nothing, a crash keeps the intervals measured so far, and closed stdout /
+//! stderr pipes are not errors.
 
 use rdkafka::mocking::MockCluster;
 use std::io::{BufRead, BufReader};
@@ -216,4 +217,49 @@ fn a_closed_stdout_pipe_is_not_an_error() {
 #[test]
 fn a_closed_stderr_pipe_is_not_an_error() {
     finishes_with_closed("stderr");
+}
+
+/// Before t0 nothing has been measured: the first signal exits 130 at once and writes
+/// nothing. The broker here accepts the connection and never answers, so without the
+/// signal the preflight would end with exit 3 ("no metadata answer") at its deadline.
+#[test]
+fn a_signal_during_the_preflight_exits_130_writing_nothing() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let brokers = silent.local_addr().expect("addr").to_string();
+        let out = tempfile::tempdir().expect("temp dir");
+        let mut child = spawn(out.path(), &["--duration", "10m", "--brokers", &brokers]);
+        let rx = lines(child.stderr.take().expect("stderr piped"));
+        // The client's connection proves kprod is in the preflight, handler installed.
+        let (tx, accepted) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(silent.accept().map(|(s, _)| s));
+        });
+        let _conn = accepted
+            .recv_timeout(WATCHDOG)
+            .expect("kprod connects to the broker")
+            .expect("accept");
+        signal(&child, sig);
+        let (status, stdout) = wait(child);
+        // Ends at the child's stderr EOF.
+        let stderr: Vec<String> = rx.iter().collect();
+        assert_eq!(
+            status.code(),
+            Some(130),
+            "signal {sig}: {stderr:?} {stdout}"
+        );
+        assert!(
+            stderr.iter().any(|l| l.contains("before any run started")),
+            "{stderr:?}"
+        );
+        assert!(
+            !stderr.iter().any(|l| l.contains("cannot reach")),
+            "{stderr:?}"
+        );
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(
+            std::fs::read_dir(out.path()).expect("out").next().is_none(),
+            "nothing written"
+        );
+    }
 }

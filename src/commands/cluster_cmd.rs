@@ -5,8 +5,8 @@
 //! It prints one machine-readable line on stdout, `bootstrap: HOST:PORT,...`, and serves
 //! until SIGINT or SIGTERM; the first signal stops it cleanly (exit 0), a second one exits
 //! at once (130). The mock brokers listen on loopback ports chosen by the system.
-//! It installs `signals::install_waiter`, not `signals::install`, whose first signal means
-//! "stop the run and flush", which has no meaning here.
+//! Before the line is printed a signal exits 130 at once (nothing is served yet); from then
+//! on `signals::serve` turns the first one into a clean stop.
 
 use crate::cli::ClusterArgs;
 use crate::engine::cluster;
@@ -45,13 +45,14 @@ pub fn run(args: &ClusterArgs) -> Result<i32, KprodError> {
         check_topic(t)?;
     }
 
-    // Installed before the cluster exists, so a signal during start-up is not lost.
-    let rx = crate::signals::install_waiter()?;
+    // A signal during start-up exits 130 at once (`kprod::run` installed the handler).
     let mock = cluster::start_mock(brokers)?;
     if let Some(topic) = &args.topic {
         cluster::create_mock_topic(&mock, topic, partitions, rf)?;
     }
     let bootstrap = mock.bootstrap_servers();
+    // Serving from here on, before anyone is told: the first signal is a clean stop.
+    let rx = crate::signals::serve();
     crate::print_stderr(&format!(
         "kprod: embedded cluster with {brokers} broker(s){}; stop with Ctrl-C or SIGTERM",
         args.topic
@@ -63,6 +64,12 @@ pub fn run(args: &ClusterArgs) -> Result<i32, KprodError> {
         "kprod: use it with `kprod bench --brokers {bootstrap}`; mock brokers measure the \
          clients and their configuration on this machine, not a real cluster"
     ));
+    if args.topic.is_none() {
+        crate::print_stderr(
+            "kprod: topics are created when a client first asks for them, with the mock's \
+             default of 4 partitions; --topic T --partitions P creates one as asked",
+        );
+    }
     // The machine-readable line, last, so a reader can start as soon as it sees it.
     crate::print_stdout(&format!("bootstrap: {bootstrap}"));
 

@@ -3,8 +3,7 @@
 
 use crate::client::{admin_props, client_config};
 use crate::error::KprodError;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::metadata::Metadata;
@@ -105,6 +104,13 @@ impl ProbeContext {
             .or(errors.last())
             .map(|(_, reason)| reason.clone())
     }
+
+    /// librdkafka said every broker is down.
+    fn all_down(&self) -> bool {
+        self.errors
+            .lock()
+            .is_ok_and(|e| e.iter().any(|(generic, _)| *generic))
+    }
 }
 
 impl ClientContext for ProbeContext {
@@ -155,7 +161,7 @@ pub fn preflight(
             detail: "does not exist on the cluster".into(),
         });
     }
-    create_topic(&cfg, bootstrap, topic, partitions, rf)?;
+    let partitions = super::admin::create_topic(&cfg, bootstrap, topic, partitions, rf)?;
     Ok(TopicInfo {
         partitions,
         created: true,
@@ -171,10 +177,8 @@ fn metadata(cfg: &ClientConfig, bootstrap: &str) -> Result<Metadata, KprodError>
             brokers: bootstrap.into(),
             detail: e.to_string(),
         })?;
-    probe
-        .client()
-        .fetch_metadata(None, PREFLIGHT_TIMEOUT)
-        .map_err(|e| {
+    super::reach::metadata(&probe, bootstrap, PREFLIGHT_TIMEOUT, ProbeContext::all_down)?.map_err(
+        |e| {
             // Error events wait on the main queue behind log events, and one poll call
             // serves events until its deadline: a zero deadline would serve only one.
             probe.poll(Duration::from_millis(100));
@@ -191,46 +195,6 @@ fn metadata(cfg: &ClientConfig, bootstrap: &str) -> Result<Metadata, KprodError>
                     PREFLIGHT_TIMEOUT.as_secs()
                 ),
             }
-        })
-}
-
-/// Creates `topic`; one that already exists (created concurrently) is fine.
-fn create_topic(
-    cfg: &ClientConfig,
-    bootstrap: &str,
-    topic: &str,
-    partitions: u32,
-    rf: u32,
-) -> Result<(), KprodError> {
-    let admin: AdminClient<DefaultClientContext> =
-        cfg.create().map_err(|e| KprodError::Unreachable {
-            brokers: bootstrap.into(),
-            detail: e.to_string(),
-        })?;
-    let new = NewTopic::new(topic, partitions as i32, TopicReplication::Fixed(rf as i32));
-    let opts = AdminOptions::new().operation_timeout(Some(PREFLIGHT_TIMEOUT));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .map_err(|e| KprodError::io("tokio runtime", e))?;
-    let res = rt
-        .block_on(admin.create_topics([&new], &opts))
-        .map_err(|e| KprodError::Topic {
-            topic: topic.into(),
-            detail: format!("cannot create it: {e}"),
-        })?;
-    for r in res {
-        if let Err((_, code)) = r {
-            if code != RDKafkaErrorCode::TopicAlreadyExists {
-                return Err(KprodError::Topic {
-                    topic: topic.into(),
-                    detail: format!(
-                        "the cluster refused to create it with {partitions} partitions and \
-                         replication factor {rf}: {code}"
-                    ),
-                });
-            }
-        }
-    }
-    Ok(())
+        },
+    )
 }

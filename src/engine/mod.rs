@@ -2,9 +2,11 @@
 //! collects their measurements. It knows nothing of files or tables: it returns
 //! [`RunOutcome`], which `report::build` turns into the immutable run report.
 
+pub mod admin;
 pub mod cluster;
 pub mod faults;
 pub mod native;
+pub mod reach;
 pub mod worker;
 
 pub use crate::domain::{Both, Observer, RunOutcome, Silent};
@@ -226,6 +228,9 @@ impl Crew {
         let go = if crate::signals::signalled() {
             Err(KprodError::Interrupted)
         } else {
+            // From here a first signal no longer exits: the observers may create the run
+            // directory, which must then get its (partial) report.
+            crate::signals::run_started();
             obs.ready()
         };
         if let Err(e) = go {

@@ -27,9 +27,14 @@ pub struct SharedCluster {
 
 impl SharedCluster {
     pub fn start(topic: &str, partitions: u32) -> SharedCluster {
+        Self::start_with(&["--topic", topic, "--partitions", &partitions.to_string()])
+    }
+
+    /// `kprod cluster --mock-brokers 3` with `args` (none: no topic created up front).
+    pub fn start_with(args: &[&str]) -> SharedCluster {
         let mut child = kprod()
-            .args(["cluster", "--mock-brokers", "3", "--topic", topic])
-            .args(["--partitions", &partitions.to_string()])
+            .args(["cluster", "--mock-brokers", "3"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
