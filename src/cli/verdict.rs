@@ -25,7 +25,8 @@ pub struct VerdictArgs {
     /// (exit 5, the default).
     #[arg(long, value_name = "POLICY", default_value = "inconclusive")]
     pub inconclusive: InconclusivePolicy,
-    /// Stop a run early once a `--threshold` that can be judged per second (p50, p99,
+    /// Stop a run early once a threshold (`--threshold` or the profile's `[check]
+    /// thresholds`) that can be judged per second (p50, p99,
     /// p999 of the second, its throughput, errors so far) is broken for K consecutive
     /// measured seconds (default 3; warm-up seconds do not count): the run flushes like at
     /// a first Ctrl-C, the partial report says status `aborted` with the reason, and kprod
