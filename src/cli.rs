@@ -30,6 +30,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a producer benchmark and write its results.
+    ///
+    /// Exit codes: 0 complete (and every --threshold passed), 1 failed / measured nothing
+    /// / a threshold failed, 2 invalid input, 3 cluster unreachable, 4 --verify lost
+    /// acknowledged records, 5 a threshold inconclusive, 6 aborted by --abort-on-breach,
+    /// 130 interrupted.
     Bench(BenchArgs),
     /// List the built-in profiles, or show one resolved.
     Profiles(ProfilesArgs),
@@ -187,7 +192,9 @@ pub struct SweepArgs {
     /// fails, then binary search, then confirm just below the result.
     #[arg(long)]
     pub find_max: bool,
-    /// Latency objective(s) a step must meet: `p99<=20ms`, `p50<=5ms,p999<=50ms`.
+    /// Latency objective(s) a step must meet: `p99<=20ms`, `p50<=5ms,p999<=50ms`. (A
+    /// sweep refuses --repeat, --threshold, --inconclusive and --abort-on-breach: each step
+    /// is one run judged by this objective and the saturation rule.)
     #[arg(long, value_name = "SLO")]
     pub slo: Option<String>,
     /// Sweep a profile key instead of the rate: `batching.linger=0ms,5ms,20ms`.

@@ -2,7 +2,8 @@
 //!
 //! Exit codes are a contract for scripts and CI: 0 success, 2 invalid input or
 //! configuration, 3 cluster or topic unreachable, 130 interrupted, 1 anything else.
-//! Verdicts add 5 inconclusive (`verdict::EXIT_INCONCLUSIVE`); `bench --verify` uses 4.
+//! Verdicts add 5 inconclusive (`verdict::EXIT_INCONCLUSIVE`); `bench --verify` uses 4;
+//! a run `--abort-on-breach` stopped exits 6 (`commands::bench::EXIT_ABORTED`).
 
 use std::path::PathBuf;
 

@@ -282,17 +282,32 @@ fn unreachable_cluster_exits_3() {
         &["--duration", "1s", "--warmup", "0s", "--rate", "500"],
     )
     .expect("baseline run");
-    let (code, out) = kprod_check(&[
-        "--baseline",
-        base.dir.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        t.path().to_str().unwrap(),
-        // Port 1 on loopback: nothing listens there.
-        "--brokers",
-        "127.0.0.1:1",
-    ]);
+    let check = |extra: &[&str]| {
+        let mut a = vec![
+            "--baseline",
+            base.dir.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            t.path().to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        kprod_check(&a)
+    };
+    // Port 1 on loopback: nothing listens there.
+    let (code, out) = check(&["--brokers", "127.0.0.1:1"]);
     assert_eq!(code, 3, "{out}");
+    // A failed check leaves no `<UTC>-check/` directory behind (issue 11), nor does one
+    // whose current profile turns out invalid after the directory was made.
+    let (code, out) = check(&["--set", "workload.partitions=0"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("workload.partitions"), "{out}");
+    let left: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("-check"))
+        .collect();
+    assert!(left.is_empty(), "a failed check left {left:?}");
 }
 
 /// Writes `reports` as runs of a baseline set under `dir/name` and returns the set.
@@ -491,4 +506,41 @@ fn bench_repeat_writes_a_set_that_check_reads() {
     assert!(code == 0 || code == 5, "{out}");
     assert!(out.contains("+0.0% ["), "{out}");
     assert!(!out.contains("kprod check: FAIL"), "{out}");
+}
+
+#[test]
+fn an_aborted_current_run_fails_the_check_and_ends_the_trials() {
+    let t = tempfile::tempdir().unwrap();
+    let base = common::bench_in(
+        t.path(),
+        &["--duration", "1s", "--warmup", "0s", "--rate", "500"],
+    )
+    .expect("baseline run");
+    let o = check_rerun(
+        &base.dir,
+        t.path(),
+        &[
+            "--repeat",
+            "3",
+            "--duration",
+            "4s",
+            "--warmup",
+            "0s",
+            "--threshold",
+            "p99<=1us",
+            "--abort-on-breach",
+            "1",
+        ],
+    );
+    assert_eq!(o.verdict.exit_code(), 1, "{:?}", o.verdict.rows);
+    let dir = o.current_dir.expect("a current run");
+    let cur = kprod::report::load_report(&dir).expect("current report");
+    assert_eq!(cur.status, kprod::report::Status::Aborted);
+    // One B C pair, then the trials stop: more runs could not turn a fail into a pass.
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(o.check_dir.expect("check dir").join("check.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["current_runs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["baseline_runs"], 1);
 }

@@ -472,6 +472,37 @@ const CASES: &[Case] = &[
         ["--java-config", "tests/hostile/java-bad.properties"],
         "invalid acks \"2\""
     ),
+    // A [check] thresholds list: each expression checked where it is written.
+    profile!(
+        "check-thresholds-bad",
+        "2:28",
+        "unknown figure \"p98\"",
+        "check.thresholds"
+    ),
+    // Ranges named as documented, flags named as written (issue 11).
+    flags!(
+        Some("--repeat"),
+        ["--repeat=-1"],
+        "--repeat must be 1..=1000"
+    ),
+    flags!(
+        Some("--set"),
+        ["--set", "workload.partitions=99999999999"],
+        "workload.partitions must be 1..=100000"
+    ),
+    flags!(
+        Some("--fault"),
+        [
+            "--fault",
+            "errors:produce=NOT_ENOUGH_REPLICAS*99999999999@1s"
+        ],
+        "COUNT 99999999999 is out of range: COUNT must be 1..100000"
+    ),
+    Case {
+        args: &["sweep", "--param", "batching.linger=5ms,fast"],
+        at: Some("--param: key `batching.linger`"),
+        says: &["invalid duration \"fast\""],
+    },
     // clap refuses these itself (exit 2 too)
     flags!(None, ["--no-such-flag"], "unexpected argument"),
     flags!(None, ["--rate"], "a value is required"),

@@ -11,7 +11,8 @@ pub struct VerdictArgs {
     /// interleaved with the current profile (B C B C ...), a set baseline is compared with
     /// N current runs. compare: runs per variant, interleaved, default 3 (fewer than 3
     /// gives no between-run noise estimate).
-    #[arg(long, value_name = "N")]
+    /// 1..=1000.
+    #[arg(long, value_name = "N", value_parser = repeat, allow_hyphen_values = true)]
     pub repeat: Option<u32>,
     /// Absolute threshold, k6-style, repeatable: `p99<=20ms`, `p999<1s`, `errors==0`,
     /// `errors<=10`, `throughput>=95%` (of the target rate) or `throughput>=50k/s`. Added
@@ -24,4 +25,27 @@ pub struct VerdictArgs {
     /// (exit 5, the default).
     #[arg(long, value_name = "POLICY", default_value = "inconclusive")]
     pub inconclusive: InconclusivePolicy,
+    /// Stop a run early once a threshold (`--threshold` or the profile's `[check]
+    /// thresholds`) that can be judged per second (p50, p99,
+    /// p999 of the second, its throughput, errors so far) is broken for K consecutive
+    /// measured seconds (default 3; warm-up seconds do not count): the run flushes like at
+    /// a first Ctrl-C, the partial report says status `aborted` with the reason, and kprod
+    /// exits 6. bench and check (the current runs; a replayed baseline is never aborted);
+    /// not compare or sweep.
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "3",
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub abort_on_breach: Option<u32>,
+}
+
+/// The most runs per side `--repeat` takes: beyond it a gate would run for hours.
+pub const MAX_REPEAT: u32 = 1000;
+
+/// `--repeat`: the range named in the message (clap's own would say 0..=4294967295
+/// although 0 is refused).
+fn repeat(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_REPEAT).contains(n))
+        .ok_or_else(|| format!("--repeat must be 1..={MAX_REPEAT}, got {s}"))
 }

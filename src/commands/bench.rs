@@ -7,6 +7,7 @@ use crate::error::{KprodError, Location};
 use crate::plan::Plan;
 use crate::profile::{self, Overrides, Profile};
 use crate::report::{self, IntervalHistogram, RunReport, Status};
+use crate::verdict::{BreachWatch, Threshold};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -98,6 +99,12 @@ pub fn execute(
     };
     let mut metrics = crate::metrics::Metrics::start(&metrics_flags, &plan)?;
     let flags = engine::new_flags();
+    let mut breach = breach_watch(args, &plan)?;
+    let mut no_breach = engine::Silent;
+    let breach_obs: &mut dyn Observer = match &mut breach {
+        Some(w) => w,
+        None => &mut no_breach,
+    };
     let mut default_obs;
     let obs: &mut dyn Observer = match observer {
         Some(o) => o,
@@ -122,7 +129,8 @@ pub fn execute(
     // The start gate goes first: the run directory is created once the wait is over.
     let mut inner = engine::Both(&mut live, obs);
     let mut observers = engine::Both(&mut inner, &mut metrics);
-    let outcome = engine::run(&plan, flags, &mut engine::Both(&mut gate, &mut observers))?;
+    let mut watched = engine::Both(&mut observers, breach_obs);
+    let outcome = engine::run(&plan, flags, &mut engine::Both(&mut gate, &mut watched))?;
     let mut report = report::build::build(&plan, &outcome);
     report.warnings.append(&mut gate.warnings);
     let dir = match live.dir() {
@@ -133,6 +141,39 @@ pub fn execute(
     metrics.finish(&report);
     metrics.linger();
     Ok(BenchOutcome { report, dir })
+}
+
+/// The thresholds of a run: a profile's `[check] thresholds` (checked when it loaded),
+/// then the command line's `--threshold`s, which add to them (an expression given twice
+/// counts once).
+pub fn thresholds(profile: &[String], flags: &[String]) -> Result<Vec<Threshold>, KprodError> {
+    let mut out: Vec<Threshold> = Vec::new();
+    let sourced = profile.iter().map(|e| (e, "[check] thresholds"));
+    for (e, source) in sourced.chain(flags.iter().map(|e| (e, "--threshold"))) {
+        let t = Threshold::parse(e, source)?;
+        if !out.iter().any(|o| o.expr == t.expr) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// `--abort-on-breach K`: the watcher over the run's thresholds, or None without the flag.
+/// Refused when no threshold can be judged per second: the flag would silently do nothing.
+fn breach_watch(args: &BenchArgs, plan: &Plan) -> Result<Option<BreachWatch>, KprodError> {
+    let Some(k) = args.verdict.abort_on_breach else {
+        return Ok(None);
+    };
+    let slos = thresholds(&plan.profile.check.thresholds, &args.verdict.thresholds)?;
+    match BreachWatch::new(&slos, k, plan.target_rate(), plan.profile.workload.warmup) {
+        Some(w) => Ok(Some(w)),
+        None => Err(KprodError::flag(
+            "--abort-on-breach",
+            "no threshold to watch: it needs a --threshold such as 'p99<=20ms' \
+             ('throughput>=N%' only with a target rate)",
+            "add --threshold 'p99<=20ms' (or another), or drop --abort-on-breach",
+        )),
+    }
 }
 
 /// The run directory's files: report, interval log, totals for `kprod merge`, charts.
@@ -175,8 +216,11 @@ fn add_faults(profile: &mut Profile, specs: &[String]) -> Result<(), KprodError>
     Ok(profile::check_faults(profile)?)
 }
 
+/// Exit code of a run `--abort-on-breach` stopped.
+pub const EXIT_ABORTED: i32 = 6;
+
 /// Exit code of a finished run: 0 complete, 130 interrupted, 1 failed or empty (nothing
-/// measured is never a pass), 4 when `--verify`
+/// measured is never a pass), 6 aborted (`--abort-on-breach`), 4 when `--verify`
 /// found acknowledged records missing although the profile promises no loss (acks=all).
 pub fn exit_code(r: &RunReport) -> i32 {
     match r.status {
@@ -184,15 +228,17 @@ pub fn exit_code(r: &RunReport) -> i32 {
         Status::Complete => 0,
         Status::Interrupted => 130,
         Status::Failed | Status::Empty => 1,
+        Status::Aborted => EXIT_ABORTED,
     }
 }
 
-/// The last line of a run that measured nothing or failed: the status and its reason, in
+/// The last line of a run that measured nothing, failed or was aborted: the status and its reason, in
 /// red on a terminal, so a scrolled-away table cannot hide that the numbers mean nothing.
 pub fn status_line(r: &RunReport) -> Option<String> {
     let what = match r.status {
         Status::Failed => "FAILED",
         Status::Empty => "EMPTY",
+        Status::Aborted => "ABORTED",
         Status::Complete | Status::Interrupted => return None,
     };
     let why = r.status_reason.as_deref().unwrap_or("no reason recorded");

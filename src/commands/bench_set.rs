@@ -4,10 +4,10 @@
 
 use super::bench;
 use super::check::{self, runs, Row};
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, VerdictArgs};
 use crate::error::KprodError;
 use crate::report::{self, RunReport, Status};
-use crate::verdict::{overall, Bootstrap, Threshold};
+use crate::verdict::{overall, Bootstrap, InconclusivePolicy, Threshold};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -30,20 +30,10 @@ fn threshold_line(r: &Row) -> String {
 /// Runs `kprod bench`; returns the exit code: the run's own code when it is not 0, else
 /// the thresholds' verdict (0 pass, 1 fail, 5 inconclusive).
 pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
-    let slos: Vec<Threshold> = args
-        .verdict
-        .thresholds
-        .iter()
-        .map(|e| Threshold::parse(e, "--threshold").map_err(KprodError::from))
-        .collect::<Result<_, _>>()?;
+    let profile = bench::resolve(&args.profile, cwd)?;
+    let slos: Vec<Threshold> =
+        bench::thresholds(&profile.check.thresholds, &args.verdict.thresholds)?;
     let n = args.verdict.repeat.unwrap_or(1);
-    if n == 0 {
-        return Err(KprodError::flag(
-            "--repeat",
-            "--repeat must be at least 1",
-            "give --repeat 5 for a baseline set",
-        ));
-    }
     let mut reports: Vec<RunReport> = Vec::new();
     if n == 1 {
         let o = bench::execute(args, cwd, None)?;
@@ -63,7 +53,8 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
             }
             let o = bench::execute(&one, cwd, None)?;
             bench::print_status_line(&o.report);
-            let stop = o.report.status == Status::Interrupted;
+            // An aborted run already decided the exit code: more runs would not change it.
+            let stop = matches!(o.report.status, Status::Interrupted | Status::Aborted);
             dirs.push(o.dir);
             reports.push(o.report);
             if stop {
@@ -96,4 +87,30 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
         .verdict
         .inconclusive
         .exit_code(overall(rows.iter().map(|r| &r.verdict))))
+}
+
+/// Refuses the verdict flags among `which` that `command` would otherwise take through
+/// `BenchArgs` and silently ignore (exit 2, naming the flag). `--inconclusive` counts as
+/// given when it differs from its default.
+pub fn refuse_verdict_flags(
+    v: &VerdictArgs,
+    command: &str,
+    which: &[&str],
+    fix: &str,
+) -> Result<(), KprodError> {
+    let given = |flag: &str| match flag {
+        "--repeat" => v.repeat.is_some(),
+        "--threshold" => !v.thresholds.is_empty(),
+        "--inconclusive" => v.inconclusive != InconclusivePolicy::default(),
+        "--abort-on-breach" => v.abort_on_breach.is_some(),
+        _ => false,
+    };
+    match which.iter().find(|f| given(f)) {
+        Some(flag) => Err(KprodError::flag(
+            flag,
+            format!("{flag} does not apply to {command}"),
+            fix,
+        )),
+        None => Ok(()),
+    }
 }

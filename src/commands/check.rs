@@ -262,26 +262,31 @@ fn describe(r: &RunReport, runs: usize) -> String {
     )
 }
 
-/// Thresholds for this check: defaults < the baseline's recorded [check] table < the
-/// `--profile` layers' [check] tables < `--max-regression`.
+/// Allowances for this check: defaults < the baseline's recorded [check] table < the
+/// `--profile` layers' [check] tables < `--max-regression`; and the absolute thresholds:
+/// those tables' `thresholds` lists, then `--threshold`s.
 pub fn thresholds(
     args: &CheckArgs,
     baseline: &RunReport,
     cwd: &Path,
-) -> Result<Thresholds, KprodError> {
+) -> Result<(Thresholds, Vec<Threshold>), KprodError> {
     let mut t = Thresholds::default();
+    let mut exprs = Vec::new();
     if let Some(c) = baseline.config.profile.get("check") {
         if let Ok(c) = serde_json::from_value::<CheckCfg>(c.clone()) {
             t = t.with_profile(&c);
+            exprs.extend(c.thresholds);
         }
     }
     if !args.bench.profile.profiles.is_empty() {
         let p = crate::profile::resolve(&args.bench.profile.profiles, &Default::default(), cwd)?;
         t = t.with_profile(&p.check);
+        exprs.extend(p.check.thresholds);
     }
+    let slos = bench::thresholds(&exprs, &args.bench.verdict.thresholds)?;
     match &args.max_regression {
-        Some(spec) => Ok(t.with_spec(spec)?),
-        None => Ok(t),
+        Some(spec) => Ok((t.with_spec(spec)?, slos)),
+        None => Ok((t, slos)),
     }
 }
 
@@ -293,17 +298,6 @@ fn invalid(message: String, fix: &str) -> KprodError {
 }
 
 const RERUN_YOURSELF: &str = "run the current build yourself and pass it with --current";
-
-/// `--threshold` expressions. (A profile's `[check] thresholds` list is not there yet: the
-/// profile key table has no list kind.)
-fn slos(args: &CheckArgs) -> Result<Vec<Threshold>, KprodError> {
-    args.bench
-        .verdict
-        .thresholds
-        .iter()
-        .map(|e| Threshold::parse(e, "--threshold").map_err(KprodError::from))
-        .collect()
-}
 
 /// Writes the baseline's resolved profile into the check directory, named after the
 /// baseline's profile, and proves that it alone resolves to the baseline's profile.
@@ -335,11 +329,14 @@ fn replay_profile(baseline: &RunReport, dir: &Path, cwd: &Path) -> Result<String
 }
 
 /// The runs a verdict is drawn from.
+#[derive(Default)]
 struct Trials {
     baseline: Vec<RunReport>,
     current: Vec<RunReport>,
     current_dirs: Vec<PathBuf>,
     interrupted: bool,
+    /// Every run this check made, and whether it is complete (what a failed check keeps).
+    finished: Vec<(PathBuf, bool)>,
 }
 
 /// Runs the trials: B C B C … for a single-report baseline, C C … against a set.
@@ -349,21 +346,15 @@ fn run_trials(
     dir: &Path,
     cwd: &Path,
     mut observer: Option<&mut dyn Observer>,
-) -> Result<Trials, KprodError> {
+    t: &mut Trials,
+) -> Result<(), KprodError> {
     let replay = replay_profile(&saved.reports[0], dir, cwd)?;
     let cur = runs::current_args(args, &replay, cwd)?;
     let base = (!saved.is_set).then(|| runs::baseline_args(args, &replay));
     let n = args.bench.verdict.repeat.unwrap_or(DEFAULT_REPEAT);
-    let mut t = Trials {
-        baseline: if saved.is_set {
-            saved.reports
-        } else {
-            Vec::new()
-        },
-        current: Vec::new(),
-        current_dirs: Vec::new(),
-        interrupted: false,
-    };
+    if saved.is_set {
+        t.baseline = saved.reports;
+    }
     let sides: Vec<(&BenchArgs, bool)> = base
         .iter()
         .map(|b| (b, true))
@@ -383,19 +374,23 @@ fn run_trials(
             }
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
             let o = bench::execute(bench_args, cwd, obs)?;
+            t.finished
+                .push((o.dir.clone(), o.report.status == Status::Complete));
             t.interrupted |= o.report.status == Status::Interrupted;
+            // An aborted current run fails the check (its status row): the rest is moot.
+            let aborted = o.report.status == Status::Aborted;
             if *is_base {
                 t.baseline.push(o.report);
             } else {
                 t.current.push(o.report);
                 t.current_dirs.push(o.dir);
             }
-            if t.interrupted {
+            if t.interrupted || aborted {
                 break 'trials;
             }
         }
     }
-    Ok(t)
+    Ok(())
 }
 
 /// A finished check.
@@ -449,15 +444,14 @@ pub fn execute(
 ) -> Result<CheckOutcome, KprodError> {
     let saved = runs::load(&args.baseline, "--baseline", cwd)?;
     refuse_incomplete(&saved)?;
-    if args.bench.verdict.repeat == Some(0) {
+    let (t, slos) = thresholds(args, &saved.reports[0], cwd)?;
+    if args.bench.verdict.abort_on_breach.is_some() && slos.is_empty() {
         return Err(KprodError::flag(
-            "--repeat",
-            "--repeat must be at least 1",
-            "give --repeat 5 (the default)",
+            "--abort-on-breach",
+            "no threshold to watch: it needs a --threshold such as 'p99<=20ms'",
+            "add --threshold 'p99<=20ms' (or another), or drop --abort-on-breach",
         ));
     }
-    let t = thresholds(args, &saved.reports[0], cwd)?;
-    let slos = slos(args)?;
     let (trials, check_dir) = match &args.current {
         Some(p) => {
             let cur = runs::load(p, "--current", cwd)?;
@@ -467,25 +461,51 @@ pub fn execute(
             let t = Trials {
                 baseline: saved.reports,
                 current: cur.reports,
-                current_dirs: Vec::new(),
-                interrupted: false,
+                ..Trials::default()
             };
             (t, None)
         }
         None => {
             let root = bench::results_root(&args.bench.output.out, cwd)?;
             let dir = report::create_run_dir(&root, SystemTime::now(), "check")?;
-            (run_trials(args, saved, &dir, cwd, observer)?, Some(dir))
+            let mut t = Trials::default();
+            if let Err(e) = run_trials(args, saved, &dir, cwd, observer, &mut t) {
+                return Err(runs::abandon(&dir, &t.finished, e));
+            }
+            (t, Some(dir))
         }
     };
+    let done = conclude(args, cwd, &trials, &t, &slos, check_dir.as_deref());
+    match (done, &check_dir) {
+        (Err(e), Some(dir)) => Err(runs::abandon(dir, &trials.finished, e)),
+        (Err(e), None) => Err(e),
+        (Ok(verdict), _) => Ok(CheckOutcome {
+            verdict,
+            current_dir: trials.current_dirs.last().cloned(),
+            check_dir,
+            interrupted: trials.interrupted,
+        }),
+    }
+}
+
+/// The verdict and its files: `check.json` (in the check directory, when runs were made),
+/// `--summary`, `--junit`.
+fn conclude(
+    args: &CheckArgs,
+    cwd: &Path,
+    trials: &Trials,
+    t: &Thresholds,
+    slos: &[Threshold],
+    check_dir: Option<&Path>,
+) -> Result<Verdict, KprodError> {
     let verdict = evaluate(
         &trials.baseline,
         &trials.current,
-        &t,
-        &slos,
+        t,
+        slos,
         args.bench.verdict.inconclusive,
     )?;
-    if let Some(dir) = &check_dir {
+    if let Some(dir) = check_dir {
         let json = CheckJson {
             schema_version: 1,
             kind: "check",
@@ -508,12 +528,7 @@ pub fn execute(
     if let Some(path) = &args.junit {
         report::write_atomic(&cwd.join(path), junit_xml(&verdict).as_bytes())?;
     }
-    Ok(CheckOutcome {
-        verdict,
-        current_dir: trials.current_dirs.last().cloned(),
-        check_dir,
-        interrupted: trials.interrupted,
-    })
+    Ok(verdict)
 }
 
 /// Loads a check directory's `check.json` (for `kprod report`).

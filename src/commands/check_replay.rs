@@ -200,6 +200,13 @@ pub fn profile_toml(profile: &Value, description: &str) -> Result<String, String
                         ("check", Value::Number(n)) if k != "errors" => {
                             Some(Toml::String(format!("{}%", n.as_f64().unwrap_or(0.0))))
                         }
+                        ("check", Value::Array(items)) if k == "thresholds" => Some(Toml::Array(
+                            items
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .map(|e| Toml::String(e.to_string()))
+                                .collect(),
+                        )),
                         _ => scalar(&path, x)?,
                     };
                     if let Some(val) = val {

@@ -115,6 +115,8 @@ pub fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
         ..Default::default()
     };
     a.faults = Vec::new();
+    // The baseline is the reference being measured, not the change under test.
+    a.verdict.abort_on_breach = None;
     a
 }
 
@@ -138,4 +140,27 @@ pub fn current_args(args: &CheckArgs, replay: &str, cwd: &Path) -> Result<BenchA
         ));
     }
     Ok(a)
+}
+
+/// A check that failed after creating its directory: removes the directory and the runs
+/// it made that are not complete; keeps complete runs (they are valid runs) and says where.
+/// Returns `e`, the error that ended the check.
+pub fn abandon(check_dir: &Path, finished: &[(PathBuf, bool)], e: KprodError) -> KprodError {
+    let _ = std::fs::remove_dir_all(check_dir);
+    let mut kept = Vec::new();
+    for (dir, complete) in finished {
+        if *complete {
+            kept.push(dir.display().to_string());
+        } else {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+    if !kept.is_empty() {
+        crate::print_stderr(&format!(
+            "check: failed; kept {} complete run(s) it made: {}",
+            kept.len(),
+            kept.join(", ")
+        ));
+    }
+    e
 }

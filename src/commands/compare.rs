@@ -315,14 +315,13 @@ pub fn execute(
     cwd: &Path,
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<CompareOutcome, KprodError> {
+    super::bench_set::refuse_verdict_flags(
+        &args.bench.verdict,
+        "compare (an aborted variant would leave nothing to compare)",
+        &["--abort-on-breach"],
+        "judge the variants with --threshold after the runs, or use kprod bench --abort-on-breach",
+    )?;
     let repeats = args.bench.verdict.repeat.unwrap_or(DEFAULT_REPEAT);
-    if repeats == 0 {
-        return Err(KprodError::flag(
-            "--repeat",
-            "--repeat must be at least 1",
-            "give --repeat 3 (the default) or more for a noise estimate",
-        ));
-    }
     // Every variant must resolve before the first run: a typo in the last one should not
     // cost the runs of all the others.
     for v in &args.variants {
@@ -398,7 +397,9 @@ pub fn execute(
 
 /// `kprod compare` for the command line: runs, prints the table, returns the exit code.
 pub fn run(args: &CompareArgs, cwd: &Path) -> Result<i32, KprodError> {
-    let slos = judge::parse_thresholds(&args.bench.verdict.thresholds)?;
+    // The `--profile` layers' `[check] thresholds` apply to every variant.
+    let base = bench::resolve(&args.bench.profile, cwd)?;
+    let slos = bench::thresholds(&base.check.thresholds, &args.bench.verdict.thresholds)?;
     let o = execute(args, cwd, None)?;
     crate::print_stdout(&render_table(&o.result));
     crate::print_stdout(&format!("results: {}", o.dir.display()));

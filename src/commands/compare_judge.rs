@@ -117,13 +117,6 @@ pub fn summary(versus: &[Versus]) -> String {
 }
 
 /// `--threshold` expressions, parsed before any run.
-pub fn parse_thresholds(exprs: &[String]) -> Result<Vec<Threshold>, KprodError> {
-    exprs
-        .iter()
-        .map(|e| Threshold::parse(e, "--threshold").map_err(KprodError::from))
-        .collect()
-}
-
 /// Judges every variant's repeats against the thresholds, prints one line per variant and
 /// threshold, and returns the exit code (0 pass, 1 fail, 5 inconclusive).
 pub fn thresholds(

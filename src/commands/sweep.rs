@@ -373,6 +373,17 @@ pub fn execute(
 
 /// Flags a sweep sets itself for every step.
 fn check_flags(args: &SweepArgs, plan: &Plan) -> Result<(), KprodError> {
+    super::bench_set::refuse_verdict_flags(
+        &args.bench.verdict,
+        "a sweep (each step is one run judged by --slo and saturation)",
+        &[
+            "--repeat",
+            "--threshold",
+            "--inconclusive",
+            "--abort-on-breach",
+        ],
+        "give the latency objective as --slo 'p99<=20ms', or use kprod bench / check",
+    )?;
     for flag in ["--duration", "--records"] {
         if flag_given(&args.bench, flag) {
             return Err(KprodError::flag(
@@ -400,11 +411,26 @@ fn probe_profiles(args: &SweepArgs, plan: &Plan, cwd: &Path) -> Result<(), Kprod
         for v in values {
             let mut a = probe.clone();
             a.profile.layers.sets.push(format!("{key}={v}"));
-            bench::resolve(&a.profile, cwd)?;
+            bench::resolve(&a.profile, cwd).map_err(|e| as_param(e, key))?;
         }
         Ok(())
     } else {
         bench::resolve(&probe.profile, cwd).map(drop)
+    }
+}
+
+/// A `--param` value goes into the profile as a `--set`: an error about that key blames
+/// `--param`, the flag the user wrote.
+fn as_param(e: KprodError, key: &str) -> KprodError {
+    match e {
+        KprodError::Config(mut c)
+            if c.key.as_deref() == Some(key)
+                && c.location.as_ref().is_some_and(|l| l.source == "--set") =>
+        {
+            c.location = Some(crate::error::Location::flag("--param"));
+            KprodError::Config(c)
+        }
+        e => e,
     }
 }
 

@@ -25,6 +25,12 @@ pub trait Observer {
     }
     /// `--verify`: the run is over and the records are being read back.
     fn verifying(&mut self) {}
+    /// Asked after each batch of finished seconds: Some(reason) stops the run the way a
+    /// first Ctrl-C does (flush, partial report), and the report says `aborted` with the
+    /// reason (`--abort-on-breach`). Per run, unlike a signal, so the next run starts clean.
+    fn stop_requested(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Observer that shows nothing.
@@ -58,5 +64,8 @@ impl Observer for Both<'_> {
     fn verifying(&mut self) {
         self.0.verifying();
         self.1.verifying();
+    }
+    fn stop_requested(&self) -> Option<&str> {
+        self.0.stop_requested().or_else(|| self.1.stop_requested())
     }
 }

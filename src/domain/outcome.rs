@@ -37,6 +37,8 @@ pub struct RunOutcome {
     /// t0 -> all producers finished flushing.
     pub duration: Duration,
     pub interrupted: bool,
+    /// An observer stopped the run (`--abort-on-breach`): why.
+    pub aborted: Option<String>,
     /// Effective producer properties of producer 0 (bootstrap and client id included).
     pub props: BTreeMap<String, String>,
     pub mean_record_bytes: f64,

@@ -62,7 +62,7 @@ pub fn run(
         flags: &flags,
         t0,
     };
-    let (faults, ledgers) = run.with_faults(plan, &setup.cluster);
+    let (faults, ledgers, aborted) = run.with_faults(plan, &setup.cluster);
     crew.join();
     let duration = t0.elapsed();
     // The cluster stays up until the records have been read back.
@@ -91,6 +91,7 @@ pub fn run(
         started_at,
         duration,
         interrupted: flags.interrupted.load(Ordering::Relaxed),
+        aborted,
         props: crew.first_props,
         mean_record_bytes,
         clock: clock.describe(),
@@ -319,10 +320,15 @@ impl Collecting<'_> {
         mut self,
         plan: &Plan,
         cluster: &Cluster,
-    ) -> (Vec<crate::domain::AppliedFault>, Vec<crate::verify::Ledger>) {
+    ) -> (
+        Vec<crate::domain::AppliedFault>,
+        Vec<crate::verify::Ledger>,
+        Option<String>,
+    ) {
         let p = &plan.profile;
         let t0 = self.t0;
         let mut ledgers = Vec::new();
+        let mut aborted = None;
         let faults = std::thread::scope(|scope| {
             let (stop_faults, stop_rx) = mpsc::channel::<()>();
             let injector = cluster.mock().filter(|_| !p.faults.is_empty()).map(|mock| {
@@ -332,20 +338,22 @@ impl Collecting<'_> {
                 };
                 scope.spawn(move || faults::run(target, &p.faults, t0, stop_rx))
             });
-            self.collect(&mut ledgers);
+            aborted = self.collect(&mut ledgers);
             let _ = stop_faults.send(());
             injector
                 .map(|h| h.join().unwrap_or_default())
                 .unwrap_or_default()
         });
-        (faults, ledgers)
+        (faults, ledgers, aborted)
     }
 
     /// The collector loop: merges what producers ship until every one of them is done,
-    /// and turns a signal into a stop.
-    fn collect(&mut self, ledgers: &mut Vec<crate::verify::Ledger>) {
+    /// and turns a signal or an observer's stop request into a stop; returns the request's
+    /// reason.
+    fn collect(&mut self, ledgers: &mut Vec<crate::verify::Ledger>) -> Option<String> {
         let (flags, t0) = (self.flags, self.t0);
         let mut done = 0;
+        let mut aborted: Option<String> = None;
         while done < self.crew.n {
             match self.crew.rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(WorkerMsg::Interval(s)) => {
@@ -371,12 +379,16 @@ impl Collecting<'_> {
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            if crate::signals::signalled() {
+            if aborted.is_none() {
+                aborted = self.obs.stop_requested().map(str::to_string);
+            }
+            if aborted.is_some() || crate::signals::signalled() {
                 flags.interrupted.store(true, Ordering::Relaxed);
                 flags.stop.store(true, Ordering::Relaxed);
             }
             self.obs.tick(t0.elapsed());
         }
+        aborted
     }
 }
 

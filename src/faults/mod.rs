@@ -134,17 +134,30 @@ fn bad(spec: &str, why: impl std::fmt::Display, origin: &Location) -> ConfigErro
         .fix(format!("write a fault as {GRAMMAR}"))
 }
 
-fn number<T: std::str::FromStr>(t: &str, what: &str) -> Result<T, String> {
-    t.trim()
-        .parse()
-        .map_err(|_| format!("{what} {t:?} is not a whole number"))
+/// What each number of the grammar may be, for messages: a number too large to parse
+/// is out of range, not "not a whole number". Brokers and partitions are checked against
+/// the cluster later; these say what that check will demand.
+const BROKER_RANGE: &str = "BROKER must be 1..=mock_brokers (at most 64) or *";
+const PARTITION_RANGE: &str = "PARTITION must be 0..partitions (at most 100000)";
+const COUNT_RANGE: &str = "COUNT must be 1..100000";
+
+fn number<T: std::str::FromStr>(t: &str, what: &str, range: &str) -> Result<T, String> {
+    let t = t.trim();
+    t.parse().map_err(|_| {
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            format!("{what} {t} is out of range: {range}")
+        } else {
+            format!("{what} {t:?} is not a whole number ({range})")
+        }
+    })
 }
 
 fn broker(t: &str) -> Result<Option<i32>, String> {
     if t.trim() == "*" {
         return Ok(None);
     }
-    number::<i32>(t, "broker").map(Some)
+    number::<i32>(t, "broker", BROKER_RANGE).map(Some)
 }
 
 fn duration(t: &str, what: &str) -> Result<Duration, String> {
@@ -200,8 +213,8 @@ fn fault_kind(kind: &str, what: &str, lasts: Option<Duration>) -> Result<FaultKi
                 return Err("a leader move has no duration (+FOR)".into());
             }
             FaultKind::Leader {
-                partition: number(p, "partition")?,
-                broker: number(b, "broker")?,
+                partition: number(p, "partition", PARTITION_RANGE)?,
+                broker: number(b, "broker", BROKER_RANGE)?,
             }
         }
         other => {
@@ -216,7 +229,7 @@ fn fault_kind(kind: &str, what: &str, lasts: Option<Duration>) -> Result<FaultKi
 fn errors_kind(what: &str, lasts: Option<Duration>) -> Result<FaultKind, String> {
     let (api, e) = what.split_once('=').ok_or("errors needs API=ERROR")?;
     let (e, count) = match e.split_once('*') {
-        Some((e, c)) => (e, number::<u32>(c, "COUNT")?),
+        Some((e, c)) => (e, number::<u32>(c, "COUNT", COUNT_RANGE)?),
         None => (e, 1),
     };
     let api_l = api.trim().to_ascii_lowercase().replace('-', "_");
@@ -234,7 +247,7 @@ fn errors_kind(what: &str, lasts: Option<Duration>) -> Result<FaultKind, String>
         )
     })?;
     if count == 0 || count > 100_000 {
-        return Err(format!("COUNT must be 1..100000, got {count}"));
+        return Err(format!("{COUNT_RANGE}, got {count}"));
     }
     if lasts.is_some() {
         return Err("errors has a COUNT, not a duration (+FOR)".into());

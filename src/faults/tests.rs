@@ -43,6 +43,15 @@ fn bad_specs_say_why_and_show_the_grammar() {
         ("broker-down", "no `:`"),
         ("broker-down:2", "no `@`"),
         ("broker-down:x@1s", "broker \"x\" is not a whole number"),
+        (
+            "broker-down:99999999999@1s",
+            "broker 99999999999 is out of range: BROKER must be 1..=mock_brokers",
+        ),
+        (
+            "errors:produce=NOT_ENOUGH_REPLICAS*99999999999@1s",
+            "COUNT 99999999999 is out of range: COUNT must be 1..100000",
+        ),
+        ("leader:99999999999=1@1s", "PARTITION must be 0..partitions"),
         ("broker-down:2@soon", "AT: invalid duration"),
         ("broker-down:2@1s+0s", "FOR must be longer than 0"),
         ("rtt:1@1s", "BROKER=LATENCY"),

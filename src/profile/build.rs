@@ -212,5 +212,10 @@ fn check(g: &Get<'_>, m: &Merged) -> Result<CheckCfg, ConfigError> {
             Some(Val::U64(v)) => Some(*v),
             Some(_) => return Err(g.wrong("check.errors")),
         },
+        thresholds: match m.values.get("check.thresholds").map(|e| &e.val) {
+            None => Vec::new(),
+            Some(Val::List(v)) => v.clone(),
+            Some(_) => return Err(g.wrong("check.thresholds")),
+        },
     })
 }

@@ -146,14 +146,7 @@ pub(crate) fn value_gen(raw: &Raw, cx: &Ctx<'_>) -> Result<ValueGen, ConfigError
 }
 
 fn kind_name(r: &Raw) -> &'static str {
-    match r {
-        Raw::Int(_) => "integer",
-        Raw::Float(_) => "float",
-        Raw::Bool(_) => "boolean",
-        Raw::Table(_) => "table",
-        Raw::Str(_) | Raw::Text(_) => "string",
-        Raw::Other(t) => t,
-    }
+    r.type_name()
 }
 
 /// A record size in bytes; sizes past u32 cannot be generated (the 1GiB cap is checked later).

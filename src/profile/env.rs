@@ -111,6 +111,11 @@ pub(crate) fn expand_raw(raw: &mut Raw, key: &str, loc: &Location) -> Result<(),
                 expand_raw(&mut e.value, &sub, &e.loc)?;
             }
         }
+        Raw::List(items) => {
+            for (v, at) in items {
+                expand_raw(v, key, at)?;
+            }
+        }
         _ => {}
     }
     Ok(())

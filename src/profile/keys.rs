@@ -4,12 +4,12 @@
 //! that wrote the bad value even when a later layer would override it.
 
 use super::model::{Acks, Codec, OnFull, Rate, SendMode, SizeDist, ValueGen};
+pub(crate) use super::raw::{raw_from_toml, Locator, Raw, RawEntry};
 use crate::error::{ConfigError, Location};
 use crate::units;
 use std::path::Path;
 use std::time::Duration;
 use toml::de::DeValue;
-use toml::Spanned;
 
 /// The type of a key's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,9 @@ pub(crate) enum Kind {
     Pairs,
     /// A percentage written as a string, `"5%"`; held as the number of percent.
     Pct,
+    /// A list of `--threshold` expressions: a TOML array of strings, or comma-separated
+    /// text from `--set`.
+    Thresholds,
 }
 
 impl Kind {
@@ -71,6 +74,7 @@ impl Kind {
             Kind::PartitionMap => "a table of key prefix = partition, e.g. { \"us-east\" = 0 }",
             Kind::Pairs => "a table of name = \"value\" strings",
             Kind::Pct => "a percentage such as \"5%\"",
+            Kind::Thresholds => "a list of thresholds such as [\"p99<=20ms\", \"errors==0\", \"throughput>=95%\"]",
         }
     }
 }
@@ -124,6 +128,7 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("check.p99", Kind::Pct),
     ("check.p999", Kind::Pct),
     ("check.errors", Kind::U64),
+    ("check.thresholds", Kind::Thresholds),
 ];
 
 pub(crate) const SECTIONS: &[&str] = &[
@@ -188,98 +193,8 @@ pub(crate) enum Val {
     /// (prefix, partition, where it was written)
     Map(Vec<(String, i64, Location)>),
     Pairs(Vec<(String, String)>),
-}
-
-/// An untyped value from any source.
-#[derive(Debug, Clone)]
-pub(crate) enum Raw {
-    Str(String),
-    /// Text from the command line or a Java config: its type is decided by the key.
-    Text(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Table(Vec<RawEntry>),
-    Other(&'static str),
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct RawEntry {
-    pub key: String,
-    pub key_loc: Location,
-    pub value: Raw,
-    pub loc: Location,
-}
-
-impl Raw {
-    fn type_name(&self) -> &'static str {
-        match self {
-            Raw::Str(_) | Raw::Text(_) => "string",
-            Raw::Int(_) => "integer",
-            Raw::Float(_) => "float",
-            Raw::Bool(_) => "boolean",
-            Raw::Table(_) => "table",
-            Raw::Other(t) => t,
-        }
-    }
-    fn text(&self) -> Option<&str> {
-        match self {
-            Raw::Str(s) | Raw::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-/// Turns byte offsets of a source text into locations.
-pub(crate) struct Locator<'a> {
-    pub source: String,
-    /// None for command-line text, where line numbers mean nothing.
-    pub text: Option<&'a str>,
-}
-
-impl Locator<'_> {
-    pub fn loc(&self, offset: usize) -> Location {
-        let Some(text) = self.text else {
-            return Location {
-                source: self.source.clone(),
-                line: None,
-                column: None,
-            };
-        };
-        let before = &text[..offset.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Location {
-            source: self.source.clone(),
-            line: Some(line),
-            column: Some(column),
-        }
-    }
-}
-
-/// Converts a parsed TOML value, keeping the location of every nested entry.
-pub(crate) fn raw_from_toml(value: &Spanned<DeValue<'_>>, at: &Locator<'_>) -> Raw {
-    match value.get_ref() {
-        DeValue::String(s) => Raw::Str(s.to_string()),
-        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
-            Ok(n) => Raw::Int(n),
-            Err(_) => Raw::Other("integer out of range"),
-        },
-        DeValue::Float(f) => f.as_str().parse().map_or(Raw::Other("float"), Raw::Float),
-        DeValue::Boolean(b) => Raw::Bool(*b),
-        DeValue::Datetime(_) => Raw::Other("datetime"),
-        DeValue::Array(_) => Raw::Other("array"),
-        DeValue::Table(t) => Raw::Table(
-            t.iter()
-                .map(|(k, v)| RawEntry {
-                    key: k.get_ref().to_string(),
-                    key_loc: at.loc(k.span().start),
-                    value: raw_from_toml(v, at),
-                    loc: at.loc(v.span().start),
-                })
-                .collect(),
-        ),
-    }
+    /// Threshold expressions, each checked.
+    List(Vec<String>),
 }
 
 /// What a conversion needs to know about where the value came from.
@@ -340,12 +255,11 @@ pub(crate) fn convert(kind: Kind, raw: &Raw, cx: &Ctx<'_>) -> Result<Val, Config
         },
         (Kind::U32, r) => {
             let n = whole(r, kind, cx)?;
-            Val::U32(u32::try_from(n).map_err(|_| {
-                cx.err(format!("{n} is too large (at most {})", u32::MAX))
-                    .fix(format!("use a smaller {}", cx.key))
-            })?)
+            let (message, fix) = super::validate::out_of_range(cx.key, n);
+            Val::U32(u32::try_from(n).map_err(|_| cx.err(message).fix(fix))?)
         }
         (Kind::U64, r) => Val::U64(whole(r, kind, cx)?),
+        (Kind::Thresholds, r) => Val::List(thresholds(r, kind, cx)?),
         (Kind::OptU64, r) if r.text().is_some_and(none_word) => Val::OptU64(None),
         (Kind::OptU64, r) => Val::OptU64(Some(whole(r, kind, cx)?)),
         (Kind::Size, Raw::Int(n)) => Val::U64(non_negative(*n, cx)?),
@@ -514,6 +428,34 @@ fn whole(r: &Raw, kind: Kind, cx: &Ctx<'_>) -> Result<u64, ConfigError> {
         }),
         _ => Err(cx.type_err(kind, r)),
     }
+}
+
+/// Each expression checked where it was written, so a bad one names its file:line.
+fn thresholds(r: &Raw, kind: Kind, cx: &Ctx<'_>) -> Result<Vec<String>, ConfigError> {
+    let items: Vec<(Raw, Location)> = match r {
+        Raw::List(items) => items.clone(),
+        Raw::Text(t) => t
+            .split(',')
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| (Raw::Str(x.trim().to_string()), cx.loc.clone()))
+            .collect(),
+        _ => return Err(cx.type_err(kind, r)),
+    };
+    let fix = format!("write {} as {}", cx.key, kind.expected());
+    let mut out = Vec::with_capacity(items.len());
+    for (item, at) in &items {
+        let Some(expr) = item.text() else {
+            return Err(cx.type_err(kind, item).at(at.clone()));
+        };
+        let t = crate::verdict::Threshold::parse(expr, &at.source).map_err(|e| {
+            ConfigError::new(e.message)
+                .at(at.clone())
+                .key(cx.key)
+                .fix(fix.clone())
+        })?;
+        out.push(t.expr);
+    }
+    Ok(out)
 }
 
 fn duration(r: &Raw, kind: Kind, cx: &Ctx<'_>) -> Result<Duration, ConfigError> {

@@ -19,6 +19,7 @@ mod layer;
 mod librdkafka;
 mod load;
 mod model;
+mod raw;
 mod show;
 mod validate;
 mod warnings;

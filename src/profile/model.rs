@@ -241,6 +241,10 @@ pub struct CheckCfg {
     pub p99: Option<f64>,
     pub p999: Option<f64>,
     pub errors: Option<u64>,
+    /// Absolute thresholds (`--threshold` expressions, checked at load); the command
+    /// line's `--threshold`s are added to them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<String>,
 }
 
 /// A fully resolved profile.

@@ -92,6 +92,7 @@ fn base_sets_every_required_key() {
         "check.p99",
         "check.p999",
         "check.errors",
+        "check.thresholds",
     ];
     for (key, _) in keys::KEYS {
         if !optional.contains(key) {

@@ -13,8 +13,8 @@ use super::model::*;
 use crate::error::ConfigError;
 use crate::units::{format_duration, format_size};
 pub use limits::{
-    PlannedMemory, MAX_HEADERS, MAX_HEADER_BYTES, MAX_KEY_COUNT, MAX_MOCK_BROKERS, MAX_PARTITIONS,
-    MAX_PLANNED_MEMORY, MAX_PRODUCERS, MAX_RECORD_BYTES,
+    out_of_range, PlannedMemory, MAX_HEADERS, MAX_HEADER_BYTES, MAX_KEY_COUNT, MAX_MOCK_BROKERS,
+    MAX_PARTITIONS, MAX_PLANNED_MEMORY, MAX_PRODUCERS, MAX_RECORD_BYTES,
 };
 use std::time::Duration;
 

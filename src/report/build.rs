@@ -113,10 +113,17 @@ fn intervals(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Vec<Interval> {
         .collect()
 }
 
-/// `status` and `status_reason`: a signal beats a fatal error, which beats a run that
+/// `status` and `status_reason`: an abort on a breached threshold (which stops the run
+/// like a signal) beats a signal, which beats a fatal error, which beats a run that
 /// measured nothing, which beats success.
 fn status(out: &RunOutcome, warmup_s: f64) -> (Status, Option<String>) {
     let m = &out.measurements;
+    if let Some(why) = &out.aborted {
+        return (
+            Status::Aborted,
+            Some(format!("{why}; report covers the run until then")),
+        );
+    }
     if out.interrupted {
         let why = "interrupted by a signal; report covers the run until then";
         return (Status::Interrupted, Some(why.into()));
@@ -394,6 +401,7 @@ mod tests {
             started_at: SystemTime::UNIX_EPOCH,
             duration: Duration::from_secs(5),
             interrupted: false,
+            aborted: None,
             props: BTreeMap::new(),
             mean_record_bytes: 512.0,
             clock: "test",

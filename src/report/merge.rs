@@ -239,6 +239,8 @@ fn status(inputs: &[MergeInput]) -> (Status, Option<String>) {
     let any = |s: Status| inputs.iter().any(|i| i.report.status == s);
     let status = if any(Status::Failed) {
         Status::Failed
+    } else if any(Status::Aborted) {
+        Status::Aborted
     } else if any(Status::Interrupted) {
         Status::Interrupted
     } else {

@@ -21,6 +21,9 @@ pub enum Status {
     Failed,
     /// No record sent after the warm-up was delivered: nothing was measured.
     Empty,
+    /// `--abort-on-breach` stopped the run: a threshold was broken for K consecutive
+    /// seconds. The report covers the run until then, like an interrupted one.
+    Aborted,
 }
 
 /// Latency percentiles of one HDR histogram, in microseconds.

@@ -132,6 +132,7 @@ fn status_text(r: &RunReport) -> String {
         Status::Interrupted => "INTERRUPTED",
         Status::Failed => "FAILED",
         Status::Empty => "EMPTY",
+        Status::Aborted => "ABORTED",
     };
     match &r.status_reason {
         Some(reason) => format!("{s}: {reason}"),

@@ -24,13 +24,23 @@ pub enum Op {
 }
 
 impl Op {
-    fn holds(self, x: f64, bound: f64) -> bool {
+    pub(crate) fn holds(self, x: f64, bound: f64) -> bool {
         match self {
             Op::Le => x <= bound,
             Op::Lt => x < bound,
             Op::Ge => x >= bound,
             Op::Gt => x > bound,
             Op::Eq => x == bound,
+        }
+    }
+    /// The comparison a breached value stands in to the bound (`p99 45 ms > 20 ms`).
+    pub(crate) fn breach_text(self) -> &'static str {
+        match self {
+            Op::Le => ">",
+            Op::Lt => ">=",
+            Op::Ge => "<",
+            Op::Gt => "<=",
+            Op::Eq => "!=",
         }
     }
     fn text(self) -> &'static str {

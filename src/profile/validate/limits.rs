@@ -120,6 +120,29 @@ impl Profile {
     }
 }
 
+/// The documented range of a count key, for a value too large even for its type (caught
+/// while converting, before [`ranges`] sees it): the message names the same range.
+fn documented_range(key: &str) -> Option<(u64, u64)> {
+    Some(match key {
+        "workload.partitions" => (1, MAX_PARTITIONS.into()),
+        "cluster.mock_brokers" => (1, MAX_MOCK_BROKERS.into()),
+        "workload.producers" => (1, MAX_PRODUCERS.into()),
+        "workload.key_count" => (1, MAX_KEY_COUNT),
+        "workload.headers.count" => (0, MAX_HEADERS.into()),
+        _ => return None,
+    })
+}
+
+/// Message and fix for `n` outside `key`'s documented range (a count type's own range
+/// when the key has none documented).
+pub fn out_of_range(key: &str, n: u64) -> (String, String) {
+    let (lo, hi) = documented_range(key).unwrap_or((0, u32::MAX.into()));
+    (
+        format!("{n} is out of range: {key} must be {lo}..={hi}"),
+        format!("set {key} to a value in {lo}..={hi}"),
+    )
+}
+
 /// Every count in its documented range.
 pub(super) fn ranges(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
     let w = &p.workload;
