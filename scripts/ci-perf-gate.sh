@@ -51,7 +51,7 @@ fi
 
 if [[ ! -f $BASELINE_DIR/report.json ]]; then
     echo "ci-perf-gate: no baseline at $BASELINE_DIR/report.json" >&2
-    echo "ci-perf-gate: record one on the CI machine type: scripts/ci-perf-gate.sh --record -- --profile durable --duration 30s" >&2
+    echo "ci-perf-gate: record one on the CI machine type: scripts/ci-perf-gate.sh --record -- --profile durable --duration 4s --warmup 1s" >&2
     exit 2
 fi
 
