@@ -203,7 +203,7 @@ impl MergedInterval {
 }
 
 /// Everything measured in one run, merged over producers.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Measurements {
     pub totals: Totals,
     pub intervals: Vec<MergedInterval>,

@@ -37,15 +37,7 @@ impl Collector {
             closed: vec![None; producers as usize],
             partial: BTreeMap::new(),
             stats: StatsAggregator::new(topic),
-            m: Measurements {
-                totals: Totals::default(),
-                intervals: Vec::new(),
-                stats: StatsSummary::default(),
-                committed: 0,
-                aborted: 0,
-                client_errors: Vec::new(),
-                fatal: Vec::new(),
-            },
+            m: Measurements::default(),
         }
     }
 

@@ -377,7 +377,7 @@ fn hostname() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Counts, Measurements, StatsSummary, Totals};
+    use crate::domain::{Counts, Measurements, Totals};
     use std::time::{Duration, SystemTime};
 
     fn outcome(measured: Counts, warmup: Counts) -> RunOutcome {
@@ -388,12 +388,7 @@ mod tests {
                     warmup,
                     ..Totals::default()
                 },
-                intervals: Vec::new(),
-                stats: StatsSummary::default(),
-                committed: 0,
-                aborted: 0,
-                client_errors: Vec::new(),
-                fatal: Vec::new(),
+                ..Measurements::default()
             },
             cluster: "embedded".into(),
             embedded: true,
