@@ -23,6 +23,10 @@ pub use verdict::VerdictArgs;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour on the terminal: `auto` follows NO_COLOR / CLICOLOR_FORCE and uses colour
+    /// only on a terminal; `always` and `never` override both.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: clap::ColorChoice,
 }
 
 // Parsed once per process; the size difference between variants does not matter.
@@ -63,6 +67,10 @@ pub struct OutputArgs {
     /// Show librdkafka's own log lines.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Print the full results table (every section, the complete statement of what was
+    /// measured) above the compact summary.
+    #[arg(long)]
+    pub details: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -220,6 +228,9 @@ pub struct SweepArgs {
 pub struct ReportArgs {
     /// A result directory written by bench, compare or sweep.
     pub dir: PathBuf,
+    /// A run directory: print the full results table above the compact summary.
+    #[arg(long)]
+    pub details: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -234,6 +245,9 @@ pub struct MergeArgs {
     /// or repeated (the differences become warnings in the merged report).
     #[arg(long)]
     pub force: bool,
+    /// Print the merged run's full results table above the compact summary.
+    #[arg(long)]
+    pub details: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -88,6 +88,7 @@ fn a_run_that_measured_nothing_is_empty_exits_1_and_is_refused_as_input() {
         "1s",
         "--rate",
         "200",
+        "--details",
         "--out",
         root_s,
     ]);
