@@ -68,7 +68,8 @@ pub struct OutputArgs {
     #[arg(short, long)]
     pub verbose: bool,
     /// Print the full results table (every section, the complete statement of what was
-    /// measured) above the compact summary.
+    /// measured) above the compact summary; compare, sweep and check print it for each run
+    /// as it finishes.
     #[arg(long)]
     pub details: bool,
 }

@@ -267,6 +267,18 @@ pub fn print_run(r: &RunReport, details: bool, extras: &SummaryExtras) {
     crate::print_stdout(&report::compact_summary(r, extras));
 }
 
+/// `--details` in `compare`, `sweep` and `check`: each run's full table and summary as it
+/// finishes, before the command's own table.
+pub fn print_run_details(args: &BenchArgs, o: &BenchOutcome) {
+    if args.output.details {
+        let extras = SummaryExtras {
+            verdicts: Vec::new(),
+            results: Some(format!("results: {}", o.dir.display())),
+        };
+        print_run(&o.report, true, &extras);
+    }
+}
+
 fn lost_despite_acks_all(r: &RunReport) -> bool {
     let acks_all = matches!(
         r.config.librdkafka.get("acks").map(String::as_str),

@@ -356,6 +356,7 @@ pub fn execute(
             // Reborrowed per run; the explicit cast shortens the trait object's lifetime.
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
             let o = bench::execute(&variant_args(&args.bench, v), cwd, obs)?;
+            bench::print_run_details(&args.bench, &o);
             report::usable(&o.report, &o.dir)?;
             result.cluster_note = result.cluster_note.or(o.report.cluster_note.clone());
             result.runs.push(CompareRun {

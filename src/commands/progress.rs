@@ -181,7 +181,8 @@ impl Progress {
             format!("  {}", self.tone(Tone::Warn, &format!("FAULT {f}")))
         });
         // Fire-and-forget measures no latency: a "p99 0 µs" would read as a figure.
-        let p99 = match self.fire_and_forget {
+        // Nor does a second with no delivery.
+        let p99 = match self.fire_and_forget || i.counts.delivered == 0 {
             true => String::new(),
             false => format!("  p99 {}", fmt_latency_us(i.p99_us)),
         };

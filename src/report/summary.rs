@@ -93,9 +93,15 @@ fn headline(r: &RunReport) -> Line {
         "embedded" => "embedded cluster".to_string(),
         c => format!("brokers {c}"),
     };
+    let plural = |n: u64, what: &str| match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    };
     let mut shape = format!(
-        "{profile} · {cluster} · {} producers · {} partitions · {:.1} s",
-        r.producers, r.partitions, r.duration_s
+        "{profile} · {cluster} · {} · {} · {:.1} s",
+        plural(u64::from(r.producers), "producer"),
+        plural(u64::from(r.partitions), "partition"),
+        r.duration_s
     );
     match (r.instance, r.instances) {
         (Some(i), Some(n)) => shape.push_str(&format!(" · instance {i} of {n}")),
