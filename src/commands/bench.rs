@@ -85,7 +85,7 @@ pub fn execute(
     let out_root = results_root(&args.output.out, cwd)?;
     crate::engine::native::VERBOSE.store(args.output.verbose, std::sync::atomic::Ordering::Relaxed);
     for w in &profile.warnings {
-        crate::print_stderr(&format!("warning: {w}"));
+        crate::print_stderr(&paint(Tone::Warn, &format!("warning: {w}")));
     }
     let mut plan = Plan::new(profile, flush, cwd.to_path_buf())?;
     plan.verify = args.verify;
