@@ -91,10 +91,13 @@ fn report_redraws_a_bench_directory_identically() {
     // --details: the full table, then the compact summary the run printed.
     let full = kprod::report::summary_table(&o.report);
     assert!(table.starts_with(&full), "{table}");
-    let summary = &table[full.len()..];
+    let summary = table[full.len()..]
+        .strip_prefix('\n')
+        .expect("a blank line between");
     let extras = kprod::report::SummaryExtras {
         verdicts: Vec::new(),
         results: Some(format!("results: {}", cwd().join(&o.dir).display())),
+        below_details: true,
     };
     assert_eq!(summary, kprod::report::compact_summary(&o.report, &extras));
 }

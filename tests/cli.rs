@@ -29,6 +29,15 @@ fn readme_quick_start_runs_a_real_benchmark() {
             "Measured: latency in µs from intended send time",
         ));
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    // The whole summary fits a terminal: 15 lines of 100 columns (the path may be longer).
+    assert!(stdout.lines().count() <= 15, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .all(|l| l.starts_with("results: ") || l.chars().count() <= 100),
+        "{stdout}"
+    );
+    assert!(stdout.starts_with("COMPLETE  durable"), "{stdout}");
     let dir = stdout
         .lines()
         .find_map(|l| l.strip_prefix("results: "))

@@ -262,9 +262,14 @@ pub fn print_run(r: &RunReport, details: bool, extras: &SummaryExtras) {
         for v in &extras.verdicts {
             full.push_str(&format!("threshold {} → {}\n", v.text, v.verdict.label()));
         }
+        full.push('\n');
         crate::print_stdout(&full);
     }
-    crate::print_stdout(&report::compact_summary(r, extras));
+    let extras = SummaryExtras {
+        below_details: details,
+        ..extras.clone()
+    };
+    crate::print_stdout(&report::compact_summary(r, &extras));
 }
 
 /// `--details` in `compare`, `sweep` and `check`: each run's full table and summary as it
@@ -274,6 +279,7 @@ pub fn print_run_details(args: &BenchArgs, o: &BenchOutcome) {
         let extras = SummaryExtras {
             verdicts: Vec::new(),
             results: Some(format!("results: {}", o.dir.display())),
+            ..Default::default()
         };
         print_run(&o.report, true, &extras);
     }

@@ -81,6 +81,7 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
         let extras = SummaryExtras {
             verdicts: rows.iter().map(verdict_line).collect(),
             results: Some(results),
+            ..Default::default()
         };
         bench::print_run(last, args.output.details, &extras);
         // Last on stderr too: a failed run's reason must not hide above the summary.

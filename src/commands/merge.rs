@@ -27,6 +27,7 @@ pub fn run(args: &MergeArgs, cwd: &Path) -> Result<i32, KprodError> {
     let extras = report::SummaryExtras {
         verdicts: Vec::new(),
         results: Some(format!("merged: {}", o.dir.display())),
+        ..Default::default()
     };
     super::bench::print_run(&o.report, args.details, &extras);
     Ok(0)

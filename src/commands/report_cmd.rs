@@ -58,12 +58,13 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
             crate::charts::write_run_charts(&dir, &r)?;
             // Styled: `run` prints it through the console, which strips what it must.
             let mut out = match args.details {
-                true => report::summary_table(&r),
+                true => report::summary_table(&r) + "\n",
                 false => String::new(),
             };
             let extras = report::SummaryExtras {
                 verdicts: Vec::new(),
                 results: Some(format!("results: {}", dir.display())),
+                below_details: args.details,
             };
             out.push_str(&report::compact_summary(&r, &extras));
             Ok(out)

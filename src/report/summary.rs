@@ -32,6 +32,8 @@ pub struct SummaryExtras {
     pub verdicts: Vec<VerdictLine>,
     /// The last line, e.g. `results: results/2026…-durable` (never cut to [`WIDTH`]).
     pub results: Option<String>,
+    /// The full table is printed above (`--details`): the summary points there instead.
+    pub below_details: bool,
 }
 
 /// A line as styled segments, so it can be cut to [`WIDTH`] without splitting a style.
@@ -300,7 +302,7 @@ fn short_clause(s: &str) -> &str {
 
 /// The short statement of what was measured: latency origin and end, unit, warm-up, and
 /// the cluster note that qualifies every figure; one sentence a line, wrapped at [`WIDTH`].
-fn measured_lines(r: &RunReport) -> Vec<String> {
+fn measured_lines(r: &RunReport, below_details: bool) -> Vec<String> {
     let m = &r.measurement;
     let unit = match m.latency_unit.as_str() {
         "microseconds" | "us" => "µs",
@@ -331,7 +333,10 @@ fn measured_lines(r: &RunReport) -> Vec<String> {
             .unwrap_or_default();
         sentences.push(format!("{cap}{}.", chars.as_str()));
     }
-    let hint = "--details: the full statement.";
+    let hint = match below_details {
+        true => "The full statement is above.",
+        false => "--details: the full statement.",
+    };
     let mut lines: Vec<String> = sentences.iter().flat_map(|s| wrap(s)).collect();
     match lines.last_mut() {
         Some(last) if last.chars().count() + 1 + hint.len() <= WIDTH => {
@@ -391,7 +396,7 @@ pub fn compact_summary(r: &RunReport, extras: &SummaryExtras) -> String {
     top.extend(faults_line(r));
 
     // The honesty statement is never cut, only wrapped (two lines with today's texts).
-    let measured = measured_lines(r);
+    let measured = measured_lines(r, extras.below_details);
     let fixed = top.len() + measured.len() + usize::from(extras.results.is_some());
 
     // Thresholds before warnings; what does not fit is counted on one line.

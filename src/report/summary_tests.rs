@@ -11,6 +11,7 @@ fn extras() -> SummaryExtras {
     SummaryExtras {
         verdicts: Vec::new(),
         results: Some("results: results/20231114T221320Z-durable+zstd-1k".to_string()),
+        below_details: false,
     }
 }
 
@@ -189,4 +190,14 @@ fn styles_mark_status_and_verdicts() {
     // Green bold COMPLETE, red bold FAIL (anstyle's SGR sequences).
     assert!(styled.contains("\x1b[1m\x1b[32mCOMPLETE"), "{styled:?}");
     assert!(styled.contains("\x1b[1m\x1b[31mFAIL"), "{styled:?}");
+}
+
+#[test]
+fn below_the_full_table_it_points_up() {
+    let mut e = extras();
+    e.below_details = true;
+    let out = plain(&sample(), &e);
+    check_budget(&out);
+    assert!(out.contains("The full statement is above."), "{out}");
+    assert!(!out.contains("--details"), "{out}");
 }
