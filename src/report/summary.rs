@@ -290,14 +290,18 @@ fn faults_line(r: &RunReport) -> Option<Line> {
 }
 
 /// The clause of a measurement description before its elaboration:
-/// `"intended send time t0 + i/rate (…)"` → `"intended send time"`.
+/// `"intended send time t0 + i/rate (…)"` → `"intended send time"`, `"delivery report
+/// served by …"` → `"delivery report"`; the whole text when nothing would be left.
 fn short_clause(s: &str) -> &str {
     let cut = [" (", " t0", ":", ";", ",", " served"]
         .iter()
         .filter_map(|p| s.find(p))
         .min()
         .unwrap_or(s.len());
-    s[..cut].trim()
+    match s[..cut].trim() {
+        "" => s.trim(),
+        short => short,
+    }
 }
 
 /// The short statement of what was measured: latency origin and end, unit, warm-up, and

@@ -201,3 +201,16 @@ fn below_the_full_table_it_points_up() {
     assert!(out.contains("The full statement is above."), "{out}");
     assert!(!out.contains("--details"), "{out}");
 }
+
+#[test]
+fn the_short_statement_keeps_the_first_clause_of_each_description() {
+    assert_eq!(
+        short_clause("intended send time t0 + i/rate (unlimited rate: …)"),
+        "intended send time"
+    );
+    assert_eq!(
+        short_clause("delivery report served by the producer thread's poll"),
+        "delivery report"
+    );
+    assert_eq!(short_clause("(odd) text"), "(odd) text");
+}
