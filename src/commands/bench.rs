@@ -282,6 +282,8 @@ pub fn print_run_details(args: &BenchArgs, o: &BenchOutcome) {
             ..Default::default()
         };
         print_run(&o.report, true, &extras);
+        // A blank line before the next run's table or the command's own.
+        crate::print_stdout("");
     }
 }
 
