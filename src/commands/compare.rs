@@ -87,7 +87,7 @@ const FIGURES: &[Figure] = &[
         key: "mb_per_sec",
         label: "MB/s",
         get: Get::Value(|r| Some(r.throughput.bytes_per_sec / 1e6)),
-        fmt: |v| format!("{v:.2} MB/s"),
+        fmt: |v| report::fmt_mb_per_sec(v * 1e6),
     },
     latency("p50_us", "p50 (corrected)", |r| r.latency_us.corrected.p50),
     latency("p99_us", "p99 (corrected)", |r| r.latency_us.corrected.p99),

@@ -10,7 +10,7 @@ use crate::domain::console::{paint, stderr_has_color, Tone};
 use crate::engine::Observer;
 use crate::measure::collector::MergedInterval;
 use crate::plan::Plan;
-use crate::report::{fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_rate};
+use crate::report::{fmt_count, fmt_latency_us, fmt_mb_per_sec, fmt_rate};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -160,7 +160,7 @@ impl Progress {
         format!(
             "{what}{}  {}",
             fmt_rate(n as f64 / i.length_s),
-            fmt_bytes_per_sec(i.bytes_per_sec())
+            fmt_mb_per_sec(i.bytes_per_sec())
         )
     }
 
@@ -171,7 +171,7 @@ impl Progress {
         }
     }
 
-    /// The line of one finished second: `[   2s] 20.0k/s  20.5 MB/s  p99 …`.
+    /// The line of one finished second: `[   2s] 20.0k/s  20.48 MB/s  p99 …`.
     fn line(&self, i: &MergedInterval) -> String {
         let phase = match in_warmup(i.idx, i.length_s, self.warmup) {
             true => format!(" {}", self.tone(Tone::Warn, "(warm-up)")),

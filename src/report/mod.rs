@@ -38,7 +38,9 @@ pub use hlog::{read_hlog, write_hlog, IntervalHistogram};
 pub use live::LiveWriter;
 pub use profile_diff::{diff_profiles, ProfileDiff};
 pub use summary::{compact_summary, SummaryExtras, VerdictLine};
-pub use table::{fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_rate, summary_table};
+pub use table::{
+    fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_mb_per_sec, fmt_rate, summary_table,
+};
 pub use totals::{
     decode_histogram, encode_histogram, read_totals, write_outcome_totals, write_totals,
     Histograms, RateParts, RunTotals, StatsWeights, TotalHistograms, TOTALS_FILE, TOTALS_VERSION,

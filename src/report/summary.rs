@@ -6,7 +6,7 @@
 //! Lines carry ANSI styles through `domain::console::paint`; the console strips them where
 //! colour is off. Like the table, it prints only fields that cannot hold secrets.
 
-use super::table::{fmt_count, fmt_latency_us, fmt_rate};
+use super::table::{fmt_count, fmt_latency_us, fmt_mb_per_sec, fmt_rate};
 use super::{RunReport, Status};
 use crate::domain::console::{paint, Tone};
 use crate::verdict::Verdict;
@@ -153,9 +153,9 @@ fn records_line(r: &RunReport) -> Line {
 fn throughput_line(r: &RunReport) -> Line {
     let t = &r.throughput;
     let line = Line::labelled("throughput").text(format!(
-        "{} · {:.2} MB/s · ",
+        "{} · {} · ",
         fmt_rate(t.records_per_sec),
-        t.bytes_per_sec / 1e6
+        fmt_mb_per_sec(t.bytes_per_sec)
     ));
     match t.target_records_per_sec {
         Some(target) if target > 0.0 => {

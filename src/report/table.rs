@@ -54,6 +54,21 @@ pub fn fmt_bytes_per_sec(bytes_per_sec: f64) -> String {
     format!("{}B/s", si(bytes_per_sec, " "))
 }
 
+/// Bytes per second as MB/s with two decimals (1 MB = 10^6 bytes): `"10.24 MB/s"`, the one
+/// form the summary, the table, compare and the progress lines share.
+pub fn fmt_mb_per_sec(bytes_per_sec: f64) -> String {
+    if !bytes_per_sec.is_finite() {
+        return "n/a".to_string();
+    }
+    let mb = bytes_per_sec / 1e6;
+    // Two significant digits below 0.01 MB/s: a slow run must not read as "0.00".
+    let decimals = match mb > 0.0 && mb < 0.01 {
+        true => ((-mb.log10()).ceil() as usize + 1).min(9),
+        false => 2,
+    };
+    format!("{mb:.decimals$} MB/s")
+}
+
 /// A byte size in decimal units: `"16.4 kB"`.
 pub fn fmt_bytes(bytes: f64) -> String {
     if !bytes.is_finite() {
@@ -208,7 +223,7 @@ fn throughput_section(r: &RunReport) -> Section {
     let t = &r.throughput;
     let mut s = Section::new("throughput");
     s.row("records/s", fmt_rate(t.records_per_sec));
-    s.row("MB/s", format!("{:.2} MB/s", t.bytes_per_sec / 1e6));
+    s.row("MB/s", fmt_mb_per_sec(t.bytes_per_sec));
     match t.target_records_per_sec {
         Some(target) if target > 0.0 => {
             s.row("target", fmt_rate(target));
@@ -489,6 +504,11 @@ mod tests {
         assert_eq!(fmt_rate(f64::NAN), "n/a");
         assert_eq!(fmt_bytes_per_sec(10_238_259.2), "10.2 MB/s");
         assert_eq!(fmt_bytes_per_sec(0.0), "0 B/s");
+        assert_eq!(fmt_mb_per_sec(10_238_259.2), "10.24 MB/s");
+        assert_eq!(fmt_mb_per_sec(512_000.0), "0.51 MB/s");
+        assert_eq!(fmt_mb_per_sec(5_120.0), "0.0051 MB/s");
+        assert_eq!(fmt_mb_per_sec(1_000.0), "0.0010 MB/s");
+        assert_eq!(fmt_mb_per_sec(0.0), "0.00 MB/s");
         assert_eq!(fmt_bytes(16_384.5), "16.4 kB");
         assert_eq!(fmt_latency_us(850), "850 µs");
         assert_eq!(fmt_latency_us(999), "999 µs");
