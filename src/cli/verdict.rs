@@ -4,7 +4,11 @@
 use crate::verdict::InconclusivePolicy;
 use clap::Args;
 
+/// Help heading of the verdict flags.
+pub const VERDICT: &str = "Verdict";
+
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = VERDICT)]
 pub struct VerdictArgs {
     /// Runs per side. bench: N runs saved as a baseline set (`<ts>-<name>-set/`, usable as
     /// `check --baseline`), default 1. check: default 5; a single-report baseline is rerun

@@ -31,6 +31,7 @@ pub fn layer_overrides(l: &LayerArgs) -> Overrides {
         sets: l.sets.clone(),
         flags: Vec::new(),
         librdkafka: l.librdkafka.clone(),
+        java_props: l.producer_props.clone(),
     }
 }
 

@@ -102,7 +102,7 @@ pub fn write_set(dir: &Path, profile: &[String], runs: &[PathBuf]) -> Result<(),
 /// every run alike (length, cluster, topic, seed); the change under test stays out.
 pub fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
     let p = &args.bench.profile;
-    let mut a = args.bench.clone();
+    let mut a = args.bench.bench();
     a.profile = ProfileArgs {
         profiles: vec![replay.to_string()],
         duration: p.duration.clone(),
@@ -122,7 +122,7 @@ pub fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
 
 /// The current side: the replay with every override of the command line on top.
 pub fn current_args(args: &CheckArgs, replay: &str, cwd: &Path) -> Result<BenchArgs, KprodError> {
-    let mut a = args.bench.clone();
+    let mut a = args.bench.bench();
     a.profile.profiles = std::iter::once(replay.to_string())
         .chain(args.bench.profile.profiles.iter().cloned())
         .collect();

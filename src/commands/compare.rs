@@ -8,7 +8,7 @@
 
 use super::bench;
 use crate::charts::{self, RunSeries};
-use crate::cli::{BenchArgs, CompareArgs};
+use crate::cli::{BenchArgs, CompareArgs, RunArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
 use crate::report::{self, RunReport, Status};
@@ -303,8 +303,8 @@ pub fn write_charts(
 }
 
 /// The bench arguments of one variant: the shared arguments with the variant profile last.
-pub fn variant_args(shared: &BenchArgs, variant: &str) -> BenchArgs {
-    let mut a = shared.clone();
+pub fn variant_args(shared: &RunArgs, variant: &str) -> BenchArgs {
+    let mut a = shared.bench();
     a.profile.profiles.push(variant.to_string());
     a
 }

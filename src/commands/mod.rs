@@ -5,6 +5,7 @@ pub mod bench_set;
 pub mod check;
 pub mod cluster_cmd;
 pub mod compare;
+pub mod completions;
 pub mod merge;
 mod merge_check;
 pub mod profiles;

@@ -9,7 +9,7 @@ pub mod judge;
 
 use super::bench;
 use crate::charts::{self, HLine, Line, Marker};
-use crate::cli::{BenchArgs, SweepArgs};
+use crate::cli::{RunArgs, SweepArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
 use crate::profile::Rate;
@@ -109,7 +109,7 @@ fn rate_of(flag: &str, s: &str) -> Result<f64, KprodError> {
     }
 }
 
-fn flag_given(a: &BenchArgs, flag: &str) -> bool {
+fn flag_given(a: &RunArgs, flag: &str) -> bool {
     a.profile.key_flag_given(flag)
 }
 
@@ -253,7 +253,7 @@ impl Runner<'_, '_> {
         rate: Option<f64>,
         param: Option<(&str, &str)>,
     ) -> Result<Option<bool>, KprodError> {
-        let mut a = self.args.bench.clone();
+        let mut a = self.args.bench.bench();
         a.profile.duration = Some(self.args.step_duration.clone());
         if let Some(r) = rate {
             // Display of an f64 is exact and round-trips ("1500", "0.5").
@@ -405,7 +405,7 @@ fn check_flags(args: &SweepArgs, plan: &Plan) -> Result<(), KprodError> {
 
 /// Every step's profile must resolve before the first run.
 fn probe_profiles(args: &SweepArgs, plan: &Plan, cwd: &Path) -> Result<(), KprodError> {
-    let mut probe = args.bench.clone();
+    let mut probe = args.bench.bench();
     probe.profile.duration = Some(args.step_duration.clone());
     if let Plan::Param { key, values } = plan {
         for v in values {
