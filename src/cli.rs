@@ -140,6 +140,10 @@ pub struct BenchArgs {
     pub metrics: MetricsArgs,
     #[command(flatten)]
     pub verdict: VerdictArgs,
+    /// The run directory's label when a command chooses it (sweep steps); None = from the
+    /// profiles and flags (`commands::run_name`).
+    #[arg(skip)]
+    pub label: Option<String>,
 }
 
 /// `BenchArgs` less the distributed-run and metrics flags, which mean nothing to a
@@ -178,6 +182,7 @@ impl RunArgs {
             instance: InstanceArgs::default(),
             metrics: MetricsArgs::default(),
             verdict: self.verdict.clone(),
+            label: None,
         }
     }
 }

@@ -114,8 +114,7 @@ pub fn execute(
             &mut default_obs
         }
     };
-    let label = plan.profile.names.join("+");
-    let label = if label.is_empty() { "base" } else { &label };
+    let label = super::run_name::label(args, &plan.profile);
     let label = &match instance {
         Some(id) => format!("{label}-{}", id.label()),
         None => label.to_string(),
@@ -134,6 +133,8 @@ pub fn execute(
     let outcome = engine::run(&plan, flags, &mut engine::Both(&mut gate, &mut watched))?;
     let mut report = report::build::build(&plan, &outcome);
     report.warnings.append(&mut gate.warnings);
+    report.name = super::run_name::name(args);
+    report.command_line = Some(super::run_name::command_line());
     let dir = match live.dir() {
         Some(d) => d.to_path_buf(),
         None => report::create_run_dir(&out_root, outcome.started_at, label)?,

@@ -4,6 +4,7 @@
 
 use super::bench;
 use super::check::{self, runs, Row};
+use super::json_out::{self, say};
 use crate::cli::{BenchArgs, VerdictArgs};
 use crate::error::KprodError;
 use crate::report::{self, RunReport, Status};
@@ -13,7 +14,8 @@ use std::time::SystemTime;
 
 fn set_label(args: &BenchArgs) -> String {
     let name = check::profile_stems(&args.profile.profiles);
-    format!("{}-set", if name.is_empty() { "run" } else { &name })
+    let base = format!("{}-set", if name.is_empty() { "run" } else { &name });
+    super::run_name::named(&base, args.output.name.as_deref())
 }
 
 fn threshold_line(r: &Row) -> String {
@@ -34,12 +36,14 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
     let slos: Vec<Threshold> =
         bench::thresholds(&profile.check.thresholds, &args.verdict.thresholds)?;
     let n = args.verdict.repeat.unwrap_or(1);
+    let json = args.output.json;
     let mut reports: Vec<RunReport> = Vec::new();
     if n == 1 {
         let o = bench::execute(args, cwd, None)?;
-        crate::print_stdout(&report::summary_table(&o.report));
-        crate::print_stdout(&format!("results: {}\n", o.dir.display()));
+        say(json, &report::summary_table(&o.report));
+        say(json, &format!("results: {}\n", o.dir.display()));
         bench::print_status_line(&o.report);
+        json_out::print_file(json, &o.dir.join(report::REPORT_FILE))?;
         reports.push(o.report);
     } else {
         let root = bench::results_root(&args.output.out, cwd)?;
@@ -63,13 +67,13 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
         }
         runs::write_set(&set, &args.profile.profiles, &dirs)?;
         if let Some(last) = reports.last() {
-            crate::print_stdout(&report::summary_table(last));
+            say(json, &report::summary_table(last));
         }
-        crate::print_stdout(&format!(
-            "baseline set ({} runs): {}\n",
-            dirs.len(),
-            set.display()
-        ));
+        say(
+            json,
+            &format!("baseline set ({} runs): {}\n", dirs.len(), set.display()),
+        );
+        json_out::print_file(json, &set.join(runs::SET_FILE))?;
     }
     let code = reports
         .iter()
@@ -81,7 +85,7 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
     }
     let rows = check::threshold_rows(&reports, &slos, &Bootstrap::default())?;
     for r in &rows {
-        crate::print_stdout(&threshold_line(r));
+        say(json, &threshold_line(r));
     }
     Ok(args
         .verdict

@@ -328,7 +328,8 @@ pub fn execute(
         bench::resolve(&variant_args(&args.bench, v).profile, cwd)?;
     }
     let root = bench::results_root(&args.bench.output.out, cwd)?;
-    let dir = report::create_run_dir(&root, SystemTime::now(), "compare")?;
+    let label = super::run_name::named("compare", args.bench.output.name.as_deref());
+    let dir = report::create_run_dir(&root, SystemTime::now(), &label)?;
     let mut result = CompareResult {
         schema_version: COMPARE_SCHEMA_VERSION,
         kind: "compare".into(),
@@ -401,10 +402,12 @@ pub fn run(args: &CompareArgs, cwd: &Path) -> Result<i32, KprodError> {
     let base = bench::resolve(&args.bench.profile, cwd)?;
     let slos = bench::thresholds(&base.check.thresholds, &args.bench.verdict.thresholds)?;
     let o = execute(args, cwd, None)?;
-    crate::print_stdout(&render_table(&o.result));
-    crate::print_stdout(&format!("results: {}", o.dir.display()));
+    let json = args.bench.output.json;
+    super::json_out::say(json, &render_table(&o.result));
+    super::json_out::say(json, &format!("results: {}", o.dir.display()));
+    super::json_out::print_file(json, &o.dir.join(COMPARE_JSON))?;
     match o.exit_code() {
-        0 => judge::thresholds(&o, &slos, args.bench.verdict.inconclusive),
+        0 => judge::thresholds(&o, &slos, args.bench.verdict.inconclusive, json),
         code => Ok(code),
     }
 }

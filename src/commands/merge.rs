@@ -126,10 +126,11 @@ pub fn execute(args: &MergeArgs, cwd: &Path) -> Result<MergeOutcome, KprodError>
         .map(|(_, m)| format!("merged with --force although {m}"))
         .collect();
     let Merged {
-        report,
+        mut report,
         hlog,
         totals,
     } = report::merge::merge(&inputs, forced)?;
+    report.command_line = Some(super::run_name::command_line());
 
     let out_root = cwd.join(&args.out);
     let label = format!(

@@ -263,6 +263,12 @@ impl Runner<'_, '_> {
             a.profile.layers.sets.push(format!("{k}={v}"));
         }
         let index = self.result.steps.len();
+        a.label = Some(super::run_name::sweep_step(
+            &self.args.bench.profile.profiles,
+            index,
+            rate,
+            param.map(|(_, v)| v),
+        ));
         let obs = self
             .observer
             .as_mut()
@@ -351,7 +357,8 @@ pub fn execute(
     check_flags(args, &plan)?;
     probe_profiles(args, &plan, cwd)?;
     let root = bench::results_root(&args.bench.output.out, cwd)?;
-    let dir = report::create_run_dir(&root, SystemTime::now(), "sweep")?;
+    let label = super::run_name::named("sweep", args.bench.output.name.as_deref());
+    let dir = report::create_run_dir(&root, SystemTime::now(), &label)?;
     let result = new_result(args, &plan, &slo, step_duration.as_secs_f64());
     let mut run = Runner {
         args,
@@ -547,8 +554,10 @@ pub fn write_chart(dir: &Path, s: &SweepResult) -> Result<PathBuf, KprodError> {
 /// `kprod sweep` for the command line.
 pub fn run(args: &SweepArgs, cwd: &Path) -> Result<i32, KprodError> {
     let o = execute(args, cwd, None)?;
-    crate::print_stdout(&render_table(&o.result));
-    crate::print_stdout(&format!("results: {}", o.dir.display()));
+    let json = args.bench.output.json;
+    super::json_out::say(json, &render_table(&o.result));
+    super::json_out::say(json, &format!("results: {}", o.dir.display()));
+    super::json_out::print_file(json, &o.dir.join(SWEEP_JSON))?;
     Ok(o.exit_code())
 }
 

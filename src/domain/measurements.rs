@@ -149,6 +149,8 @@ pub struct MergedInterval {
     /// Corrected latency of the records delivered in this interval.
     pub p50_us: u64,
     pub p99_us: u64,
+    /// p99.9 of the same histogram (computed here, on the collector thread, once a second).
+    pub p999_us: u64,
     pub max_us: u64,
     encoded: Vec<u8>,
 }
@@ -174,6 +176,7 @@ impl MergedInterval {
             queue_depth,
             p50_us: hist.value_at_quantile(0.5),
             p99_us: hist.value_at_quantile(0.99),
+            p999_us: hist.value_at_quantile(0.999),
             max_us: hist.max(),
             encoded,
         }
