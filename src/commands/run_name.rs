@@ -183,8 +183,15 @@ mod tests {
         assert_eq!(label_of(&["-p", "durable"]), "durable");
         assert_eq!(label_of(&["-p", "durable", "-r", "20k"]), "durable-rate20k");
         assert_eq!(
-            label_of(&["-p", "durable", "--set", "producer.acks=1", "-s", "1KiB"]),
-            "durable-size1KiB-acks1"
+            label_of(&[
+                "-p",
+                "durable",
+                "--set",
+                "batching.linger=20ms",
+                "-s",
+                "1KiB"
+            ]),
+            "durable-size1KiB-linger20ms"
         );
         assert_eq!(label_of(&["--name", "nightly"]), "base-nightly");
         let p = ["durable".to_string()];

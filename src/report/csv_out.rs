@@ -434,4 +434,51 @@ mod tests {
         );
         assert!(!root.path().join("runs.csv.lock").exists());
     }
+
+    #[test]
+    fn a_first_release_runs_csv_is_renamed_aside_not_mixed() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let full = header_bytes(&RunsRow::sample()).expect("header");
+        let full = String::from_utf8(full).expect("utf-8");
+        let cols: Vec<&str> = full.trim_end().split(',').collect();
+        assert_eq!(cols.len(), V1_COLUMNS + 8);
+        assert_eq!(
+            cols[V1_COLUMNS..],
+            [
+                "target_records_per_sec",
+                "producers",
+                "size",
+                "codec",
+                "acks",
+                "idempotence",
+                "send_mode",
+                "name"
+            ]
+        );
+        let old = format!("{}\nr0,old row\n", cols[..V1_COLUMNS].join(","));
+        let path = root.path().join(RUNS_CSV);
+        fs::write(&path, &old).expect("seed");
+        check_runs_csv(root.path()).expect("an older header is accepted before the run");
+        // An earlier retired file is never replaced.
+        fs::write(root.path().join("runs-v1.csv"), "earlier\n").expect("seed v1");
+        append_run(root.path(), "r1", &sample_report()).expect("appends");
+        assert_eq!(
+            fs::read_to_string(root.path().join("runs-v1-2.csv")).expect("renamed"),
+            old
+        );
+        assert_eq!(
+            fs::read_to_string(root.path().join("runs-v1.csv")).expect("kept"),
+            "earlier\n"
+        );
+        let new = fs::read_to_string(&path).expect("new runs.csv");
+        let mut rdr = csv::Reader::from_reader(new.as_bytes());
+        let rows: Vec<RunsRow> = rdr.deserialize().collect::<Result<_, _>>().expect("rows");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].name, "nightly");
+        assert_eq!(rows[0].target_records_per_sec, Some(10_000.0));
+        assert_eq!(
+            (rows[0].producers, rows[0].send_mode.as_str()),
+            (2, "callback")
+        );
+    }
 }
