@@ -163,7 +163,7 @@ fn short_flags_and_perf_test_aliases_mean_the_long_flags() {
     let p = resolved(&["--producer-props", "acks=1", "linger.ms=7", "-r", "2k"]);
     assert_eq!(p.batching.linger, Duration::from_millis(7));
     assert_eq!(p.workload.rate, Rate::Fixed(2_000.0));
-    let acks = serde_json::to_value(&p.producer.acks).unwrap();
+    let acks = serde_json::to_value(p.producer.acks).unwrap();
     assert_eq!(acks, serde_json::json!("one"));
 }
 
