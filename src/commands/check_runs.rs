@@ -117,6 +117,11 @@ pub fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
     a.faults = Vec::new();
     // The baseline is the reference being measured, not the change under test.
     a.verdict.abort_on_breach = None;
+    // Its run directories say they are the replayed baseline, not a current run.
+    let stem = Path::new(replay)
+        .file_stem()
+        .map_or_else(|| "baseline".into(), |s| s.to_string_lossy().into_owned());
+    a.label = Some(format!("{stem}-baseline-replay"));
     a
 }
 
