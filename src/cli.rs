@@ -147,9 +147,11 @@ pub struct BenchArgs {
 }
 
 /// `BenchArgs` less the distributed-run and metrics flags, which mean nothing to a
-/// command that runs several benches itself (`compare`, `check`, `sweep`).
+/// command that runs several benches itself (`compare`, `check`, `sweep`). `V` is the
+/// verdict flags the command takes: [`VerdictArgs`], or [`NoVerdict`] for `sweep`, whose
+/// steps are judged by `--slo` and saturation.
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
+pub struct RunArgs<V: Args + Clone + Into<VerdictArgs> = VerdictArgs> {
     #[command(flatten)]
     pub profile: ProfileArgs,
     #[command(flatten)]
@@ -167,10 +169,20 @@ pub struct RunArgs {
     #[arg(long, help_heading = VERDICT)]
     pub verify: bool,
     #[command(flatten)]
-    pub verdict: VerdictArgs,
+    pub verdict: V,
 }
 
-impl RunArgs {
+/// No verdict flags (`sweep`): each run gets the defaults.
+#[derive(Debug, Clone, Args, Default)]
+pub struct NoVerdict {}
+
+impl From<NoVerdict> for VerdictArgs {
+    fn from(_: NoVerdict) -> Self {
+        VerdictArgs::default()
+    }
+}
+
+impl<V: Args + Clone + Into<VerdictArgs>> RunArgs<V> {
     /// The arguments of one of the command's runs: no instance, start gate or metrics.
     pub fn bench(&self) -> BenchArgs {
         BenchArgs {
@@ -181,7 +193,7 @@ impl RunArgs {
             verify: self.verify,
             instance: InstanceArgs::default(),
             metrics: MetricsArgs::default(),
-            verdict: self.verdict.clone(),
+            verdict: self.verdict.clone().into(),
             label: None,
         }
     }
@@ -292,7 +304,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub find_max: bool,
     /// Latency objective(s) a step must meet: `p99<=20ms`, `p50<=5ms,p999<=50ms`. (A
-    /// sweep refuses --repeat, --threshold, --inconclusive and --abort-on-breach: each step
+    /// sweep takes no --repeat, --threshold, --inconclusive or --abort-on-breach: each step
     /// is one run judged by this objective and the saturation rule.)
     #[arg(long, value_name = "SLO")]
     pub slo: Option<String>,
@@ -312,7 +324,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "PERCENT", default_value = "5%")]
     pub precision: String,
     #[command(flatten)]
-    pub bench: RunArgs,
+    pub bench: RunArgs<NoVerdict>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -9,7 +9,7 @@ pub mod judge;
 
 use super::bench;
 use crate::charts::{self, HLine, Line, Marker};
-use crate::cli::{RunArgs, SweepArgs};
+use crate::cli::{NoVerdict, RunArgs, SweepArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
 use crate::profile::Rate;
@@ -109,7 +109,7 @@ fn rate_of(flag: &str, s: &str) -> Result<f64, KprodError> {
     }
 }
 
-fn flag_given(a: &RunArgs, flag: &str) -> bool {
+fn flag_given(a: &RunArgs<NoVerdict>, flag: &str) -> bool {
     a.profile.key_flag_given(flag)
 }
 
@@ -378,19 +378,9 @@ pub fn execute(
     })
 }
 
-/// Flags a sweep sets itself for every step.
+/// Flags a sweep sets itself for every step. (The verdict flags, `--repeat` to
+/// `--abort-on-breach`, are not sweep flags at all: `RunArgs<NoVerdict>`.)
 fn check_flags(args: &SweepArgs, plan: &Plan) -> Result<(), KprodError> {
-    super::bench_set::refuse_verdict_flags(
-        &args.bench.verdict,
-        "a sweep (each step is one run judged by --slo and saturation)",
-        &[
-            "--repeat",
-            "--threshold",
-            "--inconclusive",
-            "--abort-on-breach",
-        ],
-        "give the latency objective as --slo 'p99<=20ms', or use kprod bench / check",
-    )?;
     for flag in ["--duration", "--records"] {
         if flag_given(&args.bench, flag) {
             return Err(KprodError::flag(
