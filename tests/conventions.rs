@@ -141,10 +141,28 @@ fn short_flags_and_perf_test_aliases_mean_the_long_flags() {
         "5k",
     ]);
     let ours = bench_args(&["--records", "100", "--size", "1KiB", "--rate", "5k"]);
-    assert_eq!(
-        perf.profile.key_flag_values(),
-        ours.profile.key_flag_values()
+    // The same keys and values; only the flag an error would name differs.
+    let keys = |a: &BenchArgs| {
+        let mut v: Vec<(&str, String)> = a
+            .profile
+            .key_flag_values()
+            .into_iter()
+            .map(|(_, k, v)| (k, v))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(keys(&perf), keys(&ours));
+    assert!(
+        perf.profile.key_flag_given("--rate"),
+        "--throughput is --rate"
     );
+    // A negative --rate is still an error; only perf-test's --throughput -1 is unlimited.
+    let neg = kprod()
+        .args(["bench", "--rate=-1", "--out", "/nonexistent/x"])
+        .output()
+        .unwrap();
+    assert_eq!(neg.status.code(), Some(2));
 
     // perf-test's `--throughput -1` is no limit.
     let p = resolved(&[

@@ -58,11 +58,15 @@ macro_rules! profile_args {
             pub layers: LayerArgs,
             $(
                 $(#[doc = $doc])*
-                #[arg(long = $flag, value_name = $value, help_heading = $heading,
-                      allow_negative_numbers = true
+                #[arg(long = $flag, value_name = $value, help_heading = $heading
                       $(, short = $short)? $(, visible_alias = $alias)*)]
                 pub $field: Option<String>,
             )*
+            /// kafka-producer-perf-test's --throughput: --rate, with `-1` meaning unlimited
+            /// (a negative --rate stays an error).
+            #[arg(long, value_name = "RATE", help_heading = WORKLOAD,
+                  allow_negative_numbers = true, conflicts_with = "rate")]
+            pub throughput: Option<String>,
         }
 
         /// Every flag that is a shorthand for one profile key: (`--flag`, `section.key`).
@@ -74,9 +78,13 @@ macro_rules! profile_args {
                 let mut out = Vec::new();
                 $(
                     if let Some(v) = &self.$field {
-                        out.push((concat!("--", $flag), $key, perf_test_value($flag, v)));
+                        out.push((concat!("--", $flag), $key, v.clone()));
                     }
                 )*
+                if let Some(v) = &self.throughput {
+                    let v = if v.trim() == "-1" { "unlimited" } else { v.as_str() };
+                    out.push(("--throughput", "workload.rate", v.to_string()));
+                }
                 out
             }
         }
@@ -84,9 +92,9 @@ macro_rules! profile_args {
 }
 
 profile_args! {
-    /// Records per second across all producers (`50k`), or `unlimited` (`-1` too, as
-    /// kafka-producer-perf-test's --throughput). Default: from the profile (base: 20k).
-    rate: "rate" -'r' | "throughput" <"RATE"> in WORKLOAD => "workload.rate";
+    /// Records per second across all producers (`50k`), or `unlimited`. Default: from the
+    /// profile (base: 20k).
+    rate: "rate" -'r' <"RATE"> in WORKLOAD => "workload.rate";
     /// Run length including warm-up (`30s`, `2m`). Default: from the profile (base: 10s).
     duration: "duration" -'d' <"DURATION"> in WORKLOAD => "workload.duration";
     /// Stop after this many records in total (`1m` = one million). Refused when they all
@@ -114,20 +122,14 @@ profile_args! {
     seed: "seed" <"SEED"> in WORKLOAD => "workload.seed";
 }
 
-/// kafka-producer-perf-test's `--throughput -1` means no limit; kprod spells it
-/// `unlimited`. Every other value passes through unchanged.
-fn perf_test_value(flag: &str, v: &str) -> String {
-    if flag == "rate" && v.trim() == "-1" {
-        "unlimited".to_string()
-    } else {
-        v.to_string()
-    }
-}
-
 impl ProfileArgs {
-    /// Whether the key flag `flag` (`--rate`, ...) was given.
+    /// Whether the key flag `flag` (`--rate`, ...) or another spelling of its key
+    /// (`--throughput`) was given.
     pub fn key_flag_given(&self, flag: &str) -> bool {
-        self.key_flag_values().iter().any(|(f, _, _)| *f == flag)
+        let key = KEY_FLAGS.iter().find(|(f, _)| *f == flag).map(|(_, k)| *k);
+        self.key_flag_values()
+            .iter()
+            .any(|(f, k, _)| *f == flag || Some(*k) == key)
     }
 }
 

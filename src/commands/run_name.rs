@@ -13,6 +13,7 @@ const MAX_PART: usize = 24;
 /// only add an address.
 const FLAG_PARTS: &[(&str, &str)] = &[
     ("--rate", "rate"),
+    ("--throughput", "rate"),
     ("--duration", "dur"),
     ("--records", "n"),
     ("--warmup", "warm"),
