@@ -315,3 +315,38 @@ fn json_prints_the_report_and_command_line_hides_secrets() {
         "{started} .. {ended}"
     );
 }
+
+#[test]
+fn compare_json_prints_compare_json() {
+    let out = tempfile::tempdir().unwrap();
+    let run = kprod()
+        .args([
+            "compare", "lz4", "zstd", "--repeat", "1", "--json", "-q", "--name", "codecs",
+        ])
+        .args(["-d", "1s", "--warmup", "0s", "-r", "2k", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let dir = std::fs::read_dir(out.path())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with("-compare-codecs"))
+        .expect("the compare directory carries --name");
+    let written = std::fs::read(dir.join("compare.json")).unwrap();
+    assert_eq!(run.stdout, written, "stdout is compare.json byte for byte");
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["kind"], "compare");
+    // Each variant's run directory is named after its variant profile and the name.
+    let runs: Vec<String> = v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_dir"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        runs[0].contains("-lz4-rate2k") && runs[0].ends_with("-codecs"),
+        "{runs:?}"
+    );
+    assert!(runs[1].contains("-zstd-rate2k"), "{runs:?}");
+}
