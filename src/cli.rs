@@ -22,7 +22,9 @@ pub use verdict::{VerdictArgs, VERDICT};
     long_about = "Load generator and benchmark for Kafka producers.\n\nWithout --brokers every run \
                   uses an embedded Kafka cluster (librdkafka's mock brokers), so `kprod bench` works \
                   on a machine with no Kafka installed.",
-    after_help = examples::TOP
+    after_help = examples::TOP,
+    // Wrapped to the terminal, never wider than 100 columns (wide lines are hard to read).
+    max_term_width = 100
 )]
 pub struct Cli {
     #[command(subcommand)]
