@@ -12,7 +12,7 @@ mod examples;
 use std::path::PathBuf;
 
 mod verdict;
-pub use verdict::{VerdictArgs, VERDICT};
+pub use verdict::{CompareVerdictArgs, VerdictArgs, VERDICT};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -268,7 +268,7 @@ pub struct CompareArgs {
     #[arg(required = true, num_args = 2.., value_name = "PROFILE")]
     pub variants: Vec<String>,
     #[command(flatten)]
-    pub bench: RunArgs,
+    pub bench: RunArgs<CompareVerdictArgs>,
 }
 
 #[derive(Debug, Clone, Args)]

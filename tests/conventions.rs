@@ -18,7 +18,11 @@ fn kprod() -> Command {
 
 fn stdout_of(args: &[&str]) -> String {
     // Help wraps to COLUMNS when stdout is no terminal: fixed, so snapshots are stable.
-    let out = kprod().env("COLUMNS", "100").args(args).output().expect("runs");
+    let out = kprod()
+        .env("COLUMNS", "100")
+        .args(args)
+        .output()
+        .expect("runs");
     assert!(out.status.success(), "{args:?}: {out:?}");
     String::from_utf8(out.stdout).expect("utf-8")
 }

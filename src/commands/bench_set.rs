@@ -5,10 +5,10 @@
 use super::bench;
 use super::check::{self, runs, Row};
 use super::json_out::{self, say};
-use crate::cli::{BenchArgs, VerdictArgs};
+use crate::cli::BenchArgs;
 use crate::error::KprodError;
 use crate::report::{self, RunReport, Status};
-use crate::verdict::{overall, Bootstrap, InconclusivePolicy, Threshold};
+use crate::verdict::{overall, Bootstrap, Threshold};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -91,30 +91,4 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
         .verdict
         .inconclusive
         .exit_code(overall(rows.iter().map(|r| &r.verdict))))
-}
-
-/// Refuses the verdict flags among `which` that `command` would otherwise take through
-/// `BenchArgs` and silently ignore (exit 2, naming the flag). `--inconclusive` counts as
-/// given when it differs from its default.
-pub fn refuse_verdict_flags(
-    v: &VerdictArgs,
-    command: &str,
-    which: &[&str],
-    fix: &str,
-) -> Result<(), KprodError> {
-    let given = |flag: &str| match flag {
-        "--repeat" => v.repeat.is_some(),
-        "--threshold" => !v.thresholds.is_empty(),
-        "--inconclusive" => v.inconclusive != InconclusivePolicy::default(),
-        "--abort-on-breach" => v.abort_on_breach.is_some(),
-        _ => false,
-    };
-    match which.iter().find(|f| given(f)) {
-        Some(flag) => Err(KprodError::flag(
-            flag,
-            format!("{flag} does not apply to {command}"),
-            fix,
-        )),
-        None => Ok(()),
-    }
 }

@@ -8,7 +8,7 @@
 
 use super::bench;
 use crate::charts::{self, RunSeries};
-use crate::cli::{BenchArgs, CompareArgs, RunArgs};
+use crate::cli::{BenchArgs, CompareArgs, CompareVerdictArgs, RunArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
 use crate::report::{self, RunReport, Status};
@@ -303,7 +303,7 @@ pub fn write_charts(
 }
 
 /// The bench arguments of one variant: the shared arguments with the variant profile last.
-pub fn variant_args(shared: &RunArgs, variant: &str) -> BenchArgs {
+pub fn variant_args(shared: &RunArgs<CompareVerdictArgs>, variant: &str) -> BenchArgs {
     let mut a = shared.bench();
     a.profile.profiles.push(variant.to_string());
     a
@@ -315,12 +315,6 @@ pub fn execute(
     cwd: &Path,
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<CompareOutcome, KprodError> {
-    super::bench_set::refuse_verdict_flags(
-        &args.bench.verdict,
-        "compare (an aborted variant would leave nothing to compare)",
-        &["--abort-on-breach"],
-        "judge the variants with --threshold after the runs, or use kprod bench --abort-on-breach",
-    )?;
     let repeats = args.bench.verdict.repeat.unwrap_or(DEFAULT_REPEAT);
     // Every variant must resolve before the first run: a typo in the last one should not
     // cost the runs of all the others.
