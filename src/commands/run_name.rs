@@ -69,15 +69,15 @@ pub fn changes(args: &BenchArgs) -> Vec<String> {
 /// The run directory label: `label` when the command chose one (sweep steps), else the
 /// profile names and [`changes`]; then `--name`. (The instance suffix is added by bench.)
 pub fn label(args: &BenchArgs, profile: &Profile) -> String {
-    let mut s = match &args.label {
+    let s = match &args.label {
         Some(l) => l.clone(),
         None => {
-            let names = profile.names.join("+");
-            let mut s = if names.is_empty() {
-                "base".to_string()
-            } else {
-                names
-            };
+            // Paths reduced to their file names first, so a long path cannot use up the
+            // room the changes need.
+            let mut s = crate::report::sanitize_label(&profile.names.join("+"));
+            if profile.names.is_empty() {
+                s = "base".to_string();
+            }
             for c in changes(args) {
                 s.push('-');
                 s.push_str(&c);
@@ -85,21 +85,34 @@ pub fn label(args: &BenchArgs, profile: &Profile) -> String {
             s
         }
     };
-    if let Some(n) = args.output.name.as_deref().map(str::trim) {
-        if !n.is_empty() {
-            s.push('-');
-            s.push_str(n);
-        }
-    }
-    s
+    named(&s, args.output.name.as_deref())
 }
 
-/// A command's own directory label (`compare`, `sweep`, `check`) with `--name` after it.
+/// Room for a label before an instance suffix (`-i999of1000`): with it the label stays
+/// within the 80 characters `report::sanitize_label` keeps, so the suffix is never cut.
+const MAX_LABEL: usize = 69;
+/// Longest `--name` kept in a directory name (report.json keeps it whole).
+const MAX_NAME: usize = 24;
+
+/// `base`, then `--name` made safe for a directory name (characters outside
+/// `[A-Za-z0-9._-]` become `_`, so `a/b` cannot become a path) and cut to [`MAX_NAME`];
+/// `base` is cut first so that the name always survives. Used for run labels and for the
+/// `compare`/`sweep`/`check` directories.
 pub fn named(base: &str, name: Option<&str>) -> String {
-    match name.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => format!("{base}-{n}"),
-        None => base.to_string(),
-    }
+    let tail: String = match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => std::iter::once('-')
+            .chain(n.chars().take(MAX_NAME).map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            }))
+            .collect(),
+        None => String::new(),
+    };
+    let room = MAX_LABEL - tail.len();
+    base.chars().take(room).chain(tail.chars()).collect()
 }
 
 /// A sweep step's label: the profile names, `sweep-stepNN` (1-based) and the step's rate
@@ -110,8 +123,11 @@ pub fn sweep_step(
     rate: Option<f64>,
     value: Option<&str>,
 ) -> String {
-    let names = profiles.join("+");
-    let names = if names.is_empty() { "base" } else { &names };
+    // File names of profile paths only, as in [`label`].
+    let names = match profiles.is_empty() {
+        true => "base".to_string(),
+        false => crate::report::sanitize_label(&profiles.join("+")),
+    };
     let what = match (value, rate) {
         (Some(v), _) => part("", v),
         (None, Some(r)) => crate::units::format_count(r),
@@ -205,6 +221,28 @@ mod tests {
             "base-sweep-step01-20ms"
         );
         assert_eq!(named("compare", Some("codecs")), "compare-codecs");
+        // A name is never a path, and a long label keeps its name.
+        assert_eq!(label_of(&["--name", "a/b+c d"]), "base-a_b_c_d");
+        let long = label_of(&[
+            "-p",
+            "durable",
+            "-r",
+            "12345",
+            "-d",
+            "61s",
+            "--warmup",
+            "3s",
+            "-s",
+            "2KiB",
+            "--producers",
+            "3",
+            "--seed",
+            "7",
+            "--name",
+            "nightly",
+        ]);
+        assert!(long.ends_with("-nightly") && long.len() <= 80, "{long}");
+        assert_eq!(crate::report::sanitize_label(&long), long);
         assert_eq!(
             label_of(&["-X", "socket.nagle.disable=true"]),
             "base-socket.nagle.disabletrue"
