@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use txn::{TxnStep, TxnStepper};
 
+mod batch;
 mod txn;
 
 /// What producer threads tell the collector.
@@ -325,6 +326,9 @@ impl<'a> Hot<'a> {
 
     /// Generate until the share is sent, the duration ends, a stop or a fatal error.
     fn generate(&mut self) {
+        if batch::eligible(self.spec, &self.source) {
+            return self.generate_batched(&mut batch::Slots::default());
+        }
         loop {
             if self.stopped() || self.sink.fatal.is_some() {
                 break;
