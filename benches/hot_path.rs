@@ -10,7 +10,7 @@
 //!    much less. Checks that every record was delivered.
 //!
 //! Plain `main` harness (`harness = false`); run with `cargo bench --bench hot_path`.
-//! `KPROD_BENCH_RECORDS` overrides the worker part's record count.
+//! `KPROD_BENCH_RECORDS` overrides the worker part's record count (0 skips it).
 
 use kprod::engine::cluster::start_mock;
 use kprod::engine::native::NativeProducer;
@@ -197,5 +197,8 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(RECORDS);
-    worker_loop(records);
+    // 0 skips the worker part (e.g. to count instructions of the first under callgrind).
+    if records > 0 {
+        worker_loop(records);
+    }
 }
