@@ -3,8 +3,9 @@
 //! rust-rdkafka creates and configures the client and runs transactions, but its `send`
 //! allocates a C string per record, copies every payload and looks the topic up by name,
 //! and its `poll` dispatches one callback per record. kprod produces through a topic handle
-//! without copying (payloads live in pools that outlive the producer) and serves delivery
-//! reports straight off the event queue, batch by batch.
+//! without copying (payloads live in pools that outlive the producer), many records per
+//! `rd_kafka_produce_batch` call where it can ([`Batch`]), and serves delivery reports
+//! straight off the event queue, batch by batch.
 
 use crate::client::client_config;
 pub use crate::client::VERBOSE;

@@ -3,8 +3,9 @@
 //!
 //! The loop owns its producer handle, record source and recorder outright; the only
 //! state shared with other threads is the stop flag (read with a relaxed load) and the
-//! channel that carries one snapshot per second. Per record it reads the clock once,
-//! picks pre-built slices, enqueues without copying and records into its own histograms.
+//! channel that carries one snapshot per second. Per record it picks pre-built slices,
+//! enqueues without copying and records into its own histograms; records due at the same
+//! moment share one clock read and one `rd_kafka_produce_batch` call (`batch`).
 
 use super::native::{build_headers, EventSink, NativeProducer};
 use crate::domain::Totals;
