@@ -15,6 +15,7 @@ summary under results/ (never overwriting).
     scripts/speed.py                 # all three checks, 5 rounds
     scripts/speed.py peak --rounds 7
     scripts/speed.py peak --brokers 127.0.0.1:19092   # against a real broker
+    scripts/speed.py --also-brokers 127.0.0.1:19092   # everything, and the peak on both clusters
     scripts/speed.py peak --against /tmp/kprod-before  # this build vs another kprod binary
 """
 import argparse
@@ -108,19 +109,19 @@ def perf_run(perf, records, brokers, latency):
     return float(m[-1]), int(d[-1]), cpu
 
 
-def peak(args, out, log):
+def peak(args, out, log, brokers=None):
     perf = build()
     # A real broker may keep every record in memory (Tansu's memory engine does: 5 rounds of
     # 4 contestants at 2M 100-byte records grow it to about 4.5 GB), so runs against one are
     # shorter unless --records says otherwise.
-    records = args.records or (2_000_000 if args.brokers else 3_000_000)
+    records = args.records or (2_000_000 if brokers else 3_000_000)
     common = PEAK_SETTINGS + ["--records", str(records)]
-    if args.brokers:
-        common += ["--brokers", args.brokers, "--topic", "kprod-peak"]
+    if brokers:
+        common += ["--brokers", brokers, "--topic", "kprod-peak"]
         # rdkafka_performance needs its topic to exist unless the broker auto-creates
         # topics (Tansu does not): kprod's preflight makes it with the partitions and
         # replication kprod's own topic gets, so both contestants write to the same shape.
-        kprod_run(PEAK_SETTINGS + ["--records", "1", "--brokers", args.brokers, "--topic", "kprod-peer"], out)
+        kprod_run(PEAK_SETTINGS + ["--records", "1", "--brokers", brokers, "--topic", "kprod-peer"], out)
     names = ["kprod", "perf", "perf_l"] + [f"kprod_p{p}" for p in args.producers]
     if args.against:
         # Another kprod build (e.g. the previous commit's), run with the same settings in
@@ -132,7 +133,7 @@ def peak(args, out, log):
     for r in range(args.rounds):
         for name in names:
             if name in ("perf", "perf_l"):
-                v, delivered, secs = perf_run(perf, records, args.brokers, name == "perf_l")
+                v, delivered, secs = perf_run(perf, records, brokers, name == "perf_l")
             else:
                 n = int(name.split("_p")[1]) if "_p" in name else 1
                 binary = args.against if name.startswith("against") else KPROD
@@ -150,7 +151,7 @@ def peak(args, out, log):
     result = {
         "records": records,
         "rounds": args.rounds,
-        "cluster": args.brokers or "embedded (3 mock brokers, in-process for both tools)",
+        "cluster": brokers or "embedded (3 mock brokers, in-process for both tools)",
         "medians_records_per_sec": med,
         "medians_cpu_s_per_million": med_cpu,
         "samples": variants,
@@ -233,6 +234,19 @@ def memory(args, out, log):
     return res
 
 
+def targets(summary, log):
+    """Issue 15's two targets, for every cluster the peak check ran on."""
+    for key in ("peak", "peak_brokers"):
+        r = summary.get(key)
+        if not r:
+            continue
+        cpu = r["cpu_ratio_vs_perf"]["kprod"]
+        best = r["ratio_kprod_vs_perf"]
+        log(f"targets on {r['cluster']}: kprod 1 producer CPU per record {cpu:.3f}x rdkafka_performance "
+            f"({'met' if cpu <= 0.8 else 'NOT met'}, <= 0.8); best kprod peak ({r['best_kprod']}) {best:.3f}x "
+            f"({'met' if best >= 1.5 else 'NOT met'}, >= 1.5)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("check", nargs="?", default="all", choices=["all", "peak", "rate", "memory"])
@@ -242,6 +256,9 @@ def main():
     ap.add_argument("--producers", type=int, nargs="*", default=[2],
                     help="extra kprod variants with this many producers")
     ap.add_argument("--brokers", help="real cluster bootstrap list (default: embedded)")
+    ap.add_argument("--also-brokers", metavar="BOOTSTRAP",
+                    help="after the peak check on the embedded cluster (or --brokers), run it again "
+                         "against this real cluster, e.g. Tansu from scripts/broker.sh start")
     ap.add_argument("--against", help="another kprod binary to alternate with this build (peak)")
     ap.add_argument("--rate-seconds", type=int, default=12)
     ap.add_argument("--rate", type=float, help="peak rate for the rate check (default: measured)")
@@ -267,7 +284,10 @@ def main():
     summary = {"started_at": stamp, "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="kprod-speed-") as out:
         if args.check in ("all", "peak"):
-            summary["peak"] = peak(args, out, log)
+            summary["peak"] = peak(args, out, log, args.brokers)
+            if args.also_brokers:
+                summary["peak_brokers"] = peak(args, out, log, args.also_brokers)
+            targets(summary, log)
         if args.check in ("all", "rate"):
             pr = args.rate or summary.get("peak", {}).get("medians_records_per_sec", {}).get("kprod")
             if pr is None:
