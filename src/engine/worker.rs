@@ -3,8 +3,9 @@
 //!
 //! The loop owns its producer handle, record source and recorder outright; the only
 //! state shared with other threads is the stop flag (read with a relaxed load) and the
-//! channel that carries one snapshot per second. Per record it reads the clock once,
-//! picks pre-built slices, enqueues without copying and records into its own histograms.
+//! channel that carries one snapshot per second. Per record it picks pre-built slices,
+//! enqueues without copying and records into its own histograms; records due at the same
+//! moment share one clock read and one `rd_kafka_produce_batch` call (`batch`).
 
 use super::native::{build_headers, EventSink, NativeProducer};
 use crate::domain::Totals;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use txn::{TxnStep, TxnStepper};
 
+mod batch;
 mod txn;
 
 /// What producer threads tell the collector.
@@ -325,6 +327,9 @@ impl<'a> Hot<'a> {
 
     /// Generate until the share is sent, the duration ends, a stop or a fatal error.
     fn generate(&mut self) {
+        if batch::eligible(self.spec, &self.source) {
+            return self.generate_batched(&mut batch::Slots::default());
+        }
         loop {
             if self.stopped() || self.sink.fatal.is_some() {
                 break;

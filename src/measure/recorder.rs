@@ -60,7 +60,11 @@ pub struct Recorder {
     in_flight: u64,
     interval_idx: u64,
     interval_end_us: u64,
+    /// Corrected latency of this interval's deliveries, split by warm-up so each delivery
+    /// records one histogram: the measured part is added to the run's `corrected` when the
+    /// interval closes (and at `finish`), both parts form the interval's snapshot.
     interval_hist: Histogram<u64>,
+    interval_warmup_hist: Histogram<u64>,
     interval: IntervalCounts,
 }
 
@@ -78,6 +82,7 @@ impl Recorder {
             interval_idx: 0,
             interval_end_us: 1_000_000,
             interval_hist: new_histogram(),
+            interval_warmup_hist: new_histogram(),
             interval: IntervalCounts::default(),
         }
     }
@@ -153,7 +158,7 @@ impl Recorder {
             self.t.measured_bytes += bytes;
             self.t.measured_last_delivery_us = self.t.measured_last_delivery_us.max(now_us);
             if self.latency {
-                let _ = self.t.corrected.record(corrected);
+                let _ = self.interval_hist.record(corrected);
                 if lag_us > 0 {
                     let _ = self.corrected_lagged.record(corrected);
                     let _ = self
@@ -163,9 +168,9 @@ impl Recorder {
             }
         } else {
             self.t.warmup.delivered += 1;
-        }
-        if self.latency {
-            let _ = self.interval_hist.record(corrected);
+            if self.latency {
+                let _ = self.interval_warmup_hist.record(corrected);
+            }
         }
         self.interval.delivered += 1;
         self.interval.bytes += bytes;
@@ -215,11 +220,18 @@ impl Recorder {
     /// Close the current interval unconditionally (at the end of the run).
     pub fn take_interval(&mut self, now_us: u64) -> IntervalSnapshot {
         let start_us = self.interval_idx * 1_000_000;
+        let mut corrected = std::mem::replace(&mut self.interval_hist, new_histogram());
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.t.corrected.add(&corrected);
+        if !self.interval_warmup_hist.is_empty() {
+            let _ = corrected.add(&self.interval_warmup_hist);
+            self.interval_warmup_hist.reset();
+        }
         let snap = IntervalSnapshot {
             producer: self.producer,
             idx: self.interval_idx,
             length_us: now_us.min(self.interval_end_us).saturating_sub(start_us),
-            corrected: std::mem::replace(&mut self.interval_hist, new_histogram()),
+            corrected,
             counts: std::mem::take(&mut self.interval),
             in_flight: self.in_flight,
         };
@@ -251,6 +263,8 @@ impl Recorder {
 
     pub fn finish(mut self, generation_end_us: u64) -> Totals {
         self.t.generation_end_us = generation_end_us;
+        // Deliveries since the last interval closed.
+        let _ = self.t.corrected.add(&self.interval_hist);
         let _ = self.t.schedule_lag.record_n(0, self.zero_lag);
         let mut unc = self.t.corrected.clone();
         // Exact: the lagged records were recorded into `corrected` with the same values.
@@ -366,6 +380,41 @@ mod tests {
         r.roll(4_000_000);
         let s = r.take_interval(4_003_000);
         assert_eq!((s.idx, s.length_us), (4, 3_000));
+    }
+
+    #[test]
+    fn run_and_interval_histograms_hold_exactly_their_deliveries() {
+        // Warm-up ends at 1.5 s; deliveries straddle it and three interval boundaries.
+        let mut r = Recorder::new(0, 1_500_000, true);
+        let (mut measured, mut all) = (new_histogram(), new_histogram());
+        let mut intervals = Vec::new();
+        let mut first_second = 0;
+        for i in 0..4_000u64 {
+            let intended = i * 1_000;
+            let done = intended + 200 + i % 700;
+            r.on_enqueued(intended, intended, 1);
+            if let Some(s) = r.roll(done) {
+                intervals.push(s.corrected);
+            }
+            r.on_delivered(pack(intended, 0), done, 1);
+            all.record(done - intended).unwrap();
+            first_second += u64::from(done < 1_000_000);
+            if intended >= 1_500_000 {
+                measured.record(done - intended).unwrap();
+            }
+        }
+        intervals.push(r.take_interval(5_000_000).corrected);
+        let t = r.finish(5_000_000);
+        assert_eq!(t.corrected, measured);
+        assert_eq!(intervals.len(), 4);
+        let mut merged = new_histogram();
+        for h in &intervals {
+            merged.add(h).unwrap();
+        }
+        assert_eq!(merged, all);
+        // The first second is all warm-up and still shows in its interval.
+        assert_eq!(intervals[0].len(), first_second);
+        assert!(first_second > 900);
     }
 
     #[test]

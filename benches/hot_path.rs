@@ -1,0 +1,205 @@
+//! Micro-benchmark of the per-record send path, in two parts:
+//!
+//! 1. `source+recorder`: what kprod's own code does per record without librdkafka: the
+//!    next record, the opaque, `on_enqueued` and `on_delivered` (ns/record, one thread).
+//! 2. `worker`: the real producer loop (`engine::worker::run`) sending `RECORDS` 100-byte
+//!    keyless records flat out to an embedded 3-broker mock cluster, acks=all, linger 5 ms:
+//!    CPU time of the producer thread per record (produce, delivery reports, recording),
+//!    and CPU time of the whole process per record (adds librdkafka's broker threads and
+//!    the mock brokers). CPU time (rusage), not wall time, so a busy machine inflates it
+//!    much less. Checks that every record was delivered.
+//!
+//! Plain `main` harness (`harness = false`); run with `cargo bench --bench hot_path`.
+//! `KPROD_BENCH_RECORDS` overrides the worker part's record count (0 skips it).
+
+use kprod::engine::cluster::start_mock;
+use kprod::engine::native::NativeProducer;
+use kprod::engine::worker::{self, RunFlags, WorkerMsg, WorkerSpec};
+use kprod::measure::clock::Clock;
+use kprod::measure::recorder::{pack, Recorder};
+use kprod::profile::{
+    HeadersCfg, KeyDist, OnFull, Rate, SendMode, SizeDist, ValueGen, WorkloadCfg,
+};
+use kprod::workload::{KeySpace, Payloads, RecordSource};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+const SOURCE_CALLS: u64 = 10_000_000;
+const RECORDS: u64 = 2_000_000;
+
+fn cfg() -> WorkloadCfg {
+    WorkloadCfg {
+        topic: "bench".into(),
+        partitions: 4,
+        replication_factor: 1,
+        rate: Rate::Unlimited,
+        duration: None,
+        records: Some(RECORDS),
+        warmup: Duration::ZERO,
+        producers: 1,
+        size: SizeDist::Fixed { bytes: 100 },
+        value: ValueGen::Random,
+        keys: KeyDist::None,
+        partition_map: BTreeMap::new(),
+        partitioner: "murmur2_random".into(),
+        headers: HeadersCfg {
+            count: 0,
+            value_bytes: 0,
+            fixed: vec![],
+        },
+        send_mode: SendMode::Async,
+        seed: 1,
+    }
+}
+
+fn source() -> RecordSource {
+    let cfg = cfg();
+    let payloads = Payloads::build(&cfg, Path::new(".")).unwrap_or_else(|e| fail(e));
+    let keys = KeySpace::build(&cfg, 0, 1).unwrap_or_else(|e| fail(e));
+    RecordSource::new(payloads, keys, 0, 1)
+}
+
+fn fail(e: impl std::fmt::Display) -> ! {
+    eprintln!("hot_path: {e}");
+    std::process::exit(1)
+}
+
+/// CPU seconds (user + sys) of the calling thread or the whole process.
+fn cpu_seconds(who: libc::c_int) -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut ru);
+        ru
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+#[inline(never)] // a symbol of its own, so callgrind can count just this part
+fn source_and_recorder() {
+    let mut src = source();
+    let mut rec = Recorder::new(0, 0, true);
+    let mut bytes = 0u64;
+    let start = Instant::now();
+    for i in 0..SOURCE_CALLS {
+        let r = black_box(src.next());
+        let n = r.payload_bytes;
+        // Every 8th record one µs behind schedule, so both histogram paths run.
+        let (intended, enq) = (i / 4, i / 4 + u64::from(i % 8 == 0));
+        let opaque = pack(intended, enq - intended);
+        rec.on_enqueued(intended, enq, n);
+        rec.on_delivered(black_box(opaque), intended + 700 + i % 300, n);
+        bytes += n;
+        if i % 4_000_000 == 3_999_999 {
+            black_box(rec.roll(i));
+        }
+    }
+    let elapsed = start.elapsed();
+    black_box((bytes, rec.finish(SOURCE_CALLS)));
+    println!(
+        "source+recorder: {:.1} ns/record over {SOURCE_CALLS} records",
+        elapsed.as_nanos() as f64 / SOURCE_CALLS as f64
+    );
+}
+
+fn worker_loop(records: u64) {
+    let mock = start_mock(3).unwrap_or_else(|e| fail(e));
+    let props: BTreeMap<String, String> = [
+        ("bootstrap.servers", mock.bootstrap_servers()),
+        ("acks", "all".into()),
+        ("enable.idempotence", "false".into()),
+        ("linger.ms", "5".into()),
+        ("batch.num.messages", "10000".into()),
+        ("batch.size", "1000000".into()),
+        ("queue.buffering.max.messages", "100000".into()),
+        ("queue.buffering.max.kbytes", "1048576".into()),
+        ("partitioner", "murmur2_random".into()),
+        ("statistics.interval.ms", "1000".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let producer = NativeProducer::new(&props, "bench").unwrap_or_else(|e| fail(e));
+    let spec = WorkerSpec {
+        index: 0,
+        topic: "bench".into(),
+        rate: None,
+        records: Some(records),
+        end: None,
+        warmup: Duration::ZERO,
+        send_mode: SendMode::Async,
+        on_full: OnFull::Block,
+        max_block: Duration::from_secs(60),
+        max_in_flight_records: None,
+        records_per_transaction: None,
+        transaction_timeout: Duration::from_secs(10),
+        flush_timeout: Duration::from_secs(60),
+        header_bytes: 0,
+        verify: None,
+    };
+    let (tx, rx) = mpsc::channel();
+    let (stx, srx) = mpsc::channel();
+    let flags = Arc::new(RunFlags {
+        stop: AtomicBool::new(false),
+        interrupted: AtomicBool::new(false),
+    });
+    let src = source();
+    let h = std::thread::spawn(move || {
+        let before = cpu_seconds(libc::RUSAGE_THREAD);
+        worker::run(spec, producer, src, tx, srx, flags);
+        cpu_seconds(libc::RUSAGE_THREAD) - before
+    });
+    // Wait for Ready before starting the clock, as the engine does.
+    let mut done = None;
+    let mut process_before = 0.0;
+    let mut wall = Instant::now();
+    for msg in rx.iter() {
+        match msg {
+            WorkerMsg::Ready { .. } => {
+                process_before = cpu_seconds(libc::RUSAGE_SELF);
+                wall = Instant::now();
+                let _ = stx.send(Clock::start());
+            }
+            WorkerMsg::Done(d) => done = Some(d),
+            _ => {}
+        }
+    }
+    let wall = wall.elapsed().as_secs_f64();
+    let process = cpu_seconds(libc::RUSAGE_SELF) - process_before;
+    let thread = h
+        .join()
+        .unwrap_or_else(|_| fail("the producer thread panicked"));
+    let d = done.unwrap_or_else(|| fail("the producer sent no totals"));
+    let c = &d.totals.measured;
+    if c.delivered != records || !c.identity_holds() {
+        fail(format!(
+            "sent {} delivered {} failed {} unknown {}",
+            c.sent, c.delivered, c.failed, c.unknown
+        ));
+    }
+    let per = |s: f64| s * 1e9 / records as f64;
+    println!(
+        "worker: producer thread {:.0} ns CPU/record, process {:.0} ns CPU/record, \
+         {:.0} records/s wall, {records} records delivered",
+        per(thread),
+        per(process),
+        records as f64 / wall
+    );
+}
+
+fn main() {
+    source_and_recorder();
+    let records = std::env::var("KPROD_BENCH_RECORDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(RECORDS);
+    // 0 skips the worker part (e.g. to count instructions of the first under callgrind).
+    if records > 0 {
+        worker_loop(records);
+    }
+}
