@@ -218,8 +218,12 @@ pub struct SweepArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// A result directory written by bench, compare or sweep.
+    /// A result directory written by bench, compare, sweep, check or merge.
     pub dir: PathBuf,
+    /// Print the path of the regenerated report.html (one self-contained page with the
+    /// charts) instead of the table. Plain `kprod report DIR` refreshes it too.
+    #[arg(long)]
+    pub html: bool,
 }
 
 #[derive(Debug, Clone, Args)]

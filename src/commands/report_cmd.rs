@@ -1,7 +1,9 @@
 //! `kprod report DIR`: re-renders a saved result directory without running anything.
 //! A bench run directory gets its summary table, `intervals.csv` and charts back; a compare
 //! directory its table, `compare.csv` and charts; a sweep directory its table, `sweep.csv`
-//! and `sweep.svg`; a check directory its verdict table. The JSON files are the source and are never rewritten.
+//! and `sweep.svg`; a check directory its verdict table. Every kind gets its `report.html`
+//! rewritten (`--html` prints its path instead of the table). The JSON files are the
+//! source and are never rewritten.
 
 use super::{check, compare, sweep};
 use crate::cli::ReportArgs;
@@ -38,7 +40,12 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
     match kind_of(&dir) {
         Some(Kind::Sweep) => sweep::rerender(&dir),
         Some(Kind::Compare) => compare::rerender(&dir),
-        Some(Kind::Check) => Ok(check::verdict_table(&check::load(&dir)?)),
+        Some(Kind::Check) => {
+            let v = check::load(&dir)?;
+            let page = check::html_page(&v, &check::current_runs(&dir));
+            crate::charts::write_html(&dir, &page)?;
+            Ok(check::verdict_table(&v))
+        }
         Some(Kind::Bench) => {
             // A truncated or foreign report.json is bad input (exit 2), as for check and merge.
             let r = report::load_report(&dir).map_err(|e| {
@@ -77,6 +84,11 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
 /// `kprod report` for the command line.
 pub fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, KprodError> {
     let table = execute(args, cwd)?;
-    crate::print_stdout(&table);
+    if args.html {
+        let page = cwd.join(&args.dir).join(crate::charts::REPORT_HTML);
+        crate::print_stdout(&page.display().to_string());
+    } else {
+        crate::print_stdout(&table);
+    }
     Ok(0)
 }

@@ -533,17 +533,53 @@ pub fn write_chart(dir: &Path, s: &SweepResult) -> Result<PathBuf, KprodError> {
         Some(k) => k.clone(),
         None => "achieved records/s".to_string(),
     };
-    Ok(charts::write_sweep_chart(
-        dir.join(charts::SWEEP_SVG),
-        &title,
-        &x_desc,
-        &lines,
-        &slo,
-        knee.as_ref(),
-        param.then_some(labels.as_slice()),
-    )?)
+    let saturated: Vec<Marker> = order
+        .iter()
+        .enumerate()
+        .filter(|(_, st)| st.saturated)
+        .map(|(k, st)| Marker {
+            label: "saturated".into(),
+            x: x(k, st),
+            y: st.p99_us as f64 / 1000.0,
+        })
+        .collect();
+    let subtitle = sweep_subtitle(s);
+    let svg = charts::sweep_chart(&charts::SweepChart {
+        title: &title,
+        subtitle: &subtitle,
+        x_desc: &x_desc,
+        lines: &lines,
+        slo: &slo,
+        knee: knee.as_ref(),
+        saturated: &saturated,
+        x_labels: param.then_some(labels.as_slice()),
+    });
+    let path = dir.join(charts::SWEEP_SVG);
+    report::write_atomic(&path, svg.as_bytes())?;
+    let root = dir.parent().unwrap_or(Path::new("."));
+    charts::write_html(dir, &out::html_page(s, &svg, root))?;
+    Ok(path)
 }
 
+/// Under the sweep chart's title: mode, profiles, step length, SLO and date.
+fn sweep_subtitle(s: &SweepResult) -> String {
+    let mut parts = vec![format!("{} sweep", s.mode)];
+    if !s.profiles.is_empty() {
+        parts.push(s.profiles.join(" + "));
+    }
+    parts.push(format!("{} s per step", s.step_duration_s));
+    if !s.slo.is_empty() {
+        parts.push(format!("SLO {}", s.slo.join(", ")));
+    }
+    parts.push(
+        s.created_at
+            .get(..16)
+            .unwrap_or(&s.created_at)
+            .replace('T', " ")
+            + " UTC",
+    );
+    parts.join(" · ")
+}
 /// `kprod sweep` for the command line.
 pub fn run(args: &SweepArgs, cwd: &Path) -> Result<i32, KprodError> {
     let o = execute(args, cwd, None)?;

@@ -1,5 +1,5 @@
 //! Renderings of a sweep: the progress line per step, the final table with the knee and
-//! the found maximum, and `sweep.csv`.
+//! the found maximum, `sweep.csv` and `report.html`.
 
 use super::{Step, SweepResult};
 use crate::report::{fmt_count, fmt_latency_us, fmt_rate};
@@ -165,6 +165,119 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
         ]
     });
     csv_doc(&header, rows)
+}
+
+/// `report.html` of a sweep: the knee / found maximum first, the curve, every step, and
+/// how the knee step (else the first step) ran. `root` holds the step run directories.
+pub fn html_page(s: &SweepResult, chart: &str, root: &std::path::Path) -> String {
+    use crate::charts::html::{rate_text, run_details, Cell, Fact, Page, Tone};
+    let what_swept = match &s.param_key {
+        Some(k) => format!("{k} ({})", s.mode),
+        None => format!("{} sweep", s.mode),
+    };
+    let mut page = Page::new(
+        &format!("kprod sweep: {what_swept}"),
+        &format!(
+            "{} · {} steps of {} s · profiles: {}",
+            s.created_at,
+            s.steps.len(),
+            s.step_duration_s,
+            if s.profiles.is_empty() {
+                "base".to_string()
+            } else {
+                s.profiles.join(" + ")
+            }
+        ),
+    );
+    let (badge, tone) = if s.interrupted {
+        ("INTERRUPTED", Tone::Warn)
+    } else {
+        ("COMPLETE", Tone::Good)
+    };
+    let knee = s
+        .knee_index
+        .and_then(|k| s.steps.iter().find(|st| st.index == k));
+    let saturated = s.steps.iter().filter(|st| st.saturated).count();
+    let mut facts = vec![Fact::new(
+        "knee (best step meeting the SLO)",
+        knee.map_or("none".into(), |k| rate_text(k.achieved_records_per_sec)),
+    )
+    .id("knee")
+    .note(knee.map_or(String::new(), |k| {
+        format!("step {} · p99 {}", k.index + 1, fmt_latency_us(k.p99_us))
+    }))];
+    if let Some(m) = s.found_max_records_per_sec {
+        facts.push(
+            Fact::new("found max", rate_text(m))
+                .id("found-max")
+                .note(match s.confirmed {
+                    Some(true) => "confirmed by a hold just below",
+                    Some(false) => "NOT confirmed by the hold just below",
+                    None => "",
+                }),
+        );
+    }
+    facts
+        .push(Fact::new("steps", s.steps.len().to_string()).note(format!("{saturated} saturated")));
+    if !s.slo.is_empty() {
+        facts.push(Fact::new("SLO", s.slo.join(", ")));
+    }
+    page.headline(badge, tone, "", &facts);
+    page.chart("Latency against rate", chart);
+    let rows: Vec<Vec<Cell>> = s
+        .steps
+        .iter()
+        .map(|st| {
+            let v = if st.saturated {
+                Cell::toned(verdict(st), Tone::Bad)
+            } else {
+                Cell::toned("ok", Tone::Good)
+            };
+            vec![
+                Cell::from((st.index + 1).to_string()),
+                st.phase.clone().into(),
+                what(st).into(),
+                rate_text(st.achieved_records_per_sec).into(),
+                fmt_latency_us(st.p50_us).into(),
+                fmt_latency_us(st.p99_us).into(),
+                fmt_latency_us(st.p999_us).into(),
+                fmt_count(st.errors).into(),
+                if Some(st.index) == s.knee_index {
+                    Cell::toned("knee", Tone::Good)
+                } else {
+                    Cell::from("")
+                },
+                v,
+                st.run_dir.clone().into(),
+            ]
+        })
+        .collect();
+    page.heading("Steps");
+    page.table(
+        "steps",
+        &[
+            "step", "phase", "target", "achieved", "p50", "p99", "p99.9", "errors", "", "verdict",
+            "run",
+        ],
+        &rows,
+    );
+    page.paragraph(&format!("Saturation rule: {}", s.saturation_rule));
+    if let Some(note) = &s.cluster_note {
+        page.paragraph(&format!("Cluster: {note}"));
+    }
+    let shown = knee.or(s.steps.first());
+    if let Some(st) = shown {
+        let dir = root.join(&st.run_dir);
+        if let Ok(r) = crate::report::load_report(&dir) {
+            run_details(
+                &mut page,
+                &dir,
+                &r,
+                &format!("How it ran: step {} ({})", st.index + 1, st.run_dir),
+            );
+        }
+    }
+    page.finish()
 }
 
 #[cfg(test)]

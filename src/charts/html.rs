@@ -1,0 +1,557 @@
+//! `report.html`: one self-contained page per result directory (inline CSS and inline SVG;
+//! no script, no network, no external font), built from the saved results only.
+//!
+//! [`Page`] holds the building blocks (headline, charts, tables, preformatted text) and
+//! escapes every string it is given, so profile names, topics and error texts from a
+//! report can never become markup. The run page (bench and merge directories) is built
+//! here; compare, sweep and check pages are assembled by their commands from the same
+//! blocks. Key numbers carry an `id` so the browser test can find them.
+
+use super::svg::escape;
+use super::GroupCharts;
+use crate::report::{fmt_count, fmt_latency_us, RunReport, Status, REPORT_FILE};
+use std::fmt::Write;
+use std::path::Path;
+
+/// How a status or verdict reads: colour of its badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Bad,
+    Warn,
+    Neutral,
+}
+
+impl Tone {
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Good => "good",
+            Tone::Bad => "bad",
+            Tone::Warn => "warn",
+            Tone::Neutral => "neutral",
+        }
+    }
+}
+
+/// One headline figure: a label, the value as shown, an optional `id` for tests and
+/// scripts, and a note under it ("of 2k/s target").
+#[derive(Debug, Clone, Default)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+    pub id: Option<String>,
+    pub note: String,
+}
+
+impl Fact {
+    pub fn new(label: &str, value: impl Into<String>) -> Fact {
+        Fact {
+            label: label.into(),
+            value: value.into(),
+            ..Default::default()
+        }
+    }
+    pub fn id(mut self, id: impl Into<String>) -> Fact {
+        self.id = Some(id.into());
+        self
+    }
+    pub fn note(mut self, note: impl Into<String>) -> Fact {
+        self.note = note.into();
+        self
+    }
+}
+
+/// One table cell: text and an optional tone (a verdict or direction word).
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub text: String,
+    pub tone: Option<Tone>,
+}
+
+impl<T: Into<String>> From<T> for Cell {
+    fn from(t: T) -> Cell {
+        Cell {
+            text: t.into(),
+            tone: None,
+        }
+    }
+}
+
+impl Cell {
+    pub fn toned(text: impl Into<String>, tone: Tone) -> Cell {
+        Cell {
+            text: text.into(),
+            tone: Some(tone),
+        }
+    }
+}
+
+const CSS: &str = "\
+*{box-sizing:border-box}\
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#222;background:#f6f7f9}\
+main{max-width:1000px;margin:0 auto;padding:24px}\
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px;border-bottom:1px solid #ddd;padding-bottom:4px}\
+.sub{color:#666;font-size:13px;margin-bottom:16px}\
+.headline{background:#fff;border:1px solid #ddd;border-radius:8px;padding:16px 18px}\
+.badge{display:inline-block;font-weight:700;padding:3px 10px;border-radius:4px;color:#fff;letter-spacing:.03em}\
+.good{background:#2e7d32}.bad{background:#c62828}.warn{background:#ef6c00}.neutral{background:#607d8b}\
+td.good,td.bad,td.warn{background:none;font-weight:600}td.good{color:#2e7d32}td.bad{color:#c62828}td.warn{color:#ef6c00}\
+.reason{margin-left:10px;color:#444}\
+.facts{display:flex;flex-wrap:wrap;gap:10px;margin-top:14px}\
+.fact{flex:1 1 150px;background:#f9fafb;border:1px solid #e5e7eb;border-radius:6px;padding:8px 10px}\
+.fact .l{font-size:12px;color:#666}.fact .v{font-size:20px;font-weight:600;white-space:nowrap}.fact .n{font-size:12px;color:#666}\
+figure{margin:0 0 18px;background:#fff;border:1px solid #ddd;border-radius:8px;padding:8px}\
+figure svg{width:100%;height:auto;display:block}\
+table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}\
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
+th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums}\
+pre{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;font-size:12px;overflow:auto;max-height:480px}\
+ul{margin:6px 0}li{margin:2px 0}.warnings li{color:#8a4b00}\
+footer{color:#888;font-size:12px;margin-top:30px}";
+
+/// A report page being built.
+pub struct Page {
+    title: String,
+    body: String,
+}
+
+impl Page {
+    /// A page titled `title` (also the `<h1>`) with a line of context under it.
+    pub fn new(title: &str, sub: &str) -> Page {
+        let mut body = String::new();
+        let _ = write!(
+            body,
+            "<h1>{}</h1>\n<div class=\"sub\">{}</div>\n",
+            escape(title),
+            escape(sub)
+        );
+        Page {
+            title: title.into(),
+            body,
+        }
+    }
+
+    /// The headline: a status or verdict badge, why, and the key figures.
+    pub fn headline(&mut self, badge: &str, tone: Tone, reason: &str, facts: &[Fact]) {
+        let _ = write!(
+            self.body,
+            "<section class=\"headline\"><span class=\"badge {}\" id=\"status\">{}</span>",
+            tone.class(),
+            escape(badge)
+        );
+        if !reason.is_empty() {
+            let _ = write!(
+                self.body,
+                "<span class=\"reason\">{}</span>",
+                escape(reason)
+            );
+        }
+        self.body.push_str("<div class=\"facts\">");
+        for f in facts {
+            let id =
+                f.id.as_ref()
+                    .map_or(String::new(), |i| format!(" id=\"{}\"", escape(i)));
+            let _ = write!(
+                self.body,
+                "<div class=\"fact\"><div class=\"l\">{}</div><div class=\"v\"{id}>{}</div><div class=\"n\">{}</div></div>",
+                escape(&f.label),
+                escape(&f.value),
+                escape(&f.note)
+            );
+        }
+        self.body.push_str("</div></section>\n");
+    }
+
+    pub fn heading(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<h2>{}</h2>", escape(text));
+    }
+
+    /// A chart, inlined. `svg` must come from this module's chart functions (their text is
+    /// escaped when drawn), never from a file a user could have edited.
+    pub fn chart(&mut self, heading: &str, svg: &str) {
+        self.heading(heading);
+        let _ = writeln!(self.body, "<figure>{}</figure>", svg.trim());
+    }
+
+    pub fn paragraph(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<p>{}</p>", escape(text));
+    }
+
+    /// A bulleted list; `warn` styles it as warnings.
+    pub fn list(&mut self, items: &[String], warn: bool) {
+        if items.is_empty() {
+            return;
+        }
+        let class = if warn { " class=\"warnings\"" } else { "" };
+        let _ = write!(self.body, "<ul{class}>");
+        for i in items {
+            let _ = write!(self.body, "<li>{}</li>", escape(i));
+        }
+        self.body.push_str("</ul>\n");
+    }
+
+    /// A table; cells that look numeric are right-aligned.
+    pub fn table(&mut self, id: &str, header: &[&str], rows: &[Vec<Cell>]) {
+        self.table_with(id, Some(header), rows, true);
+    }
+
+    /// A two-column key/value table: no header row, nothing right-aligned.
+    pub fn kv_table(&mut self, id: &str, rows: &[(&str, String)]) {
+        let rows: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|(k, v)| vec![Cell::from(*k), Cell::from(v.clone())])
+            .collect();
+        self.table_with(id, None, &rows, false);
+    }
+
+    fn table_with(&mut self, id: &str, header: Option<&[&str]>, rows: &[Vec<Cell>], num: bool) {
+        let _ = write!(self.body, "<table id=\"{}\">", escape(id));
+        if let Some(header) = header {
+            self.body.push_str("<thead><tr>");
+            for h in header {
+                let _ = write!(self.body, "<th>{}</th>", escape(h));
+            }
+            self.body.push_str("</tr></thead>");
+        }
+        self.body.push_str("<tbody>");
+        for r in rows {
+            self.body.push_str("<tr>");
+            for c in r {
+                let mut classes: Vec<&str> = Vec::new();
+                if num && looks_numeric(&c.text) {
+                    classes.push("num");
+                }
+                if let Some(t) = c.tone {
+                    classes.push(t.class());
+                }
+                let class = if classes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" class=\"{}\"", classes.join(" "))
+                };
+                let text = escape(&c.text).replace('\n', "<br>");
+                let _ = write!(self.body, "<td{class}>{text}</td>");
+            }
+            self.body.push_str("</tr>");
+        }
+        self.body.push_str("</tbody></table>\n");
+    }
+
+    /// Preformatted text (a profile, a JSON document).
+    pub fn pre(&mut self, id: &str, text: &str) {
+        let _ = writeln!(
+            self.body,
+            "<pre id=\"{}\">{}</pre>",
+            escape(id),
+            escape(text)
+        );
+    }
+
+    /// The finished document.
+    pub fn finish(self) -> String {
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body><main>\n{}\
+             <footer>Written by kprod {} from the files in this directory; \
+             <code>kprod report DIR --html</code> rewrites it.</footer>\n</main></body>\n</html>\n",
+            escape(&self.title),
+            self.body,
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+}
+
+fn looks_numeric(s: &str) -> bool {
+    let t = s.trim();
+    !t.is_empty()
+        && t.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+')
+        && t.chars().filter(|c| c.is_ascii_digit()).count() * 2
+            >= t.chars().filter(|c| c.is_alphanumeric()).count()
+}
+
+/// A rate as shown: thousands separators, one decimal, "/s" ("19,901.2/s").
+pub fn rate_text(per_sec: f64) -> String {
+    if !per_sec.is_finite() {
+        return "n/a".into();
+    }
+    let tenths = (per_sec * 10.0).round() as u64;
+    format!("{}.{}/s", fmt_count(tenths / 10), tenths % 10)
+}
+
+/// The badge of a run status.
+pub fn status_tone(s: Status) -> Tone {
+    match s {
+        Status::Complete => Tone::Good,
+        Status::Interrupted | Status::Aborted => Tone::Warn,
+        Status::Failed | Status::Empty => Tone::Bad,
+    }
+}
+
+pub fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Complete => "COMPLETE",
+        Status::Interrupted => "INTERRUPTED",
+        Status::Failed => "FAILED",
+        Status::Empty => "EMPTY",
+        Status::Aborted => "ABORTED",
+    }
+}
+
+/// The headline figures of one run: throughput against target, latency, record counts.
+pub fn run_facts(r: &RunReport) -> Vec<Fact> {
+    let t = &r.throughput;
+    let target_note = match t.target_records_per_sec {
+        Some(target) if target > 0.0 => format!(
+            "{:.1}% of the {} target",
+            100.0 * t.records_per_sec / target,
+            rate_text(target)
+        ),
+        _ => "unlimited rate".into(),
+    };
+    let c = &r.latency_us.corrected;
+    let rec = &r.records;
+    vec![
+        Fact::new("records/s (measured window)", rate_text(t.records_per_sec))
+            .id("records-per-sec")
+            .note(target_note),
+        Fact::new("p99 corrected", fmt_latency_us(c.p99))
+            .id("p99")
+            .note(format!(
+                "p50 {} · p99.9 {}",
+                fmt_latency_us(c.p50),
+                fmt_latency_us(c.p999)
+            )),
+        Fact::new("max corrected", fmt_latency_us(c.max)).id("max"),
+        Fact::new("delivered", fmt_count(rec.delivered))
+            .id("delivered")
+            .note(format!(
+                "of {} sent · {} failed · {} unknown{}",
+                fmt_count(rec.sent),
+                fmt_count(rec.failed),
+                fmt_count(rec.unknown),
+                if rec.identity_holds {
+                    ""
+                } else {
+                    " · COUNTS DO NOT ADD UP"
+                }
+            )),
+        Fact::new("MB/s", format!("{:.2}", t.bytes_per_sec / 1e6))
+            .note("payload bytes, decimal MB"),
+    ]
+}
+
+/// Optional fields of `report.json` that newer kprod versions write (`command_line`,
+/// `ended_at`), read from the file so this page shows them whether or not the model in
+/// this build knows them.
+fn optional_fields(dir: &Path) -> (Option<String>, Option<String>) {
+    let Ok(text) = std::fs::read_to_string(dir.join(REPORT_FILE)) else {
+        return (None, None);
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return (None, None);
+    };
+    let cmd = match v.get("command_line") {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Array(a)) => Some(
+            a.iter()
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        _ => None,
+    };
+    let ended = v
+        .get("ended_at")
+        .and_then(|e| e.as_str())
+        .map(str::to_string);
+    (cmd, ended)
+}
+
+/// The "how it ran" blocks: run shape, versions, host, command line, librdkafka
+/// properties and the resolved profile. Secrets are already redacted in the report.
+pub fn run_details(page: &mut Page, dir: &Path, r: &RunReport, heading: &str) {
+    let (cmd, ended) = optional_fields(dir);
+    page.heading(heading);
+    let e = &r.environment;
+    let mut rows: Vec<(&str, String)> = vec![
+        ("profile", r.profile.join(" + ")),
+        ("description", r.description.clone()),
+        (
+            "command line",
+            // Hook: report.json gains `command_line` in a later change; until then, say so.
+            cmd.unwrap_or_else(|| "not recorded by this kprod version".into()),
+        ),
+        ("started", r.started_at.clone()),
+        (
+            "ended",
+            ended.unwrap_or_else(|| format!("{:.3} s after the start", r.duration_s)),
+        ),
+        ("duration", format!("{:.3} s", r.duration_s)),
+        ("warm-up", format!("{} s", r.measurement.warmup_s)),
+        (
+            "topic",
+            format!("{} ({} partitions)", r.topic, r.partitions),
+        ),
+        (
+            "producers",
+            format!("{} ({} send)", r.producers, r.send_mode),
+        ),
+        ("cluster", r.cluster.clone()),
+        ("kprod", e.kprod_version.clone()),
+        ("librdkafka", e.librdkafka_version.clone()),
+        ("host", format!("{} · {} · {} CPUs", e.host, e.os, e.cpus)),
+    ];
+    if let Some(note) = &r.cluster_note {
+        rows.push(("cluster note", note.clone()));
+    }
+    if let Some(i) = r.instances {
+        let which = r
+            .instance
+            .map_or("merged".to_string(), |k| format!("instance {k}"));
+        rows.push(("instances", format!("{which} of {i}")));
+    }
+    page.kv_table("run-details", &rows);
+    let props: Vec<Vec<Cell>> = r
+        .config
+        .librdkafka
+        .iter()
+        .map(|(k, v)| vec![k.clone().into(), v.clone().into()])
+        .collect();
+    page.heading("librdkafka properties (effective, secrets redacted)");
+    page.table_with("librdkafka", Some(&["property", "value"]), &props, false);
+    page.heading("resolved profile");
+    let profile = serde_json::to_string_pretty(&r.config.profile).unwrap_or_else(|e| e.to_string());
+    page.pre("profile", &profile);
+}
+
+/// The page of one bench or merged run directory.
+pub fn run_page(dir: &Path, r: &RunReport, charts: &GroupCharts) -> String {
+    let label = if r.profile.is_empty() {
+        "base".to_string()
+    } else {
+        r.profile.join(" + ")
+    };
+    let kind = if r.instances.is_some() && r.instance.is_none() {
+        "merge"
+    } else {
+        "bench"
+    };
+    let mut page = Page::new(
+        &format!("kprod {kind}: {label}"),
+        &format!(
+            "{} · started {}",
+            dir.file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+            r.started_at
+        ),
+    );
+    page.headline(
+        status_word(r.status),
+        status_tone(r.status),
+        r.status_reason.as_deref().unwrap_or(""),
+        &run_facts(r),
+    );
+    page.list(&r.warnings, true);
+    page.chart("Latency spectrum", &charts.spectrum);
+    page.chart("Throughput and latency over time", &charts.timeline);
+    let c = &r.latency_us;
+    let lat_rows: Vec<Vec<Cell>> = [
+        ("corrected", &c.corrected),
+        ("uncorrected", &c.uncorrected),
+        ("schedule lag", &c.schedule_lag),
+    ]
+    .iter()
+    .map(|(n, p)| {
+        let mut row: Vec<Cell> = vec![(*n).into()];
+        row.extend(
+            [p.min, p.p50, p.p90, p.p99, p.p999, p.p9999, p.max]
+                .iter()
+                .map(|v| Cell::from(fmt_latency_us(*v))),
+        );
+        row
+    })
+    .collect();
+    page.heading("Latency (records sent after the warm-up)");
+    page.table(
+        "latency",
+        &["", "min", "p50", "p90", "p99", "p99.9", "p99.99", "max"],
+        &lat_rows,
+    );
+    if !r.error_details.is_empty() {
+        page.heading("Errors");
+        let rows: Vec<Vec<Cell>> = r
+            .error_details
+            .iter()
+            .map(|(name, e)| {
+                vec![
+                    name.clone().into(),
+                    fmt_count(e.count).into(),
+                    e.class.clone().into(),
+                    e.description.clone().into(),
+                ]
+            })
+            .collect();
+        page.table(
+            "errors",
+            &["error", "records", "class", "description"],
+            &rows,
+        );
+    }
+    if !r.faults.is_empty() {
+        page.heading("Faults");
+        let s = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3} s"));
+        let rows: Vec<Vec<Cell>> = r
+            .faults
+            .iter()
+            .map(|f| {
+                vec![
+                    f.spec.clone().into(),
+                    s(f.applied_s).into(),
+                    s(f.ended_s).into(),
+                    f.error.clone().unwrap_or_default().into(),
+                ]
+            })
+            .collect();
+        page.table("faults", &["fault", "applied", "undone", "error"], &rows);
+    }
+    if let Some(v) = &r.verify {
+        page.heading("Verification (--verify)");
+        page.pre(
+            "verify",
+            &serde_json::to_string_pretty(v).unwrap_or_else(|e| e.to_string()),
+        );
+    }
+    run_details(&mut page, dir, r, "How it ran");
+    page.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_from_a_report_are_escaped() {
+        let mut r = crate::report::testing::sample_report();
+        r.profile = vec!["<script>alert(1)</script>".into()];
+        r.topic = "t&\"x\"".into();
+        r.warnings = vec!["<b>bold</b>".into()];
+        let c = GroupCharts {
+            spectrum: "<svg></svg>".into(),
+            timeline: "<svg></svg>".into(),
+        };
+        let page = run_page(Path::new("/nonexistent"), &r, &c);
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(!page.contains("<b>bold"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("t&amp;&quot;x&quot;"));
+    }
+
+    #[test]
+    fn rates_show_one_decimal_with_separators() {
+        assert_eq!(rate_text(19_901.23), "19,901.2/s");
+        assert_eq!(rate_text(2000.0), "2,000.0/s");
+    }
+}

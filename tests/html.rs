@@ -1,0 +1,293 @@
+//! `report.html` in a real browser: a bench run and a comparison on the embedded cluster
+//! write their pages, headless Chromium loads each one, and the test asserts no console
+//! message (the page has no script, so any message is an error), charts that rendered
+//! (inline SVGs with data polylines in the DOM), no external resource, and key numbers equal
+//! to the JSON results. Screenshots stay next to the pages and are copied to
+//! `$KPROD_SCREENSHOT_DIR` when it is set. Without Chromium (`scripts/setup.sh` installs it)
+//! the tests print SKIP and pass; that is the only skip.
+
+mod common;
+mod outputs;
+
+use kprod::cli::Command;
+use kprod::commands::compare;
+use kprod::engine::Silent;
+use outputs::{command, cwd, fixture_dir};
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+fn chromium() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("KPROD_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+fn browser_or_skip(test: &str) -> Option<PathBuf> {
+    let b = chromium();
+    if b.is_none() {
+        println!("SKIP {test}: chromium not found; run scripts/setup.sh");
+    }
+    b
+}
+
+/// What the browser made of a page.
+struct Loaded {
+    /// The DOM after load (`--dump-dom`).
+    dom: String,
+    /// Console messages and uncaught exceptions from Chromium's log.
+    console: Vec<String>,
+}
+
+fn headless(browser: &Path, profile: &Path) -> Process {
+    let mut c = Process::new(browser);
+    c.args([
+        "--headless",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--no-first-run",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(["--enable-logging=stderr", "--v=0"]);
+    c
+}
+
+/// Loads `page`, dumps its DOM and console, and takes a 1280-wide screenshot.
+fn load(browser: &Path, page: &Path, screenshot: &Path) -> Loaded {
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.display());
+    let out = headless(browser, profile.path())
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    assert!(out.status.success(), "chromium failed: {out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let console = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .map(str::to_string)
+        .collect();
+    let shot = headless(browser, profile.path())
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .args(["--window-size=1280,2000", "--hide-scrollbars"])
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    assert!(shot.status.success(), "screenshot failed: {shot:?}");
+    assert!(
+        std::fs::metadata(screenshot).is_ok_and(|m| m.len() > 10_000),
+        "no screenshot at {}",
+        screenshot.display()
+    );
+    if let Ok(d) = std::env::var("KPROD_SCREENSHOT_DIR") {
+        let d = PathBuf::from(d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(screenshot, d.join(screenshot.file_name().unwrap())).unwrap();
+    }
+    Loaded {
+        dom: String::from_utf8_lossy(&out.stdout).into_owned(),
+        console,
+    }
+}
+
+/// Text of the element with `id` (no markup inside it), entities decoded.
+fn text_of(dom: &str, id: &str) -> String {
+    let key = format!("id=\"{id}\"");
+    let at = dom
+        .find(&key)
+        .unwrap_or_else(|| panic!("no element #{id} in the page"));
+    let rest = &dom[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest[start..].find('<').unwrap() + start;
+    rest[start..end]
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+/// Each inline chart: its polylines' point counts.
+fn charts(dom: &str) -> Vec<Vec<usize>> {
+    dom.split("<svg")
+        .skip(1)
+        .map(|svg| {
+            let svg = &svg[..svg.find("</svg>").expect("closed svg")];
+            svg.split("<polyline")
+                .skip(1)
+                .map(|p| {
+                    let at = p.find("points=\"").expect("points") + 8;
+                    let end = p[at..].find('"').unwrap() + at;
+                    p[at..end].split_whitespace().count()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn assert_clean(l: &Loaded, what: &str) {
+    assert!(l.console.is_empty(), "{what}: console: {:?}", l.console);
+    for external in [
+        "<script",
+        "<link",
+        "src=\"http",
+        "href=\"http",
+        "@import",
+        "url(",
+    ] {
+        assert!(
+            !l.dom.contains(external),
+            "{what}: not self-contained: {external}"
+        );
+    }
+}
+
+fn rate(shown: &str) -> f64 {
+    shown
+        .trim_end_matches("/s")
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("not a rate: {shown:?}"))
+}
+
+fn latency_us(shown: &str) -> u64 {
+    if let Some(us) = shown.strip_suffix(" µs") {
+        return us.parse().unwrap();
+    }
+    let ms = shown.strip_suffix(" ms").expect("ms or µs");
+    let (a, b) = ms.split_once('.').unwrap();
+    a.parse::<u64>().unwrap() * 1000 + b.parse::<u64>().unwrap()
+}
+
+#[test]
+fn the_console_check_catches_a_script_error() {
+    let Some(browser) = browser_or_skip("the_console_check_catches_a_script_error") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("bad.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><body><p>x</p><script>undefinedFunction();</script></body></html>",
+    )
+    .unwrap();
+    let l = load(&browser, &page, &dir.path().join("bad.png"));
+    assert!(
+        l.console
+            .iter()
+            .any(|m| m.contains("Uncaught ReferenceError")),
+        "{:?}",
+        l.console
+    );
+}
+
+#[test]
+fn a_bench_report_renders_and_shows_the_numbers_of_report_json() {
+    let Some(browser) = browser_or_skip("a_bench_report_renders") else {
+        return;
+    };
+    let out = fixture_dir();
+    let o = common::bench_in(
+        &out,
+        &["--duration", "2s", "--rate", "2k", "--warmup", "500ms"],
+    )
+    .expect("bench");
+    let page = o.dir.join(kprod::charts::REPORT_HTML);
+    let l = load(&browser, &page, &o.dir.join("report-bench.png"));
+    assert_clean(&l, "bench");
+    let drawn = charts(&l.dom);
+    assert_eq!(drawn.len(), 2, "spectrum and timeline: {drawn:?}");
+    for c in &drawn {
+        assert!(
+            c.iter().any(|n| *n >= 2),
+            "a chart without data lines: {c:?}"
+        );
+    }
+    // The saved report, not the in-memory one, is what the page must agree with.
+    let r = kprod::report::load_report(&o.dir).unwrap();
+    assert_eq!(text_of(&l.dom, "status"), "COMPLETE");
+    let shown = rate(&text_of(&l.dom, "records-per-sec"));
+    assert!(
+        (shown - r.throughput.records_per_sec).abs() <= 0.05,
+        "{shown} vs {}",
+        r.throughput.records_per_sec
+    );
+    assert_eq!(
+        latency_us(&text_of(&l.dom, "p99")),
+        r.latency_us.corrected.p99
+    );
+    assert_eq!(
+        text_of(&l.dom, "delivered")
+            .replace(',', "")
+            .parse::<u64>()
+            .unwrap(),
+        r.records.delivered
+    );
+    for t in [
+        "librdkafka properties",
+        "resolved profile",
+        &r.environment.host,
+    ] {
+        assert!(l.dom.contains(t), "missing {t:?}");
+    }
+}
+
+#[test]
+fn a_compare_report_renders_every_variant_and_the_direction_words() {
+    let Some(browser) = browser_or_skip("a_compare_report_renders") else {
+        return;
+    };
+    let root = fixture_dir();
+    let Command::Compare(args) = command(&[
+        "compare",
+        "none",
+        "zstd",
+        "--duration",
+        "1500ms",
+        "--warmup",
+        "500ms",
+        "--rate",
+        "2k",
+        "--quiet",
+        "--out",
+        root.to_str().unwrap(),
+    ]) else {
+        unreachable!()
+    };
+    let o = compare::execute(&args, &cwd(), Some(&mut Silent)).expect("compare runs");
+    let page = o.dir.join(kprod::charts::REPORT_HTML);
+    let l = load(&browser, &page, &o.dir.join("report-compare.png"));
+    assert_clean(&l, "compare");
+    let drawn = charts(&l.dom);
+    assert_eq!(drawn.len(), 2, "{drawn:?}");
+    for c in &drawn {
+        assert!(
+            c.iter().filter(|n| **n >= 2).count() >= 2,
+            "both variants: {c:?}"
+        );
+    }
+    let saved = compare::load(&o.dir).unwrap();
+    let rps = saved
+        .figures
+        .iter()
+        .find(|f| f.figure == "records_per_sec")
+        .unwrap();
+    for (i, v) in rps.variants.iter().enumerate() {
+        let shown = rate(&text_of(&l.dom, &format!("records-per-sec-{i}")));
+        assert!((shown - v.median.unwrap()).abs() <= 0.05, "variant {i}");
+    }
+    let table = &l.dom[l.dom.find("id=\"compare\"").expect("compare table")..];
+    let words = ["better", "worse", "same"];
+    assert!(
+        words.iter().any(|w| table.contains(w)),
+        "direction words in the compare table"
+    );
+}
