@@ -104,7 +104,7 @@ figure{margin:0 0 18px;background:#fff;border:1px solid #ddd;border-radius:8px;p
 figure svg{width:100%;height:auto;display:block}\
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}\
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
-th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums}\
+th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 pre{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;font-size:12px;overflow:auto;max-height:480px}\
 ul{margin:6px 0}li{margin:2px 0}.warnings li{color:#8a4b00}\
 footer{color:#888;font-size:12px;margin-top:30px}";
@@ -193,6 +193,11 @@ impl Page {
     /// A table; cells that look numeric are right-aligned.
     pub fn table(&mut self, id: &str, header: &[&str], rows: &[Vec<Cell>]) {
         self.table_with(id, Some(header), rows, true);
+    }
+
+    /// A table of mixed text and numbers, everything left-aligned.
+    pub fn text_table(&mut self, id: &str, header: &[&str], rows: &[Vec<Cell>]) {
+        self.table_with(id, Some(header), rows, false);
     }
 
     /// A two-column key/value table: no header row, nothing right-aligned.

@@ -230,9 +230,9 @@ pub fn html_page(v: &Verdict, current_runs: &[String]) -> String {
     let mut page = Page::new(
         &format!("kprod check: {} against {}", v.current, v.baseline),
         &format!(
-            "exit code {} · inconclusive results count as {:?}",
+            "exit code {} · an inconclusive result counts as {}",
             v.exit_code(),
-            v.policy
+            format!("{:?}", v.policy).to_lowercase()
         ),
     );
     let tone = |c: Call| match c {

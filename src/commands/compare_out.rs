@@ -252,7 +252,7 @@ pub fn html_page(
         })
         .collect();
     page.heading("Comparison (medians; each variant against the first)");
-    page.table("compare", &header, &rows);
+    page.text_table("compare", &header, &rows);
     page.paragraph(&c.noise_rule);
     if let Some(note) = &c.cluster_note {
         page.paragraph(&format!("Cluster: {note}"));
