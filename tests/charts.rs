@@ -82,6 +82,7 @@ fn report_redraws_a_bench_directory_identically() {
     let files = [
         charts::SPECTRUM_SVG,
         charts::TIMELINE_SVG,
+        charts::REPORT_HTML,
         INTERVALS_CSV_FILE,
     ];
     let before: Vec<Vec<u8>> = files
@@ -299,4 +300,20 @@ fn a_doubling_sweep_gets_a_log_axis_with_even_units() {
         .filter(|e| e.name == "line" && e.attr("stroke") == Some(charts::color_hex(3).as_str()))
         .count();
     assert_eq!(red, 4, "one × in the legend, one on the step");
+}
+
+#[test]
+fn report_html_flag_rewrites_the_page_of_a_saved_run() {
+    let (_t, o) = common::bench(&["--duration", "1s", "--warmup", "0s", "--rate", "500"]);
+    let page = o.dir.join(charts::REPORT_HTML);
+    let before = std::fs::read_to_string(&page).expect("bench writes report.html");
+    assert!(before.starts_with("<!DOCTYPE html>"));
+    assert_eq!(before.matches("<svg").count(), 2, "both charts inline");
+    std::fs::remove_file(&page).unwrap();
+    let Command::Report(a) = command(&["report", o.dir.to_str().unwrap(), "--html"]) else {
+        unreachable!()
+    };
+    assert!(a.html);
+    report_cmd::execute(&a, &cwd()).unwrap();
+    assert_eq!(std::fs::read_to_string(&page).unwrap(), before);
 }

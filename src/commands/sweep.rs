@@ -8,7 +8,6 @@
 pub mod judge;
 
 use super::bench;
-use crate::charts::{self, HLine, Line, Marker};
 use crate::cli::{BenchArgs, SweepArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
@@ -21,7 +20,7 @@ use std::time::SystemTime;
 
 #[path = "sweep_out.rs"]
 mod out;
-pub use out::{csv_doc, render_table, sweep_csv};
+pub use out::{csv_doc, render_table, sweep_csv, write_chart};
 
 pub const SWEEP_JSON: &str = "sweep.json";
 pub const SWEEP_CSV: &str = "sweep.csv";
@@ -464,122 +463,6 @@ fn new_result(args: &SweepArgs, plan: &Plan, slo: &[SloTerm], step_s: f64) -> Sw
     }
 }
 
-/// Draws `sweep.svg`: latency percentiles against the achieved rate (or, for `--param`,
-/// against the swept values), with the SLO lines and the knee.
-pub fn write_chart(dir: &Path, s: &SweepResult) -> Result<PathBuf, KprodError> {
-    let param = s.mode == "param";
-    let mut order: Vec<&Step> = s.steps.iter().collect();
-    if !param {
-        order.sort_by(|a, b| {
-            a.target_records_per_sec
-                .unwrap_or(0.0)
-                .total_cmp(&b.target_records_per_sec.unwrap_or(0.0))
-        });
-    }
-    let x = |k: usize, st: &Step| {
-        if param {
-            k as f64
-        } else {
-            st.achieved_records_per_sec
-        }
-    };
-    let line = |label: &str, color: usize, f: fn(&Step) -> u64| Line {
-        label: label.into(),
-        legend: true,
-        color,
-        points: order
-            .iter()
-            .enumerate()
-            .map(|(k, st)| (x(k, st), f(st) as f64 / 1000.0))
-            .collect(),
-    };
-    let lines = [
-        line("p50", 0, |st| st.p50_us),
-        line("p99", 1, |st| st.p99_us),
-        line("p99.9", 3, |st| st.p999_us),
-    ];
-    let slo: Vec<HLine> = s
-        .slo
-        .iter()
-        .filter_map(|t| {
-            let terms = parse_slo(t).ok()?;
-            let term = terms.first()?;
-            Some(HLine {
-                label: format!("SLO {}", t),
-                y: term.limit_us as f64 / 1000.0,
-            })
-        })
-        .collect();
-    let knee = s.knee_index.and_then(|i| {
-        let (k, st) = order.iter().enumerate().find(|(_, st)| st.index == i)?;
-        Some(Marker {
-            label: format!(
-                "knee: {} achieved",
-                report::fmt_rate(st.achieved_records_per_sec)
-            ),
-            x: x(k, st),
-            y: st.p99_us as f64 / 1000.0,
-        })
-    });
-    let labels: Vec<String> = order
-        .iter()
-        .map(|st| st.param_value.clone().unwrap_or_default())
-        .collect();
-    let title = match &s.param_key {
-        Some(k) => format!("sweep of {k}: corrected latency"),
-        None => "sweep: corrected latency against achieved rate".to_string(),
-    };
-    let x_desc = match &s.param_key {
-        Some(k) => k.clone(),
-        None => "achieved records/s".to_string(),
-    };
-    let saturated: Vec<Marker> = order
-        .iter()
-        .enumerate()
-        .filter(|(_, st)| st.saturated)
-        .map(|(k, st)| Marker {
-            label: "saturated".into(),
-            x: x(k, st),
-            y: st.p99_us as f64 / 1000.0,
-        })
-        .collect();
-    let subtitle = sweep_subtitle(s);
-    let svg = charts::sweep_chart(&charts::SweepChart {
-        title: &title,
-        subtitle: &subtitle,
-        x_desc: &x_desc,
-        lines: &lines,
-        slo: &slo,
-        knee: knee.as_ref(),
-        saturated: &saturated,
-        x_labels: param.then_some(labels.as_slice()),
-    });
-    let path = dir.join(charts::SWEEP_SVG);
-    report::write_atomic(&path, svg.as_bytes())?;
-    let root = dir.parent().unwrap_or(Path::new("."));
-    charts::write_html(dir, &out::html_page(s, &svg, root))?;
-    Ok(path)
-}
-
-/// Under the sweep chart's title: mode, profiles, step length, SLO and date.
-fn sweep_subtitle(s: &SweepResult) -> String {
-    let mut parts = vec![format!("{} sweep", s.mode)];
-    if !s.profiles.is_empty() {
-        parts.push(s.profiles.join(" + "));
-    }
-    parts.push(format!("{} s per step", s.step_duration_s));
-    if !s.slo.is_empty() {
-        parts.push(format!("SLO {}", s.slo.join(", ")));
-    }
-    parts.push(
-        s.created_at
-            .get(..16)
-            .unwrap_or(&s.created_at)
-            .replace('T', " ")
-            + " UTC",
-    );
-    parts.join(" · ")
-}
 /// `kprod sweep` for the command line.
 pub fn run(args: &SweepArgs, cwd: &Path) -> Result<i32, KprodError> {
     let o = execute(args, cwd, None)?;
