@@ -61,8 +61,8 @@ fn headless(browser: &Path, profile: &Path) -> Process {
     c
 }
 
-/// Loads `page`, dumps its DOM and console, and takes a 1280-wide screenshot.
-fn load(browser: &Path, page: &Path, screenshot: &Path) -> Loaded {
+/// Loads `page`, dumps its DOM and console, and takes a 1280-wide screenshot when asked.
+fn load(browser: &Path, page: &Path, screenshot: Option<&Path>) -> Loaded {
     let profile = tempfile::tempdir().unwrap();
     let url = format!("file://{}", page.display());
     let out = headless(browser, profile.path())
@@ -77,26 +77,33 @@ fn load(browser: &Path, page: &Path, screenshot: &Path) -> Loaded {
         .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
         .map(str::to_string)
         .collect();
-    let shot = headless(browser, profile.path())
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .args(["--window-size=1280,2000", "--hide-scrollbars"])
-        .arg(&url)
-        .output()
-        .expect("run chromium");
-    assert!(shot.status.success(), "screenshot failed: {shot:?}");
-    assert!(
-        std::fs::metadata(screenshot).is_ok_and(|m| m.len() > 10_000),
-        "no screenshot at {}",
-        screenshot.display()
-    );
-    if let Ok(d) = std::env::var("KPROD_SCREENSHOT_DIR") {
-        let d = PathBuf::from(d);
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::copy(screenshot, d.join(screenshot.file_name().unwrap())).unwrap();
+    if let Some(png) = screenshot {
+        screenshot_of(browser, profile.path(), &url, png);
     }
     Loaded {
         dom: String::from_utf8_lossy(&out.stdout).into_owned(),
         console,
+    }
+}
+
+/// A 1280×2000 screenshot of `url` into `png`, copied to `$KPROD_SCREENSHOT_DIR` if set.
+fn screenshot_of(browser: &Path, profile: &Path, url: &str, png: &Path) {
+    let shot = headless(browser, profile)
+        .arg(format!("--screenshot={}", png.display()))
+        .args(["--window-size=1280,2000", "--hide-scrollbars"])
+        .arg(url)
+        .output()
+        .expect("run chromium");
+    assert!(shot.status.success(), "screenshot failed: {shot:?}");
+    assert!(
+        std::fs::metadata(png).is_ok_and(|m| m.len() > 10_000),
+        "no screenshot at {}",
+        png.display()
+    );
+    if let Ok(d) = std::env::var("KPROD_SCREENSHOT_DIR") {
+        let d = PathBuf::from(d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(png, d.join(png.file_name().unwrap())).unwrap();
     }
 }
 
@@ -179,7 +186,7 @@ fn the_console_check_catches_a_script_error() {
         "<!DOCTYPE html><html><body><p>x</p><script>undefinedFunction();</script></body></html>",
     )
     .unwrap();
-    let l = load(&browser, &page, &dir.path().join("bad.png"));
+    let l = load(&browser, &page, None);
     assert!(
         l.console
             .iter()
@@ -201,7 +208,7 @@ fn a_bench_report_renders_and_shows_the_numbers_of_report_json() {
     )
     .expect("bench");
     let page = o.dir.join(kprod::charts::REPORT_HTML);
-    let l = load(&browser, &page, &o.dir.join("report-bench.png"));
+    let l = load(&browser, &page, Some(&o.dir.join("report-bench.png")));
     assert_clean(&l, "bench");
     let drawn = charts(&l.dom);
     assert_eq!(drawn.len(), 2, "spectrum and timeline: {drawn:?}");
@@ -264,7 +271,7 @@ fn a_compare_report_renders_every_variant_and_the_direction_words() {
     };
     let o = compare::execute(&args, &cwd(), Some(&mut Silent)).expect("compare runs");
     let page = o.dir.join(kprod::charts::REPORT_HTML);
-    let l = load(&browser, &page, &o.dir.join("report-compare.png"));
+    let l = load(&browser, &page, Some(&o.dir.join("report-compare.png")));
     assert_clean(&l, "compare");
     let drawn = charts(&l.dom);
     assert_eq!(drawn.len(), 2, "{drawn:?}");

@@ -29,10 +29,16 @@ fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
-/// Highest value among the measured (after warm-up) seconds of every run.
+/// Highest value among the seconds that lie wholly after the warm-up, in every run. A
+/// second that straddles the end of the warm-up (a 500 ms warm-up ends inside the first
+/// second) still holds the start-up spike, so it does not set the scale either.
 fn measured_max(runs: &[RunSeries<'_>], f: impl Fn(&Interval) -> f64) -> f64 {
     runs.iter()
-        .flat_map(|r| timeline_intervals(r.report).filter(|i| !i.in_warmup))
+        .flat_map(|r| {
+            let warmup = r.report.measurement.warmup_s;
+            timeline_intervals(r.report)
+                .filter(move |i| !i.in_warmup && i.t_s - i.length_s >= warmup - 1e-6)
+        })
         .map(&f)
         .fold(0.0, f64::max)
 }
@@ -177,11 +183,17 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
         .iter()
         .map(|r| ms(r.report.latency_us.corrected.p999))
         .fold(measured_max(runs, p99), f64::max);
-    let hi = if robust > 0.0 {
+    let mut hi = if robust > 0.0 {
         robust
     } else {
         all_max(runs, p99)
     };
+    // One run also draws the per-second max: a measured max within 3× of the range is
+    // shown whole; a larger one is an outlier, clipped and marked like the warm-up.
+    let measured_peak = measured_max(runs, |i| ms(i.max_us));
+    if single && measured_peak <= 3.0 * hi {
+        hi = hi.max(measured_peak);
+    }
     let y_hi = plot::headroom(hi);
     let mut lines: Vec<(usize, Stroke, Pts)> = Vec::new();
     let mut keys: Vec<(Key, String)> = Vec::new();
