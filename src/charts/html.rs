@@ -267,14 +267,14 @@ impl Page {
     }
 }
 
+/// A number with at most a short unit ("53.023 ms", "2.00k/s", "1,234"): right-aligned.
 fn looks_numeric(s: &str) -> bool {
     let t = s.trim();
-    !t.is_empty()
-        && t.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+')
-        && t.chars().filter(|c| c.is_ascii_digit()).count() * 2
-            >= t.chars().filter(|c| c.is_alphanumeric()).count()
+    t.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+')
+        && t.chars().filter(|c| c.is_alphabetic()).count() <= 4
+        && !t.contains('\n')
 }
 
 /// A rate as shown: thousands separators, one decimal, "/s" ("19,901.2/s").
@@ -552,6 +552,16 @@ mod tests {
         assert!(!page.contains("<b>bold"), "{page}");
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(page.contains("t&amp;&quot;x&quot;"));
+    }
+
+    #[test]
+    fn only_numbers_with_short_units_are_right_aligned() {
+        for n in ["53.023 ms", "2.00k/s", "1,234", "850 µs", "+0.3%"] {
+            assert!(looks_numeric(n), "{n}");
+        }
+        for t in ["+856.6% [+95.3 .. +1617.9] worse", "pass", "1.0\n2.0", ""] {
+            assert!(!looks_numeric(t), "{t}");
+        }
     }
 
     #[test]

@@ -241,7 +241,13 @@ pub fn html_page(s: &SweepResult, chart: &str, root: &std::path::Path) -> String
             vec![
                 Cell::from((st.index + 1).to_string()),
                 st.phase.clone().into(),
-                what(st).into(),
+                // Tick-style rates ("1k/s", "64k/s"), never "1.00k/s" beside "500/s".
+                match (&st.param_value, st.target_records_per_sec) {
+                    (Some(v), _) => v.clone(),
+                    (None, Some(t)) => crate::charts::rate_tick(t),
+                    (None, None) => "unlimited".into(),
+                }
+                .into(),
                 rate_text(st.achieved_records_per_sec).into(),
                 fmt_latency_us(st.p50_us).into(),
                 fmt_latency_us(st.p99_us).into(),
@@ -261,8 +267,8 @@ pub fn html_page(s: &SweepResult, chart: &str, root: &std::path::Path) -> String
     page.table(
         "steps",
         &[
-            "step", "phase", "target", "achieved", "p50", "p99", "p99.9", "errors", "", "verdict",
-            "run",
+            "step", "phase", "target", "achieved", "p50", "p99", "p99.9", "errors", "knee",
+            "verdict", "run",
         ],
         &rows,
     );
