@@ -54,8 +54,9 @@ pub fn spectrum_points(points: &[SpectrumPoint]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn write_svg(path: PathBuf, svg: &str) -> Result<PathBuf, ReportError> {
-    report::write_atomic(&path, svg.as_bytes())?;
+/// Writes a chart or page atomically (and scrubbed of secrets, as every result file).
+fn write_text(path: PathBuf, text: &str) -> Result<PathBuf, ReportError> {
+    report::write_atomic(&path, text.as_bytes())?;
     Ok(path)
 }
 
@@ -166,8 +167,8 @@ pub fn write_group_charts(
 ) -> Result<Vec<PathBuf>, ReportError> {
     let c = group_charts(title, runs)?;
     Ok(vec![
-        write_svg(out.join(SPECTRUM_SVG), &c.spectrum)?,
-        write_svg(out.join(TIMELINE_SVG), &c.timeline)?,
+        write_text(out.join(SPECTRUM_SVG), &c.spectrum)?,
+        write_text(out.join(TIMELINE_SVG), &c.timeline)?,
     ])
 }
 
@@ -189,9 +190,9 @@ pub fn write_run_charts(dir: &Path, report: &RunReport) -> Result<Vec<PathBuf>, 
     let c = run_charts(dir, report)?;
     let page = html::run_page(dir, report, &c);
     Ok(vec![
-        write_svg(dir.join(SPECTRUM_SVG), &c.spectrum)?,
-        write_svg(dir.join(TIMELINE_SVG), &c.timeline)?,
-        write_svg(dir.join(REPORT_HTML), &page)?,
+        write_text(dir.join(SPECTRUM_SVG), &c.spectrum)?,
+        write_text(dir.join(TIMELINE_SVG), &c.timeline)?,
+        write_text(dir.join(REPORT_HTML), &page)?,
     ])
 }
 
@@ -208,12 +209,7 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> String {
     plot::sweep(c)
 }
 
-/// Draws a sweep curve into `path`.
-pub fn write_sweep_chart(path: PathBuf, c: &SweepChart<'_>) -> Result<PathBuf, ReportError> {
-    write_svg(path, &plot::sweep(c))
-}
-
 /// Writes `report.html` (any page built with [`html::Page`]) into `dir`.
 pub fn write_html(dir: &Path, page: &str) -> Result<PathBuf, ReportError> {
-    write_svg(dir.join(REPORT_HTML), page)
+    write_text(dir.join(REPORT_HTML), page)
 }
