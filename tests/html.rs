@@ -3,8 +3,9 @@
 //! message (the page has no script, so any message is an error), charts that rendered
 //! (inline SVGs with data polylines in the DOM), no external resource, and key numbers equal
 //! to the JSON results. Screenshots stay next to the pages and are copied to
-//! `$KPROD_SCREENSHOT_DIR` when it is set. Without Chromium (`scripts/setup.sh` installs it)
-//! the tests print SKIP and pass; that is the only skip.
+//! `$KPROD_SCREENSHOT_DIR` when it is set. Chromium is found on PATH (`chromium`,
+//! `chromium-browser`, `google-chrome`) or named by `$KPROD_CHROMIUM`; without it
+//! (`scripts/setup.sh` installs Debian's) the tests print SKIP and pass; that is the only skip.
 
 mod common;
 mod outputs;
@@ -35,7 +36,7 @@ fn chromium() -> Option<PathBuf> {
 fn browser_or_skip(test: &str) -> Option<PathBuf> {
     let b = chromium();
     if b.is_none() {
-        println!("SKIP {test}: chromium not found; run scripts/setup.sh");
+        eprintln!("SKIP: chromium not found; run scripts/setup.sh ({test})");
     }
     b
 }
@@ -61,15 +62,53 @@ fn headless(browser: &Path, profile: &Path) -> Process {
     c
 }
 
+/// Runs Chromium to completion. A browser that never exits is killed after two minutes
+/// (a hang guard, not a timing assertion: a healthy load takes about a second).
+fn run(cmd: &mut Process) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chromium");
+    // Read both pipes on threads so a full pipe cannot stall the browser.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let so = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut b).ok();
+        b
+    });
+    let se = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut b).ok();
+        b
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait for chromium") {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("chromium did not exit within 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    std::process::Output {
+        status,
+        stdout: so.join().unwrap(),
+        stderr: se.join().unwrap(),
+    }
+}
+
 /// Loads `page`, dumps its DOM and console, and takes a 1280-wide screenshot when asked.
 fn load(browser: &Path, page: &Path, screenshot: Option<&Path>) -> Loaded {
     let profile = tempfile::tempdir().unwrap();
     let url = format!("file://{}", page.display());
-    let out = headless(browser, profile.path())
+    let out = run(headless(browser, profile.path())
         .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .expect("run chromium");
+        .arg(&url));
     assert!(out.status.success(), "chromium failed: {out:?}");
     let log = String::from_utf8_lossy(&out.stderr);
     let console = log
@@ -88,12 +127,10 @@ fn load(browser: &Path, page: &Path, screenshot: Option<&Path>) -> Loaded {
 
 /// A 1280×2000 screenshot of `url` into `png`, copied to `$KPROD_SCREENSHOT_DIR` if set.
 fn screenshot_of(browser: &Path, profile: &Path, url: &str, png: &Path) {
-    let shot = headless(browser, profile)
+    let shot = run(headless(browser, profile)
         .arg(format!("--screenshot={}", png.display()))
         .args(["--window-size=1280,2000", "--hide-scrollbars"])
-        .arg(url)
-        .output()
-        .expect("run chromium");
+        .arg(url));
     assert!(shot.status.success(), "screenshot failed: {shot:?}");
     assert!(
         std::fs::metadata(png).is_ok_and(|m| m.len() > 10_000),
