@@ -89,7 +89,7 @@ impl Cell {
 const CSS: &str = "\
 *{box-sizing:border-box}\
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#222;background:#f6f7f9}\
-main{max-width:1000px;margin:0 auto;padding:24px}\
+main{max-width:1100px;margin:0 auto;padding:24px}\
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px;border-bottom:1px solid #ddd;padding-bottom:4px}\
 .sub{color:#666;font-size:13px;margin-bottom:16px}\
 .headline{background:#fff;border:1px solid #ddd;border-radius:8px;padding:16px 18px}\
@@ -102,7 +102,7 @@ td.good,td.bad,td.warn{background:none;font-weight:600}td.good{color:#2e7d32}td.
 .fact .l{font-size:12px;color:#666}.fact .v{font-size:20px;font-weight:600;white-space:nowrap}.fact .n{font-size:12px;color:#666}\
 figure{margin:0 0 18px;background:#fff;border:1px solid #ddd;border-radius:8px;padding:8px}\
 figure svg{width:100%;height:auto;display:block}\
-table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}\
+.scroll{overflow-x:auto}table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}td{overflow-wrap:anywhere}table.kv td:first-child{white-space:nowrap;width:1%;color:#555}\
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 pre{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;font-size:12px;overflow:auto;max-height:480px}\
@@ -210,7 +210,16 @@ impl Page {
     }
 
     fn table_with(&mut self, id: &str, header: Option<&[&str]>, rows: &[Vec<Cell>], num: bool) {
-        let _ = write!(self.body, "<table id=\"{}\">", escape(id));
+        let _ = write!(
+            self.body,
+            "<div class=\"scroll\"><table id=\"{}\"{}>",
+            escape(id),
+            if header.is_none() {
+                " class=\"kv\""
+            } else {
+                ""
+            }
+        );
         if let Some(header) = header {
             self.body.push_str("<thead><tr>");
             for h in header {
@@ -239,7 +248,7 @@ impl Page {
             }
             self.body.push_str("</tr>");
         }
-        self.body.push_str("</tbody></table>\n");
+        self.body.push_str("</tbody></table></div>\n");
     }
 
     /// Preformatted text (a profile, a JSON document).

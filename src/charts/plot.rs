@@ -297,7 +297,7 @@ pub fn spectrum(title: &str, subtitle: &str, lines: &[Line]) -> String {
     plot.axes(
         &mut doc,
         &x_ticks,
-        &y_ticks(&plot.y, 6),
+        &y_ticks(&plot.y, 8),
         "percentile (axis is 1/(1-p), log scale)",
         "corrected latency (ms)",
     );
@@ -379,7 +379,7 @@ pub fn sweep(c: &SweepChart<'_>) -> String {
     plot.axes(
         &mut doc,
         &x_ticks,
-        &y_ticks(&plot.y, 6),
+        &y_ticks(&plot.y, 8),
         &x_desc,
         "corrected latency (ms)",
     );
