@@ -1,0 +1,277 @@
+//! The page of one run directory (bench or merge) and the "how it ran" blocks that every
+//! page kind reuses: run shape, versions, host, command line, librdkafka properties and the
+//! resolved profile.
+
+use super::{rate_text, Cell, Fact, Page, Tone};
+use crate::charts::GroupCharts;
+use crate::report::{fmt_count, fmt_latency_us, RunReport, Status, REPORT_FILE};
+use std::path::Path;
+
+/// The badge of a run status.
+pub fn status_tone(s: Status) -> Tone {
+    match s {
+        Status::Complete => Tone::Good,
+        Status::Interrupted | Status::Aborted => Tone::Warn,
+        Status::Failed | Status::Empty => Tone::Bad,
+    }
+}
+
+pub fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Complete => "COMPLETE",
+        Status::Interrupted => "INTERRUPTED",
+        Status::Failed => "FAILED",
+        Status::Empty => "EMPTY",
+        Status::Aborted => "ABORTED",
+    }
+}
+
+/// The headline figures of one run: throughput against target, latency, record counts.
+pub fn run_facts(r: &RunReport) -> Vec<Fact> {
+    let t = &r.throughput;
+    let target_note = match t.target_records_per_sec {
+        Some(target) if target > 0.0 => format!(
+            "{:.1}% of the {} target",
+            100.0 * t.records_per_sec / target,
+            rate_text(target)
+        ),
+        _ => "unlimited rate".into(),
+    };
+    let c = &r.latency_us.corrected;
+    let rec = &r.records;
+    vec![
+        Fact::new("records/s (measured window)", rate_text(t.records_per_sec))
+            .id("records-per-sec")
+            .note(target_note),
+        Fact::new("p99 corrected", fmt_latency_us(c.p99))
+            .id("p99")
+            .note(format!(
+                "p50 {} · p99.9 {}",
+                fmt_latency_us(c.p50),
+                fmt_latency_us(c.p999)
+            )),
+        Fact::new("max corrected", fmt_latency_us(c.max)).id("max"),
+        Fact::new("delivered", fmt_count(rec.delivered))
+            .id("delivered")
+            .note(format!(
+                "of {} sent · {} failed · {} unknown{}",
+                fmt_count(rec.sent),
+                fmt_count(rec.failed),
+                fmt_count(rec.unknown),
+                if rec.identity_holds {
+                    ""
+                } else {
+                    " · COUNTS DO NOT ADD UP"
+                }
+            )),
+        Fact::new("MB/s", format!("{:.2}", t.bytes_per_sec / 1e6))
+            .note("payload bytes, decimal MB"),
+    ]
+}
+
+/// Optional fields of `report.json` that newer kprod versions write (`command_line`,
+/// `ended_at`), read from the file so this page shows them whether or not the model in
+/// this build knows them.
+fn optional_fields(dir: &Path) -> (Option<String>, Option<String>) {
+    let Ok(text) = std::fs::read_to_string(dir.join(REPORT_FILE)) else {
+        return (None, None);
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return (None, None);
+    };
+    let cmd = match v.get("command_line") {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Array(a)) => Some(
+            a.iter()
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        _ => None,
+    };
+    let ended = v
+        .get("ended_at")
+        .and_then(|e| e.as_str())
+        .map(str::to_string);
+    (cmd, ended)
+}
+
+/// The "how it ran" blocks: run shape, versions, host, command line, librdkafka
+/// properties and the resolved profile. Secrets are already redacted in the report.
+pub fn run_details(page: &mut Page, dir: &Path, r: &RunReport, heading: &str) {
+    let (cmd, ended) = optional_fields(dir);
+    page.heading(heading);
+    let e = &r.environment;
+    let mut rows: Vec<(&str, String)> = vec![
+        ("profile", r.profile.join(" + ")),
+        ("description", r.description.clone()),
+        (
+            "command line",
+            // Hook: report.json gains `command_line` in a later change; until then, say so.
+            cmd.unwrap_or_else(|| "not recorded by this kprod version".into()),
+        ),
+        ("started", r.started_at.clone()),
+        (
+            "ended",
+            ended.unwrap_or_else(|| format!("{:.3} s after the start", r.duration_s)),
+        ),
+        ("duration", format!("{:.3} s", r.duration_s)),
+        ("warm-up", format!("{} s", r.measurement.warmup_s)),
+        (
+            "topic",
+            format!("{} ({} partitions)", r.topic, r.partitions),
+        ),
+        (
+            "producers",
+            format!("{} ({} send)", r.producers, r.send_mode),
+        ),
+        ("cluster", r.cluster.clone()),
+        ("kprod", e.kprod_version.clone()),
+        ("librdkafka", e.librdkafka_version.clone()),
+        ("host", format!("{} · {} · {} CPUs", e.host, e.os, e.cpus)),
+    ];
+    if let Some(note) = &r.cluster_note {
+        rows.push(("cluster note", note.clone()));
+    }
+    if let Some(i) = r.instances {
+        let which = r
+            .instance
+            .map_or("merged".to_string(), |k| format!("instance {k}"));
+        rows.push(("instances", format!("{which} of {i}")));
+    }
+    page.kv_table("run-details", &rows);
+    let props: Vec<Vec<Cell>> = r
+        .config
+        .librdkafka
+        .iter()
+        .map(|(k, v)| vec![k.clone().into(), v.clone().into()])
+        .collect();
+    page.heading("librdkafka properties (effective, secrets redacted)");
+    page.text_table("librdkafka", &["property", "value"], &props);
+    page.heading("resolved profile");
+    let profile = serde_json::to_string_pretty(&r.config.profile).unwrap_or_else(|e| e.to_string());
+    page.pre("profile", &profile);
+}
+
+/// The page of one bench or merged run directory.
+pub fn run_page(dir: &Path, r: &RunReport, charts: &GroupCharts) -> String {
+    let label = if r.profile.is_empty() {
+        "base".to_string()
+    } else {
+        r.profile.join(" + ")
+    };
+    let kind = if r.instances.is_some() && r.instance.is_none() {
+        "merge"
+    } else {
+        "bench"
+    };
+    let mut page = Page::new(
+        &format!("kprod {kind}: {label}"),
+        &format!(
+            "{} · started {}",
+            dir.file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+            r.started_at
+        ),
+    );
+    page.headline(
+        status_word(r.status),
+        status_tone(r.status),
+        r.status_reason.as_deref().unwrap_or(""),
+        &run_facts(r),
+    );
+    page.list(&r.warnings, true);
+    page.chart("Latency spectrum", &charts.spectrum);
+    page.chart("Throughput and latency over time", &charts.timeline);
+    let c = &r.latency_us;
+    let lat_rows: Vec<Vec<Cell>> = [
+        ("corrected", &c.corrected),
+        ("uncorrected", &c.uncorrected),
+        ("schedule lag", &c.schedule_lag),
+    ]
+    .iter()
+    .map(|(n, p)| {
+        let mut row: Vec<Cell> = vec![(*n).into()];
+        row.extend(
+            [p.min, p.p50, p.p90, p.p99, p.p999, p.p9999, p.max]
+                .iter()
+                .map(|v| Cell::from(fmt_latency_us(*v))),
+        );
+        row
+    })
+    .collect();
+    page.heading("Latency (records sent after the warm-up)");
+    page.table(
+        "latency",
+        &["", "min", "p50", "p90", "p99", "p99.9", "p99.99", "max"],
+        &lat_rows,
+    );
+    if !r.error_details.is_empty() {
+        page.heading("Errors");
+        let rows: Vec<Vec<Cell>> = r
+            .error_details
+            .iter()
+            .map(|(name, e)| {
+                vec![
+                    name.clone().into(),
+                    fmt_count(e.count).into(),
+                    e.class.clone().into(),
+                    e.description.clone().into(),
+                ]
+            })
+            .collect();
+        page.table(
+            "errors",
+            &["error", "records", "class", "description"],
+            &rows,
+        );
+    }
+    if !r.faults.is_empty() {
+        page.heading("Faults");
+        let s = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3} s"));
+        let rows: Vec<Vec<Cell>> = r
+            .faults
+            .iter()
+            .map(|f| {
+                vec![
+                    f.spec.clone().into(),
+                    s(f.applied_s).into(),
+                    s(f.ended_s).into(),
+                    f.error.clone().unwrap_or_default().into(),
+                ]
+            })
+            .collect();
+        page.table("faults", &["fault", "applied", "undone", "error"], &rows);
+    }
+    if let Some(v) = &r.verify {
+        page.heading("Verification (--verify)");
+        page.pre(
+            "verify",
+            &serde_json::to_string_pretty(v).unwrap_or_else(|e| e.to_string()),
+        );
+    }
+    run_details(&mut page, dir, r, "How it ran");
+    page.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_from_a_report_are_escaped() {
+        let mut r = crate::report::testing::sample_report();
+        r.profile = vec!["<script>alert(1)</script>".into()];
+        r.topic = "t&\"x\"".into();
+        r.warnings = vec!["<b>bold</b>".into()];
+        let c = GroupCharts {
+            spectrum: "<svg></svg>".into(),
+            timeline: "<svg></svg>".into(),
+        };
+        let page = run_page(Path::new("/nonexistent"), &r, &c);
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(!page.contains("<b>bold"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("t&amp;&quot;x&quot;"));
+    }
+}
