@@ -23,6 +23,10 @@ pub use verdict::VerdictArgs;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour on the terminal: `auto` follows NO_COLOR / CLICOLOR_FORCE and uses colour
+    /// only on a terminal; `always` and `never` override both.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: clap::ColorChoice,
 }
 
 // Parsed once per process; the size difference between variants does not matter.
@@ -63,6 +67,11 @@ pub struct OutputArgs {
     /// Show librdkafka's own log lines.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Print the full results table (every section, the complete statement of what was
+    /// measured) above the compact summary; compare, sweep and check print it for each run
+    /// as it finishes.
+    #[arg(long)]
+    pub details: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -220,8 +229,11 @@ pub struct SweepArgs {
 pub struct ReportArgs {
     /// A result directory written by bench, compare, sweep, check or merge.
     pub dir: PathBuf,
+    /// A run directory: print the full results table above the compact summary.
+    #[arg(long)]
+    pub details: bool,
     /// Print the path of the regenerated report.html (one self-contained page with the
-    /// charts) instead of the table. Plain `kprod report DIR` refreshes it too.
+    /// charts) instead of the summary. Plain `kprod report DIR` refreshes it too.
     #[arg(long)]
     pub html: bool,
 }
@@ -238,6 +250,9 @@ pub struct MergeArgs {
     /// or repeated (the differences become warnings in the merged report).
     #[arg(long)]
     pub force: bool,
+    /// Print the merged run's full results table above the compact summary.
+    #[arg(long)]
+    pub details: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -42,6 +42,11 @@ pub fn run(cli: Cli) -> i32 {
         print_stderr(&format!("error: {e}"));
         return 1;
     }
+    domain::console::set_color(match cli.color {
+        clap::ColorChoice::Always => domain::console::ColorChoice::Always,
+        clap::ColorChoice::Never => domain::console::ColorChoice::Never,
+        clap::ColorChoice::Auto => domain::console::ColorChoice::Auto,
+    });
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {

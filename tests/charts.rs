@@ -92,14 +92,25 @@ fn report_redraws_a_bench_directory_identically() {
     for f in files {
         std::fs::remove_file(o.dir.join(f)).unwrap();
     }
-    let Command::Report(a) = command(&["report", o.dir.to_str().unwrap()]) else {
+    let Command::Report(a) = command(&["report", "--details", o.dir.to_str().unwrap()]) else {
         unreachable!()
     };
     let table = report_cmd::execute(&a, &cwd()).unwrap();
     for (f, b) in files.iter().zip(&before) {
         assert_eq!(&std::fs::read(o.dir.join(f)).unwrap(), b, "{f}");
     }
-    assert_eq!(table, kprod::report::summary_table(&o.report));
+    // --details: the full table, then the compact summary the run printed.
+    let full = kprod::report::summary_table(&o.report);
+    assert!(table.starts_with(&full), "{table}");
+    let summary = table[full.len()..]
+        .strip_prefix('\n')
+        .expect("a blank line between");
+    let extras = kprod::report::SummaryExtras {
+        verdicts: Vec::new(),
+        results: Some(format!("results: {}", cwd().join(&o.dir).display())),
+        below_details: true,
+    };
+    assert_eq!(summary, kprod::report::compact_summary(&o.report, &extras));
 }
 
 #[test]

@@ -497,7 +497,7 @@ fn bench_repeat_writes_a_set_that_check_reads() {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("threshold errors==0") && text.contains("PASS"),
+        text.contains("threshold   errors==0: ") && text.contains("→ PASS"),
         "{text}"
     );
     let set = std::fs::read_dir(t.path().join("results"))

@@ -17,11 +17,27 @@ fn readme_quick_start_runs_a_real_benchmark() {
         .arg(out.path())
         .assert()
         .success()
+        // The compact summary: the identity line checked, the cluster named.
+        .stdout(
+            predicate::str::is_match(
+                r"records +[\d,]+ sent = [\d,]+ delivered \+ 0 failed \+ 0 unknown  ✓",
+            )
+            .unwrap(),
+        )
+        .stdout(predicate::str::contains("embedded cluster"))
         .stdout(predicate::str::contains(
-            "sent = delivered + failed + unknown",
-        ))
-        .stdout(predicate::str::contains("embedded"));
+            "Measured: latency in µs from intended send time",
+        ));
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    // The whole summary fits a terminal: 15 lines of 100 columns (the path may be longer).
+    assert!(stdout.lines().count() <= 15, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .all(|l| l.starts_with("results: ") || l.chars().count() <= 100),
+        "{stdout}"
+    );
+    assert!(stdout.starts_with("COMPLETE  durable"), "{stdout}");
     let dir = stdout
         .lines()
         .find_map(|l| l.strip_prefix("results: "))
@@ -147,4 +163,58 @@ fn the_profile_list_is_stable() {
     // a change shows up here as a snapshot diff to review.
     let a = kprod().arg("profiles").assert().success();
     insta::assert_snapshot!(String::from_utf8_lossy(&a.get_output().stdout));
+}
+
+/// Colour: none on a pipe (tests run without a terminal) nor with NO_COLOR or
+/// `--color never`; `--color always` and CLICOLOR_FORCE=1 force it, even on a pipe.
+#[test]
+fn colour_only_where_asked() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut c = kprod();
+        c.args([
+            "bench",
+            "--quiet",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--rate",
+            "200",
+        ])
+        .args(extra)
+        .arg("--out")
+        .arg(out.path())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().expect("kprod ran");
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    for (extra, env) in [
+        (&[][..], &[][..]),
+        (&[][..], &[("NO_COLOR", "1")][..]),
+        (&["--color", "never"][..], &[("CLICOLOR_FORCE", "1")][..]),
+    ] {
+        let s = run(extra, env);
+        assert!(s.contains("COMPLETE"), "{s}");
+        assert!(
+            !s.contains("\x1b["),
+            "escape codes with {extra:?} {env:?}: {s:?}"
+        );
+    }
+    for (extra, env) in [
+        (&["--color", "always"][..], &[("NO_COLOR", "1")][..]),
+        (&[][..], &[("CLICOLOR_FORCE", "1")][..]),
+    ] {
+        let s = run(extra, env);
+        assert!(
+            s.contains("\x1b[1m\x1b[32mCOMPLETE"),
+            "no colour with {extra:?} {env:?}: {s:?}"
+        );
+    }
 }

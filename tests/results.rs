@@ -88,6 +88,7 @@ fn a_run_that_measured_nothing_is_empty_exits_1_and_is_refused_as_input() {
         "1s",
         "--rate",
         "200",
+        "--details",
         "--out",
         root_s,
     ]);
@@ -228,7 +229,46 @@ fn progress_shows_what_was_sent_and_never_extrapolates_the_tail() {
     assert!(!whole.is_empty(), "{stderr}");
     for l in whole {
         assert!(l.contains("] sent ") && !l.contains(" 0/s"), "{l}");
-        assert!(!l.contains(" 0 B/s") && !l.contains("p99"), "{l}");
+        assert!(!l.contains(" 0.00 MB/s") && !l.contains("p99"), "{l}");
     }
     assert!(tail.contains("(partial)") && !tail.contains("/s"), "{tail}");
+}
+
+/// Plain progress lines (stderr is not a terminal here): every warm-up second carries the
+/// `(warm-up)` tag — the second one too, which the tag used to miss — and no measured
+/// second does; the banner words a record-count run as such.
+#[test]
+fn every_warmup_second_is_tagged_and_the_banner_names_the_record_count() {
+    let out = tempfile::tempdir().unwrap();
+    let o = kprod(&[
+        "bench",
+        "--rate",
+        "200",
+        "--records",
+        "700",
+        "--duration",
+        "10s",
+        "--warmup",
+        "2s",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "for 10s or until 700 records are sent, whichever comes first, warm-up 2s excluded"
+        ),
+        "{stderr}"
+    );
+    let line = |s: &str| {
+        stderr
+            .lines()
+            .find(|l| l.starts_with(s))
+            .unwrap_or_else(|| panic!("no {s} line: {stderr}"))
+    };
+    assert!(line("[   1s]").ends_with("(warm-up)"), "{stderr}");
+    assert!(line("[   2s]").ends_with("(warm-up)"), "{stderr}");
+    assert!(!line("[   3s]").contains("warm-up"), "{stderr}");
+    assert!(!stderr.contains("\x1b["), "no colour on a pipe: {stderr:?}");
 }

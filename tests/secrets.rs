@@ -233,6 +233,7 @@ fn a_secret_in_any_string_is_scrubbed_by_value() {
         "0s",
         "--rate",
         "200",
+        "--details",
         "--out",
         "results",
     ]);
@@ -244,7 +245,7 @@ fn a_secret_in_any_string_is_scrubbed_by_value() {
     );
     assert_clean("stdout", &o.stdout);
     assert_clean("stderr", &o.stderr);
-    // The description was printed, scrubbed: the check above looked at the right text.
+    // The description was printed (--details: above the table), scrubbed: the check above looked at the right text.
     assert!(String::from_utf8_lossy(&o.stdout).contains("team [redacted] run"));
     let mut files = Vec::new();
     every_file(&dir.path().join("results"), &mut files);

@@ -2,11 +2,12 @@
 
 use super::progress::Progress;
 use crate::cli::{BenchArgs, LayerArgs, ProfileArgs};
+use crate::domain::console::{paint, Tone};
 use crate::engine::{self, Observer};
 use crate::error::{KprodError, Location};
 use crate::plan::Plan;
 use crate::profile::{self, Overrides, Profile};
-use crate::report::{self, IntervalHistogram, RunReport, Status};
+use crate::report::{self, IntervalHistogram, RunReport, Status, SummaryExtras};
 use crate::verdict::{BreachWatch, Threshold};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -84,7 +85,7 @@ pub fn execute(
     let out_root = results_root(&args.output.out, cwd)?;
     crate::engine::native::VERBOSE.store(args.output.verbose, std::sync::atomic::Ordering::Relaxed);
     for w in &profile.warnings {
-        crate::print_stderr(&format!("warning: {w}"));
+        crate::print_stderr(&paint(Tone::Warn, &format!("warning: {w}")));
     }
     let mut plan = Plan::new(profile, flush, cwd.to_path_buf())?;
     plan.verify = args.verify;
@@ -245,15 +246,44 @@ pub fn status_line(r: &RunReport) -> Option<String> {
     Some(format!("run {what}: {why}"))
 }
 
-/// Prints [`status_line`] on stderr, red when stderr is a terminal.
+/// Prints [`status_line`] on stderr, red where stderr takes colour.
 pub fn print_status_line(r: &RunReport) {
-    use std::io::IsTerminal;
     if let Some(line) = status_line(r) {
-        if std::io::stderr().is_terminal() {
-            crate::print_stderr(&format!("\x1b[1;31m{line}\x1b[0m"));
-        } else {
-            crate::print_stderr(&line);
+        crate::print_stderr(&paint(Tone::Bad, &line));
+    }
+}
+
+/// Prints a finished run on stdout: with `details`, the full table (and every threshold
+/// line, which the summary may have to count instead of listing) first; then the compact
+/// summary, so the headline is what stays on screen.
+pub fn print_run(r: &RunReport, details: bool, extras: &SummaryExtras) {
+    if details {
+        let mut full = report::summary_table(r);
+        for v in &extras.verdicts {
+            full.push_str(&format!("threshold {} → {}\n", v.text, v.verdict.label()));
         }
+        full.push('\n');
+        crate::print_stdout(&full);
+    }
+    let extras = SummaryExtras {
+        below_details: details,
+        ..extras.clone()
+    };
+    crate::print_stdout(&report::compact_summary(r, &extras));
+}
+
+/// `--details` in `compare`, `sweep` and `check`: each run's full table and summary as it
+/// finishes, before the command's own table.
+pub fn print_run_details(args: &BenchArgs, o: &BenchOutcome) {
+    if args.output.details {
+        let extras = SummaryExtras {
+            verdicts: Vec::new(),
+            results: Some(format!("results: {}", o.dir.display())),
+            ..Default::default()
+        };
+        print_run(&o.report, true, &extras);
+        // A blank line before the next run's table or the command's own.
+        crate::print_stdout("");
     }
 }
 

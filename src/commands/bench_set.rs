@@ -6,7 +6,7 @@ use super::bench;
 use super::check::{self, runs, Row};
 use crate::cli::{BenchArgs, VerdictArgs};
 use crate::error::KprodError;
-use crate::report::{self, RunReport, Status};
+use crate::report::{self, RunReport, Status, SummaryExtras, VerdictLine};
 use crate::verdict::{overall, Bootstrap, InconclusivePolicy, Threshold};
 use std::path::Path;
 use std::time::SystemTime;
@@ -16,15 +16,18 @@ fn set_label(args: &BenchArgs) -> String {
     format!("{}-set", if name.is_empty() { "run" } else { &name })
 }
 
-fn threshold_line(r: &Row) -> String {
-    format!(
-        "{}: {} {} (interval {}) → {}",
-        r.name,
-        r.current,
-        r.baseline,
-        r.change,
-        r.verdict.label()
-    )
+fn verdict_line(r: &Row) -> VerdictLine {
+    VerdictLine {
+        text: format!(
+            "{}: {} {} (interval {})",
+            // The summary's label column already says "threshold".
+            r.name.strip_prefix("threshold ").unwrap_or(&r.name),
+            r.current,
+            r.baseline,
+            r.change
+        ),
+        verdict: r.verdict,
+    }
 }
 
 /// Runs `kprod bench`; returns the exit code: the run's own code when it is not 0, else
@@ -35,12 +38,10 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
         bench::thresholds(&profile.check.thresholds, &args.verdict.thresholds)?;
     let n = args.verdict.repeat.unwrap_or(1);
     let mut reports: Vec<RunReport> = Vec::new();
-    if n == 1 {
+    let results = if n == 1 {
         let o = bench::execute(args, cwd, None)?;
-        crate::print_stdout(&report::summary_table(&o.report));
-        crate::print_stdout(&format!("results: {}\n", o.dir.display()));
-        bench::print_status_line(&o.report);
         reports.push(o.report);
+        format!("results: {}", o.dir.display())
     } else {
         let root = bench::results_root(&args.output.out, cwd)?;
         let set = report::create_run_dir(&root, SystemTime::now(), &set_label(args))?;
@@ -52,9 +53,12 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
                 crate::print_stderr(&format!("bench: run {k}/{n}"));
             }
             let o = bench::execute(&one, cwd, None)?;
-            bench::print_status_line(&o.report);
             // An aborted run already decided the exit code: more runs would not change it.
             let stop = matches!(o.report.status, Status::Interrupted | Status::Aborted);
+            // The last run's status line follows its summary below.
+            if k < n && !stop {
+                bench::print_status_line(&o.report);
+            }
             dirs.push(o.dir);
             reports.push(o.report);
             if stop {
@@ -62,26 +66,29 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
             }
         }
         runs::write_set(&set, &args.profile.profiles, &dirs)?;
-        if let Some(last) = reports.last() {
-            crate::print_stdout(&report::summary_table(last));
-        }
-        crate::print_stdout(&format!(
-            "baseline set ({} runs): {}\n",
-            dirs.len(),
-            set.display()
-        ));
-    }
+        format!("baseline set ({} runs): {}", dirs.len(), set.display())
+    };
     let code = reports
         .iter()
         .map(bench::exit_code)
         .find(|c| *c != 0)
         .unwrap_or(0);
-    if slos.is_empty() || code != 0 {
-        return Ok(code);
+    let rows = match slos.is_empty() || code != 0 {
+        true => Vec::new(),
+        false => check::threshold_rows(&reports, &slos, &Bootstrap::default())?,
+    };
+    if let Some(last) = reports.last() {
+        let extras = SummaryExtras {
+            verdicts: rows.iter().map(verdict_line).collect(),
+            results: Some(results),
+            ..Default::default()
+        };
+        bench::print_run(last, args.output.details, &extras);
+        // Last on stderr too: a failed run's reason must not hide above the summary.
+        bench::print_status_line(last);
     }
-    let rows = check::threshold_rows(&reports, &slos, &Bootstrap::default())?;
-    for r in &rows {
-        crate::print_stdout(&threshold_line(r));
+    if rows.is_empty() {
+        return Ok(code);
     }
     Ok(args
         .verdict

@@ -374,6 +374,7 @@ fn run_trials(
             }
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
             let o = bench::execute(bench_args, cwd, obs)?;
+            bench::print_run_details(bench_args, &o);
             t.finished
                 .push((o.dir.clone(), o.report.status == Status::Complete));
             t.interrupted |= o.report.status == Status::Interrupted;

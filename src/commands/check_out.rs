@@ -3,6 +3,7 @@
 //! threshold, so CI systems list each figure as passed or failed), and `report.html`.
 
 use super::{Call, Row, Verdict};
+use crate::domain::console::{paint, Tone};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 fn result_word(r: &Row) -> &'static str {
@@ -65,9 +66,15 @@ pub fn verdict_table(v: &Verdict) -> String {
             result.as_str(),
         ]);
     }
+    // Styled outside the table only: comfy-table would count escape codes as width.
+    let tone = match v.policy.apply(v.overall()) {
+        Call::Pass => Tone::Good,
+        Call::Fail => Tone::Bad,
+        Call::Inconclusive => Tone::Warn,
+    };
     let mut out = format!(
         "kprod check: {}\nbaseline: {}\ncurrent:  {}\n{t}\n",
-        headline(v),
+        paint(tone, &headline(v)),
         v.baseline,
         v.current
     );

@@ -87,7 +87,7 @@ const FIGURES: &[Figure] = &[
         key: "mb_per_sec",
         label: "MB/s",
         get: Get::Value(|r| Some(r.throughput.bytes_per_sec / 1e6)),
-        fmt: |v| format!("{v:.2} MB/s"),
+        fmt: |v| report::fmt_mb_per_sec(v * 1e6),
     },
     latency("p50_us", "p50 (corrected)", |r| r.latency_us.corrected.p50),
     latency("p99_us", "p99 (corrected)", |r| r.latency_us.corrected.p99),
@@ -363,6 +363,7 @@ pub fn execute(
             // Reborrowed per run; the explicit cast shortens the trait object's lifetime.
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
             let o = bench::execute(&variant_args(&args.bench, v), cwd, obs)?;
+            bench::print_run_details(&args.bench, &o);
             report::usable(&o.report, &o.dir)?;
             result.cluster_note = result.cluster_note.or(o.report.cluster_note.clone());
             result.runs.push(CompareRun {

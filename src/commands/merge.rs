@@ -24,8 +24,12 @@ pub struct MergeOutcome {
 
 pub fn run(args: &MergeArgs, cwd: &Path) -> Result<i32, KprodError> {
     let o = execute(args, cwd)?;
-    crate::print_stdout(&report::summary_table(&o.report));
-    crate::print_stdout(&format!("merged: {}\n", o.dir.display()));
+    let extras = report::SummaryExtras {
+        verdicts: Vec::new(),
+        results: Some(format!("merged: {}", o.dir.display())),
+        ..Default::default()
+    };
+    super::bench::print_run(&o.report, args.details, &extras);
     Ok(0)
 }
 

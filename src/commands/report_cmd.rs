@@ -1,5 +1,5 @@
 //! `kprod report DIR`: re-renders a saved result directory without running anything.
-//! A bench run directory gets its summary table, `intervals.csv` and charts back; a compare
+//! A bench run directory gets its summary (and with `--details` the full table), `intervals.csv` and charts back; a compare
 //! directory its table, `compare.csv` and charts; a sweep directory its table, `sweep.csv`
 //! and `sweep.svg`; a check directory its verdict table. Every kind gets its `report.html`
 //! rewritten (`--html` prints its path instead of the table). The JSON files are the
@@ -63,7 +63,18 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
             })?;
             report::write_atomic(&path, &csv)?;
             crate::charts::write_run_charts(&dir, &r)?;
-            Ok(report::summary_table(&r))
+            // Styled: `run` prints it through the console, which strips what it must.
+            let mut out = match args.details {
+                true => report::summary_table(&r) + "\n",
+                false => String::new(),
+            };
+            let extras = report::SummaryExtras {
+                verdicts: Vec::new(),
+                results: Some(format!("results: {}", dir.display())),
+                below_details: args.details,
+            };
+            out.push_str(&report::compact_summary(&r, &extras));
+            Ok(out)
         }
         None => Err(ConfigError::new(if !dir.exists() {
             format!("{}: no such directory", dir.display())

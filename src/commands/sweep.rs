@@ -267,6 +267,7 @@ impl Runner<'_, '_> {
             .as_mut()
             .map(|o| &mut **o as &mut dyn Observer);
         let o = bench::execute(&a, self.cwd, obs)?;
+        bench::print_run_details(&a, &o);
         let r = &o.report;
         let j = judge(r, &self.slo);
         let c = &r.latency_us.corrected;

@@ -1,6 +1,7 @@
 //! The run report model and its exporters: HDR histogram helpers and the `.hlog` / `.hgrm`
 //! files, the run directory and its atomically written files (`report.json`,
-//! `intervals.csv`, `runs.csv`), and the terminal summary table.
+//! `intervals.csv`, `runs.csv`), and the terminal output: the compact summary (`summary`)
+//! and the full table (`table`, `--details`).
 //!
 //! [`RunReport`] (in `model`) is the contract; every exporter here derives its columns from
 //! it so the files cannot disagree with each other.
@@ -17,6 +18,7 @@ mod hdr;
 mod hlog;
 mod live;
 mod profile_diff;
+mod summary;
 mod table;
 #[doc(hidden)]
 pub mod testing;
@@ -35,7 +37,10 @@ pub use hdr::{new_histogram, percentiles, write_hgrm, HIST_HIGHEST_US, HIST_SIGF
 pub use hlog::{read_hlog, write_hlog, IntervalHistogram};
 pub use live::LiveWriter;
 pub use profile_diff::{diff_profiles, ProfileDiff};
-pub use table::{fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_rate, summary_table};
+pub use summary::{compact_summary, SummaryExtras, VerdictLine};
+pub use table::{
+    fmt_bytes_per_sec, fmt_count, fmt_latency_us, fmt_mb_per_sec, fmt_rate, summary_table,
+};
 pub use totals::{
     decode_histogram, encode_histogram, read_totals, write_outcome_totals, write_totals,
     Histograms, RateParts, RunTotals, StatsWeights, TotalHistograms, TOTALS_FILE, TOTALS_VERSION,

@@ -1,5 +1,6 @@
-//! The end-of-run summary for a terminal (one comfy-table plus the lines stating what was
-//! measured) and the number formatters it shares with the live progress line.
+//! The full end-of-run table (`--details`: one comfy-table plus the lines stating what was
+//! measured) and the number formatters every terminal output shares, so bench, compare,
+//! sweep, check and the live progress line print a rate the same way (`"19.9k/s"`).
 //!
 //! Only fields that cannot hold secrets are printed: never `config.librdkafka` nor
 //! `config.profile`, even though the report redacts them.
@@ -53,6 +54,21 @@ pub fn fmt_bytes_per_sec(bytes_per_sec: f64) -> String {
     format!("{}B/s", si(bytes_per_sec, " "))
 }
 
+/// Bytes per second as MB/s with two decimals (1 MB = 10^6 bytes): `"10.24 MB/s"`, the one
+/// form the summary, the table, compare and the progress lines share.
+pub fn fmt_mb_per_sec(bytes_per_sec: f64) -> String {
+    if !bytes_per_sec.is_finite() {
+        return "n/a".to_string();
+    }
+    let mb = bytes_per_sec / 1e6;
+    // Two significant digits below 0.01 MB/s: a slow run must not read as "0.00".
+    let decimals = match mb > 0.0 && mb < 0.01 {
+        true => ((-mb.log10()).ceil() as usize + 1).min(9),
+        false => 2,
+    };
+    format!("{mb:.decimals$} MB/s")
+}
+
 /// A byte size in decimal units: `"16.4 kB"`.
 pub fn fmt_bytes(bytes: f64) -> String {
     if !bytes.is_finite() {
@@ -82,16 +98,6 @@ pub fn fmt_count(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-/// A rate with one decimal and thousands separators (`"9,998.3/s"`): the final table shows
-/// the measured figure itself, not a 3-digit rounding of it.
-fn fmt_rate_exact(per_sec: f64) -> String {
-    if !per_sec.is_finite() || per_sec < 0.0 {
-        return "n/a".to_string();
-    }
-    let tenths = (per_sec * 10.0).round() as u64;
-    format!("{}.{}/s", fmt_count(tenths / 10), tenths % 10)
 }
 
 fn fmt_latency_f64(us: Option<f64>) -> String {
@@ -161,9 +167,6 @@ impl Section {
 fn run_section(r: &RunReport) -> Section {
     let mut s = Section::new("run");
     s.row("profile", r.profile.join("+"));
-    if !r.description.is_empty() {
-        s.row("description", r.description.clone());
-    }
     s.row("cluster", r.cluster.clone());
     s.row("status", status_text(r));
     s.row("duration", format!("{:.2} s", r.duration_s));
@@ -219,11 +222,11 @@ fn records_section(r: &RunReport) -> Section {
 fn throughput_section(r: &RunReport) -> Section {
     let t = &r.throughput;
     let mut s = Section::new("throughput");
-    s.row("records/s", fmt_rate_exact(t.records_per_sec));
-    s.row("MB/s", format!("{:.2} MB/s", t.bytes_per_sec / 1e6));
+    s.row("records/s", fmt_rate(t.records_per_sec));
+    s.row("MB/s", fmt_mb_per_sec(t.bytes_per_sec));
     match t.target_records_per_sec {
         Some(target) if target > 0.0 => {
-            s.row("target", fmt_rate_exact(target));
+            s.row("target", fmt_rate(target));
             s.row(
                 "achieved",
                 format!("{:.2} % of target", t.records_per_sec / target * 100.0),
@@ -231,7 +234,7 @@ fn throughput_section(r: &RunReport) -> Section {
         }
         _ => s.row("target", "unlimited"),
     }
-    s.row("send rate", fmt_rate_exact(t.send_records_per_sec));
+    s.row("send rate", fmt_rate(t.send_records_per_sec));
     let window = if t.window_end_s > t.window_start_s && r.records.measured.delivered > 0 {
         format!(
             "{:.2} s .. {:.2} s after start",
@@ -472,7 +475,12 @@ pub fn summary_table(report: &RunReport) -> String {
             table.add_row(vec![name, metric.as_str(), value.as_str()]);
         }
     }
-    let mut out = table.to_string();
+    // The description is prose of any length: above the table, not wrapped inside it.
+    let mut out = match report.description.is_empty() {
+        true => String::new(),
+        false => format!("{}: {}\n", report.profile.join("+"), report.description),
+    };
+    out.push_str(&table.to_string());
     for line in footnotes(report) {
         out.push('\n');
         out.push_str(&line);
@@ -496,6 +504,11 @@ mod tests {
         assert_eq!(fmt_rate(f64::NAN), "n/a");
         assert_eq!(fmt_bytes_per_sec(10_238_259.2), "10.2 MB/s");
         assert_eq!(fmt_bytes_per_sec(0.0), "0 B/s");
+        assert_eq!(fmt_mb_per_sec(10_238_259.2), "10.24 MB/s");
+        assert_eq!(fmt_mb_per_sec(512_000.0), "0.51 MB/s");
+        assert_eq!(fmt_mb_per_sec(5_120.0), "0.0051 MB/s");
+        assert_eq!(fmt_mb_per_sec(1_000.0), "0.0010 MB/s");
+        assert_eq!(fmt_mb_per_sec(0.0), "0.00 MB/s");
         assert_eq!(fmt_bytes(16_384.5), "16.4 kB");
         assert_eq!(fmt_latency_us(850), "850 µs");
         assert_eq!(fmt_latency_us(999), "999 µs");
@@ -506,8 +519,6 @@ mod tests {
         assert_eq!(fmt_count(999), "999");
         assert_eq!(fmt_count(1_000), "1,000");
         assert_eq!(fmt_count(1_234_567), "1,234,567");
-        assert_eq!(fmt_rate_exact(9_998.34), "9,998.3/s");
-        assert_eq!(fmt_rate_exact(0.0), "0.0/s");
     }
 
     #[test]
@@ -527,8 +538,14 @@ mod tests {
         assert!(out.contains("p99 6.170 ms"), "corrected p99: {out}");
         assert!(out.contains("MSG_TIMED_OUT") && out.contains("(retriable)"));
         assert!(out.contains("3.21x"));
-        assert!(out.contains("9,998.3/s"), "{out}");
-        assert!(out.contains("10,000.0/s"), "{out}");
+        assert!(
+            out.contains("10.0k/s"),
+            "one rate formatter everywhere: {out}"
+        );
+        assert!(
+            out.starts_with("durable+zstd-1k: acks=all, zstd, 1 KiB records\n"),
+            "the description sits above the table: {out}"
+        );
         assert!(out.contains("99.98 % of target"), "{out}");
         assert!(out.contains("10.24 MB/s"), "{out}");
         assert!(out.contains("transactions"));
