@@ -4,12 +4,15 @@
 mod profile_args;
 
 pub use profile_args::{LayerArgs, ProfileArgs, KEY_FLAGS};
+use profile_args::{CLUSTER, PRODUCER};
 
 use clap::{Args, Parser, Subcommand};
+
+mod examples;
 use std::path::PathBuf;
 
 mod verdict;
-pub use verdict::VerdictArgs;
+pub use verdict::{CompareVerdictArgs, VerdictArgs, VERDICT};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -18,7 +21,10 @@ pub use verdict::VerdictArgs;
     about = "Load generator and benchmark for Kafka producers",
     long_about = "Load generator and benchmark for Kafka producers.\n\nWithout --brokers every run \
                   uses an embedded Kafka cluster (librdkafka's mock brokers), so `kprod bench` works \
-                  on a machine with no Kafka installed."
+                  on a machine with no Kafka installed.",
+    after_help = examples::TOP,
+    // Wrapped to the terminal, never wider than 100 columns (wide lines are hard to read).
+    max_term_width = 100
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -39,24 +45,57 @@ pub enum Command {
     /// / a threshold failed, 2 invalid input, 3 cluster unreachable, 4 --verify lost
     /// acknowledged records, 5 a threshold inconclusive, 6 aborted by --abort-on-breach,
     /// 130 interrupted.
+    #[command(after_help = examples::BENCH)]
     Bench(BenchArgs),
     /// List the built-in profiles, or show one resolved.
+    #[command(after_help = examples::PROFILES)]
     Profiles(ProfilesArgs),
     /// Run one workload under several profiles (e.g. `lz4 zstd`) and compare them.
+    #[command(after_help = examples::COMPARE)]
     Compare(CompareArgs),
     /// CI gate: compare a run with a baseline; exit 1 on a regression.
+    #[command(after_help = examples::CHECK)]
     Check(CheckArgs),
     /// Step through rates or a profile key; find the highest rate that meets an SLO.
+    #[command(after_help = examples::SWEEP)]
     Sweep(SweepArgs),
     /// Re-render the table, CSV and charts of a saved bench, compare or sweep directory.
+    #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
     /// Merge the run directories of one distributed run (`--instance I/N`) into one run.
+    #[command(after_help = examples::MERGE)]
     Merge(MergeArgs),
     /// Run the embedded cluster on its own, for several kprod processes or any client.
+    #[command(after_help = examples::CLUSTER)]
     Cluster(ClusterArgs),
+    /// Print a shell completion script to stdout.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Write the man pages (kprod.1 and one per subcommand), generated from these flags.
+    #[command(after_help = examples::MAN)]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write kprod.1 and kprod-SUBCOMMAND.1 files into DIR (created if missing); without
+    /// it kprod.1 alone is printed to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Help heading of the output flags.
+const OUTPUT: &str = "Output";
+
+#[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = OUTPUT)]
 pub struct OutputArgs {
     /// Root directory for result directories.
     #[arg(long, value_name = "DIR", default_value = "results")]
@@ -72,8 +111,19 @@ pub struct OutputArgs {
     /// as it finishes.
     #[arg(long)]
     pub details: bool,
+    /// Print the result JSON on stdout (bench: report.json, or set.json with --repeat;
+    /// compare.json, sweep.json, check.json) and the summary on stderr, for scripts:
+    /// `kprod bench --json | jq .throughput`.
+    #[arg(long)]
+    pub json: bool,
+    /// A name for this run: it goes into the run directory's name and into report.json
+    /// and runs.csv as `name` (letters, digits, `.`, `_`, `-`; other characters become `_`).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
+/// What one benchmark run takes: `kprod bench`'s flags, and what `compare`, `check` and
+/// `sweep` hand `commands::bench::execute` for each of their runs ([`RunArgs::bench`]).
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     #[command(flatten)]
@@ -82,18 +132,18 @@ pub struct BenchArgs {
     pub output: OutputArgs,
     /// After generation stops, wait this long for outstanding delivery reports; what is
     /// still outstanding then is purged and counted as unknown.
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    #[arg(long, value_name = "DURATION", default_value = "30s", help_heading = PRODUCER)]
     pub flush_timeout: String,
     /// Inject a fault into the embedded cluster during the run (repeatable), e.g.
     /// `broker-down:2@10s+5s`, `rtt:1=50ms@5s+10s`, `errors:produce=NOT_ENOUGH_REPLICAS*20@8s`,
     /// `leader:0=3@12s`. Added to the profile's [[fault]] tables.
-    #[arg(long = "fault", value_name = "SPEC")]
+    #[arg(long = "fault", value_name = "SPEC", help_heading = CLUSTER)]
     pub faults: Vec<String>,
     /// Read the produced records back (while producing, then every partition to its end)
     /// and report lost, duplicated and reordered records (each record carries its producer
     /// and sequence in a header). The concurrent reader shares the brokers: expect higher
     /// tail latency than without --verify; compare latency only between runs alike in this.
-    #[arg(long)]
+    #[arg(long, help_heading = VERDICT)]
     pub verify: bool,
     #[command(flatten)]
     pub instance: InstanceArgs,
@@ -101,10 +151,71 @@ pub struct BenchArgs {
     pub metrics: MetricsArgs,
     #[command(flatten)]
     pub verdict: VerdictArgs,
+    /// The run directory's label when a command chooses it (sweep steps); None = from the
+    /// profiles and flags (`commands::run_name`).
+    #[arg(skip)]
+    pub label: Option<String>,
 }
+
+/// `BenchArgs` less the distributed-run and metrics flags, which mean nothing to a
+/// command that runs several benches itself (`compare`, `check`, `sweep`). `V` is the
+/// verdict flags the command takes: [`VerdictArgs`], or [`NoVerdict`] for `sweep`, whose
+/// steps are judged by `--slo` and saturation.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs<V: Args + Clone + Into<VerdictArgs> = VerdictArgs> {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// After generation stops, wait this long for outstanding delivery reports; what is
+    /// still outstanding then is purged and counted as unknown.
+    #[arg(long, value_name = "DURATION", default_value = "30s", help_heading = PRODUCER)]
+    pub flush_timeout: String,
+    /// Inject a fault into the embedded cluster during each run (repeatable), e.g.
+    /// `broker-down:2@10s+5s`, `rtt:1=50ms@5s+10s`. Added to the profile's [[fault]] tables.
+    #[arg(long = "fault", value_name = "SPEC", help_heading = CLUSTER)]
+    pub faults: Vec<String>,
+    /// Read each run's records back and report lost, duplicated and reordered records
+    /// (the reader shares the brokers: expect higher tail latency).
+    #[arg(long, help_heading = VERDICT)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub verdict: V,
+}
+
+/// No verdict flags (`sweep`): each run gets the defaults.
+#[derive(Debug, Clone, Args, Default)]
+pub struct NoVerdict {}
+
+impl From<NoVerdict> for VerdictArgs {
+    fn from(_: NoVerdict) -> Self {
+        VerdictArgs::default()
+    }
+}
+
+impl<V: Args + Clone + Into<VerdictArgs>> RunArgs<V> {
+    /// The arguments of one of the command's runs: no instance, start gate or metrics.
+    pub fn bench(&self) -> BenchArgs {
+        BenchArgs {
+            profile: self.profile.clone(),
+            output: self.output.clone(),
+            flush_timeout: self.flush_timeout.clone(),
+            faults: self.faults.clone(),
+            verify: self.verify,
+            instance: InstanceArgs::default(),
+            metrics: MetricsArgs::default(),
+            verdict: self.verdict.clone().into(),
+            label: None,
+        }
+    }
+}
+
+/// Help heading of the distributed-run and live-metrics flags.
+const SCALE_OUT: &str = "Scale-out";
 
 /// Distributed runs (`kprod bench`): what `instance::InstanceFlags` and the start gate take.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = SCALE_OUT)]
 pub struct InstanceArgs {
     /// This process is instance I of N of a distributed run (0-based: `0/3`, `1/3`, `2/3`):
     /// it takes 1/N of the rate and of the record count and its own slice of the keys.
@@ -123,6 +234,7 @@ pub struct InstanceArgs {
 
 /// Live metrics (`kprod bench`): what `metrics::MetricsFlags` takes.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = SCALE_OUT)]
 pub struct MetricsArgs {
     /// Serve OpenMetrics (Prometheus) at http://ADDR/metrics during the run, e.g.
     /// `127.0.0.1:9464` (port 0 picks a free port; the address is printed on stderr).
@@ -148,9 +260,10 @@ pub enum ProfilesAction {
     /// List the built-in profiles (the default).
     List,
     /// Print a profile resolved, with the exact librdkafka properties it sets.
+    #[command(after_help = examples::PROFILES_SHOW)]
     Show {
         /// Profile names or paths, layered left to right.
-        #[arg(required = true)]
+        #[arg(required = true, value_name = "NAME|PATH")]
         profiles: Vec<String>,
         #[command(flatten)]
         overrides: LayerArgs,
@@ -164,7 +277,7 @@ pub struct CompareArgs {
     #[arg(required = true, num_args = 2.., value_name = "PROFILE")]
     pub variants: Vec<String>,
     #[command(flatten)]
-    pub bench: BenchArgs,
+    pub bench: RunArgs<CompareVerdictArgs>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -188,7 +301,7 @@ pub struct CheckArgs {
     /// `--profile` layers supply [check] thresholds; when the baseline is rerun they and
     /// every other override are layered over the baseline's own profile.
     #[command(flatten)]
-    pub bench: BenchArgs,
+    pub bench: RunArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -202,7 +315,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub find_max: bool,
     /// Latency objective(s) a step must meet: `p99<=20ms`, `p50<=5ms,p999<=50ms`. (A
-    /// sweep refuses --repeat, --threshold, --inconclusive and --abort-on-breach: each step
+    /// sweep takes no --repeat, --threshold, --inconclusive or --abort-on-breach: each step
     /// is one run judged by this objective and the saturation rule.)
     #[arg(long, value_name = "SLO")]
     pub slo: Option<String>,
@@ -222,7 +335,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "PERCENT", default_value = "5%")]
     pub precision: String,
     #[command(flatten)]
-    pub bench: BenchArgs,
+    pub bench: RunArgs<NoVerdict>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -67,6 +67,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Merge(args) => commands::merge::run(args, &cwd),
         // Serves until the first signal, which stops it cleanly.
         Command::Cluster(args) => commands::cluster_cmd::run(args),
+        Command::Completions(args) => commands::completions::completions(args),
+        Command::Man(args) => commands::completions::man(args, &cwd),
     };
     match result {
         Ok(code) => code,

@@ -105,7 +105,11 @@ fn an_instance_takes_its_share_and_says_which_it_is() {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    assert!(name.ends_with("-base-i1of3"), "{name}");
+    // The label says what the flags changed, then which instance this is.
+    assert!(
+        name.contains("-base-") && name.ends_with("-i1of3"),
+        "{name}"
+    );
     common::assert_accounted(&o);
 }
 

@@ -226,6 +226,12 @@ fn merging_one_run_gives_back_its_own_figures() {
     assert_eq!(m.compression_ratio, r.compression_ratio);
     assert_eq!(m.started_at, r.started_at);
     assert_eq!(m.duration_s, r.duration_s);
+    // A merged run ends with its latest instance; its command line is the merge's.
+    assert!(r.ended_at.is_some());
+    assert_eq!(m.ended_at, r.ended_at);
+    let argv = m.command_line.clone().expect("the merge's command line");
+    assert_eq!(argv.get(1).map(String::as_str), Some("merge"), "{argv:?}");
+    assert!(argv.iter().any(|a| a == "--force"), "{argv:?}");
     assert!(
         m.warnings.iter().any(|w| w.contains("--force")),
         "{:?}",

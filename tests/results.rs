@@ -167,7 +167,10 @@ fn the_last_partial_interval_carries_its_length() {
     assert!((last.records_per_sec - expect).abs() < 1e-6, "{last:?}");
     let csv = std::fs::read_to_string(o.dir.join("intervals.csv")).unwrap();
     let header = csv.lines().next().unwrap_or_default();
-    assert!(header.ends_with(",length_s,partial,fault"), "{header}");
+    assert!(
+        header.ends_with(",length_s,partial,p999_us,run_id,fault"),
+        "{header}"
+    );
     assert!(
         csv.lines().last().unwrap_or_default().contains(",true,"),
         "{csv}"

@@ -34,6 +34,9 @@ fn run_sweep(out: &Path, args: &[&str]) -> sweep::SweepOutcome {
 
 fn assert_step_files(root: &Path, s: &sweep::SweepResult) {
     for step in &s.steps {
+        // Each step's directory says which step it is (not 25 siblings named `-base`).
+        let tag = format!("-sweep-step{:02}-", step.index + 1);
+        assert!(step.run_dir.contains(&tag), "{} lacks {tag}", step.run_dir);
         let dir = root.join(&step.run_dir);
         for f in [
             "report.json",

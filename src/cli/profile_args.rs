@@ -1,5 +1,6 @@
 //! The profile flags, each defined once: `profile_args!` turns one line per flag (doc,
-//! field, flag name, value name, profile key) into the clap field of [`ProfileArgs`], the
+//! field, flag name, optional short and aliases, value name, help heading, profile key)
+//! into the clap field of [`ProfileArgs`], the
 //! [`KEY_FLAGS`] table and [`ProfileArgs::key_flag_values`], so help, parsing and the key a
 //! flag sets cannot drift apart. `--set`, `-X` and `--java-config` live in [`LayerArgs`],
 //! which `profiles show` flattens too.
@@ -7,37 +8,65 @@
 use clap::Args;
 use std::path::PathBuf;
 
+/// Help heading of the flags that pick and change the profile and the producer's settings.
+pub const PRODUCER: &str = "Producer";
+/// Help heading of the flags that shape the load.
+pub const WORKLOAD: &str = "Workload";
+/// Help heading of the flags that say which cluster to use.
+pub const CLUSTER: &str = "Cluster";
+
 /// The layers above the profiles that are not single keys: `--java-config`, `--set`, `-X`.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = PRODUCER)]
 pub struct LayerArgs {
-    /// Java producer .properties file, translated to kprod keys (above profiles, below --set).
+    /// Java producer .properties file (`bootstrap.servers`, `acks`, `linger.ms`, ...),
+    /// translated to kprod keys; it layers above the --profile files and below --set.
+    /// Properties without a kprod key are refused, naming the line.
     #[arg(long, value_name = "FILE")]
     pub java_config: Option<PathBuf>,
-    /// Override one profile key, e.g. `--set producer.acks=all`. Repeatable.
+    /// Override one profile key, e.g. `--set producer.acks=1` or `--set
+    /// batching.linger=20ms` (keys: profiles/README.md). Repeatable; above --java-config,
+    /// below the single-key flags (--rate, --size, ...).
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Pass a librdkafka property through, e.g. `-X socket.nagle.disable=true`. Repeatable;
-    /// overrides the profile's [librdkafka] table.
+    /// Pass a librdkafka property through, e.g. `-X socket.nagle.disable=true`.
+    /// Repeatable; overrides the profile's [librdkafka] table. Properties kprod sets from
+    /// its own keys (`acks`, `linger.ms`, ...) are refused, naming the --set key to use.
+    /// Secret values (passwords) are redacted in all output.
     #[arg(short = 'X', value_name = "PROP=VALUE")]
     pub librdkafka: Vec<String>,
+    /// kafka-producer-perf-test's flag: Java producer properties, several after one flag
+    /// (`--producer-props acks=1 linger.ms=5 bootstrap.servers=kafka:9092`), translated
+    /// like --java-config (with the Java client's defaults) and layered just above it.
+    #[arg(long, value_name = "PROP=VALUE", num_args = 1..)]
+    pub producer_props: Vec<String>,
 }
 
 macro_rules! profile_args {
-    ($( $(#[doc = $doc:literal])* $field:ident: $flag:literal <$value:literal> => $key:literal; )*) => {
+    ($( $(#[doc = $doc:literal])*
+        $field:ident: $flag:literal $(-$short:literal)? $(| $alias:literal)* <$value:literal>
+        in $heading:ident => $key:literal; )*) => {
         /// Profile selection and overrides shared by every command that resolves a profile.
         #[derive(Debug, Clone, Args, Default)]
         pub struct ProfileArgs {
-            /// Profile: a built-in name (durable), a name in ./profiles/, or a path. Repeat to
-            /// layer left to right.
-            #[arg(short = 'p', long = "profile", value_name = "NAME|PATH")]
+            /// Profile: a built-in name (`durable`; `kprod profiles` lists them), a name in
+            /// ./profiles/, or a path. Repeat to layer left to right over the built-in
+            /// defaults (`base`).
+            #[arg(short = 'p', long = "profile", value_name = "NAME|PATH", help_heading = PRODUCER)]
             pub profiles: Vec<String>,
             #[command(flatten)]
             pub layers: LayerArgs,
             $(
                 $(#[doc = $doc])*
-                #[arg(long = $flag, value_name = $value)]
+                #[arg(long = $flag, value_name = $value, help_heading = $heading
+                      $(, short = $short)? $(, visible_alias = $alias)*)]
                 pub $field: Option<String>,
             )*
+            /// kafka-producer-perf-test's --throughput: --rate, with `-1` meaning unlimited
+            /// (a negative --rate stays an error).
+            #[arg(long, value_name = "RATE", help_heading = WORKLOAD,
+                  allow_negative_numbers = true, conflicts_with = "rate")]
+            pub throughput: Option<String>,
         }
 
         /// Every flag that is a shorthand for one profile key: (`--flag`, `section.key`).
@@ -52,6 +81,10 @@ macro_rules! profile_args {
                         out.push((concat!("--", $flag), $key, v.clone()));
                     }
                 )*
+                if let Some(v) = &self.throughput {
+                    let v = if v.trim() == "-1" { "unlimited" } else { v.as_str() };
+                    out.push(("--throughput", "workload.rate", v.to_string()));
+                }
                 out
             }
         }
@@ -59,35 +92,44 @@ macro_rules! profile_args {
 }
 
 profile_args! {
-    /// Records per second across all producers (`50k`), or `unlimited`.
-    rate: "rate" <"RATE"> => "workload.rate";
-    /// Run length including warm-up (`30s`, `2m`).
-    duration: "duration" <"DURATION"> => "workload.duration";
+    /// Records per second across all producers (`50k`), or `unlimited`. Default: from the
+    /// profile (base: 20k).
+    rate: "rate" -'r' <"RATE"> in WORKLOAD => "workload.rate";
+    /// Run length including warm-up (`30s`, `2m`). Default: from the profile (base: 10s).
+    duration: "duration" -'d' <"DURATION"> in WORKLOAD => "workload.duration";
     /// Stop after this many records in total (`1m` = one million). Refused when they all
     /// fit inside the warm-up (records <= rate x warmup): nothing would be measured.
-    records: "records" <"COUNT"> => "workload.records";
+    /// Default: from the profile (base: none, the duration decides).
+    records: "records" -'n' | "num-records" <"COUNT"> in WORKLOAD => "workload.records";
     /// Produced but excluded from latency and throughput (`5s`). It is never shortened:
-    /// --records that fit inside it are refused.
-    warmup: "warmup" <"DURATION"> => "workload.warmup";
+    /// --records that fit inside it are refused. Default: from the profile (base: 2s).
+    warmup: "warmup" <"DURATION"> in WORKLOAD => "workload.warmup";
     /// Independent producer clients, each on its own thread (1..=1024; a run's planned
-    /// memory, queues included, is capped at 8 GiB: see profiles/README.md).
-    producers: "producers" <"N"> => "workload.producers";
-    /// Fixed record value size (`1KiB`).
-    size: "size" <"SIZE"> => "workload.size";
-    /// Topic to produce to (created when missing).
-    topic: "topic" <"TOPIC"> => "workload.topic";
+    /// memory, queues included, is capped at 8 GiB: see profiles/README.md). Default: from
+    /// the profile (base: 1).
+    producers: "producers" <"N"> in PRODUCER => "workload.producers";
+    /// Fixed record value size (`1KiB`). Default: from the profile (base: 512B).
+    size: "size" -'s' | "record-size" <"SIZE"> in WORKLOAD => "workload.size";
+    /// Topic to produce to (created when missing). Default: from the profile (base:
+    /// kprod-bench).
+    topic: "topic" -'t' <"TOPIC"> in WORKLOAD => "workload.topic";
     /// Bootstrap list of a real cluster; without it the embedded cluster is used.
-    brokers: "brokers" <"HOST:PORT,..."> => "cluster.brokers";
-    /// Broker count of the embedded cluster.
-    mock_brokers: "mock-brokers" <"N"> => "cluster.mock_brokers";
-    /// Seed of every random choice (values, sizes, keys).
-    seed: "seed" <"SEED"> => "workload.seed";
+    brokers: "brokers" -'b' <"HOST:PORT,..."> in CLUSTER => "cluster.brokers";
+    /// Broker count of the embedded cluster. Default: from the profile (base: 3).
+    mock_brokers: "mock-brokers" <"N"> in CLUSTER => "cluster.mock_brokers";
+    /// Seed of every random choice (values, sizes, keys). Default: from the profile
+    /// (base: 42).
+    seed: "seed" <"SEED"> in WORKLOAD => "workload.seed";
 }
 
 impl ProfileArgs {
-    /// Whether the key flag `flag` (`--rate`, ...) was given.
+    /// Whether the key flag `flag` (`--rate`, ...) or another spelling of its key
+    /// (`--throughput`) was given.
     pub fn key_flag_given(&self, flag: &str) -> bool {
-        self.key_flag_values().iter().any(|(f, _, _)| *f == flag)
+        let key = KEY_FLAGS.iter().find(|(f, _)| *f == flag).map(|(_, k)| *k);
+        self.key_flag_values()
+            .iter()
+            .any(|(f, k, _)| *f == flag || Some(*k) == key)
     }
 }
 

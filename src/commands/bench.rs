@@ -32,6 +32,7 @@ pub fn layer_overrides(l: &LayerArgs) -> Overrides {
         sets: l.sets.clone(),
         flags: Vec::new(),
         librdkafka: l.librdkafka.clone(),
+        java_props: l.producer_props.clone(),
     }
 }
 
@@ -114,8 +115,7 @@ pub fn execute(
             &mut default_obs
         }
     };
-    let label = plan.profile.names.join("+");
-    let label = if label.is_empty() { "base" } else { &label };
+    let label = super::run_name::label(args, &plan.profile);
     let label = &match instance {
         Some(id) => format!("{label}-{}", id.label()),
         None => label.to_string(),
@@ -134,6 +134,8 @@ pub fn execute(
     let outcome = engine::run(&plan, flags, &mut engine::Both(&mut gate, &mut watched))?;
     let mut report = report::build::build(&plan, &outcome);
     report.warnings.append(&mut gate.warnings);
+    report.name = super::run_name::name(args);
+    report.command_line = Some(super::run_name::command_line());
     let dir = match live.dir() {
         Some(d) => d.to_path_buf(),
         None => report::create_run_dir(&out_root, outcome.started_at, label)?,
@@ -255,35 +257,36 @@ pub fn print_status_line(r: &RunReport) {
 
 /// Prints a finished run on stdout: with `details`, the full table (and every threshold
 /// line, which the summary may have to count instead of listing) first; then the compact
-/// summary, so the headline is what stays on screen.
-pub fn print_run(r: &RunReport, details: bool, extras: &SummaryExtras) {
+/// summary, so the headline is what stays on screen. Under `--json` all of it goes to
+/// stderr, so stdout holds only the result file.
+pub fn print_run(r: &RunReport, details: bool, json: bool, extras: &SummaryExtras) {
     if details {
         let mut full = report::summary_table(r);
         for v in &extras.verdicts {
             full.push_str(&format!("threshold {} → {}\n", v.text, v.verdict.label()));
         }
         full.push('\n');
-        crate::print_stdout(&full);
+        super::json_out::say(json, &full);
     }
     let extras = SummaryExtras {
         below_details: details,
         ..extras.clone()
     };
-    crate::print_stdout(&report::compact_summary(r, &extras));
+    super::json_out::say(json, &report::compact_summary(r, &extras));
 }
 
 /// `--details` in `compare`, `sweep` and `check`: each run's full table and summary as it
 /// finishes, before the command's own table.
-pub fn print_run_details(args: &BenchArgs, o: &BenchOutcome) {
-    if args.output.details {
+pub fn print_run_details(output: &crate::cli::OutputArgs, o: &BenchOutcome) {
+    if output.details {
         let extras = SummaryExtras {
             verdicts: Vec::new(),
             results: Some(format!("results: {}", o.dir.display())),
             ..Default::default()
         };
-        print_run(&o.report, true, &extras);
+        print_run(&o.report, true, output.json, &extras);
         // A blank line before the next run's table or the command's own.
-        crate::print_stdout("");
+        super::json_out::say(output.json, "");
     }
 }
 

@@ -4,16 +4,18 @@
 
 use super::bench;
 use super::check::{self, runs, Row};
-use crate::cli::{BenchArgs, VerdictArgs};
+use super::json_out;
+use crate::cli::BenchArgs;
 use crate::error::KprodError;
 use crate::report::{self, RunReport, Status, SummaryExtras, VerdictLine};
-use crate::verdict::{overall, Bootstrap, InconclusivePolicy, Threshold};
+use crate::verdict::{overall, Bootstrap, Threshold};
 use std::path::Path;
 use std::time::SystemTime;
 
 fn set_label(args: &BenchArgs) -> String {
     let name = check::profile_stems(&args.profile.profiles);
-    format!("{}-set", if name.is_empty() { "run" } else { &name })
+    let base = format!("{}-set", if name.is_empty() { "run" } else { &name });
+    super::run_name::named(&base, args.output.name.as_deref())
 }
 
 fn verdict_line(r: &Row) -> VerdictLine {
@@ -37,11 +39,15 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
     let slos: Vec<Threshold> =
         bench::thresholds(&profile.check.thresholds, &args.verdict.thresholds)?;
     let n = args.verdict.repeat.unwrap_or(1);
+    let json = args.output.json;
     let mut reports: Vec<RunReport> = Vec::new();
-    let results = if n == 1 {
+    let (results, json_file) = if n == 1 {
         let o = bench::execute(args, cwd, None)?;
         reports.push(o.report);
-        format!("results: {}", o.dir.display())
+        (
+            format!("results: {}", o.dir.display()),
+            o.dir.join(report::REPORT_FILE),
+        )
     } else {
         let root = bench::results_root(&args.output.out, cwd)?;
         let set = report::create_run_dir(&root, SystemTime::now(), &set_label(args))?;
@@ -66,7 +72,10 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
             }
         }
         runs::write_set(&set, &args.profile.profiles, &dirs)?;
-        format!("baseline set ({} runs): {}", dirs.len(), set.display())
+        (
+            format!("baseline set ({} runs): {}", dirs.len(), set.display()),
+            set.join(runs::SET_FILE),
+        )
     };
     let code = reports
         .iter()
@@ -83,10 +92,11 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
             results: Some(results),
             ..Default::default()
         };
-        bench::print_run(last, args.output.details, &extras);
+        bench::print_run(last, args.output.details, json, &extras);
         // Last on stderr too: a failed run's reason must not hide above the summary.
         bench::print_status_line(last);
     }
+    json_out::print_file(json, &json_file)?;
     if rows.is_empty() {
         return Ok(code);
     }
@@ -94,30 +104,4 @@ pub fn run(args: &BenchArgs, cwd: &Path) -> Result<i32, KprodError> {
         .verdict
         .inconclusive
         .exit_code(overall(rows.iter().map(|r| &r.verdict))))
-}
-
-/// Refuses the verdict flags among `which` that `command` would otherwise take through
-/// `BenchArgs` and silently ignore (exit 2, naming the flag). `--inconclusive` counts as
-/// given when it differs from its default.
-pub fn refuse_verdict_flags(
-    v: &VerdictArgs,
-    command: &str,
-    which: &[&str],
-    fix: &str,
-) -> Result<(), KprodError> {
-    let given = |flag: &str| match flag {
-        "--repeat" => v.repeat.is_some(),
-        "--threshold" => !v.thresholds.is_empty(),
-        "--inconclusive" => v.inconclusive != InconclusivePolicy::default(),
-        "--abort-on-breach" => v.abort_on_breach.is_some(),
-        _ => false,
-    };
-    match which.iter().find(|f| given(f)) {
-        Some(flag) => Err(KprodError::flag(
-            flag,
-            format!("{flag} does not apply to {command}"),
-            fix,
-        )),
-        None => Ok(()),
-    }
 }

@@ -374,7 +374,7 @@ fn run_trials(
             }
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
             let o = bench::execute(bench_args, cwd, obs)?;
-            bench::print_run_details(bench_args, &o);
+            bench::print_run_details(&bench_args.output, &o);
             t.finished
                 .push((o.dir.clone(), o.report.status == Status::Complete));
             t.interrupted |= o.report.status == Status::Interrupted;
@@ -403,6 +403,9 @@ pub struct CheckOutcome {
     /// `--current`, which runs nothing).
     pub check_dir: Option<PathBuf>,
     pub interrupted: bool,
+    /// The text of `check.json` (also built with `--current`, which writes no file), for
+    /// `--json`.
+    pub json: String,
 }
 
 /// `check.json`: the verdict with every figure's estimate, interval and allowance.
@@ -468,7 +471,8 @@ pub fn execute(
         }
         None => {
             let root = bench::results_root(&args.bench.output.out, cwd)?;
-            let dir = report::create_run_dir(&root, SystemTime::now(), "check")?;
+            let label = super::run_name::named("check", args.bench.output.name.as_deref());
+            let dir = report::create_run_dir(&root, SystemTime::now(), &label)?;
             let mut t = Trials::default();
             if let Err(e) = run_trials(args, saved, &dir, cwd, observer, &mut t) {
                 return Err(runs::abandon(&dir, &t.finished, e));
@@ -480,8 +484,9 @@ pub fn execute(
     match (done, &check_dir) {
         (Err(e), Some(dir)) => Err(runs::abandon(dir, &trials.finished, e)),
         (Err(e), None) => Err(e),
-        (Ok(verdict), _) => Ok(CheckOutcome {
+        (Ok((verdict, json)), _) => Ok(CheckOutcome {
             verdict,
+            json,
             current_dir: trials.current_dirs.last().cloned(),
             check_dir,
             interrupted: trials.interrupted,
@@ -498,7 +503,7 @@ fn conclude(
     t: &Thresholds,
     slos: &[Threshold],
     check_dir: Option<&Path>,
-) -> Result<Verdict, KprodError> {
+) -> Result<(Verdict, String), KprodError> {
     let verdict = evaluate(
         &trials.baseline,
         &trials.current,
@@ -506,21 +511,21 @@ fn conclude(
         slos,
         args.bench.verdict.inconclusive,
     )?;
+    let json = CheckJson {
+        schema_version: 1,
+        kind: "check",
+        overall: verdict.overall(),
+        exit_code: verdict.exit_code(),
+        baseline_runs: trials.baseline.len(),
+        current_runs: trials
+            .current_dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect(),
+        verdict: &verdict,
+    };
+    let text = serde_json::to_string_pretty(&json).unwrap_or_default();
     if let Some(dir) = check_dir {
-        let json = CheckJson {
-            schema_version: 1,
-            kind: "check",
-            overall: verdict.overall(),
-            exit_code: verdict.exit_code(),
-            baseline_runs: trials.baseline.len(),
-            current_runs: trials
-                .current_dirs
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect(),
-            verdict: &verdict,
-        };
-        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         report::write_atomic(&dir.join(CHECK_JSON), text.as_bytes())?;
         crate::charts::write_html(dir, &out::html_page(&verdict, &json.current_runs))?;
     }
@@ -530,7 +535,7 @@ fn conclude(
     if let Some(path) = &args.junit {
         report::write_atomic(&cwd.join(path), junit_xml(&verdict).as_bytes())?;
     }
-    Ok(verdict)
+    Ok((verdict, text))
 }
 
 /// Loads a check directory's `check.json` (for `kprod report`).
@@ -549,9 +554,16 @@ pub fn load(dir: &Path) -> Result<Verdict, KprodError> {
 /// `kprod check` for the command line.
 pub fn run(args: &CheckArgs, cwd: &Path) -> Result<i32, KprodError> {
     let o = execute(args, cwd, None)?;
-    crate::print_stdout(&verdict_table(&o.verdict));
+    let json = args.bench.output.json;
+    super::json_out::say(json, &verdict_table(&o.verdict));
     if let Some(d) = &o.check_dir {
-        crate::print_stdout(&format!("check: {}", d.display()));
+        super::json_out::say(json, &format!("check: {}", d.display()));
+    }
+    match &o.check_dir {
+        Some(d) => super::json_out::print_file(json, &d.join(CHECK_JSON))?,
+        // --current wrote no check.json: the same document, scrubbed like a written file.
+        None if json => crate::print_stdout(&o.json),
+        None => {}
     }
     Ok(if o.interrupted {
         130

@@ -102,7 +102,7 @@ pub fn write_set(dir: &Path, profile: &[String], runs: &[PathBuf]) -> Result<(),
 /// every run alike (length, cluster, topic, seed); the change under test stays out.
 pub fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
     let p = &args.bench.profile;
-    let mut a = args.bench.clone();
+    let mut a = args.bench.bench();
     a.profile = ProfileArgs {
         profiles: vec![replay.to_string()],
         duration: p.duration.clone(),
@@ -117,12 +117,17 @@ pub fn baseline_args(args: &CheckArgs, replay: &str) -> BenchArgs {
     a.faults = Vec::new();
     // The baseline is the reference being measured, not the change under test.
     a.verdict.abort_on_breach = None;
+    // Its run directories say they are the replayed baseline, not a current run.
+    let stem = Path::new(replay)
+        .file_stem()
+        .map_or_else(|| "baseline".into(), |s| s.to_string_lossy().into_owned());
+    a.label = Some(format!("{stem}-baseline-replay"));
     a
 }
 
 /// The current side: the replay with every override of the command line on top.
 pub fn current_args(args: &CheckArgs, replay: &str, cwd: &Path) -> Result<BenchArgs, KprodError> {
-    let mut a = args.bench.clone();
+    let mut a = args.bench.bench();
     a.profile.profiles = std::iter::once(replay.to_string())
         .chain(args.bench.profile.profiles.iter().cloned())
         .collect();

@@ -8,7 +8,7 @@
 
 use super::bench;
 use crate::charts::{self, RunSeries};
-use crate::cli::{BenchArgs, CompareArgs};
+use crate::cli::{BenchArgs, CompareArgs, CompareVerdictArgs, RunArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
 use crate::report::{self, RunReport, Status};
@@ -310,8 +310,8 @@ fn write(path: PathBuf, text: &str) -> Result<PathBuf, KprodError> {
 }
 
 /// The bench arguments of one variant: the shared arguments with the variant profile last.
-pub fn variant_args(shared: &BenchArgs, variant: &str) -> BenchArgs {
-    let mut a = shared.clone();
+pub fn variant_args(shared: &RunArgs<CompareVerdictArgs>, variant: &str) -> BenchArgs {
+    let mut a = shared.bench();
     a.profile.profiles.push(variant.to_string());
     a
 }
@@ -322,12 +322,6 @@ pub fn execute(
     cwd: &Path,
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<CompareOutcome, KprodError> {
-    super::bench_set::refuse_verdict_flags(
-        &args.bench.verdict,
-        "compare (an aborted variant would leave nothing to compare)",
-        &["--abort-on-breach"],
-        "judge the variants with --threshold after the runs, or use kprod bench --abort-on-breach",
-    )?;
     let repeats = args.bench.verdict.repeat.unwrap_or(DEFAULT_REPEAT);
     // Every variant must resolve before the first run: a typo in the last one should not
     // cost the runs of all the others.
@@ -335,7 +329,8 @@ pub fn execute(
         bench::resolve(&variant_args(&args.bench, v).profile, cwd)?;
     }
     let root = bench::results_root(&args.bench.output.out, cwd)?;
-    let dir = report::create_run_dir(&root, SystemTime::now(), "compare")?;
+    let label = super::run_name::named("compare", args.bench.output.name.as_deref());
+    let dir = report::create_run_dir(&root, SystemTime::now(), &label)?;
     let mut result = CompareResult {
         schema_version: COMPARE_SCHEMA_VERSION,
         kind: "compare".into(),
@@ -363,7 +358,7 @@ pub fn execute(
             // Reborrowed per run; the explicit cast shortens the trait object's lifetime.
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
             let o = bench::execute(&variant_args(&args.bench, v), cwd, obs)?;
-            bench::print_run_details(&args.bench, &o);
+            bench::print_run_details(&args.bench.output, &o);
             report::usable(&o.report, &o.dir)?;
             result.cluster_note = result.cluster_note.or(o.report.cluster_note.clone());
             result.runs.push(CompareRun {
@@ -409,10 +404,12 @@ pub fn run(args: &CompareArgs, cwd: &Path) -> Result<i32, KprodError> {
     let base = bench::resolve(&args.bench.profile, cwd)?;
     let slos = bench::thresholds(&base.check.thresholds, &args.bench.verdict.thresholds)?;
     let o = execute(args, cwd, None)?;
-    crate::print_stdout(&render_table(&o.result));
-    crate::print_stdout(&format!("results: {}", o.dir.display()));
+    let json = args.bench.output.json;
+    super::json_out::say(json, &render_table(&o.result));
+    super::json_out::say(json, &format!("results: {}", o.dir.display()));
+    super::json_out::print_file(json, &o.dir.join(COMPARE_JSON))?;
     match o.exit_code() {
-        0 => judge::thresholds(&o, &slos, args.bench.verdict.inconclusive),
+        0 => judge::thresholds(&o, &slos, args.bench.verdict.inconclusive, json),
         code => Ok(code),
     }
 }

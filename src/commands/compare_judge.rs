@@ -123,6 +123,7 @@ pub fn thresholds(
     o: &CompareOutcome,
     slos: &[Threshold],
     policy: InconclusivePolicy,
+    json: bool,
 ) -> Result<i32, KprodError> {
     let mut verdicts = Vec::new();
     for (vi, name) in o.result.variants.iter().enumerate() {
@@ -135,13 +136,16 @@ pub fn thresholds(
             .map(|(_, r)| r.clone())
             .collect();
         for row in super::super::check::threshold_rows(&reports, slos, &Bootstrap::default())? {
-            crate::print_stdout(&format!(
-                "{name}: {}: {} (interval {}) → {}",
-                row.name,
-                row.current,
-                row.change,
-                row.verdict.label()
-            ));
+            super::super::json_out::say(
+                json,
+                &format!(
+                    "{name}: {}: {} (interval {}) → {}",
+                    row.name,
+                    row.current,
+                    row.change,
+                    row.verdict.label()
+                ),
+            );
             verdicts.push(row.verdict);
         }
     }

@@ -29,7 +29,7 @@ pub fn run(args: &MergeArgs, cwd: &Path) -> Result<i32, KprodError> {
         results: Some(format!("merged: {}", o.dir.display())),
         ..Default::default()
     };
-    super::bench::print_run(&o.report, args.details, &extras);
+    super::bench::print_run(&o.report, args.details, false, &extras);
     Ok(0)
 }
 
@@ -130,10 +130,11 @@ pub fn execute(args: &MergeArgs, cwd: &Path) -> Result<MergeOutcome, KprodError>
         .map(|(_, m)| format!("merged with --force although {m}"))
         .collect();
     let Merged {
-        report,
+        mut report,
         hlog,
         totals,
     } = report::merge::merge(&inputs, forced)?;
+    report.command_line = Some(super::run_name::command_line());
 
     let out_root = cwd.join(&args.out);
     let label = format!(

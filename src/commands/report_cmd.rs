@@ -57,9 +57,11 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
                     .fix("give a run directory written by this kprod (kprod bench)")
             })?;
             let path = dir.join(INTERVALS_CSV_FILE);
-            let csv = report::intervals_csv(&r).map_err(|message| KprodError::Results {
-                path: path.clone(),
-                message,
+            let csv = report::intervals_csv(&r, &report::run_id(&dir)).map_err(|message| {
+                KprodError::Results {
+                    path: path.clone(),
+                    message,
+                }
             })?;
             report::write_atomic(&path, &csv)?;
             crate::charts::write_run_charts(&dir, &r)?;

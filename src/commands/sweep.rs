@@ -8,7 +8,7 @@
 pub mod judge;
 
 use super::bench;
-use crate::cli::{BenchArgs, SweepArgs};
+use crate::cli::{NoVerdict, RunArgs, SweepArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
 use crate::profile::Rate;
@@ -108,7 +108,7 @@ fn rate_of(flag: &str, s: &str) -> Result<f64, KprodError> {
     }
 }
 
-fn flag_given(a: &BenchArgs, flag: &str) -> bool {
+fn flag_given(a: &RunArgs<NoVerdict>, flag: &str) -> bool {
     a.profile.key_flag_given(flag)
 }
 
@@ -252,7 +252,7 @@ impl Runner<'_, '_> {
         rate: Option<f64>,
         param: Option<(&str, &str)>,
     ) -> Result<Option<bool>, KprodError> {
-        let mut a = self.args.bench.clone();
+        let mut a = self.args.bench.bench();
         a.profile.duration = Some(self.args.step_duration.clone());
         if let Some(r) = rate {
             // Display of an f64 is exact and round-trips ("1500", "0.5").
@@ -262,12 +262,18 @@ impl Runner<'_, '_> {
             a.profile.layers.sets.push(format!("{k}={v}"));
         }
         let index = self.result.steps.len();
+        a.label = Some(super::run_name::sweep_step(
+            &self.args.bench.profile.profiles,
+            index,
+            rate,
+            param.map(|(_, v)| v),
+        ));
         let obs = self
             .observer
             .as_mut()
             .map(|o| &mut **o as &mut dyn Observer);
         let o = bench::execute(&a, self.cwd, obs)?;
-        bench::print_run_details(&a, &o);
+        bench::print_run_details(&a.output, &o);
         let r = &o.report;
         let j = judge(r, &self.slo);
         let c = &r.latency_us.corrected;
@@ -351,7 +357,8 @@ pub fn execute(
     check_flags(args, &plan)?;
     probe_profiles(args, &plan, cwd)?;
     let root = bench::results_root(&args.bench.output.out, cwd)?;
-    let dir = report::create_run_dir(&root, SystemTime::now(), "sweep")?;
+    let label = super::run_name::named("sweep", args.bench.output.name.as_deref());
+    let dir = report::create_run_dir(&root, SystemTime::now(), &label)?;
     let result = new_result(args, &plan, &slo, step_duration.as_secs_f64());
     let mut run = Runner {
         args,
@@ -371,19 +378,9 @@ pub fn execute(
     })
 }
 
-/// Flags a sweep sets itself for every step.
+/// Flags a sweep sets itself for every step. (The verdict flags, `--repeat` to
+/// `--abort-on-breach`, are not sweep flags at all: `RunArgs<NoVerdict>`.)
 fn check_flags(args: &SweepArgs, plan: &Plan) -> Result<(), KprodError> {
-    super::bench_set::refuse_verdict_flags(
-        &args.bench.verdict,
-        "a sweep (each step is one run judged by --slo and saturation)",
-        &[
-            "--repeat",
-            "--threshold",
-            "--inconclusive",
-            "--abort-on-breach",
-        ],
-        "give the latency objective as --slo 'p99<=20ms', or use kprod bench / check",
-    )?;
     for flag in ["--duration", "--records"] {
         if flag_given(&args.bench, flag) {
             return Err(KprodError::flag(
@@ -405,7 +402,7 @@ fn check_flags(args: &SweepArgs, plan: &Plan) -> Result<(), KprodError> {
 
 /// Every step's profile must resolve before the first run.
 fn probe_profiles(args: &SweepArgs, plan: &Plan, cwd: &Path) -> Result<(), KprodError> {
-    let mut probe = args.bench.clone();
+    let mut probe = args.bench.bench();
     probe.profile.duration = Some(args.step_duration.clone());
     if let Plan::Param { key, values } = plan {
         for v in values {
@@ -467,8 +464,10 @@ fn new_result(args: &SweepArgs, plan: &Plan, slo: &[SloTerm], step_s: f64) -> Sw
 /// `kprod sweep` for the command line.
 pub fn run(args: &SweepArgs, cwd: &Path) -> Result<i32, KprodError> {
     let o = execute(args, cwd, None)?;
-    crate::print_stdout(&render_table(&o.result));
-    crate::print_stdout(&format!("results: {}", o.dir.display()));
+    let json = args.bench.output.json;
+    super::json_out::say(json, &render_table(&o.result));
+    super::json_out::say(json, &format!("results: {}", o.dir.display()));
+    super::json_out::print_file(json, &o.dir.join(SWEEP_JSON))?;
     Ok(o.exit_code())
 }
 

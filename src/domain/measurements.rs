@@ -149,6 +149,8 @@ pub struct MergedInterval {
     /// Corrected latency of the records delivered in this interval.
     pub p50_us: u64,
     pub p99_us: u64,
+    /// p99.9 of the same histogram (computed here, on the collector thread, once a second).
+    pub p999_us: u64,
     pub max_us: u64,
     encoded: Vec<u8>,
 }
@@ -174,6 +176,7 @@ impl MergedInterval {
             queue_depth,
             p50_us: hist.value_at_quantile(0.5),
             p99_us: hist.value_at_quantile(0.99),
+            p999_us: hist.value_at_quantile(0.999),
             max_us: hist.max(),
             encoded,
         }
@@ -298,5 +301,18 @@ mod tests {
         let whole =
             MergedInterval::new(3, 1_000_000, &new_histogram(), IntervalCounts::default(), 0);
         assert!(!whole.partial());
+    }
+
+    #[test]
+    fn a_second_keeps_its_p999_beside_p99() {
+        let mut h = new_histogram();
+        // 1..=10_000 µs: p99 ~9_900, p99.9 ~9_990, max 10_000.
+        for v in 1..=10_000u64 {
+            h.record(v).expect("in range");
+        }
+        let i = MergedInterval::new(0, 1_000_000, &h, IntervalCounts::default(), 0);
+        assert!(i.p99_us < i.p999_us && i.p999_us < i.max_us, "{i:?}");
+        assert_eq!(i.p999_us, h.value_at_quantile(0.999));
+        assert!((9_980..=10_000).contains(&i.p999_us), "{}", i.p999_us);
     }
 }

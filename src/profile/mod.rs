@@ -46,6 +46,9 @@ use std::path::Path;
 pub struct Overrides {
     /// Layer above profiles, below `--set`.
     pub java_config: Option<std::path::PathBuf>,
+    /// `--producer-props` (kafka-producer-perf-test's flag): Java producer properties
+    /// `name=value`, translated like `--java-config` and layered just above it.
+    pub java_props: Vec<String>,
     /// "section.key=value", in order.
     pub sets: Vec<String>,
     /// Dedicated flags, each a shorthand for one key: (`--rate`, `workload.rate`, value),
@@ -82,6 +85,16 @@ pub fn resolve(
         layers.push(java::load(path, cwd)?);
         names.push(format!("java:{}", path.display()));
         descriptions.push(format!("Java producer config {}", path.display()));
+    }
+    if !overrides.java_props.is_empty() {
+        // One property a line: the translator's errors then name the N-th value.
+        let text = overrides.java_props.join("\n");
+        layers.push(java::translate("--producer-props", &text, cwd)?);
+        names.push("producer-props".into());
+        descriptions.push(format!(
+            "Java producer properties {}",
+            overrides.java_props.join(" ")
+        ));
     }
     if !overrides.sets.is_empty() {
         layers.push(layer::from_sets(&overrides.sets, cwd)?);

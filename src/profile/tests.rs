@@ -239,6 +239,7 @@ fn precedence_defaults_extends_profile_java_set_flags_x() {
         sets: names(&["batching.linger=5ms", "workload.rate=5k"]),
         flags: vec![flag("--rate", "workload.rate", "6k")],
         librdkafka: names(&["socket.nagle.disable=true"]),
+        java_props: Vec::new(),
     };
     let p = ok(d.path(), &["child", "more/second.toml"], &o);
     assert_eq!(

@@ -35,6 +35,8 @@ pub fn interval_row(
         bytes_per_sec: i.counts.bytes as f64 / len,
         p50_us: i.p50_us,
         p99_us: i.p99_us,
+        p999_us: i.p999_us,
+        run_id: None,
         max_us: i.max_us,
         queue_depth: i.queue_depth,
         fault: crate::faults::label_at(faults, i.idx),
@@ -56,6 +58,8 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         status_reason,
         profile: p.names.clone(),
         description: p.description.clone(),
+        // `kprod bench --name` sets it: the name is the command's, not the plan's.
+        name: None,
         cluster: out.cluster.clone(),
         cluster_note: out.embedded.then(|| EMBEDDED_NOTE.to_string()),
         topic: p.workload.topic.clone(),
@@ -65,6 +69,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         instance: (plan.instances > 1).then_some(plan.instance),
         instances: (plan.instances > 1).then_some(plan.instances),
         started_at: super::format_rfc3339_utc(out.started_at),
+        ended_at: Some(super::format_rfc3339_utc(out.started_at + out.duration)),
         duration_s: out.duration.as_secs_f64(),
         measurement: measurement(out, warmup_s, ff),
         records: records(out, ff),
@@ -79,6 +84,8 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
             aborted: m.aborted,
             records_per_transaction: p.producer.records_per_transaction,
         }),
+        // Set by the command that has the argv (`commands::bench`).
+        command_line: None,
         config: Config {
             librdkafka: profile::redacted(&out.props),
             profile: serde_json::to_value(p)

@@ -1,6 +1,8 @@
 //! CSV exports derived from the `RunReport` serde model: `intervals.csv` (one row per
 //! `report.intervals` entry) and the cross-run index `<root>/runs.csv` (one row per run,
-//! appended under a lock file with an atomic rewrite).
+//! appended under a lock file with an atomic rewrite). Columns are only ever appended; a
+//! `runs.csv` written by an older kprod (its header a prefix of today's) is renamed to
+//! `runs-v1.csv` and a new one started, so no file mixes row shapes.
 
 use super::files::write_atomic;
 use super::{Interval, ReportError, RunReport, Status};
@@ -36,6 +38,36 @@ pub struct RunsRow {
     pub latency_corrected_max_us: u64,
     pub compression_ratio: Option<f64>,
     pub duration_s: f64,
+    // Appended after the first release's columns, so positional readers keep theirs.
+    /// None = unlimited.
+    pub target_records_per_sec: Option<f64>,
+    pub producers: u32,
+    /// Value size: bytes when fixed, else the distribution (`uniform:1..1024`).
+    pub size: String,
+    pub codec: String,
+    /// librdkafka's `acks` as the producers used it (`all`, `1`, `0`).
+    pub acks: String,
+    pub idempotence: Option<bool>,
+    pub send_mode: String,
+    /// `--name`, empty when none was given.
+    pub name: String,
+}
+
+/// The first release's column count: a `runs.csv` with exactly these columns is renamed
+/// aside rather than refused.
+const V1_COLUMNS: usize = 17;
+
+/// `workload.size` of the resolved profile as one short cell.
+fn size_cell(profile: &serde_json::Value) -> String {
+    let size = &profile["workload"]["size"];
+    if let Some(b) = size["bytes"].as_u64() {
+        return b.to_string();
+    }
+    let kind = size["kind"].as_str().unwrap_or_default();
+    match (size["min"].as_u64(), size["max"].as_u64()) {
+        (Some(lo), Some(hi)) => format!("{kind}:{lo}..{hi}"),
+        _ => kind.to_string(),
+    }
 }
 
 impl RunsRow {
@@ -59,6 +91,52 @@ impl RunsRow {
             latency_corrected_max_us: c.max,
             compression_ratio: r.compression_ratio,
             duration_s: r.duration_s,
+            target_records_per_sec: r.throughput.target_records_per_sec,
+            producers: r.producers,
+            size: size_cell(&r.config.profile),
+            codec: r.config.profile["compression"]["codec"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            acks: r.config.librdkafka.get("acks").cloned().unwrap_or_default(),
+            idempotence: r
+                .config
+                .librdkafka
+                .get("enable.idempotence")
+                .map(|v| v == "true"),
+            send_mode: r.send_mode.clone(),
+            name: r.name.clone().unwrap_or_default(),
+        }
+    }
+
+    /// A row whose only use is to name the columns.
+    fn sample() -> Self {
+        RunsRow {
+            run: String::new(),
+            started_at: String::new(),
+            status: Status::Complete,
+            profile: String::new(),
+            cluster: String::new(),
+            records_sent: 0,
+            records_delivered: 0,
+            records_failed: 0,
+            records_unknown: 0,
+            throughput_records_per_sec: 0.0,
+            throughput_bytes_per_sec: 0.0,
+            latency_corrected_p50_us: 0,
+            latency_corrected_p99_us: 0,
+            latency_corrected_p999_us: 0,
+            latency_corrected_max_us: 0,
+            compression_ratio: None,
+            duration_s: 0.0,
+            target_records_per_sec: None,
+            producers: 0,
+            size: String::new(),
+            codec: String::new(),
+            acks: String::new(),
+            idempotence: None,
+            send_mode: String::new(),
+            name: String::new(),
         }
     }
 }
@@ -87,11 +165,29 @@ pub(super) fn rows_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, String> {
     w.into_inner().map_err(|e| e.to_string())
 }
 
-/// `intervals.csv`: a header plus one row per `report.intervals` entry.
-pub fn intervals_csv(report: &RunReport) -> Result<Vec<u8>, String> {
-    let mut out = header_bytes(&Interval::default())?;
-    out.extend(rows_bytes(&report.intervals)?);
+/// `intervals.csv`: a header plus one row per `report.intervals` entry, each carrying
+/// `run_id` (the run directory's name).
+pub fn intervals_csv(report: &RunReport, run_id: &str) -> Result<Vec<u8>, String> {
+    let mut out = intervals_header()?;
+    let rows: Vec<Interval> = report
+        .intervals
+        .iter()
+        .map(|i| Interval {
+            run_id: Some(run_id.to_string()),
+            ..i.clone()
+        })
+        .collect();
+    out.extend(rows_bytes(&rows)?);
     Ok(out)
+}
+
+/// The header of `intervals.csv`: `run_id` is left out of report.json when unset, so the
+/// sample that names the columns sets it.
+pub(super) fn intervals_header() -> Result<Vec<u8>, String> {
+    header_bytes(&Interval {
+        run_id: Some(String::new()),
+        ..Interval::default()
+    })
 }
 
 /// Appends one row to `<root>/runs.csv`, creating it with a header if missing. The file is
@@ -110,6 +206,10 @@ pub(crate) fn append_run(
 
     let _lock = RunsLock::acquire(root.join(format!("{RUNS_CSV}.lock")))?;
     let mut out = match fs::read(&path) {
+        Ok(existing) if !existing.is_empty() && older_columns(&existing, &header) => {
+            retire_v1(root, &path)?;
+            header
+        }
         Ok(existing) if !existing.is_empty() => {
             same_columns(&path, &existing, &header)?;
             let mut existing = existing;
@@ -125,6 +225,48 @@ pub(crate) fn append_run(
     out.extend_from_slice(&line);
     write_atomic(&path, &out)?;
     Ok(path)
+}
+
+/// The header line of `bytes`, without its line ending.
+fn first_line(bytes: &[u8]) -> &[u8] {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    first.strip_suffix(b"\r").unwrap_or(first)
+}
+
+/// Whether `existing` is a runs.csv of the first release: exactly its 17 columns, the
+/// start of today's header.
+fn older_columns(existing: &[u8], header: &[u8]) -> bool {
+    let old = first_line(existing);
+    let new = first_line(header);
+    old.split(|&b| b == b',').count() == V1_COLUMNS
+        && new.starts_with(old)
+        && new.get(old.len()) == Some(&b',')
+}
+
+/// Renames an older kprod's runs.csv to `runs-v1.csv` (`runs-v1-2.csv`, ... if taken), so
+/// the new file starts with today's header and the old rows stay as they were.
+fn retire_v1(root: &Path, path: &Path) -> Result<(), ReportError> {
+    for n in 1..=1000u32 {
+        let name = match n {
+            1 => "runs-v1.csv".to_string(),
+            n => format!("runs-v1-{n}.csv"),
+        };
+        let to = root.join(name);
+        // A hard link fails when the name exists, so an earlier retired file is never
+        // replaced; the original is removed only once the link stands.
+        match fs::hard_link(path, &to) {
+            Ok(()) => {
+                return fs::remove_file(path)
+                    .map_err(|e| ReportError::io(path, "remove after renaming to runs-v1.csv", e))
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(ReportError::io(to, "rename the older runs.csv to", e)),
+        }
+    }
+    Err(ReportError::invalid(
+        path,
+        "1000 older runs-v1-N.csv files exist; move them aside",
+    ))
 }
 
 /// A runs.csv that exists must start with the header this kprod writes.
@@ -165,26 +307,10 @@ pub(crate) fn check_runs_csv(root: &Path) -> Result<(), ReportError> {
         return Ok(());
     }
     // Only the column names matter; the header is serialized from the same struct.
-    let sample = RunsRow {
-        run: String::new(),
-        started_at: String::new(),
-        status: Status::Complete,
-        profile: String::new(),
-        cluster: String::new(),
-        records_sent: 0,
-        records_delivered: 0,
-        records_failed: 0,
-        records_unknown: 0,
-        throughput_records_per_sec: 0.0,
-        throughput_bytes_per_sec: 0.0,
-        latency_corrected_p50_us: 0,
-        latency_corrected_p99_us: 0,
-        latency_corrected_p999_us: 0,
-        latency_corrected_max_us: 0,
-        compression_ratio: None,
-        duration_s: 0.0,
-    };
-    let header = header_bytes(&sample).map_err(|m| ReportError::invalid(&path, m))?;
+    let header = header_bytes(&RunsRow::sample()).map_err(|m| ReportError::invalid(&path, m))?;
+    if older_columns(&existing, &header) {
+        return Ok(()); // renamed aside when the run appends its row
+    }
     same_columns(&path, &existing, &header)
 }
 
@@ -248,20 +374,37 @@ mod tests {
     #[test]
     fn intervals_csv_has_header_and_one_row_per_interval() {
         let report = sample_report();
-        let bytes = intervals_csv(&report).expect("csv");
+        let bytes = intervals_csv(&report, "20260101T000000Z-durable").expect("csv");
         let mut rdr = csv::Reader::from_reader(bytes.as_slice());
         let headers = rdr.headers().expect("headers").clone();
         assert_eq!(&headers[0], "t_s");
-        assert!(headers.iter().any(|h| h == "p99_us"));
+        // New columns go before `fault`, which stays last for positional readers.
+        let names: Vec<&str> = headers.iter().collect();
+        assert_eq!(
+            names[names.len() - 5..],
+            ["length_s", "partial", "p999_us", "run_id", "fault"]
+        );
         let rows: Vec<Interval> = rdr.deserialize().collect::<Result<_, _>>().expect("rows");
-        assert_eq!(rows, report.intervals);
+        assert_eq!(rows.len(), report.intervals.len());
+        for (row, want) in rows.iter().zip(&report.intervals) {
+            assert_eq!(row.run_id.as_deref(), Some("20260101T000000Z-durable"));
+            assert_eq!(row.p999_us, want.p999_us);
+            assert_ne!(row.p999_us, 0, "the sample's p99.9 reaches the file");
+            assert_eq!(
+                &Interval {
+                    run_id: None,
+                    ..row.clone()
+                },
+                want
+            );
+        }
     }
 
     #[test]
     fn intervals_csv_of_no_intervals_is_just_the_header() {
         let mut report = sample_report();
         report.intervals.clear();
-        let text = String::from_utf8(intervals_csv(&report).expect("csv")).expect("utf-8");
+        let text = String::from_utf8(intervals_csv(&report, "r").expect("csv")).expect("utf-8");
         assert_eq!(text.lines().count(), 1);
         assert!(text.starts_with("t_s,unix_ms,in_warmup,"));
     }
@@ -290,5 +433,52 @@ mod tests {
             "a,b\n1,2\n"
         );
         assert!(!root.path().join("runs.csv.lock").exists());
+    }
+
+    #[test]
+    fn a_first_release_runs_csv_is_renamed_aside_not_mixed() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let full = header_bytes(&RunsRow::sample()).expect("header");
+        let full = String::from_utf8(full).expect("utf-8");
+        let cols: Vec<&str> = full.trim_end().split(',').collect();
+        assert_eq!(cols.len(), V1_COLUMNS + 8);
+        assert_eq!(
+            cols[V1_COLUMNS..],
+            [
+                "target_records_per_sec",
+                "producers",
+                "size",
+                "codec",
+                "acks",
+                "idempotence",
+                "send_mode",
+                "name"
+            ]
+        );
+        let old = format!("{}\nr0,old row\n", cols[..V1_COLUMNS].join(","));
+        let path = root.path().join(RUNS_CSV);
+        fs::write(&path, &old).expect("seed");
+        check_runs_csv(root.path()).expect("an older header is accepted before the run");
+        // An earlier retired file is never replaced.
+        fs::write(root.path().join("runs-v1.csv"), "earlier\n").expect("seed v1");
+        append_run(root.path(), "r1", &sample_report()).expect("appends");
+        assert_eq!(
+            fs::read_to_string(root.path().join("runs-v1-2.csv")).expect("renamed"),
+            old
+        );
+        assert_eq!(
+            fs::read_to_string(root.path().join("runs-v1.csv")).expect("kept"),
+            "earlier\n"
+        );
+        let new = fs::read_to_string(&path).expect("new runs.csv");
+        let mut rdr = csv::Reader::from_reader(new.as_bytes());
+        let rows: Vec<RunsRow> = rdr.deserialize().collect::<Result<_, _>>().expect("rows");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].name, "nightly");
+        assert_eq!(rows[0].target_records_per_sec, Some(10_000.0));
+        assert_eq!(
+            (rows[0].producers, rows[0].send_mode.as_str()),
+            (2, "callback")
+        );
     }
 }

@@ -210,8 +210,9 @@ pub fn write_run(
     write_atomic(&path, &json)?;
     written.push(path);
 
+    let run_name = run_id(dir);
     let path = dir.join(INTERVALS_CSV_FILE);
-    let csv = intervals_csv(report).map_err(|m| ReportError::invalid(&path, m))?;
+    let csv = intervals_csv(report, &run_name).map_err(|m| ReportError::invalid(&path, m))?;
     write_atomic(&path, &csv)?;
     written.push(path);
 
@@ -229,12 +230,15 @@ pub fn write_run(
     write_atomic(&path, &hgrm)?;
     written.push(path);
 
-    let run_name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| dir.display().to_string());
     written.push(append_run(root, &run_name, report)?);
     Ok(written)
+}
+
+/// A run's id in `runs.csv` and `intervals.csv`: its directory's name.
+pub fn run_id(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string())
 }
 
 /// Loads a `report.json` (the file, or a run directory containing it), refusing reports

@@ -4,9 +4,9 @@
 //! interval measured so far. At the end `write_run` replaces it atomically with the final
 //! file. A run that fails before t0 never calls [`LiveWriter::ready`]: no directory.
 
-use super::csv_out::{header_bytes, rows_bytes};
+use super::csv_out::{intervals_header, rows_bytes};
 use super::files::{create_run_dir, INTERVALS_CSV_FILE};
-use super::{Interval, ReportError};
+use super::ReportError;
 use crate::domain::{MergedInterval, Observer};
 use crate::error::KprodError;
 use crate::faults::FaultSpec;
@@ -21,6 +21,8 @@ pub struct LiveWriter {
     warmup_s: f64,
     faults: Vec<FaultSpec>,
     dir: Option<PathBuf>,
+    /// The run directory's name, each row's `run_id`.
+    run_id: Option<String>,
     file: Option<File>,
     start_unix_ms: u64,
     /// The first failed append; later rows are not attempted (the final write reports it).
@@ -35,6 +37,7 @@ impl LiveWriter {
             warmup_s: warmup.as_secs_f64(),
             faults: faults.to_vec(),
             dir: None,
+            run_id: None,
             file: None,
             start_unix_ms: 0,
             error: None,
@@ -79,10 +82,10 @@ impl Observer for LiveWriter {
             .create_new(true)
             .open(&path)
             .map_err(|e| ReportError::io(&path, "create", e))?;
+        self.run_id = Some(super::files::run_id(&dir));
         self.dir = Some(dir);
         self.file = Some(file);
-        let header =
-            header_bytes(&Interval::default()).map_err(|m| ReportError::invalid(&path, m))?;
+        let header = intervals_header().map_err(|m| ReportError::invalid(&path, m))?;
         self.append(&header);
         Ok(())
     }
@@ -92,7 +95,9 @@ impl Observer for LiveWriter {
     }
 
     fn interval(&mut self, i: &MergedInterval, _elapsed: Duration) {
-        let row = super::build::interval_row(i, self.start_unix_ms, self.warmup_s, &self.faults);
+        let mut row =
+            super::build::interval_row(i, self.start_unix_ms, self.warmup_s, &self.faults);
+        row.run_id.clone_from(&self.run_id);
         match rows_bytes(std::slice::from_ref(&row)) {
             Ok(bytes) => self.append(&bytes),
             Err(m) => {

@@ -97,12 +97,20 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
     let (throughput, rate_parts, stats, weights) = rates_and_stats(inputs, &time, one_run);
     let (errors, error_details) = errors(&reports);
     let (status, status_reason) = status(inputs);
+    let duration_s = (0..inputs.len())
+        .map(|k| time.offset_s(k) + reports[k].duration_s)
+        .fold(0.0, f64::max);
     let report = RunReport {
         schema_version: super::SCHEMA_VERSION,
         status,
         status_reason,
         profile: first.profile.clone(),
         description: first.description.clone(),
+        // The instances' name when they all agree (one distributed run is given one name).
+        name: first
+            .name
+            .clone()
+            .filter(|n| reports.iter().all(|r| r.name.as_deref() == Some(n))),
         cluster: first.cluster.clone(),
         cluster_note: first.cluster_note.clone(),
         topic: first.topic.clone(),
@@ -112,9 +120,13 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         instance: None,
         instances: Some(first.instances.unwrap_or(inputs.len() as u32)),
         started_at: super::format_rfc3339_utc(UNIX_EPOCH + Duration::from_micros(time.t0_us)),
-        duration_s: (0..inputs.len())
-            .map(|k| time.offset_s(k) + reports[k].duration_s)
-            .fold(0.0, f64::max),
+        duration_s,
+        // The latest instance's end: merged t0 + the merged duration.
+        ended_at: Some(super::format_rfc3339_utc(
+            UNIX_EPOCH
+                + Duration::from_micros(time.t0_us)
+                + Duration::from_secs_f64(duration_s.max(0.0)),
+        )),
         measurement: measurement(&first.measurement, inputs.len()),
         records: records(&reports),
         throughput,
@@ -124,6 +136,8 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         compression_ratio: figures::compression_ratio(&stats),
         librdkafka_stats: stats,
         transactions: transactions(first, &reports),
+        // `kprod merge` puts its own command line here; the instances' are in their runs.
+        command_line: None,
         config: first.config.clone(),
         environment: environment(first, &reports),
         warnings: warnings(inputs, &reports, forced),

@@ -29,7 +29,7 @@ pub use csv_out::{intervals_csv, RunsRow, RUNS_CSV};
 pub use datetime::format_rfc3339_utc;
 pub(crate) use datetime::parse_rfc3339_ms;
 pub use files::{
-    check_writable, create_run_dir, load_report, read_hlog_file, read_json, sanitize_label,
+    check_writable, create_run_dir, load_report, read_hlog_file, read_json, run_id, sanitize_label,
     write_atomic, write_csv, write_json, write_run, HGRM_FILE, HLOG_FILE, INTERVALS_CSV_FILE,
     REPORT_FILE,
 };

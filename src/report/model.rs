@@ -133,6 +133,15 @@ pub struct Interval {
     /// The run's last interval, shorter than a second: its rates cover `length_s` only.
     #[serde(default)]
     pub partial: bool,
+    /// Corrected p99.9 of the records delivered in this interval (0 in reports written
+    /// before it existed). Before `fault`, like `length_s`.
+    #[serde(default)]
+    pub p999_us: u64,
+    /// The run directory's name (`runs.csv`'s `run`), so rows of several runs' files
+    /// concatenated stay apart. Set in `intervals.csv` only; report.json leaves it out,
+    /// the report being the run's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     /// The injected faults in force during this second (`--fault`), `; `-separated.
     #[serde(default)]
     pub fault: Option<String>,
@@ -183,6 +192,9 @@ pub struct RunReport {
     /// Profile layers, in the order applied.
     pub profile: Vec<String>,
     pub description: String,
+    /// `--name`, when given (also in the run directory's name and `runs.csv`).
+    #[serde(default)]
+    pub name: Option<String>,
     /// "embedded" or the bootstrap list.
     pub cluster: String,
     /// Printed wherever the embedded cluster was used.
@@ -195,6 +207,10 @@ pub struct RunReport {
     pub instances: Option<u32>,
     /// RFC 3339 UTC time at t0.
     pub started_at: String,
+    /// RFC 3339 UTC time at the end of the flush (t0 + `duration_s`); None in reports
+    /// written before it existed.
+    #[serde(default)]
+    pub ended_at: Option<String>,
     /// t0 -> end of flush, seconds.
     pub duration_s: f64,
     pub measurement: Measurement,
@@ -208,6 +224,10 @@ pub struct RunReport {
     pub compression_ratio: Option<f64>,
     pub librdkafka_stats: LibrdkafkaStats,
     pub transactions: Option<Transactions>,
+    /// The command line as given (argv, the program first), secret values redacted; None
+    /// for a run built in-process without one and in reports older than the field.
+    #[serde(default)]
+    pub command_line: Option<Vec<String>>,
     pub config: Config,
     pub environment: Environment,
     pub warnings: Vec<String>,

@@ -38,6 +38,7 @@ pub fn sample_report() -> RunReport {
         status_reason: None,
         profile: vec!["durable".to_string(), "zstd-1k".to_string()],
         description: "acks=all, zstd, 1 KiB records".to_string(),
+        name: Some("nightly".to_string()),
         cluster: "embedded".to_string(),
         cluster_note: Some(
             "embedded single-broker cluster on this host: numbers are not representative \
@@ -51,6 +52,7 @@ pub fn sample_report() -> RunReport {
         instance: None,
         instances: None,
         started_at: "2023-11-14T22:13:20.000Z".to_string(),
+        ended_at: Some("2023-11-14T22:13:32.500Z".to_string()),
         duration_s: 12.5,
         measurement: sample_measurement(),
         records: sample_records(),
@@ -77,6 +79,18 @@ pub fn sample_report() -> RunReport {
             aborted: 1,
             records_per_transaction: 1_000,
         }),
+        command_line: Some(
+            [
+                "kprod",
+                "bench",
+                "--profile",
+                "durable",
+                "--profile",
+                "zstd-1k",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
         config: Config {
             librdkafka,
             profile: serde_json::json!({ "rate": 10000, "record_size": 1024 }),
@@ -134,6 +148,8 @@ fn sample_intervals() -> Vec<Interval> {
             bytes_per_sec: 9_990.0 * 1024.0,
             p50_us: 1_200 + i,
             p99_us: 4_800 + i,
+            p999_us: 6_000 + i,
+            run_id: None,
             max_us: 9_000 + i,
             queue_depth: 8 * i,
             fault: None,

@@ -125,6 +125,8 @@ fn merged_row(
         bytes_per_sec: bytes / len,
         p50_us: hist.value_at_quantile(0.5),
         p99_us: hist.value_at_quantile(0.99),
+        p999_us: hist.value_at_quantile(0.999),
+        run_id: None,
         max_us: hist.max(),
         queue_depth: parts.iter().map(|p| p.row.queue_depth).sum(),
         fault: (!faults.is_empty()).then(|| faults.join("; ")),
