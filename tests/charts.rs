@@ -45,10 +45,22 @@ fn a_bench_run_gets_charts_drawn_from_its_histogram() {
         "warm-up (excluded from results)",
         "p50",
         "p99",
+        "p99.9",
         "max (per second)",
     ] {
         assert!(timeline.has_text(t), "{t}: {:?}", timeline.texts());
     }
+    // The p99.9 line (palette slot 4) has one point per drawn second, like the p99 line.
+    let p999_lines: Vec<usize> = timeline
+        .polylines(&charts::color_hex(4))
+        .into_iter()
+        .filter(|n| *n > 2)
+        .collect();
+    assert_eq!(p999_lines.len(), 1, "one p99.9 line");
+    assert!(
+        o.report.intervals.iter().any(|i| i.p999_us > 0),
+        "intervals carry p99.9"
+    );
     assert!(
         timeline
             .texts()
@@ -165,6 +177,7 @@ fn spiky_run() -> (tempfile::TempDir, kprod::report::RunReport) {
             records_per_sec: if s == 1 { 2600.0 } else { 2000.0 },
             p50_us: if s == 1 { 200_000 } else { 4_000 },
             p99_us: if s == 1 { 500_000 } else { 11_000 + s * 100 },
+            p999_us: if s == 1 { 510_000 } else { 12_000 },
             max_us: if s == 1 { 520_000 } else { 12_500 },
             length_s: 1.0,
             fault: (s == 4).then(|| "broker-down:1@3s+1s".to_string()),
@@ -209,9 +222,35 @@ fn a_warmup_spike_is_clipped_and_marked_not_the_scale() {
         svg.texts()
     );
     let triangles = svg.elements.iter().filter(|e| e.name == "polygon").count();
-    // Warm-up p50, p99 and max in the latency panel, the warm-up rate above the target
-    // in the throughput panel, plus the two legend keys.
-    assert!(triangles >= 4, "{triangles} clip marks");
+    // Warm-up p50, p99, p99.9 and max in the latency panel, the warm-up rate above the
+    // target in the throughput panel, plus the two legend keys.
+    assert!(triangles >= 5, "{triangles} clip marks");
+}
+
+#[test]
+fn a_high_per_second_p999_widens_the_latency_range() {
+    let (t, mut r) = spiky_run();
+    // Second 5's p99.9 (40 ms) is above the window's p99.9 (13 ms): the range must hold it
+    // rather than clip a measured second.
+    r.intervals[4].p999_us = 40_000;
+    charts::write_run_charts(t.path(), &r).unwrap();
+    let svg = Svg::read(&t.path().join(charts::TIMELINE_SVG));
+    let top = latency_ticks(&svg).into_iter().fold(0.0, f64::max);
+    assert!((40.0..=50.0).contains(&top), "top latency tick {top}");
+    assert!(svg.has_text("p99.9"), "{:?}", svg.texts());
+}
+
+#[test]
+fn older_reports_without_p999_draw_no_p999_line() {
+    let (t, mut r) = spiky_run();
+    for i in &mut r.intervals {
+        i.p999_us = 0;
+    }
+    charts::write_run_charts(t.path(), &r).unwrap();
+    let svg = Svg::read(&t.path().join(charts::TIMELINE_SVG));
+    assert!(!svg.has_text("p99.9"), "{:?}", svg.texts());
+    assert!(svg.polylines(&charts::color_hex(4)).is_empty());
+    assert!(svg.has_text("max (per second)"));
 }
 
 #[test]

@@ -3,10 +3,12 @@
 //! rate drawn.
 //!
 //! The y ranges are robust: latency goes up to the measured window's p99.9 (or the highest
-//! measured per-second p99, if higher), throughput up to the measured seconds' peak or the
-//! target. A warm-up spike (a 500 ms first second) or a per-second max above that is drawn
-//! on the top edge and marked with a triangle, so it cannot flatten the steady 11 ms p99.
-//! Intervals carry p50, p99 and max per second (no p99.9), so those are the lines.
+//! measured per-second p99 or p99.9, if higher), throughput up to the measured seconds'
+//! peak or the target. A warm-up spike (a 500 ms first second) or a per-second max above
+//! that is drawn on the top edge and marked with a triangle, so it cannot flatten the
+//! steady 11 ms p99. The lines are p50, p99 and p99.9 per second; one run also gets a thin
+//! dotted per-second max. Reports older than `Interval::p999_us` (all zero) get no p99.9
+//! line rather than a false one at 0 ms.
 
 use super::plot::{self, color, header, legend, Key, Plot, INK, PALETTE, REFERENCE};
 use super::svg::{Doc, Stroke};
@@ -16,6 +18,8 @@ use crate::report::Interval;
 const WARMUP_FILL: &str = "#9E9E9E";
 const FAULT_FILL: &str = "#FF7F0E";
 const PANEL_H: f64 = 250.0;
+/// Several runs: p99.9 dotted, beside p99 solid and p50 dashed.
+const P999_DASH: &str = "1.5 3";
 
 type Pts = Vec<(f64, f64)>;
 
@@ -50,6 +54,12 @@ fn all_max(runs: &[RunSeries<'_>], f: impl Fn(&Interval) -> f64) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// Whether the run's intervals carry a per-second p99.9 (reports written before the field
+/// read it as 0 in every second).
+fn has_p999(r: &RunSeries<'_>) -> bool {
+    r.report.intervals.iter().any(|i| i.p999_us > 0)
+}
+
 /// Seconds in which a fault was in force, merged into spans, and the faults' names.
 fn fault_spans(runs: &[RunSeries<'_>]) -> (Vec<(f64, f64)>, Vec<String>) {
     let mut spans: Vec<(f64, f64)> = Vec::new();
@@ -74,8 +84,9 @@ fn fault_spans(runs: &[RunSeries<'_>]) -> (Vec<(f64, f64)>, Vec<String>) {
     (spans, names)
 }
 
-/// Draws the two panels for a group of runs. One run draws p50, p99 and the per-second
-/// max in three colours; several runs draw one colour each, p99 solid and p50 dashed.
+/// Draws the two panels for a group of runs. One run draws p50, p99 and p99.9 in three
+/// colours and the per-second max thin and dotted; several runs draw one colour each, p99
+/// solid, p50 dashed and p99.9 dotted.
 pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
     let mut doc = Doc::new(plot::WIDTH, 800.0);
     let single = runs.len() == 1;
@@ -179,10 +190,12 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
 
     // Latency panel.
     let p99 = |i: &Interval| ms(i.p99_us);
+    let p999 = |i: &Interval| ms(i.p999_us);
     let robust = runs
         .iter()
         .map(|r| ms(r.report.latency_us.corrected.p999))
-        .fold(measured_max(runs, p99), f64::max);
+        .fold(measured_max(runs, p99), f64::max)
+        .max(measured_max(runs, p999));
     let mut hi = if robust > 0.0 {
         robust
     } else {
@@ -199,19 +212,26 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
     let mut keys: Vec<(Key, String)> = Vec::new();
     if single {
         let r = &runs[0];
-        for (name, slot, width, f) in [
+        let has_p999 = has_p999(r);
+        for (name, stroke, f) in [
             (
                 "p50",
-                2,
-                2.0,
+                Stroke::solid(PALETTE[2], 2.0),
                 (|i: &Interval| ms(i.p50_us)) as fn(&Interval) -> f64,
             ),
-            ("p99", 0, 2.0, |i: &Interval| ms(i.p99_us)),
-            ("max (per second)", 3, 1.2, |i: &Interval| ms(i.max_us)),
+            ("p99", Stroke::solid(PALETTE[0], 2.0), p99),
+            ("p99.9", Stroke::solid(PALETTE[4], 2.0), p999),
+            (
+                "max (per second)",
+                Stroke::dashed(PALETTE[7], 1.2, "2 3"),
+                |i: &Interval| ms(i.max_us),
+            ),
         ] {
-            let s = Stroke::solid(PALETTE[slot], width);
-            keys.push((Key::Line(s), name.to_string()));
-            lines.push((0, s, pts(r, f)));
+            if name == "p99.9" && !has_p999 {
+                continue;
+            }
+            keys.push((Key::Line(stroke), name.to_string()));
+            lines.push((0, stroke, pts(r, f)));
         }
     } else {
         for r in runs {
@@ -222,12 +242,21 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
                 Stroke::dashed(c, 1.5, "5 3"),
                 pts(r, |i| ms(i.p50_us)),
             ));
+            if has_p999(r) {
+                lines.push((r.color, Stroke::dashed(c, 1.5, P999_DASH), pts(r, p999)));
+            }
             if r.legend {
                 keys.push((Key::Line(Stroke::solid(c, 2.0)), r.label.clone()));
             }
         }
-        keys.push((Key::Line(Stroke::solid(INK, 2.0)), "p99".into()));
         keys.push((Key::Line(Stroke::dashed(INK, 1.5, "5 3")), "p50".into()));
+        keys.push((Key::Line(Stroke::solid(INK, 2.0)), "p99".into()));
+        if runs.iter().any(has_p999) {
+            keys.push((
+                Key::Line(Stroke::dashed(INK, 1.5, P999_DASH)),
+                "p99.9".into(),
+            ));
+        }
     }
     span_keys(&mut keys);
     let peak = lines
