@@ -275,6 +275,18 @@ fn a_bench_report_renders_and_shows_the_numbers_of_report_json() {
             .unwrap(),
         r.records.delivered
     );
+    // How it ran: the command line (shell-quoted) and the end time of report.json.
+    let argv = r
+        .command_line
+        .as_ref()
+        .expect("report.json has command_line");
+    assert_eq!(
+        text_of(&l.dom, "command-line"),
+        kprod::charts::html::shell_quote(argv)
+    );
+    let ended = r.ended_at.as_deref().expect("report.json has ended_at");
+    assert_eq!(text_of(&l.dom, "run-details-ended"), ended);
+    assert_eq!(text_of(&l.dom, "run-details-started"), r.started_at);
     for t in [
         "librdkafka properties",
         "resolved profile",

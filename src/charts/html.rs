@@ -9,7 +9,7 @@
 
 mod run;
 
-pub use run::{run_details, run_facts, run_page, status_tone, status_word};
+pub use run::{run_details, run_facts, run_page, shell_quote, status_tone, status_word};
 
 use super::svg::escape;
 use crate::report::fmt_count;
@@ -108,6 +108,7 @@ figure svg{width:100%;height:auto;display:block}\
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 pre{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;font-size:12px;overflow:auto;max-height:480px}\
+pre.cmd{white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px;background:#f0f2f5}\
 ul{margin:6px 0}li{margin:2px 0}.warnings li{color:#8a4b00}\
 footer{color:#888;font-size:12px;margin-top:30px}";
 
@@ -194,41 +195,46 @@ impl Page {
 
     /// A table; cells that look numeric are right-aligned.
     pub fn table(&mut self, id: &str, header: &[&str], rows: &[Vec<Cell>]) {
-        self.table_with(id, Some(header), rows, true);
+        self.table_with(id, header, rows, true);
     }
 
     /// A table of mixed text and numbers, everything left-aligned.
     pub fn text_table(&mut self, id: &str, header: &[&str], rows: &[Vec<Cell>]) {
-        self.table_with(id, Some(header), rows, false);
+        self.table_with(id, header, rows, false);
     }
 
-    /// A two-column key/value table: no header row, nothing right-aligned.
+    /// A two-column key/value table: no header row, nothing right-aligned. Each value cell
+    /// gets the id `ID-KEY` (spaces as `-`: `run-details-ended`) for tests and scripts.
     pub fn kv_table(&mut self, id: &str, rows: &[(&str, String)]) {
-        let rows: Vec<Vec<Cell>> = rows
-            .iter()
-            .map(|(k, v)| vec![Cell::from(*k), Cell::from(v.clone())])
-            .collect();
-        self.table_with(id, None, &rows, false);
-    }
-
-    fn table_with(&mut self, id: &str, header: Option<&[&str]>, rows: &[Vec<Cell>], num: bool) {
         let _ = write!(
             self.body,
-            "<div class=\"scroll\"><table id=\"{}\"{}>",
-            escape(id),
-            if header.is_none() {
-                " class=\"kv\""
-            } else {
-                ""
-            }
+            "<div class=\"scroll\"><table id=\"{}\" class=\"kv\"><tbody>",
+            escape(id)
         );
-        if let Some(header) = header {
-            self.body.push_str("<thead><tr>");
-            for h in header {
-                let _ = write!(self.body, "<th>{}</th>", escape(h));
-            }
-            self.body.push_str("</tr></thead>");
+        for (k, v) in rows {
+            let _ = write!(
+                self.body,
+                "<tr><td>{}</td><td id=\"{}-{}\">{}</td></tr>",
+                escape(k),
+                escape(id),
+                escape(&k.replace(' ', "-")),
+                escape(v).replace('\n', "<br>")
+            );
         }
+        self.body.push_str("</tbody></table></div>\n");
+    }
+
+    fn table_with(&mut self, id: &str, header: &[&str], rows: &[Vec<Cell>], num: bool) {
+        let _ = write!(
+            self.body,
+            "<div class=\"scroll\"><table id=\"{}\">",
+            escape(id)
+        );
+        self.body.push_str("<thead><tr>");
+        for h in header {
+            let _ = write!(self.body, "<th>{}</th>", escape(h));
+        }
+        self.body.push_str("</tr></thead>");
         self.body.push_str("<tbody>");
         for r in rows {
             self.body.push_str("<tr>");
@@ -251,6 +257,16 @@ impl Page {
             self.body.push_str("</tr>");
         }
         self.body.push_str("</tbody></table></div>\n");
+    }
+
+    /// A line of code (a command line), whole and copyable; `id` is on the `<code>`.
+    pub fn code(&mut self, id: &str, text: &str) {
+        let _ = writeln!(
+            self.body,
+            "<pre class=\"cmd\"><code id=\"{}\">{}</code></pre>",
+            escape(id),
+            escape(text)
+        );
     }
 
     /// Preformatted text (a profile, a JSON document).

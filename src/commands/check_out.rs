@@ -297,12 +297,7 @@ pub fn html_page(v: &Verdict, current_runs: &[String]) -> String {
     if let Some(first) = current_runs.first() {
         let dir = std::path::Path::new(first);
         if let Ok(r) = crate::report::load_report(dir) {
-            run_details(
-                &mut page,
-                dir,
-                &r,
-                &format!("How the current run ran ({first})"),
-            );
+            run_details(&mut page, &r, &format!("How the current run ran ({first})"));
         }
     }
     page.finish()

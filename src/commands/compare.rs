@@ -296,7 +296,7 @@ pub fn write_charts(
         })
         .collect();
     let drawn = charts::group_charts(&names.join(" vs "), &series)?;
-    let page = out::html_page(c, &drawn, reports, root);
+    let page = out::html_page(c, &drawn, reports);
     Ok(vec![
         write(dir.join(charts::SPECTRUM_SVG), &drawn.spectrum)?,
         write(dir.join(charts::TIMELINE_SVG), &drawn.timeline)?,

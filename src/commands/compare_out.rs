@@ -150,7 +150,6 @@ pub fn html_page(
     c: &CompareResult,
     charts: &crate::charts::GroupCharts,
     reports: &[crate::report::RunReport],
-    root: &std::path::Path,
 ) -> String {
     use crate::charts::html::{rate_text, Cell, Fact, Page, Tone};
     let names = labels(&c.variants);
@@ -263,7 +262,6 @@ pub fn html_page(
         };
         crate::charts::html::run_details(
             &mut page,
-            &root.join(&run.run_dir),
             r,
             &format!("How it ran: {n} ({})", run.run_dir),
         );

@@ -282,7 +282,6 @@ pub fn html_page(s: &SweepResult, chart: &str, root: &std::path::Path) -> String
         if let Ok(r) = crate::report::load_report(&dir) {
             run_details(
                 &mut page,
-                &dir,
                 &r,
                 &format!("How it ran: step {} ({})", st.index + 1, st.run_dir),
             );

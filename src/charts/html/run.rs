@@ -4,7 +4,7 @@
 
 use super::{rate_text, Cell, Fact, Page, Tone};
 use crate::charts::GroupCharts;
-use crate::report::{fmt_count, fmt_latency_us, RunReport, Status, REPORT_FILE};
+use crate::report::{fmt_count, fmt_latency_us, RunReport, Status};
 use std::path::Path;
 
 /// The badge of a run status.
@@ -69,51 +69,40 @@ pub fn run_facts(r: &RunReport) -> Vec<Fact> {
     ]
 }
 
-/// Optional fields of `report.json` that newer kprod versions write (`command_line`,
-/// `ended_at`), read from the file so this page shows them whether or not the model in
-/// this build knows them.
-fn optional_fields(dir: &Path) -> (Option<String>, Option<String>) {
-    let Ok(text) = std::fs::read_to_string(dir.join(REPORT_FILE)) else {
-        return (None, None);
-    };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return (None, None);
-    };
-    let cmd = match v.get("command_line") {
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(serde_json::Value::Array(a)) => Some(
-            a.iter()
-                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-        _ => None,
-    };
-    let ended = v
-        .get("ended_at")
-        .and_then(|e| e.as_str())
-        .map(str::to_string);
-    (cmd, ended)
+/// An argv as a POSIX shell would take it back: arguments made only of characters no
+/// shell treats specially stay bare, anything else is single-quoted (`'` as `'\''`), so
+/// a reader can paste the line. The report's argv is already secret-redacted.
+pub fn shell_quote(argv: &[String]) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+^".contains(c);
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty() && a.chars().all(safe) {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
+
+const NOT_RECORDED: &str = "not recorded (report written before kprod recorded it)";
 
 /// The "how it ran" blocks: run shape, versions, host, command line, librdkafka
 /// properties and the resolved profile. Secrets are already redacted in the report.
-pub fn run_details(page: &mut Page, dir: &Path, r: &RunReport, heading: &str) {
-    let (cmd, ended) = optional_fields(dir);
+pub fn run_details(page: &mut Page, r: &RunReport, heading: &str) {
     page.heading(heading);
+    if let Some(argv) = &r.command_line {
+        page.code("command-line", &shell_quote(argv));
+    }
     let e = &r.environment;
     let mut rows: Vec<(&str, String)> = vec![
         ("profile", r.profile.join(" + ")),
         ("description", r.description.clone()),
-        (
-            "command line",
-            // Hook: report.json gains `command_line` in a later change; until then, say so.
-            cmd.unwrap_or_else(|| "not recorded by this kprod version".into()),
-        ),
         ("started", r.started_at.clone()),
         (
             "ended",
-            ended.unwrap_or_else(|| format!("{:.3} s after the start", r.duration_s)),
+            r.ended_at.clone().unwrap_or_else(|| NOT_RECORDED.into()),
         ),
         ("duration", format!("{:.3} s", r.duration_s)),
         ("warm-up", format!("{} s", r.measurement.warmup_s)),
@@ -130,6 +119,12 @@ pub fn run_details(page: &mut Page, dir: &Path, r: &RunReport, heading: &str) {
         ("librdkafka", e.librdkafka_version.clone()),
         ("host", format!("{} · {} · {} CPUs", e.host, e.os, e.cpus)),
     ];
+    if r.command_line.is_none() {
+        rows.insert(0, ("command line", NOT_RECORDED.into()));
+    }
+    if let Some(n) = &r.name {
+        rows.insert(0, ("name", n.clone()));
+    }
     if let Some(note) = &r.cluster_note {
         rows.push(("cluster note", note.clone()));
     }
@@ -165,8 +160,12 @@ pub fn run_page(dir: &Path, r: &RunReport, charts: &GroupCharts) -> String {
     } else {
         "bench"
     };
+    let title = match &r.name {
+        Some(n) => format!("kprod {kind}: {n} ({label})"),
+        None => format!("kprod {kind}: {label}"),
+    };
     let mut page = Page::new(
-        &format!("kprod {kind}: {label}"),
+        &title,
         &format!(
             "{} · started {}",
             dir.file_name()
@@ -250,7 +249,7 @@ pub fn run_page(dir: &Path, r: &RunReport, charts: &GroupCharts) -> String {
             &serde_json::to_string_pretty(v).unwrap_or_else(|e| e.to_string()),
         );
     }
-    run_details(&mut page, dir, r, "How it ran");
+    run_details(&mut page, r, "How it ran");
     page.finish()
 }
 
@@ -273,5 +272,44 @@ mod tests {
         assert!(!page.contains("<b>bold"), "{page}");
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(page.contains("t&amp;&quot;x&quot;"));
+    }
+
+    #[test]
+    fn command_lines_are_quoted_for_a_shell() {
+        let argv = [
+            "kprod",
+            "bench",
+            "-X",
+            "client.id=a b",
+            "--name",
+            "it's",
+            "",
+        ]
+        .map(String::from);
+        assert_eq!(
+            shell_quote(&argv),
+            r#"kprod bench -X 'client.id=a b' --name 'it'\''s' ''"#
+        );
+    }
+
+    #[test]
+    fn the_run_page_shows_name_command_line_and_end() {
+        let mut r = crate::report::testing::sample_report();
+        r.name = Some("nightly".into());
+        r.ended_at = Some("2023-11-14T22:14:20Z".into());
+        let c = GroupCharts {
+            spectrum: String::new(),
+            timeline: String::new(),
+        };
+        let page = run_page(Path::new("/x"), &r, &c);
+        assert!(page.contains("<title>kprod bench: nightly ("), "{page}");
+        assert!(page.contains(
+            "<code id=\"command-line\">kprod bench --profile durable --profile zstd-1k</code>"
+        ));
+        assert!(page.contains("2023-11-14T22:14:20Z"));
+        r.command_line = None;
+        r.ended_at = None;
+        let page = run_page(Path::new("/x"), &r, &c);
+        assert_eq!(page.matches("not recorded").count(), 2, "{page}");
     }
 }
