@@ -347,3 +347,98 @@ fn a_compare_report_renders_every_variant_and_the_direction_words() {
         "direction words in the compare table"
     );
 }
+
+/// `kprod bench --repeat 2 --threshold ... --out ROOT` in-process; returns the set directory.
+fn bench_set(root: &Path, extra: &[&str]) -> PathBuf {
+    let mut argv = vec![
+        "bench",
+        "--quiet",
+        "--duration",
+        "1500ms",
+        "--warmup",
+        "500ms",
+        "--rate",
+        "1k",
+        "--out",
+        root.to_str().unwrap(),
+    ];
+    argv.extend_from_slice(extra);
+    let Command::Bench(args) = command(&argv) else {
+        unreachable!()
+    };
+    let code = kprod::commands::bench_set::run(&args, &cwd()).expect("bench runs");
+    assert_eq!(code, 0, "errors==0 passes on the embedded cluster");
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(kprod::commands::check::runs::SET_FILE).is_file())
+        .collect();
+    assert!(sets.len() <= 1, "{sets:?}");
+    sets.pop().unwrap_or_else(|| root.to_path_buf())
+}
+
+#[test]
+fn a_baseline_set_report_links_its_runs_and_shows_median_spread_and_verdict() {
+    let Some(browser) = browser_or_skip("a_baseline_set_report") else {
+        return;
+    };
+    let root = fixture_dir();
+    let set_dir = bench_set(&root, &["--repeat", "2", "--threshold", "errors==0"]);
+    let page = set_dir.join(kprod::charts::REPORT_HTML);
+    let before = std::fs::read(&page).expect("the set has report.html");
+    let l = load(&browser, &page, Some(&set_dir.join("report-set.png")));
+    assert_clean(&l, "set");
+    let set = kprod::commands::check::runs::read_set(&set_dir).unwrap();
+    assert_eq!(set.runs.len(), 2);
+    assert_eq!(set.thresholds, ["errors==0"]);
+    // Each run is linked by its relative path, and the link resolves to its own page.
+    for run in &set.runs {
+        let href = format!("href=\"{run}/report.html\"");
+        assert!(l.dom.contains(&href), "missing link {href}");
+        assert!(set_dir.join(run).join(kprod::charts::REPORT_HTML).is_file());
+    }
+    // The headline's median equals the median of the runs' report.json.
+    let mut rates: Vec<f64> = set
+        .runs
+        .iter()
+        .map(|r| {
+            kprod::report::load_report(&set_dir.join(r))
+                .unwrap()
+                .throughput
+                .records_per_sec
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    let median = (rates[0] + rates[1]) / 2.0;
+    let shown = rate(&text_of(&l.dom, "records-per-sec"));
+    assert!((shown - median).abs() <= 0.05, "{shown} vs {median}");
+    assert_eq!(text_of(&l.dom, "status"), "PASS");
+    let table = &l.dom[l.dom.find("id=\"thresholds\"").expect("threshold rows")..];
+    assert!(table.contains("threshold errors==0"), "{table}");
+    assert!(l.dom.contains("id=\"spread\""));
+    // `kprod report SETDIR` rewrites the same page from set.json and the runs.
+    let Command::Report(a) = command(&["report", set_dir.to_str().unwrap()]) else {
+        unreachable!()
+    };
+    let text = kprod::commands::report_cmd::execute(&a, &cwd()).expect("report SETDIR");
+    assert!(
+        text.contains("errors==0") && text.contains("PASS"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&page).unwrap(), before, "redrawn identically");
+}
+
+#[test]
+fn a_single_bench_with_thresholds_shows_the_rows_on_its_page() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bench_set(root.path(), &["--threshold", "errors==0"]);
+    let run = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.join(kprod::report::REPORT_FILE).is_file())
+        .expect("the run directory");
+    let html = std::fs::read_to_string(run.join(kprod::charts::REPORT_HTML)).unwrap();
+    let at = html.find("id=\"thresholds\"").expect("threshold rows");
+    assert!(html[at..].contains("threshold errors==0"));
+    assert!(html[at..].contains("pass"));
+}

@@ -9,7 +9,9 @@
 
 mod run;
 
-pub use run::{run_details, run_facts, run_page, shell_quote, status_tone, status_word};
+pub use run::{
+    run_details, run_facts, run_page, run_page_with, shell_quote, status_tone, status_word,
+};
 
 use super::svg::escape;
 use crate::report::fmt_count;
@@ -63,11 +65,13 @@ impl Fact {
     }
 }
 
-/// One table cell: text and an optional tone (a verdict or direction word).
+/// One table cell: text, an optional tone (a verdict or direction word) and an optional
+/// link (a relative path to another result directory's page).
 #[derive(Debug, Clone)]
 pub struct Cell {
     pub text: String,
     pub tone: Option<Tone>,
+    pub href: Option<String>,
 }
 
 impl<T: Into<String>> From<T> for Cell {
@@ -75,6 +79,7 @@ impl<T: Into<String>> From<T> for Cell {
         Cell {
             text: t.into(),
             tone: None,
+            href: None,
         }
     }
 }
@@ -84,8 +89,32 @@ impl Cell {
         Cell {
             text: text.into(),
             tone: Some(tone),
+            href: None,
         }
     }
+
+    /// A cell linking to `path`, relative to the page (percent-encoded here).
+    pub fn link(text: impl Into<String>, path: &str) -> Cell {
+        Cell {
+            text: text.into(),
+            tone: None,
+            href: Some(url_path(path)),
+        }
+    }
+}
+
+/// A relative file path as a URL path: every byte but unreserved characters and `/`
+/// percent-encoded, so a run named `a#b` or `50%` still links to its directory.
+pub fn url_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 const CSS: &str = "\
@@ -108,7 +137,8 @@ figure svg{width:100%;height:auto;display:block}\
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 pre{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;font-size:12px;overflow:auto;max-height:480px}\
-pre.cmd{white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px;background:#f0f2f5}\
+pre.cmd{white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px;background:#f0f2f5;margin-top:2px}\
+.cap{font-size:12px;color:#555;margin-top:10px}p{font-size:14px}\
 ul{margin:6px 0}li{margin:2px 0}.warnings li{color:#8a4b00}\
 footer{color:#888;font-size:12px;margin-top:30px}";
 
@@ -251,7 +281,10 @@ impl Page {
                 } else {
                     format!(" class=\"{}\"", classes.join(" "))
                 };
-                let text = escape(&c.text).replace('\n', "<br>");
+                let mut text = escape(&c.text).replace('\n', "<br>");
+                if let Some(h) = &c.href {
+                    text = format!("<a href=\"{}\">{text}</a>", escape(h));
+                }
                 let _ = write!(self.body, "<td{class}>{text}</td>");
             }
             self.body.push_str("</tr>");
@@ -259,11 +292,13 @@ impl Page {
         self.body.push_str("</tbody></table></div>\n");
     }
 
-    /// A line of code (a command line), whole and copyable; `id` is on the `<code>`.
-    pub fn code(&mut self, id: &str, text: &str) {
+    /// A line of code (a command line) under a small caption, whole and copyable; `id` is
+    /// on the `<code>`.
+    pub fn code(&mut self, id: &str, caption: &str, text: &str) {
         let _ = writeln!(
             self.body,
-            "<pre class=\"cmd\"><code id=\"{}\">{}</code></pre>",
+            "<div class=\"cap\">{}</div><pre class=\"cmd\"><code id=\"{}\">{}</code></pre>",
+            escape(caption),
             escape(id),
             escape(text)
         );
@@ -325,6 +360,14 @@ mod tests {
         for t in ["+856.6% [+95.3 .. +1617.9] worse", "pass", "1.0\n2.0", ""] {
             assert!(!looks_numeric(t), "{t}");
         }
+    }
+
+    #[test]
+    fn link_paths_are_percent_encoded() {
+        assert_eq!(
+            url_path("20261202-a#b 50%/report.html"),
+            "20261202-a%23b%2050%25/report.html"
+        );
     }
 
     #[test]

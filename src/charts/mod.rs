@@ -196,6 +196,20 @@ pub fn write_run_charts(dir: &Path, report: &RunReport) -> Result<Vec<PathBuf>, 
     ])
 }
 
+/// Rewrites only `report.html` of a run directory, with `extra` blocks under the headline
+/// (see [`html::run_page_with`]); the charts and data files are left as they are.
+pub fn write_run_page_with(
+    dir: &Path,
+    report: &RunReport,
+    extra: &dyn Fn(&mut html::Page),
+) -> Result<PathBuf, ReportError> {
+    let c = run_charts(dir, report)?;
+    write_text(
+        dir.join(REPORT_HTML),
+        &html::run_page_with(dir, report, &c, extra),
+    )
+}
+
 /// [`write_run_charts`] for the end of a run: the report and its data files are already
 /// safely written, so a chart that cannot be drawn is a warning, not a failed run.
 pub fn write_run_charts_or_warn(dir: &Path, report: &RunReport) {

@@ -33,7 +33,9 @@ use std::time::SystemTime;
 
 #[path = "check_out.rs"]
 mod out;
-pub use out::{current_runs, html_page, junit_xml, markdown_summary, verdict_table};
+pub use out::{
+    current_runs, html_page, junit_xml, markdown_summary, verdict_rows_table, verdict_table,
+};
 
 /// The verdict file in the check's own directory.
 pub const CHECK_JSON: &str = "check.json";

@@ -230,10 +230,51 @@ pub fn current_runs(dir: &std::path::Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The check/threshold rows as an HTML table: each row's baseline (or bound), current
+/// figure, change with its interval, allowance and result, coloured by verdict. Also the
+/// `--threshold` rows of a bench run's and a baseline set's pages.
+pub fn verdict_rows_table(page: &mut crate::charts::html::Page, id: &str, rows: &[Row]) {
+    use crate::charts::html::{Cell, Tone};
+    let tone = |c: Call| match c {
+        Call::Pass => Tone::Good,
+        Call::Fail => Tone::Bad,
+        Call::Inconclusive => Tone::Warn,
+    };
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| {
+            let mut result = result_word(r).to_string();
+            if let Some(d) = &r.detail {
+                result.push_str(&format!("\n{d}"));
+            }
+            let t = if r.skipped {
+                Tone::Neutral
+            } else {
+                tone(r.verdict)
+            };
+            vec![
+                r.name.clone().into(),
+                r.baseline.clone().into(),
+                r.current.clone().into(),
+                r.change.clone().into(),
+                r.allowed.clone().into(),
+                Cell::toned(result, t),
+            ]
+        })
+        .collect();
+    page.table(
+        id,
+        &[
+            "check", "baseline", "current", "change", "allowed", "result",
+        ],
+        &cells,
+    );
+}
+
 /// `report.html` of a check: the verdict first, every row with its change and verdict,
 /// the notes, and how the first current run ran.
 pub fn html_page(v: &Verdict, current_runs: &[String]) -> String {
-    use crate::charts::html::{run_details, Cell, Fact, Page, Tone};
+    use crate::charts::html::{run_details, Fact, Page, Tone};
     let mut page = Page::new(
         &format!("kprod check: {} against {}", v.current, v.baseline),
         &format!(
@@ -262,37 +303,8 @@ pub fn html_page(v: &Verdict, current_runs: &[String]) -> String {
         })
         .collect();
     page.headline(applied.label(), tone(applied), &headline(v), &facts);
-    let rows: Vec<Vec<Cell>> = v
-        .rows
-        .iter()
-        .map(|r| {
-            let mut result = result_word(r).to_string();
-            if let Some(d) = &r.detail {
-                result.push_str(&format!("\n{d}"));
-            }
-            let t = if r.skipped {
-                Tone::Neutral
-            } else {
-                tone(r.verdict)
-            };
-            vec![
-                r.name.clone().into(),
-                r.baseline.clone().into(),
-                r.current.clone().into(),
-                r.change.clone().into(),
-                r.allowed.clone().into(),
-                Cell::toned(result, t),
-            ]
-        })
-        .collect();
     page.heading("Verdict");
-    page.table(
-        "verdict",
-        &[
-            "check", "baseline", "current", "change", "allowed", "result",
-        ],
-        &rows,
-    );
+    verdict_rows_table(&mut page, "verdict", &v.rows);
     page.list(&v.notes, true);
     if let Some(first) = current_runs.first() {
         let dir = std::path::Path::new(first);

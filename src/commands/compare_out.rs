@@ -245,7 +245,11 @@ pub fn html_page(
                         text.push_str(&format!("\n{r:.3}x of {}", names[0]));
                     }
                 }
-                cells.push(Cell { text, tone });
+                cells.push(Cell {
+                    text,
+                    tone,
+                    href: None,
+                });
             }
             cells
         })

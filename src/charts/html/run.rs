@@ -93,7 +93,7 @@ const NOT_RECORDED: &str = "not recorded (report written before kprod recorded i
 pub fn run_details(page: &mut Page, r: &RunReport, heading: &str) {
     page.heading(heading);
     if let Some(argv) = &r.command_line {
-        page.code("command-line", &shell_quote(argv));
+        page.code("command-line", "command line", &shell_quote(argv));
     }
     let e = &r.environment;
     let mut rows: Vec<(&str, String)> = vec![
@@ -150,6 +150,17 @@ pub fn run_details(page: &mut Page, r: &RunReport, heading: &str) {
 
 /// The page of one bench or merged run directory.
 pub fn run_page(dir: &Path, r: &RunReport, charts: &GroupCharts) -> String {
+    run_page_with(dir, r, charts, &|_| {})
+}
+
+/// [`run_page`] with `extra` blocks under the headline: the `--threshold` verdict rows
+/// that `kprod bench` judges after the run (this module knows no verdict types).
+pub fn run_page_with(
+    dir: &Path,
+    r: &RunReport,
+    charts: &GroupCharts,
+    extra: &dyn Fn(&mut Page),
+) -> String {
     let label = if r.profile.is_empty() {
         "base".to_string()
     } else {
@@ -180,6 +191,7 @@ pub fn run_page(dir: &Path, r: &RunReport, charts: &GroupCharts) -> String {
         &run_facts(r),
     );
     page.list(&r.warnings, true);
+    extra(&mut page);
     page.chart("Latency spectrum", &charts.spectrum);
     page.chart("Throughput and latency over time", &charts.timeline);
     let c = &r.latency_us;
