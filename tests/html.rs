@@ -159,6 +159,30 @@ fn text_of(dom: &str, id: &str) -> String {
         .replace("&gt;", ">")
 }
 
+/// Text of the element with `id`, which may hold markup (`<code>` of word `<span>`s):
+/// everything up to the element's closing tag, tags stripped, entities decoded.
+fn inner_text(dom: &str, id: &str, tag: &str) -> String {
+    let at = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no element #{id} in the page"));
+    let rest = &dom[at..];
+    let inner = &rest[rest.find('>').unwrap() + 1..rest.find(&format!("</{tag}>")).unwrap()];
+    let text: String = inner
+        .split('<')
+        .enumerate()
+        .map(|(k, p)| {
+            if k == 0 {
+                p
+            } else {
+                &p[p.find('>').unwrap() + 1..]
+            }
+        })
+        .collect();
+    text.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
 /// Each inline chart: its polylines' point counts.
 fn charts(dom: &str) -> Vec<Vec<usize>> {
     dom.split("<svg")
@@ -281,7 +305,7 @@ fn a_bench_report_renders_and_shows_the_numbers_of_report_json() {
         .as_ref()
         .expect("report.json has command_line");
     assert_eq!(
-        text_of(&l.dom, "command-line"),
+        inner_text(&l.dom, "command-line", "code"),
         kprod::charts::html::shell_quote(argv)
     );
     let ended = r.ended_at.as_deref().expect("report.json has ended_at");

@@ -10,7 +10,8 @@
 mod run;
 
 pub use run::{
-    run_details, run_facts, run_page, run_page_with, shell_quote, status_tone, status_word,
+    run_details, run_facts, run_page, run_page_with, shell_quote, shell_words, status_tone,
+    status_word,
 };
 
 use super::svg::escape;
@@ -126,7 +127,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px;border-bot
 .headline{background:#fff;border:1px solid #ddd;border-radius:8px;padding:16px 18px}\
 .badge{display:inline-block;font-weight:700;padding:3px 10px;border-radius:4px;color:#fff;letter-spacing:.03em}\
 .good{background:#2e7d32}.bad{background:#c62828}.warn{background:#ef6c00}.neutral{background:#607d8b}\
-td.good,td.bad,td.warn{background:none;font-weight:600}td.good{color:#2e7d32}td.bad{color:#c62828}td.warn{color:#ef6c00}\
+td.good,td.bad,td.warn{background:none;font-weight:600;overflow-wrap:normal}td.good{color:#2e7d32}td.bad{color:#c62828}td.warn{color:#ef6c00}\
 .reason{margin-left:10px;color:#444}\
 .facts{display:flex;flex-wrap:wrap;gap:10px;margin-top:14px}\
 .fact{flex:1 1 150px;background:#f9fafb;border:1px solid #e5e7eb;border-radius:6px;padding:8px 10px}\
@@ -138,7 +139,7 @@ th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 pre{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;font-size:12px;overflow:auto;max-height:480px}\
 pre.cmd{white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px;background:#f0f2f5;margin-top:2px}\
-.cap{font-size:12px;color:#555;margin-top:10px}p{font-size:14px}\
+.cap{font-size:12px;color:#555;margin-top:10px}.w{white-space:pre}p{font-size:14px}\
 ul{margin:6px 0}li{margin:2px 0}.warnings li{color:#8a4b00}\
 footer{color:#888;font-size:12px;margin-top:30px}";
 
@@ -292,16 +293,21 @@ impl Page {
         self.body.push_str("</tbody></table></div>\n");
     }
 
-    /// A line of code (a command line) under a small caption, whole and copyable; `id` is
-    /// on the `<code>`.
-    pub fn code(&mut self, id: &str, caption: &str, text: &str) {
-        let _ = writeln!(
+    /// A command line under a small caption, whole and copyable; `id` is on the `<code>`.
+    /// Each word is kept on one line when the line wraps (`--threshold` never splits after
+    /// its dashes); the words are separated by plain spaces, so a copy is the command.
+    pub fn code(&mut self, id: &str, caption: &str, words: &[String]) {
+        let _ = write!(
             self.body,
-            "<div class=\"cap\">{}</div><pre class=\"cmd\"><code id=\"{}\">{}</code></pre>",
+            "<div class=\"cap\">{}</div><pre class=\"cmd\"><code id=\"{}\">",
             escape(caption),
-            escape(id),
-            escape(text)
+            escape(id)
         );
+        for (k, w) in words.iter().enumerate() {
+            let sep = if k == 0 { "" } else { " " };
+            let _ = write!(self.body, "{sep}<span class=\"w\">{}</span>", escape(w));
+        }
+        self.body.push_str("</code></pre>\n");
     }
 
     /// Preformatted text (a profile, a JSON document).

@@ -8,7 +8,7 @@ use super::bench;
 use super::check::{self, runs, Row};
 use super::json_out;
 use crate::charts::html::{
-    rate_text, run_details, shell_quote, status_tone, status_word, Cell, Fact, Page, Tone,
+    rate_text, run_details, shell_words, status_tone, status_word, Cell, Fact, Page, Tone,
 };
 use crate::cli::BenchArgs;
 use crate::error::{ConfigError, KprodError, Location};
@@ -354,7 +354,7 @@ pub fn set_page(
     page.code(
         "check-command",
         "judge a change against this set (its spread is the noise floor)",
-        &shell_quote(&[
+        &shell_words(&[
             "kprod".into(),
             "check".into(),
             "--baseline".into(),

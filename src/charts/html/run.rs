@@ -73,6 +73,11 @@ pub fn run_facts(r: &RunReport) -> Vec<Fact> {
 /// shell treats specially stay bare, anything else is single-quoted (`'` as `'\''`), so
 /// a reader can paste the line. The report's argv is already secret-redacted.
 pub fn shell_quote(argv: &[String]) -> String {
+    shell_words(argv).join(" ")
+}
+
+/// Each argument of [`shell_quote`], quoted.
+pub fn shell_words(argv: &[String]) -> Vec<String> {
     let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+^".contains(c);
     argv.iter()
         .map(|a| {
@@ -82,8 +87,7 @@ pub fn shell_quote(argv: &[String]) -> String {
                 format!("'{}'", a.replace('\'', "'\\''"))
             }
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect()
 }
 
 const NOT_RECORDED: &str = "not recorded (report written before kprod recorded it)";
@@ -93,7 +97,7 @@ const NOT_RECORDED: &str = "not recorded (report written before kprod recorded i
 pub fn run_details(page: &mut Page, r: &RunReport, heading: &str) {
     page.heading(heading);
     if let Some(argv) = &r.command_line {
-        page.code("command-line", "command line", &shell_quote(argv));
+        page.code("command-line", "command line", &shell_words(argv));
     }
     let e = &r.environment;
     let mut rows: Vec<(&str, String)> = vec![
@@ -315,9 +319,15 @@ mod tests {
         };
         let page = run_page(Path::new("/x"), &r, &c);
         assert!(page.contains("<title>kprod bench: nightly ("), "{page}");
-        assert!(page.contains(
-            "<code id=\"command-line\">kprod bench --profile durable --profile zstd-1k</code>"
-        ));
+        let at = page
+            .find("<code id=\"command-line\">")
+            .expect("command line");
+        let code = &page[at..at + page[at..].find("</code>").unwrap()];
+        let text: String = code
+            .split('<')
+            .map(|p| p.find('>').map_or(p, |i| &p[i + 1..]))
+            .collect();
+        assert_eq!(text, "kprod bench --profile durable --profile zstd-1k");
         assert!(page.contains("2023-11-14T22:14:20Z"));
         r.command_line = None;
         r.ended_at = None;
