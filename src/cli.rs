@@ -340,11 +340,15 @@ pub struct SweepArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// A result directory written by bench, compare or sweep.
+    /// A result directory written by bench, compare, sweep, check or merge.
     pub dir: PathBuf,
     /// A run directory: print the full results table above the compact summary.
     #[arg(long)]
     pub details: bool,
+    /// Print the path of the regenerated report.html (one self-contained page with the
+    /// charts) instead of the summary. Plain `kprod report DIR` refreshes it too.
+    #[arg(long)]
+    pub html: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -464,6 +464,15 @@ fn interleaved_rerun_catches_a_real_regression_and_writes_check_json() {
     // `kprod report DIR` renders the saved verdict again.
     let again = check::load(&dir).expect("check.json loads");
     assert_eq!(again.rows, o.verdict.rows);
+    // report.html leads with the verdict the gate returned, and `kprod report` rewrites it.
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
+    let badge = o.verdict.policy.apply(o.verdict.overall()).label();
+    assert!(html.contains(&format!("id=\"status\">{badge}<")), "{badge}");
+    assert_eq!(
+        check::html_page(&again, &check::current_runs(&dir)),
+        html,
+        "redrawn from check.json alone"
+    );
 }
 
 #[test]

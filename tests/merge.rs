@@ -237,6 +237,14 @@ fn merging_one_run_gives_back_its_own_figures() {
         "{:?}",
         m.warnings
     );
+    // The merged directory gets its own page, titled as a merge, with the merged counts.
+    let html = std::fs::read_to_string(only_run(&out).join("report.html")).expect("report.html");
+    assert!(html.contains("<title>kprod merge: "), "title");
+    let delivered = format!(
+        "id=\"delivered\">{}<",
+        kprod::report::fmt_count(m.records.delivered)
+    );
+    assert!(html.contains(&delivered), "{delivered}");
 }
 
 #[test]

@@ -199,14 +199,23 @@ fn rate_steps_mark_the_knee_and_report_rerenders_them() {
     let csv_path = o.dir.join(sweep::SWEEP_CSV);
     let csv = std::fs::read(&csv_path).unwrap();
     let svg = std::fs::read(o.dir.join(charts::SWEEP_SVG)).unwrap();
+    let html = std::fs::read_to_string(o.dir.join(charts::REPORT_HTML)).unwrap();
+    // The page inlines the chart and names the knee step's achieved rate.
+    assert_eq!(html.matches("<svg").count(), 1);
+    assert!(html.contains("id=\"knee\""), "knee in the headline");
     std::fs::remove_file(&csv_path).unwrap();
     std::fs::remove_file(o.dir.join(charts::SWEEP_SVG)).unwrap();
+    std::fs::remove_file(o.dir.join(charts::REPORT_HTML)).unwrap();
     let Command::Report(a) = command(&["report", o.dir.to_str().unwrap()]) else {
         unreachable!()
     };
     let table = report_cmd::execute(&a, &cwd()).unwrap();
     assert_eq!(std::fs::read(&csv_path).unwrap(), csv);
     assert_eq!(std::fs::read(o.dir.join(charts::SWEEP_SVG)).unwrap(), svg);
+    assert_eq!(
+        std::fs::read_to_string(o.dir.join(charts::REPORT_HTML)).unwrap(),
+        html
+    );
     assert!(table.contains("◀ knee"), "{table}");
 }
 

@@ -1,13 +1,20 @@
-//! SVG charts of saved results: the latency percentile spectrum (from each run's
-//! `latency.hgrm`, i.e. the merged HDR histogram, never from the few percentiles in
-//! `report.json`), throughput and p99 over time (from `report.intervals`), and the sweep
-//! curve. Charts are derived files: `kprod report DIR` can always redraw them.
+//! SVG charts of saved results and the self-contained `report.html`: the latency
+//! percentile spectrum (from each run's `latency.hgrm`, i.e. the merged HDR histogram,
+//! never from the few percentiles in `report.json`), throughput and latency over time (from
+//! `report.intervals`), the sweep curve, and the HTML page that inlines them (`html`).
+//! Everything here is derived: `kprod report DIR` can always redraw it.
 
+mod axis;
 mod hgrm;
+pub mod html;
 mod plot;
+mod svg;
+mod timeline;
 
+pub use axis::{percentile_label, rate_tick};
 pub use hgrm::{parse_hgrm, read_hgrm_file, SpectrumPoint};
-pub use plot::{color_hex, HLine, Line, Marker};
+pub use plot::{color_hex, HLine, Line, Marker, SweepChart};
+pub use svg::escape;
 
 use crate::report::{self, ReportError, RunReport, HGRM_FILE};
 use std::path::{Path, PathBuf};
@@ -15,6 +22,7 @@ use std::path::{Path, PathBuf};
 pub const SPECTRUM_SVG: &str = "latency-spectrum.svg";
 pub const TIMELINE_SVG: &str = "throughput-p99.svg";
 pub const SWEEP_SVG: &str = "sweep.svg";
+pub const REPORT_HTML: &str = "report.html";
 
 /// One run to draw, as a member of a group (a compare variant, or the run itself).
 pub struct RunSeries<'a> {
@@ -29,6 +37,13 @@ pub struct RunSeries<'a> {
     pub report: &'a RunReport,
 }
 
+/// The SVG text of a group's two charts.
+#[derive(Debug, Clone)]
+pub struct GroupCharts {
+    pub spectrum: String,
+    pub timeline: String,
+}
+
 /// Spectrum coordinates (x = 1/(1-p), y = ms) of a percentile distribution. The p = 1 row
 /// has no finite x; the row before it already carries the maximum at 3 significant digits.
 pub fn spectrum_points(points: &[SpectrumPoint]) -> Vec<(f64, f64)> {
@@ -39,16 +54,9 @@ pub fn spectrum_points(points: &[SpectrumPoint]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn svg_error(path: &Path, e: String) -> ReportError {
-    ReportError::Invalid {
-        path: path.to_path_buf(),
-        message: format!("cannot draw chart: {e}"),
-    }
-}
-
-fn write_svg(path: PathBuf, svg: Result<String, String>) -> Result<PathBuf, ReportError> {
-    let svg = svg.map_err(|e| svg_error(&path, e))?;
-    report::write_atomic(&path, svg.as_bytes())?;
+/// Writes a chart or page atomically (and scrubbed of secrets, as every result file).
+fn write_text(path: PathBuf, text: &str) -> Result<PathBuf, ReportError> {
+    report::write_atomic(&path, text.as_bytes())?;
     Ok(path)
 }
 
@@ -74,12 +82,57 @@ fn timeline_intervals(r: &RunReport) -> impl Iterator<Item = &report::Interval> 
     })
 }
 
-/// Writes the spectrum and the throughput/p99 timeline of a group of runs into `out`.
-pub fn write_group_charts(
-    out: &Path,
-    title: &str,
-    runs: &[RunSeries<'_>],
-) -> Result<Vec<PathBuf>, ReportError> {
+/// The workload facts of one run for a chart subtitle: rate, size, acks, codec, start.
+fn facts(r: &RunReport) -> Vec<String> {
+    let p = &r.config.profile;
+    let rate = r
+        .throughput
+        .target_records_per_sec
+        .map_or("unlimited rate".to_string(), |t| {
+            format!("target {}", rate_tick(t))
+        });
+    let size = match p.pointer("/workload/size/bytes").and_then(|b| b.as_u64()) {
+        Some(b) => format!("{b} B records"),
+        None => match p.pointer("/workload/size/kind").and_then(|k| k.as_str()) {
+            Some(k) => format!("{k} record sizes"),
+            None => "record size n/a".into(),
+        },
+    };
+    let lib = &r.config.librdkafka;
+    let acks = format!("acks={}", lib.get("acks").map_or("n/a", String::as_str));
+    let codec = lib
+        .get("compression.codec")
+        .or_else(|| lib.get("compression.type"))
+        .map_or("codec n/a".to_string(), |c| format!("codec {c}"));
+    let producers = format!(
+        "{} producer{}",
+        r.producers,
+        if r.producers == 1 { "" } else { "s" }
+    );
+    let date = r
+        .started_at
+        .get(..16)
+        .unwrap_or(&r.started_at)
+        .replace('T', " ");
+    vec![rate, size, acks, codec, producers, format!("{date} UTC")]
+}
+
+/// The subtitle of a group: the facts every run shares (a compare's variants differ in
+/// some, which the legend names instead).
+pub fn subtitle(reports: &[&RunReport]) -> String {
+    let Some(first) = reports.first() else {
+        return String::new();
+    };
+    let mut shared = facts(first);
+    for r in &reports[1..] {
+        let f = facts(r);
+        shared.retain(|x| f.contains(x) || x.ends_with(" UTC"));
+    }
+    shared.join(" · ")
+}
+
+/// Draws a group's spectrum and timeline (SVG text) without writing them.
+pub fn group_charts(title: &str, runs: &[RunSeries<'_>]) -> Result<GroupCharts, ReportError> {
     let mut spectrum = Vec::with_capacity(runs.len());
     for r in runs {
         let points = read_hgrm_file(&r.dir.join(HGRM_FILE))?;
@@ -90,40 +143,37 @@ pub fn write_group_charts(
             points: spectrum_points(&points),
         });
     }
-    let series = |f: fn(&report::Interval) -> f64| -> Vec<Line> {
-        runs.iter()
-            .map(|r| Line {
-                label: r.label.clone(),
-                legend: r.legend,
-                color: r.color,
-                points: timeline_intervals(r.report)
-                    .map(|i| (i.t_s, f(i)))
-                    .collect(),
-            })
-            .collect()
-    };
-    let throughput = series(|i| i.records_per_sec);
-    let p99 = series(|i| i.p99_us as f64 / 1000.0);
-    let warmup = runs.first().map(|r| r.report.measurement.warmup_s);
+    let reports: Vec<&RunReport> = runs.iter().map(|r| r.report).collect();
+    let sub = subtitle(&reports);
+    Ok(GroupCharts {
+        spectrum: plot::spectrum(
+            &format!("{title}: corrected latency spectrum"),
+            &sub,
+            &spectrum,
+        ),
+        timeline: timeline::timeline(
+            &format!("{title}: throughput and latency per second"),
+            &sub,
+            runs,
+        ),
+    })
+}
+
+/// Writes the spectrum and the timeline of a group of runs into `out`.
+pub fn write_group_charts(
+    out: &Path,
+    title: &str,
+    runs: &[RunSeries<'_>],
+) -> Result<Vec<PathBuf>, ReportError> {
+    let c = group_charts(title, runs)?;
     Ok(vec![
-        write_svg(
-            out.join(SPECTRUM_SVG),
-            plot::spectrum(&format!("{title}: corrected latency spectrum"), &spectrum),
-        )?,
-        write_svg(
-            out.join(TIMELINE_SVG),
-            plot::timeline(
-                &format!("{title}: throughput and p99 per second"),
-                &throughput,
-                &p99,
-                warmup,
-            ),
-        )?,
+        write_text(out.join(SPECTRUM_SVG), &c.spectrum)?,
+        write_text(out.join(TIMELINE_SVG), &c.timeline)?,
     ])
 }
 
-/// The charts of one bench run, written into its run directory.
-pub fn write_run_charts(dir: &Path, report: &RunReport) -> Result<Vec<PathBuf>, ReportError> {
+/// The charts of one run as SVG text.
+pub fn run_charts(dir: &Path, report: &RunReport) -> Result<GroupCharts, ReportError> {
     let label = run_label(report);
     let runs = [RunSeries {
         label: label.clone(),
@@ -132,7 +182,32 @@ pub fn write_run_charts(dir: &Path, report: &RunReport) -> Result<Vec<PathBuf>, 
         dir: dir.to_path_buf(),
         report,
     }];
-    write_group_charts(dir, &label, &runs)
+    group_charts(&label, &runs)
+}
+
+/// The charts and `report.html` of one bench (or merged) run, written into its directory.
+pub fn write_run_charts(dir: &Path, report: &RunReport) -> Result<Vec<PathBuf>, ReportError> {
+    let c = run_charts(dir, report)?;
+    let page = html::run_page(dir, report, &c);
+    Ok(vec![
+        write_text(dir.join(SPECTRUM_SVG), &c.spectrum)?,
+        write_text(dir.join(TIMELINE_SVG), &c.timeline)?,
+        write_text(dir.join(REPORT_HTML), &page)?,
+    ])
+}
+
+/// Rewrites only `report.html` of a run directory, with `extra` blocks under the headline
+/// (see [`html::run_page_with`]); the charts and data files are left as they are.
+pub fn write_run_page_with(
+    dir: &Path,
+    report: &RunReport,
+    extra: &dyn Fn(&mut html::Page),
+) -> Result<PathBuf, ReportError> {
+    let c = run_charts(dir, report)?;
+    write_text(
+        dir.join(REPORT_HTML),
+        &html::run_page_with(dir, report, &c, extra),
+    )
 }
 
 /// [`write_run_charts`] for the end of a run: the report and its data files are already
@@ -143,16 +218,12 @@ pub fn write_run_charts_or_warn(dir: &Path, report: &RunReport) {
     }
 }
 
-/// Draws a sweep curve into `path` (see [`plot::sweep`]).
-pub fn write_sweep_chart(
-    path: PathBuf,
-    title: &str,
-    x_desc: &str,
-    lines: &[Line],
-    slo: &[HLine],
-    knee: Option<&Marker>,
-    x_labels: Option<&[String]>,
-) -> Result<PathBuf, ReportError> {
-    let svg = plot::sweep(title, x_desc, lines, slo, knee, x_labels);
-    write_svg(path, svg)
+/// Draws a sweep curve (SVG text, see [`plot::sweep`]).
+pub fn sweep_chart(c: &SweepChart<'_>) -> String {
+    plot::sweep(c)
+}
+
+/// Writes `report.html` (any page built with [`html::Page`]) into `dir`.
+pub fn write_html(dir: &Path, page: &str) -> Result<PathBuf, ReportError> {
+    write_text(dir.join(REPORT_HTML), page)
 }

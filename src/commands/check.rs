@@ -33,7 +33,9 @@ use std::time::SystemTime;
 
 #[path = "check_out.rs"]
 mod out;
-pub use out::{junit_xml, markdown_summary, verdict_table};
+pub use out::{
+    current_runs, html_page, junit_xml, markdown_summary, verdict_rows_table, verdict_table,
+};
 
 /// The verdict file in the check's own directory.
 pub const CHECK_JSON: &str = "check.json";
@@ -527,6 +529,7 @@ fn conclude(
     let text = serde_json::to_string_pretty(&json).unwrap_or_default();
     if let Some(dir) = check_dir {
         report::write_atomic(&dir.join(CHECK_JSON), text.as_bytes())?;
+        crate::charts::write_html(dir, &out::html_page(&verdict, &json.current_runs))?;
     }
     if let Some(path) = &args.summary {
         report::write_atomic(&cwd.join(path), markdown_summary(&verdict).as_bytes())?;

@@ -1,6 +1,6 @@
 //! The three renderings of a `kprod check` verdict: the terminal table, the Markdown
 //! summary (CI job summary, pull-request comment) and JUnit XML (one test case per
-//! threshold, so CI systems list each figure as passed or failed).
+//! threshold, so CI systems list each figure as passed or failed), and `report.html`.
 
 use super::{Call, Row, Verdict};
 use crate::domain::console::{paint, Tone};
@@ -210,6 +210,109 @@ pub fn junit_xml(v: &Verdict) -> String {
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
+}
+
+/// The current run directories a `check.json` lists (for the HTML page's run details);
+/// empty when the file is unreadable, which `check::load` reports on its own.
+pub fn current_runs(dir: &std::path::Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(dir.join(super::CHECK_JSON)) else {
+        return Vec::new();
+    };
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| {
+            v.get("current_runs")?.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// The check/threshold rows as an HTML table: each row's baseline (or bound), current
+/// figure, change with its interval, allowance and result, coloured by verdict. Also the
+/// `--threshold` rows of a bench run's and a baseline set's pages.
+pub fn verdict_rows_table(page: &mut crate::charts::html::Page, id: &str, rows: &[Row]) {
+    use crate::charts::html::{Cell, Tone};
+    let tone = |c: Call| match c {
+        Call::Pass => Tone::Good,
+        Call::Fail => Tone::Bad,
+        Call::Inconclusive => Tone::Warn,
+    };
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| {
+            let mut result = result_word(r).to_string();
+            if let Some(d) = &r.detail {
+                result.push_str(&format!("\n{d}"));
+            }
+            let t = if r.skipped {
+                Tone::Neutral
+            } else {
+                tone(r.verdict)
+            };
+            vec![
+                r.name.clone().into(),
+                r.baseline.clone().into(),
+                r.current.clone().into(),
+                r.change.clone().into(),
+                r.allowed.clone().into(),
+                Cell::toned(result, t),
+            ]
+        })
+        .collect();
+    page.table(
+        id,
+        &[
+            "check", "baseline", "current", "change", "allowed", "result",
+        ],
+        &cells,
+    );
+}
+
+/// `report.html` of a check: the verdict first, every row with its change and verdict,
+/// the notes, and how the first current run ran.
+pub fn html_page(v: &Verdict, current_runs: &[String]) -> String {
+    use crate::charts::html::{run_details, Fact, Page, Tone};
+    let mut page = Page::new(
+        &format!("kprod check: {} against {}", v.current, v.baseline),
+        &format!(
+            "exit code {} · an inconclusive result counts as {}",
+            v.exit_code(),
+            format!("{:?}", v.policy).to_lowercase()
+        ),
+    );
+    let tone = |c: Call| match c {
+        Call::Pass => Tone::Good,
+        Call::Fail => Tone::Bad,
+        Call::Inconclusive => Tone::Warn,
+    };
+    let applied = v.policy.apply(v.overall());
+    let facts: Vec<Fact> = v
+        .rows
+        .iter()
+        .filter(|r| !r.skipped && r.figure.is_some())
+        .take(4)
+        .map(|r| {
+            Fact::new(&r.name, r.current.clone()).note(format!(
+                "baseline {} · {}",
+                r.baseline,
+                result_word(r)
+            ))
+        })
+        .collect();
+    page.headline(applied.label(), tone(applied), &headline(v), &facts);
+    page.heading("Verdict");
+    verdict_rows_table(&mut page, "verdict", &v.rows);
+    page.list(&v.notes, true);
+    if let Some(first) = current_runs.first() {
+        let dir = std::path::Path::new(first);
+        if let Ok(r) = crate::report::load_report(dir) {
+            run_details(&mut page, &r, &format!("How the current run ran ({first})"));
+        }
+    }
+    page.finish()
 }
 
 #[cfg(test)]

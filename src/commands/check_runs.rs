@@ -20,6 +20,11 @@ pub struct BaselineSet {
     pub created_at: String,
     pub profile: Vec<String>,
     pub runs: Vec<String>,
+    /// The thresholds `bench --repeat N` judged the set by (profile `[check] thresholds`
+    /// and `--threshold`, as written), so `kprod report SETDIR` redraws the same verdict
+    /// rows; absent in sets written before it and when none were given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<String>,
 }
 
 /// Saved runs named on the command line.
@@ -49,14 +54,7 @@ pub fn load(path: &Path, flag: &str, cwd: &Path) -> Result<Saved, KprodError> {
             is_set: false,
         });
     }
-    let text = std::fs::read_to_string(&set_file)
-        .map_err(|e| invalid(flag, format!("{}: {e}", set_file.display())))?;
-    let set: BaselineSet = serde_json::from_str(&text).map_err(|e| {
-        invalid(
-            flag,
-            format!("{}: not a kprod baseline set: {e}", set_file.display()),
-        )
-    })?;
+    let set = read_set(&full).map_err(|e| invalid(flag, e))?;
     if set.runs.is_empty() {
         return Err(invalid(
             flag,
@@ -78,8 +76,27 @@ pub fn load(path: &Path, flag: &str, cwd: &Path) -> Result<Saved, KprodError> {
     Ok(saved)
 }
 
+/// Reads `dir/set.json`; the error text names the file.
+pub fn read_set(dir: &Path) -> Result<BaselineSet, String> {
+    let set_file = dir.join(SET_FILE);
+    let text =
+        std::fs::read_to_string(&set_file).map_err(|e| format!("{}: {e}", set_file.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a kprod baseline set: {e}", set_file.display()))
+}
+
 /// Writes `set.json` into `dir` listing `runs` (directories inside `dir`).
 pub fn write_set(dir: &Path, profile: &[String], runs: &[PathBuf]) -> Result<(), KprodError> {
+    write_set_judged(dir, profile, runs, &[])
+}
+
+/// [`write_set`] recording the threshold expressions the set is judged by.
+pub fn write_set_judged(
+    dir: &Path,
+    profile: &[String],
+    runs: &[PathBuf],
+    thresholds: &[String],
+) -> Result<(), KprodError> {
     let set = BaselineSet {
         schema_version: 1,
         kind: "baseline-set".into(),
@@ -89,6 +106,7 @@ pub fn write_set(dir: &Path, profile: &[String], runs: &[PathBuf]) -> Result<(),
             .iter()
             .map(|r| r.strip_prefix(dir).unwrap_or(r).display().to_string())
             .collect(),
+        thresholds: thresholds.to_vec(),
     };
     let text = serde_json::to_string_pretty(&set).map_err(|e| KprodError::Results {
         path: dir.join(SET_FILE),

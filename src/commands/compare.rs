@@ -295,11 +295,18 @@ pub fn write_charts(
             report,
         })
         .collect();
-    Ok(charts::write_group_charts(
-        dir,
-        &names.join(" vs "),
-        &series,
-    )?)
+    let drawn = charts::group_charts(&names.join(" vs "), &series)?;
+    let page = out::html_page(c, &drawn, reports);
+    Ok(vec![
+        write(dir.join(charts::SPECTRUM_SVG), &drawn.spectrum)?,
+        write(dir.join(charts::TIMELINE_SVG), &drawn.timeline)?,
+        charts::write_html(dir, &page)?,
+    ])
+}
+
+fn write(path: PathBuf, text: &str) -> Result<PathBuf, KprodError> {
+    report::write_atomic(&path, text.as_bytes())?;
+    Ok(path)
 }
 
 /// The bench arguments of one variant: the shared arguments with the variant profile last.

@@ -1,9 +1,12 @@
 //! `kprod report DIR`: re-renders a saved result directory without running anything.
 //! A bench run directory gets its summary (and with `--details` the full table), `intervals.csv` and charts back; a compare
 //! directory its table, `compare.csv` and charts; a sweep directory its table, `sweep.csv`
-//! and `sweep.svg`; a check directory its verdict table. The JSON files are the source and are never rewritten.
+//! and `sweep.svg`; a check directory its verdict table; a baseline set (`bench --repeat N`)
+//! its runs and recorded threshold rows. Every kind gets its `report.html`
+//! rewritten (`--html` prints its path instead of the table). The JSON files are the
+//! source and are never rewritten.
 
-use super::{check, compare, sweep};
+use super::{bench_set, check, compare, sweep};
 use crate::cli::ReportArgs;
 use crate::error::{ConfigError, KprodError, Location};
 use crate::report::{self, INTERVALS_CSV_FILE, REPORT_FILE};
@@ -16,6 +19,8 @@ pub enum Kind {
     Compare,
     Sweep,
     Check,
+    /// A baseline set (`bench --repeat N`): `set.json` and its runs' directories.
+    Set,
 }
 
 pub fn kind_of(dir: &Path) -> Option<Kind> {
@@ -25,6 +30,8 @@ pub fn kind_of(dir: &Path) -> Option<Kind> {
         Some(Kind::Compare)
     } else if dir.join(check::CHECK_JSON).is_file() {
         Some(Kind::Check)
+    } else if dir.join(check::runs::SET_FILE).is_file() {
+        Some(Kind::Set)
     } else if dir.join(REPORT_FILE).is_file() {
         Some(Kind::Bench)
     } else {
@@ -38,7 +45,13 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
     match kind_of(&dir) {
         Some(Kind::Sweep) => sweep::rerender(&dir),
         Some(Kind::Compare) => compare::rerender(&dir),
-        Some(Kind::Check) => Ok(check::verdict_table(&check::load(&dir)?)),
+        Some(Kind::Set) => bench_set::rerender(&dir),
+        Some(Kind::Check) => {
+            let v = check::load(&dir)?;
+            let page = check::html_page(&v, &check::current_runs(&dir));
+            crate::charts::write_html(&dir, &page)?;
+            Ok(check::verdict_table(&v))
+        }
         Some(Kind::Bench) => {
             // A truncated or foreign report.json is bad input (exit 2), as for check and merge.
             let r = report::load_report(&dir).map_err(|e| {
@@ -77,12 +90,12 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
             format!("{} is a file, not a directory", dir.display())
         } else {
             format!(
-                "{} holds no report.json, compare.json, sweep.json or check.json",
+                "{} holds no report.json, compare.json, sweep.json, check.json or set.json",
                 dir.display()
             )
         })
         .at(Location::flag("report DIR"))
-        .fix("give a directory written by kprod bench, compare, sweep or check (under results/)")
+        .fix("give a directory written by kprod bench (or bench --repeat N), compare, sweep or check (under results/)")
         .into()),
     }
 }
@@ -90,6 +103,11 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
 /// `kprod report` for the command line.
 pub fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, KprodError> {
     let table = execute(args, cwd)?;
-    crate::print_stdout(&table);
+    if args.html {
+        let page = cwd.join(&args.dir).join(crate::charts::REPORT_HTML);
+        crate::print_stdout(&page.display().to_string());
+    } else {
+        crate::print_stdout(&table);
+    }
     Ok(0)
 }

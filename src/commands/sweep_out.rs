@@ -1,9 +1,14 @@
 //! Renderings of a sweep: the progress line per step, the final table with the knee and
-//! the found maximum, and `sweep.csv`.
+//! the found maximum, `sweep.csv`, `sweep.svg` and `report.html`.
 
+use super::judge::parse_slo;
 use super::{Step, SweepResult};
+use crate::charts::{self, HLine, Line, Marker};
+use crate::error::KprodError;
+use crate::report;
 use crate::report::{fmt_count, fmt_latency_us, fmt_rate};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use std::path::{Path, PathBuf};
 
 fn what(s: &Step) -> String {
     match (&s.param_value, s.target_records_per_sec) {
@@ -165,6 +170,242 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
         ]
     });
     csv_doc(&header, rows)
+}
+
+/// `report.html` of a sweep: the knee / found maximum first, the curve, every step, and
+/// how the knee step (else the first step) ran. `root` holds the step run directories.
+pub fn html_page(s: &SweepResult, chart: &str, root: &std::path::Path) -> String {
+    use crate::charts::html::{rate_text, run_details, Cell, Fact, Page, Tone};
+    let what_swept = match &s.param_key {
+        Some(k) => format!("{k} ({})", s.mode),
+        None => format!("{} sweep", s.mode),
+    };
+    let mut page = Page::new(
+        &format!("kprod sweep: {what_swept}"),
+        &format!(
+            "{} · {} steps of {} s · profiles: {}",
+            s.created_at,
+            s.steps.len(),
+            s.step_duration_s,
+            if s.profiles.is_empty() {
+                "base".to_string()
+            } else {
+                s.profiles.join(" + ")
+            }
+        ),
+    );
+    let (badge, tone) = if s.interrupted {
+        ("INTERRUPTED", Tone::Warn)
+    } else {
+        ("COMPLETE", Tone::Good)
+    };
+    let knee = s
+        .knee_index
+        .and_then(|k| s.steps.iter().find(|st| st.index == k));
+    let saturated = s.steps.iter().filter(|st| st.saturated).count();
+    let mut facts = vec![Fact::new(
+        "knee (best step meeting the SLO)",
+        knee.map_or("none".into(), |k| rate_text(k.achieved_records_per_sec)),
+    )
+    .id("knee")
+    .note(knee.map_or(String::new(), |k| {
+        format!("step {} · p99 {}", k.index + 1, fmt_latency_us(k.p99_us))
+    }))];
+    if let Some(m) = s.found_max_records_per_sec {
+        facts.push(
+            Fact::new("found max", rate_text(m))
+                .id("found-max")
+                .note(match s.confirmed {
+                    Some(true) => "confirmed by a hold just below",
+                    Some(false) => "NOT confirmed by the hold just below",
+                    None => "",
+                }),
+        );
+    }
+    facts
+        .push(Fact::new("steps", s.steps.len().to_string()).note(format!("{saturated} saturated")));
+    if !s.slo.is_empty() {
+        facts.push(Fact::new("SLO", s.slo.join(", ")));
+    }
+    page.headline(badge, tone, "", &facts);
+    page.chart("Latency against rate", chart);
+    let rows: Vec<Vec<Cell>> = s
+        .steps
+        .iter()
+        .map(|st| {
+            let v = if st.saturated {
+                Cell::toned(verdict(st), Tone::Bad)
+            } else {
+                Cell::toned("ok", Tone::Good)
+            };
+            vec![
+                Cell::from((st.index + 1).to_string()),
+                st.phase.clone().into(),
+                // Tick-style rates ("1k/s", "64k/s"), never "1.00k/s" beside "500/s".
+                match (&st.param_value, st.target_records_per_sec) {
+                    (Some(v), _) => v.clone(),
+                    (None, Some(t)) => crate::charts::rate_tick(t),
+                    (None, None) => "unlimited".into(),
+                }
+                .into(),
+                rate_text(st.achieved_records_per_sec).into(),
+                fmt_latency_us(st.p50_us).into(),
+                fmt_latency_us(st.p99_us).into(),
+                fmt_latency_us(st.p999_us).into(),
+                fmt_count(st.errors).into(),
+                if Some(st.index) == s.knee_index {
+                    Cell::toned("knee", Tone::Good)
+                } else {
+                    Cell::from("")
+                },
+                v,
+                st.run_dir.clone().into(),
+            ]
+        })
+        .collect();
+    page.heading("Steps");
+    page.table(
+        "steps",
+        &[
+            "step", "phase", "target", "achieved", "p50", "p99", "p99.9", "errors", "knee",
+            "verdict", "run",
+        ],
+        &rows,
+    );
+    page.paragraph(&format!("Saturation rule: {}", s.saturation_rule));
+    if let Some(note) = &s.cluster_note {
+        page.paragraph(&format!("Cluster: {note}"));
+    }
+    let shown = knee.or(s.steps.first());
+    if let Some(st) = shown {
+        let dir = root.join(&st.run_dir);
+        if let Ok(r) = crate::report::load_report(&dir) {
+            run_details(
+                &mut page,
+                &r,
+                &format!("How it ran: step {} ({})", st.index + 1, st.run_dir),
+            );
+        }
+    }
+    page.finish()
+}
+
+/// Draws `sweep.svg`: latency percentiles against the achieved rate (or, for `--param`,
+/// against the swept values), with the SLO lines, the knee and the saturated steps, and
+/// writes `report.html` with it.
+pub fn write_chart(dir: &Path, s: &SweepResult) -> Result<PathBuf, KprodError> {
+    let param = s.mode == "param";
+    let mut order: Vec<&Step> = s.steps.iter().collect();
+    if !param {
+        order.sort_by(|a, b| {
+            a.target_records_per_sec
+                .unwrap_or(0.0)
+                .total_cmp(&b.target_records_per_sec.unwrap_or(0.0))
+        });
+    }
+    let x = |k: usize, st: &Step| {
+        if param {
+            k as f64
+        } else {
+            st.achieved_records_per_sec
+        }
+    };
+    let line = |label: &str, color: usize, f: fn(&Step) -> u64| Line {
+        label: label.into(),
+        legend: true,
+        color,
+        points: order
+            .iter()
+            .enumerate()
+            .map(|(k, st)| (x(k, st), f(st) as f64 / 1000.0))
+            .collect(),
+    };
+    let lines = [
+        line("p50", 0, |st| st.p50_us),
+        line("p99", 1, |st| st.p99_us),
+        line("p99.9", 3, |st| st.p999_us),
+    ];
+    let slo: Vec<HLine> = s
+        .slo
+        .iter()
+        .filter_map(|t| {
+            let terms = parse_slo(t).ok()?;
+            let term = terms.first()?;
+            Some(HLine {
+                label: format!("SLO {}", t),
+                y: term.limit_us as f64 / 1000.0,
+            })
+        })
+        .collect();
+    let knee = s.knee_index.and_then(|i| {
+        let (k, st) = order.iter().enumerate().find(|(_, st)| st.index == i)?;
+        Some(Marker {
+            label: format!(
+                "knee: {} achieved",
+                report::fmt_rate(st.achieved_records_per_sec)
+            ),
+            x: x(k, st),
+            y: st.p99_us as f64 / 1000.0,
+        })
+    });
+    let labels: Vec<String> = order
+        .iter()
+        .map(|st| st.param_value.clone().unwrap_or_default())
+        .collect();
+    let title = match &s.param_key {
+        Some(k) => format!("sweep of {k}: corrected latency"),
+        None => "sweep: corrected latency against achieved rate".to_string(),
+    };
+    let x_desc = match &s.param_key {
+        Some(k) => k.clone(),
+        None => "achieved records/s".to_string(),
+    };
+    let saturated: Vec<Marker> = order
+        .iter()
+        .enumerate()
+        .filter(|(_, st)| st.saturated)
+        .map(|(k, st)| Marker {
+            label: "saturated".into(),
+            x: x(k, st),
+            y: st.p99_us as f64 / 1000.0,
+        })
+        .collect();
+    let subtitle = sweep_subtitle(s);
+    let svg = charts::sweep_chart(&charts::SweepChart {
+        title: &title,
+        subtitle: &subtitle,
+        x_desc: &x_desc,
+        lines: &lines,
+        slo: &slo,
+        knee: knee.as_ref(),
+        saturated: &saturated,
+        x_labels: param.then_some(labels.as_slice()),
+    });
+    let path = dir.join(charts::SWEEP_SVG);
+    report::write_atomic(&path, svg.as_bytes())?;
+    let root = dir.parent().unwrap_or(Path::new("."));
+    charts::write_html(dir, &html_page(s, &svg, root))?;
+    Ok(path)
+}
+
+/// Under the sweep chart's title: mode, profiles, step length, SLO and date.
+fn sweep_subtitle(s: &SweepResult) -> String {
+    let mut parts = vec![format!("{} sweep", s.mode)];
+    if !s.profiles.is_empty() {
+        parts.push(s.profiles.join(" + "));
+    }
+    parts.push(format!("{} s per step", s.step_duration_s));
+    if !s.slo.is_empty() {
+        parts.push(format!("SLO {}", s.slo.join(", ")));
+    }
+    parts.push(
+        s.created_at
+            .get(..16)
+            .unwrap_or(&s.created_at)
+            .replace('T', " ")
+            + " UTC",
+    );
+    parts.join(" · ")
 }
 
 #[cfg(test)]

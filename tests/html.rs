@@ -1,0 +1,468 @@
+//! `report.html` in a real browser: a bench run and a comparison on the embedded cluster
+//! write their pages, headless Chromium loads each one, and the test asserts no console
+//! message (the page has no script, so any message is an error), charts that rendered
+//! (inline SVGs with data polylines in the DOM), no external resource, and key numbers equal
+//! to the JSON results. Screenshots stay next to the pages and are copied to
+//! `$KPROD_SCREENSHOT_DIR` when it is set. Chromium is found on PATH (`chromium`,
+//! `chromium-browser`, `google-chrome`) or named by `$KPROD_CHROMIUM`; without it
+//! (`scripts/setup.sh` installs Debian's) the tests print SKIP and pass; that is the only skip.
+
+mod common;
+mod outputs;
+
+use kprod::cli::Command;
+use kprod::commands::compare;
+use kprod::engine::Silent;
+use outputs::{command, cwd, fixture_dir};
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+fn chromium() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("KPROD_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+fn browser_or_skip(test: &str) -> Option<PathBuf> {
+    let b = chromium();
+    if b.is_none() {
+        eprintln!("SKIP: chromium not found; run scripts/setup.sh ({test})");
+    }
+    b
+}
+
+/// What the browser made of a page.
+struct Loaded {
+    /// The DOM after load (`--dump-dom`).
+    dom: String,
+    /// Console messages and uncaught exceptions from Chromium's log.
+    console: Vec<String>,
+}
+
+fn headless(browser: &Path, profile: &Path) -> Process {
+    let mut c = Process::new(browser);
+    c.args([
+        "--headless",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--no-first-run",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(["--enable-logging=stderr", "--v=0"]);
+    c
+}
+
+/// Runs Chromium to completion. A browser that never exits is killed after two minutes
+/// (a hang guard, not a timing assertion: a healthy load takes about a second).
+fn run(cmd: &mut Process) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chromium");
+    // Read both pipes on threads so a full pipe cannot stall the browser.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let so = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut b).ok();
+        b
+    });
+    let se = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut b).ok();
+        b
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait for chromium") {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("chromium did not exit within 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    std::process::Output {
+        status,
+        stdout: so.join().unwrap(),
+        stderr: se.join().unwrap(),
+    }
+}
+
+/// Loads `page`, dumps its DOM and console, and takes a 1280-wide screenshot when asked.
+fn load(browser: &Path, page: &Path, screenshot: Option<&Path>) -> Loaded {
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.display());
+    let out = run(headless(browser, profile.path())
+        .arg("--dump-dom")
+        .arg(&url));
+    assert!(out.status.success(), "chromium failed: {out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let console = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .map(str::to_string)
+        .collect();
+    if let Some(png) = screenshot {
+        screenshot_of(browser, profile.path(), &url, png);
+    }
+    Loaded {
+        dom: String::from_utf8_lossy(&out.stdout).into_owned(),
+        console,
+    }
+}
+
+/// A 1280×2000 screenshot of `url` into `png`, copied to `$KPROD_SCREENSHOT_DIR` if set.
+fn screenshot_of(browser: &Path, profile: &Path, url: &str, png: &Path) {
+    let shot = run(headless(browser, profile)
+        .arg(format!("--screenshot={}", png.display()))
+        .args(["--window-size=1280,2000", "--hide-scrollbars"])
+        .arg(url));
+    assert!(shot.status.success(), "screenshot failed: {shot:?}");
+    assert!(
+        std::fs::metadata(png).is_ok_and(|m| m.len() > 10_000),
+        "no screenshot at {}",
+        png.display()
+    );
+    if let Ok(d) = std::env::var("KPROD_SCREENSHOT_DIR") {
+        let d = PathBuf::from(d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(png, d.join(png.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Text of the element with `id` (no markup inside it), entities decoded.
+fn text_of(dom: &str, id: &str) -> String {
+    let key = format!("id=\"{id}\"");
+    let at = dom
+        .find(&key)
+        .unwrap_or_else(|| panic!("no element #{id} in the page"));
+    let rest = &dom[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest[start..].find('<').unwrap() + start;
+    rest[start..end]
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+/// Text of the element with `id`, which may hold markup (`<code>` of word `<span>`s):
+/// everything up to the element's closing tag, tags stripped, entities decoded.
+fn inner_text(dom: &str, id: &str, tag: &str) -> String {
+    let at = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no element #{id} in the page"));
+    let rest = &dom[at..];
+    let inner = &rest[rest.find('>').unwrap() + 1..rest.find(&format!("</{tag}>")).unwrap()];
+    let text: String = inner
+        .split('<')
+        .enumerate()
+        .map(|(k, p)| {
+            if k == 0 {
+                p
+            } else {
+                &p[p.find('>').unwrap() + 1..]
+            }
+        })
+        .collect();
+    text.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+/// Each inline chart: its polylines' point counts.
+fn charts(dom: &str) -> Vec<Vec<usize>> {
+    dom.split("<svg")
+        .skip(1)
+        .map(|svg| {
+            let svg = &svg[..svg.find("</svg>").expect("closed svg")];
+            svg.split("<polyline")
+                .skip(1)
+                .map(|p| {
+                    let at = p.find("points=\"").expect("points") + 8;
+                    let end = p[at..].find('"').unwrap() + at;
+                    p[at..end].split_whitespace().count()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn assert_clean(l: &Loaded, what: &str) {
+    assert!(l.console.is_empty(), "{what}: console: {:?}", l.console);
+    for external in [
+        "<script",
+        "<link",
+        "src=\"http",
+        "href=\"http",
+        "@import",
+        "url(",
+    ] {
+        assert!(
+            !l.dom.contains(external),
+            "{what}: not self-contained: {external}"
+        );
+    }
+}
+
+fn rate(shown: &str) -> f64 {
+    shown
+        .trim_end_matches("/s")
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("not a rate: {shown:?}"))
+}
+
+fn latency_us(shown: &str) -> u64 {
+    if let Some(us) = shown.strip_suffix(" µs") {
+        return us.parse().unwrap();
+    }
+    let ms = shown.strip_suffix(" ms").expect("ms or µs");
+    let (a, b) = ms.split_once('.').unwrap();
+    a.parse::<u64>().unwrap() * 1000 + b.parse::<u64>().unwrap()
+}
+
+#[test]
+fn the_console_check_catches_a_script_error() {
+    let Some(browser) = browser_or_skip("the_console_check_catches_a_script_error") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("bad.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><body><p>x</p><script>undefinedFunction();</script></body></html>",
+    )
+    .unwrap();
+    let l = load(&browser, &page, None);
+    assert!(
+        l.console
+            .iter()
+            .any(|m| m.contains("Uncaught ReferenceError")),
+        "{:?}",
+        l.console
+    );
+}
+
+#[test]
+fn a_bench_report_renders_and_shows_the_numbers_of_report_json() {
+    let Some(browser) = browser_or_skip("a_bench_report_renders") else {
+        return;
+    };
+    let out = fixture_dir();
+    let o = common::bench_in(
+        &out,
+        &["--duration", "2s", "--rate", "2k", "--warmup", "500ms"],
+    )
+    .expect("bench");
+    let page = o.dir.join(kprod::charts::REPORT_HTML);
+    let l = load(&browser, &page, Some(&o.dir.join("report-bench.png")));
+    assert_clean(&l, "bench");
+    let drawn = charts(&l.dom);
+    assert_eq!(drawn.len(), 2, "spectrum and timeline: {drawn:?}");
+    for c in &drawn {
+        assert!(
+            c.iter().any(|n| *n >= 2),
+            "a chart without data lines: {c:?}"
+        );
+    }
+    // The saved report, not the in-memory one, is what the page must agree with.
+    let r = kprod::report::load_report(&o.dir).unwrap();
+    assert_eq!(text_of(&l.dom, "status"), "COMPLETE");
+    let shown = rate(&text_of(&l.dom, "records-per-sec"));
+    assert!(
+        (shown - r.throughput.records_per_sec).abs() <= 0.05,
+        "{shown} vs {}",
+        r.throughput.records_per_sec
+    );
+    assert_eq!(
+        latency_us(&text_of(&l.dom, "p99")),
+        r.latency_us.corrected.p99
+    );
+    assert_eq!(
+        text_of(&l.dom, "delivered")
+            .replace(',', "")
+            .parse::<u64>()
+            .unwrap(),
+        r.records.delivered
+    );
+    // How it ran: the command line (shell-quoted) and the end time of report.json.
+    let argv = r
+        .command_line
+        .as_ref()
+        .expect("report.json has command_line");
+    assert_eq!(
+        inner_text(&l.dom, "command-line", "code"),
+        kprod::charts::html::shell_quote(argv)
+    );
+    let ended = r.ended_at.as_deref().expect("report.json has ended_at");
+    assert_eq!(text_of(&l.dom, "run-details-ended"), ended);
+    assert_eq!(text_of(&l.dom, "run-details-started"), r.started_at);
+    for t in [
+        "librdkafka properties",
+        "resolved profile",
+        &r.environment.host,
+    ] {
+        assert!(l.dom.contains(t), "missing {t:?}");
+    }
+}
+
+#[test]
+fn a_compare_report_renders_every_variant_and_the_direction_words() {
+    let Some(browser) = browser_or_skip("a_compare_report_renders") else {
+        return;
+    };
+    let root = fixture_dir();
+    let Command::Compare(args) = command(&[
+        "compare",
+        "none",
+        "zstd",
+        "--duration",
+        "1500ms",
+        "--warmup",
+        "500ms",
+        "--rate",
+        "2k",
+        "--quiet",
+        "--out",
+        root.to_str().unwrap(),
+    ]) else {
+        unreachable!()
+    };
+    let o = compare::execute(&args, &cwd(), Some(&mut Silent)).expect("compare runs");
+    let page = o.dir.join(kprod::charts::REPORT_HTML);
+    let l = load(&browser, &page, Some(&o.dir.join("report-compare.png")));
+    assert_clean(&l, "compare");
+    let drawn = charts(&l.dom);
+    assert_eq!(drawn.len(), 2, "{drawn:?}");
+    for c in &drawn {
+        assert!(
+            c.iter().filter(|n| **n >= 2).count() >= 2,
+            "both variants: {c:?}"
+        );
+    }
+    let saved = compare::load(&o.dir).unwrap();
+    let rps = saved
+        .figures
+        .iter()
+        .find(|f| f.figure == "records_per_sec")
+        .unwrap();
+    for (i, v) in rps.variants.iter().enumerate() {
+        let shown = rate(&text_of(&l.dom, &format!("records-per-sec-{i}")));
+        assert!((shown - v.median.unwrap()).abs() <= 0.05, "variant {i}");
+    }
+    let table = &l.dom[l.dom.find("id=\"compare\"").expect("compare table")..];
+    let words = ["better", "worse", "same"];
+    assert!(
+        words.iter().any(|w| table.contains(w)),
+        "direction words in the compare table"
+    );
+}
+
+/// `kprod bench --repeat 2 --threshold ... --out ROOT` in-process; returns the set directory.
+fn bench_set(root: &Path, extra: &[&str]) -> PathBuf {
+    let mut argv = vec![
+        "bench",
+        "--quiet",
+        "--duration",
+        "1500ms",
+        "--warmup",
+        "500ms",
+        "--rate",
+        "1k",
+        "--out",
+        root.to_str().unwrap(),
+    ];
+    argv.extend_from_slice(extra);
+    let Command::Bench(args) = command(&argv) else {
+        unreachable!()
+    };
+    let code = kprod::commands::bench_set::run(&args, &cwd()).expect("bench runs");
+    assert_eq!(code, 0, "errors==0 passes on the embedded cluster");
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(kprod::commands::check::runs::SET_FILE).is_file())
+        .collect();
+    assert!(sets.len() <= 1, "{sets:?}");
+    sets.pop().unwrap_or_else(|| root.to_path_buf())
+}
+
+#[test]
+fn a_baseline_set_report_links_its_runs_and_shows_median_spread_and_verdict() {
+    let Some(browser) = browser_or_skip("a_baseline_set_report") else {
+        return;
+    };
+    let root = fixture_dir();
+    let set_dir = bench_set(&root, &["--repeat", "2", "--threshold", "errors==0"]);
+    let page = set_dir.join(kprod::charts::REPORT_HTML);
+    let before = std::fs::read(&page).expect("the set has report.html");
+    let l = load(&browser, &page, Some(&set_dir.join("report-set.png")));
+    assert_clean(&l, "set");
+    let set = kprod::commands::check::runs::read_set(&set_dir).unwrap();
+    assert_eq!(set.runs.len(), 2);
+    assert_eq!(set.thresholds, ["errors==0"]);
+    // Each run is linked by its relative path, and the link resolves to its own page.
+    for run in &set.runs {
+        let href = format!("href=\"{run}/report.html\"");
+        assert!(l.dom.contains(&href), "missing link {href}");
+        assert!(set_dir.join(run).join(kprod::charts::REPORT_HTML).is_file());
+    }
+    // The headline's median equals the median of the runs' report.json.
+    let mut rates: Vec<f64> = set
+        .runs
+        .iter()
+        .map(|r| {
+            kprod::report::load_report(&set_dir.join(r))
+                .unwrap()
+                .throughput
+                .records_per_sec
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    let median = (rates[0] + rates[1]) / 2.0;
+    let shown = rate(&text_of(&l.dom, "records-per-sec"));
+    assert!((shown - median).abs() <= 0.05, "{shown} vs {median}");
+    assert_eq!(text_of(&l.dom, "status"), "PASS");
+    let table = &l.dom[l.dom.find("id=\"thresholds\"").expect("threshold rows")..];
+    assert!(table.contains("threshold errors==0"), "{table}");
+    assert!(l.dom.contains("id=\"spread\""));
+    // `kprod report SETDIR` rewrites the same page from set.json and the runs.
+    let Command::Report(a) = command(&["report", set_dir.to_str().unwrap()]) else {
+        unreachable!()
+    };
+    let text = kprod::commands::report_cmd::execute(&a, &cwd()).expect("report SETDIR");
+    assert!(
+        text.contains("errors==0") && text.contains("PASS"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&page).unwrap(), before, "redrawn identically");
+}
+
+#[test]
+fn a_single_bench_with_thresholds_shows_the_rows_on_its_page() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = bench_set(root.path(), &["--threshold", "errors==0"]);
+    let run = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.join(kprod::report::REPORT_FILE).is_file())
+        .expect("the run directory");
+    let html = std::fs::read_to_string(run.join(kprod::charts::REPORT_HTML)).unwrap();
+    let at = html.find("id=\"thresholds\"").expect("threshold rows");
+    assert!(html[at..].contains("threshold errors==0"));
+    assert!(html[at..].contains("pass"));
+}
