@@ -466,3 +466,135 @@ fn a_single_bench_with_thresholds_shows_the_rows_on_its_page() {
     assert!(html[at..].contains("threshold errors==0"));
     assert!(html[at..].contains("pass"));
 }
+
+/// Runs the kprod binary and asserts it exited as expected.
+fn kprod_bin(args: &[&str], ok_codes: &[i32]) {
+    let out = Process::new(env!("CARGO_BIN_EXE_kprod"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kprod");
+    assert!(
+        out.status.code().is_some_and(|c| ok_codes.contains(&c)),
+        "kprod {args:?}: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The one directory directly under `root` whose name ends with `kind` and that holds a
+/// report.html (`check` and `sweep` write their runs beside their own directory).
+fn page_dir(root: &Path, kind: &str) -> PathBuf {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(kprod::charts::REPORT_HTML).is_file())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().ends_with(kind))
+        .collect();
+    assert_eq!(dirs.len(), 1, "one page under {}: {dirs:?}", root.display());
+    dirs.pop().unwrap()
+}
+
+#[test]
+fn sweep_check_and_merge_pages_render_clean_and_say_their_verdicts() {
+    let Some(browser) = browser_or_skip("sweep_check_and_merge_pages_render") else {
+        return;
+    };
+    let root = fixture_dir();
+    let at = |d: &str| root.join(d).to_str().unwrap().to_string();
+    let short = [
+        "--duration",
+        "1500ms",
+        "--warmup",
+        "500ms",
+        "--rate",
+        "1k",
+        "--quiet",
+    ];
+    let mut argv = vec!["bench"];
+    argv.extend_from_slice(&short);
+    let a_out = at("a");
+    argv.extend_from_slice(&["--out", &a_out]);
+    kprod_bin(&argv, &[0]);
+    let a = page_dir(&root.join("a"), "");
+
+    // check: the page leads with the gate's verdict (exit 0 pass, 1 fail, 5 inconclusive).
+    // Without --current the gate runs the baseline's workload again and writes its own
+    // directory (with --current it writes no file, so there is no page).
+    let (a_s, c_out) = (a.to_str().unwrap().to_string(), at("c"));
+    kprod_bin(
+        &[
+            "check",
+            "--baseline",
+            &a_s,
+            "--repeat",
+            "1",
+            "--quiet",
+            "--out",
+            &c_out,
+        ],
+        &[0, 1, 5],
+    );
+    let c = page_dir(&root.join("c"), "-check");
+    let l = load(
+        &browser,
+        &c.join(kprod::charts::REPORT_HTML),
+        Some(&c.join("report-check.png")),
+    );
+    assert_clean(&l, "check");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.join(kprod::commands::check::CHECK_JSON)).unwrap())
+            .unwrap();
+    let overall = saved["overall"].as_str().unwrap().to_uppercase();
+    assert_eq!(text_of(&l.dom, "status"), overall);
+
+    // merge: a merged run's page is a run page with both charts and the merged count.
+    let m_out = at("m");
+    kprod_bin(&["merge", &a_s, "--force", "--out", &m_out], &[0]);
+    let m = page_dir(&root.join("m"), "");
+    let l = load(
+        &browser,
+        &m.join(kprod::charts::REPORT_HTML),
+        Some(&m.join("report-merge.png")),
+    );
+    assert_clean(&l, "merge");
+    assert_eq!(charts(&l.dom).len(), 2, "spectrum and timeline");
+    let r = kprod::report::load_report(&m).unwrap();
+    assert_eq!(
+        text_of(&l.dom, "delivered")
+            .replace(',', "")
+            .parse::<u64>()
+            .unwrap(),
+        r.records.delivered
+    );
+
+    // sweep: the curve is drawn with a point per step.
+    let s_out = at("s");
+    kprod_bin(
+        &[
+            "sweep",
+            "--rates",
+            "500,1k",
+            "--step-duration",
+            "1500ms",
+            "--warmup",
+            "500ms",
+            "--quiet",
+            "--out",
+            &s_out,
+        ],
+        &[0, 1],
+    );
+    let s = page_dir(&root.join("s"), "-sweep");
+    let l = load(
+        &browser,
+        &s.join(kprod::charts::REPORT_HTML),
+        Some(&s.join("report-sweep.png")),
+    );
+    assert_clean(&l, "sweep");
+    let drawn = charts(&l.dom);
+    assert!(
+        drawn.iter().any(|c| c.iter().any(|n| *n >= 2)),
+        "the sweep curve has a line through both steps: {drawn:?}"
+    );
+}

@@ -74,7 +74,11 @@ pub fn label(args: &BenchArgs, profile: &Profile) -> String {
         None => {
             // Paths reduced to their file names first, so a long path cannot use up the
             // room the changes need.
-            let mut s = crate::report::sanitize_label(&profile.names.join("+"));
+            // A profile file's `.toml` says nothing about the run (`base`, not `base.toml`).
+            let names: Vec<&str> = (profile.names.iter())
+                .map(|n| n.strip_suffix(".toml").unwrap_or(n))
+                .collect();
+            let mut s = crate::report::sanitize_label(&names.join("+"));
             if profile.names.is_empty() {
                 s = "base".to_string();
             }
@@ -211,6 +215,11 @@ mod tests {
             "durable-size1KiB-linger20ms"
         );
         assert_eq!(label_of(&["--name", "nightly"]), "base-nightly");
+        // A profile file is named by its stem, wherever it lies.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mine.toml");
+        std::fs::write(&file, "description = \"x\"\n").unwrap();
+        assert_eq!(label_of(&["-p", file.to_str().unwrap()]), "mine");
         let p = ["durable".to_string()];
         assert_eq!(
             sweep_step(&p, 2, Some(40_000.0), None),
