@@ -35,6 +35,24 @@ pub fn step_line(s: &Step) -> String {
     )
 }
 
+/// Whether the steps ran on different topics or partition counts: then the table shows
+/// each step's (a `--param workload.partitions` sweep, fresh topics per step).
+fn topology_varies(r: &SweepResult) -> bool {
+    let shape = |s: &Step| (s.topic.clone(), s.partitions);
+    r.steps
+        .first()
+        .is_some_and(|f| r.steps.iter().any(|s| shape(s) != shape(f)))
+}
+
+fn topic_cell(s: &Step) -> String {
+    match (&s.topic, s.partitions) {
+        (Some(t), Some(p)) => format!("{t} ({p})"),
+        (Some(t), None) => t.clone(),
+        (None, Some(p)) => format!("({p})"),
+        (None, None) => String::new(),
+    }
+}
+
 /// The sweep for a terminal: one row per step (knee marked), the rule and the result.
 pub fn render_table(r: &SweepResult) -> String {
     let mut t = Table::new();
@@ -44,18 +62,23 @@ pub fn render_table(r: &SweepResult) -> String {
         t.set_width(140);
     }
     let swept = r.param_key.clone().unwrap_or_else(|| "target".into());
-    t.set_header([
-        "step", "phase", &swept, "achieved", "p50", "p99", "p99.9", "errors", "result",
-    ]);
+    let shaped = topology_varies(r);
+    let mut header = vec!["step", "phase", &swept];
+    if shaped {
+        header.push("topic (partitions)");
+    }
+    header.extend(["achieved", "p50", "p99", "p99.9", "errors", "result"]);
+    t.set_header(header);
     for s in &r.steps {
         let mut result = verdict(s);
         if r.knee_index == Some(s.index) {
             result = format!("◀ knee; {result}");
         }
-        t.add_row([
-            (s.index + 1).to_string(),
-            s.phase.clone(),
-            what(s),
+        let mut row = vec![(s.index + 1).to_string(), s.phase.clone(), what(s)];
+        if shaped {
+            row.push(topic_cell(s));
+        }
+        row.extend([
             fmt_rate(s.achieved_records_per_sec),
             fmt_latency_us(s.p50_us),
             fmt_latency_us(s.p99_us),
@@ -63,6 +86,7 @@ pub fn render_table(r: &SweepResult) -> String {
             fmt_count(s.errors),
             result,
         ]);
+        t.add_row(row);
     }
     let mut out = format!("{t}\n");
     if !r.slo.is_empty() {
@@ -142,6 +166,9 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
         "knee",
         "run_dir",
         "reasons",
+        // Appended later: positional readers keep their columns.
+        "topic",
+        "partitions",
     ];
     let rows = r.steps.iter().map(|s| {
         vec![
@@ -162,6 +189,8 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
             (r.knee_index == Some(s.index)).to_string(),
             s.run_dir.clone(),
             s.reasons.join("; "),
+            s.topic.clone().unwrap_or_default(),
+            s.partitions.map_or(String::new(), |p| p.to_string()),
         ]
     });
     csv_doc(&header, rows)
@@ -191,6 +220,8 @@ mod tests {
             reasons: Vec::new(),
             status: Status::Complete,
             run_dir: format!("d{index}"),
+            topic: None,
+            partitions: None,
         }
     }
 
