@@ -31,6 +31,8 @@ impl TopicAdmin {
     ) -> Result<TopicAdmin, KprodError> {
         let mut cfg: ClientConfig = client_config(&admin_props(props));
         cfg.set("bootstrap.servers", bootstrap);
+        // Looking a topic up must never create it with the broker's default count.
+        cfg.set("allow.auto.create.topics", "false");
         let admin = cfg.create().map_err(|e| KprodError::Unreachable {
             brokers: bootstrap.into(),
             detail: e.to_string(),
