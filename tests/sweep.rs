@@ -373,7 +373,7 @@ fn a_partitions_sweep_runs_each_step_on_its_own_topic_and_never_on_another_shape
     assert_eq!(e.exit_code(), 3, "{e}");
     let msg = e.to_string();
     assert!(
-        msg.contains("topo-c-s02") && msg.contains("exists with 5"),
+        msg.contains("topo-c-s02") && msg.contains("exists with 5 and 1"),
         "{msg}"
     );
     assert!(!out.path().join("runs.csv").exists(), "nothing ran");

@@ -115,19 +115,22 @@ impl FreshTopics {
         // Every existing topic is judged before anything is created.
         let mut missing = Vec::new();
         for (i, t) in self.topics.iter().enumerate() {
-            match self.admin.partitions(&t.name)? {
-                Some(n) if n == t.partitions => self.say(&format!(
-                    "topic `{}` already exists with {n} partitions: used as it is, not deleted",
+            let (want_p, want_rf) = (t.partitions, t.replication_factor);
+            match self.admin.shape(&t.name)? {
+                Some(s) if s.partitions == want_p && s.replicas == want_rf => self.say(&format!(
+                    "topic `{}` already exists with {want_p} partitions and replication factor \
+                     {want_rf}: used as it is, not deleted",
                     t.name
                 )),
-                Some(n) => {
+                Some(s) => {
                     return Err(KprodError::Topic {
                         topic: t.name.clone(),
                         detail: format!(
-                            "{} needs it with {} partitions, but it exists with {n}; kprod \
-                             never reuses a topic of another shape: delete it, or give another \
-                             base name with --topic",
-                            asker.what, t.partitions
+                            "{} needs it with {want_p} partitions and replication factor \
+                             {want_rf}, but it exists with {} and {}; kprod never reuses a \
+                             topic of another shape: delete it, or give another base name with \
+                             --topic",
+                            asker.what, s.partitions, s.replicas
                         ),
                     })
                 }

@@ -16,6 +16,14 @@ use rdkafka::types::RDKafkaErrorCode;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+/// A topic as metadata shows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shape {
+    pub partitions: u32,
+    /// Replicas of its least replicated partition (the replication factor it was created with).
+    pub replicas: u32,
+}
+
 /// An admin connection to one external cluster.
 pub struct TopicAdmin {
     bootstrap: String,
@@ -43,8 +51,8 @@ impl TopicAdmin {
         })
     }
 
-    /// The topic's partition count, None when the cluster does not know it.
-    pub fn partitions(&self, topic: &str) -> Result<Option<u32>, KprodError> {
+    /// The topic's shape as metadata shows it, None when the cluster does not know it.
+    pub fn shape(&self, topic: &str) -> Result<Option<Shape>, KprodError> {
         let md = self
             .admin
             .inner()
@@ -56,10 +64,19 @@ impl TopicAdmin {
                     ADMIN_TIMEOUT.as_secs()
                 ),
             })?;
-        match topic_partitions(&md, topic) {
-            Ok(n) => Ok(Some(n)),
-            Err(_) => Ok(None),
-        }
+        let Ok(partitions) = topic_partitions(&md, topic) else {
+            return Ok(None);
+        };
+        let replicas = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .and_then(|t| t.partitions().iter().map(|p| p.replicas().len()).min())
+            .unwrap_or(0) as u32;
+        Ok(Some(Shape {
+            partitions,
+            replicas,
+        }))
     }
 
     /// Why this cluster cannot create a topic with a chosen partition count, if it cannot:
