@@ -395,3 +395,34 @@ fn a_partitions_sweep_on_the_embedded_cluster_records_each_steps_partitions() {
         .all(|s| s.topic.as_deref() == Some("kprod-bench")));
     assert!(sweep::render_table(&o.result).contains("kprod-bench (5)"));
 }
+
+#[test]
+fn a_step_topic_of_the_right_partitions_but_another_replication_factor_is_refused() {
+    let m = rdkafka::mocking::MockCluster::new(3).expect("mock cluster");
+    m.create_topic("topo-r-s01", 3, 1).expect("topic");
+    let brokers = m.bootstrap_servers();
+    let out = tempfile::tempdir().unwrap();
+    let e = sweep_err(
+        out.path(),
+        &[
+            "--param",
+            "workload.replication_factor=3",
+            "--set",
+            "workload.partitions=3",
+            "--brokers",
+            &brokers,
+            "--topic",
+            "topo-r",
+            "--step-duration",
+            "1s",
+            "--quiet",
+        ],
+    );
+    assert_eq!(e.exit_code(), 3, "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("replication factor 3, but it exists with 3 and 1"),
+        "{msg}"
+    );
+    assert!(!out.path().join("runs.csv").exists(), "nothing ran");
+}
