@@ -416,26 +416,17 @@ fn fresh_topics(
     args: &CompareArgs,
     profiles: &[crate::profile::Profile],
 ) -> Result<Option<(FreshTopics, Vec<topology::StepTopic>)>, KprodError> {
-    if !topology::needed(profiles, false) {
-        return Ok(None);
-    }
-    let steps: Vec<(String, &crate::profile::Profile)> = args
-        .variants
-        .iter()
-        .zip(profiles)
-        .enumerate()
-        .map(|(i, (v, p))| (variant_suffix(i, v), p))
-        .collect();
-    let asker = Asker {
-        what: "the compared variants' workload.partitions / workload.replication_factor",
-        instead: "compare variants of one topology per run",
-    };
-    let fresh = FreshTopics::prepare(&steps, args.keep_topics, args.bench.output.quiet, &asker)?;
-    let topics = steps
-        .iter()
-        .filter_map(|(suffix, p)| fresh.topic(&p.workload.topic, suffix).cloned())
-        .collect();
-    Ok(Some((fresh, topics)))
+    topology::prepare(&topology::Request {
+        profiles,
+        forced: false,
+        suffix: &|i| variant_suffix(i, &args.variants[i]),
+        keep: args.keep_topics,
+        quiet: args.bench.output.quiet,
+        asker: Asker {
+            what: "the compared variants' workload.partitions / workload.replication_factor",
+            instead: "compare variants of one topology per run",
+        },
+    })
 }
 
 /// `v<n>-<file stem of the variant>`: readable, and distinct even for the same variant

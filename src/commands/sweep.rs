@@ -9,7 +9,6 @@ pub mod judge;
 
 use super::bench;
 use super::topology::{self, Asker, FreshTopics, StepTopic};
-use crate::charts::{self, HLine, Line, Marker};
 use crate::cli::{NoVerdict, RunArgs, SweepArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
@@ -22,7 +21,7 @@ use std::time::SystemTime;
 
 #[path = "sweep_out.rs"]
 mod out;
-pub use out::{csv_doc, render_table, sweep_csv};
+pub use out::{csv_doc, render_table, sweep_csv, write_chart};
 
 pub const SWEEP_JSON: &str = "sweep.json";
 pub const SWEEP_CSV: &str = "sweep.csv";
@@ -455,28 +454,23 @@ fn fresh_topics(
     let Plan::Param { key, .. } = plan else {
         return Ok((None, Vec::new()));
     };
-    let forced = topology::TOPOLOGY_KEYS.contains(&key.as_str());
-    if !topology::needed(profiles, forced) {
-        return Ok((None, Vec::new()));
-    }
-    let steps: Vec<(String, &crate::profile::Profile)> = profiles
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (format!("s{:02}", i + 1), p))
-        .collect();
     let what = format!("--param {key}");
-    let asker = Asker {
-        what: &what,
-        instead: "run one `kprod bench --topic NAME` (or one sweep of another key) per \
-                  topic you created",
+    let request = topology::Request {
+        profiles,
+        forced: topology::TOPOLOGY_KEYS.contains(&key.as_str()),
+        suffix: &|i| format!("s{:02}", i + 1),
+        keep: args.keep_topics,
+        quiet: args.bench.output.quiet,
+        asker: Asker {
+            what: &what,
+            instead: "run one `kprod bench --topic NAME` (or one sweep of another key) per \
+                      topic you created",
+        },
     };
-    let quiet = args.bench.output.quiet;
-    let fresh = FreshTopics::prepare(&steps, args.keep_topics, quiet, &asker)?;
-    let topics = steps
-        .iter()
-        .filter_map(|(suffix, p)| fresh.topic(&p.workload.topic, suffix).cloned())
-        .collect();
-    Ok((Some(fresh), topics))
+    Ok(match topology::prepare(&request)? {
+        Some((fresh, topics)) => (Some(fresh), topics),
+        None => (None, Vec::new()),
+    })
 }
 
 /// A `--param` value goes into the profile as a `--set`: an error about that key blames
@@ -522,86 +516,6 @@ fn new_result(args: &SweepArgs, plan: &Plan, slo: &[SloTerm], step_s: f64) -> Sw
         confirmed: None,
         interrupted: false,
     }
-}
-
-/// Draws `sweep.svg`: latency percentiles against the achieved rate (or, for `--param`,
-/// against the swept values), with the SLO lines and the knee.
-pub fn write_chart(dir: &Path, s: &SweepResult) -> Result<PathBuf, KprodError> {
-    let param = s.mode == "param";
-    let mut order: Vec<&Step> = s.steps.iter().collect();
-    if !param {
-        order.sort_by(|a, b| {
-            a.target_records_per_sec
-                .unwrap_or(0.0)
-                .total_cmp(&b.target_records_per_sec.unwrap_or(0.0))
-        });
-    }
-    let x = |k: usize, st: &Step| {
-        if param {
-            k as f64
-        } else {
-            st.achieved_records_per_sec
-        }
-    };
-    let line = |label: &str, color: usize, f: fn(&Step) -> u64| Line {
-        label: label.into(),
-        legend: true,
-        color,
-        points: order
-            .iter()
-            .enumerate()
-            .map(|(k, st)| (x(k, st), f(st) as f64 / 1000.0))
-            .collect(),
-    };
-    let lines = [
-        line("p50", 0, |st| st.p50_us),
-        line("p99", 1, |st| st.p99_us),
-        line("p99.9", 3, |st| st.p999_us),
-    ];
-    let slo: Vec<HLine> = s
-        .slo
-        .iter()
-        .filter_map(|t| {
-            let terms = parse_slo(t).ok()?;
-            let term = terms.first()?;
-            Some(HLine {
-                label: format!("SLO {}", t),
-                y: term.limit_us as f64 / 1000.0,
-            })
-        })
-        .collect();
-    let knee = s.knee_index.and_then(|i| {
-        let (k, st) = order.iter().enumerate().find(|(_, st)| st.index == i)?;
-        Some(Marker {
-            label: format!(
-                "knee: {} achieved",
-                report::fmt_rate(st.achieved_records_per_sec)
-            ),
-            x: x(k, st),
-            y: st.p99_us as f64 / 1000.0,
-        })
-    });
-    let labels: Vec<String> = order
-        .iter()
-        .map(|st| st.param_value.clone().unwrap_or_default())
-        .collect();
-    let title = match &s.param_key {
-        Some(k) => format!("sweep of {k}: corrected latency"),
-        None => "sweep: corrected latency against achieved rate".to_string(),
-    };
-    let x_desc = match &s.param_key {
-        Some(k) => k.clone(),
-        None => "achieved records/s".to_string(),
-    };
-    Ok(charts::write_sweep_chart(
-        dir.join(charts::SWEEP_SVG),
-        &title,
-        &x_desc,
-        &lines,
-        &slo,
-        knee.as_ref(),
-        param.then_some(labels.as_slice()),
-    )?)
 }
 
 /// `kprod sweep` for the command line.

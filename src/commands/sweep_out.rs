@@ -1,9 +1,14 @@
 //! Renderings of a sweep: the progress line per step, the final table with the knee and
-//! the found maximum, and `sweep.csv`.
+//! the found maximum, `sweep.csv` and `sweep.svg`.
 
+use super::judge::parse_slo;
 use super::{Step, SweepResult};
+use crate::charts::{self, HLine, Line, Marker};
+use crate::error::KprodError;
+use crate::report;
 use crate::report::{fmt_count, fmt_latency_us, fmt_rate};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use std::path::{Path, PathBuf};
 
 fn what(s: &Step) -> String {
     match (&s.param_value, s.target_records_per_sec) {
@@ -194,6 +199,86 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
         ]
     });
     csv_doc(&header, rows)
+}
+
+/// Draws `sweep.svg`: latency percentiles against the achieved rate (or, for `--param`,
+/// against the swept values), with the SLO lines and the knee.
+pub fn write_chart(dir: &Path, s: &SweepResult) -> Result<PathBuf, KprodError> {
+    let param = s.mode == "param";
+    let mut order: Vec<&Step> = s.steps.iter().collect();
+    if !param {
+        order.sort_by(|a, b| {
+            a.target_records_per_sec
+                .unwrap_or(0.0)
+                .total_cmp(&b.target_records_per_sec.unwrap_or(0.0))
+        });
+    }
+    let x = |k: usize, st: &Step| {
+        if param {
+            k as f64
+        } else {
+            st.achieved_records_per_sec
+        }
+    };
+    let line = |label: &str, color: usize, f: fn(&Step) -> u64| Line {
+        label: label.into(),
+        legend: true,
+        color,
+        points: order
+            .iter()
+            .enumerate()
+            .map(|(k, st)| (x(k, st), f(st) as f64 / 1000.0))
+            .collect(),
+    };
+    let lines = [
+        line("p50", 0, |st| st.p50_us),
+        line("p99", 1, |st| st.p99_us),
+        line("p99.9", 3, |st| st.p999_us),
+    ];
+    let slo: Vec<HLine> = s
+        .slo
+        .iter()
+        .filter_map(|t| {
+            let terms = parse_slo(t).ok()?;
+            let term = terms.first()?;
+            Some(HLine {
+                label: format!("SLO {}", t),
+                y: term.limit_us as f64 / 1000.0,
+            })
+        })
+        .collect();
+    let knee = s.knee_index.and_then(|i| {
+        let (k, st) = order.iter().enumerate().find(|(_, st)| st.index == i)?;
+        Some(Marker {
+            label: format!(
+                "knee: {} achieved",
+                report::fmt_rate(st.achieved_records_per_sec)
+            ),
+            x: x(k, st),
+            y: st.p99_us as f64 / 1000.0,
+        })
+    });
+    let labels: Vec<String> = order
+        .iter()
+        .map(|st| st.param_value.clone().unwrap_or_default())
+        .collect();
+    let title = match &s.param_key {
+        Some(k) => format!("sweep of {k}: corrected latency"),
+        None => "sweep: corrected latency against achieved rate".to_string(),
+    };
+    let x_desc = match &s.param_key {
+        Some(k) => k.clone(),
+        None => "achieved records/s".to_string(),
+    };
+    Ok(charts::write_sweep_chart(
+        dir.join(charts::SWEEP_SVG),
+        &title,
+        &x_desc,
+        &lines,
+        &slo,
+        knee.as_ref(),
+        param.then_some(labels.as_slice()),
+    )?)
 }
 
 #[cfg(test)]

@@ -66,6 +66,36 @@ pub fn needed(profiles: &[Profile], forced: bool) -> bool {
     first.cluster.brokers.is_some() && (forced || profiles.iter().any(|p| shape(p) != shape(first)))
 }
 
+/// What a sweep or compare asks for: its steps' profiles, whether it sets a topology key
+/// itself, how a step's topic is suffixed, and the messages' wording.
+pub struct Request<'a> {
+    pub profiles: &'a [Profile],
+    pub forced: bool,
+    pub suffix: &'a dyn Fn(usize) -> String,
+    pub keep: bool,
+    pub quiet: bool,
+    pub asker: Asker<'a>,
+}
+
+/// The fresh topics and each step's own (in step order), or None when the steps need none.
+pub fn prepare(r: &Request<'_>) -> Result<Option<(FreshTopics, Vec<StepTopic>)>, KprodError> {
+    if !needed(r.profiles, r.forced) {
+        return Ok(None);
+    }
+    let steps: Vec<(String, &Profile)> = r
+        .profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ((r.suffix)(i), p))
+        .collect();
+    let fresh = FreshTopics::prepare(&steps, r.keep, r.quiet, &r.asker)?;
+    let topics = steps
+        .iter()
+        .filter_map(|(suffix, p)| fresh.topic(&p.workload.topic, suffix).cloned())
+        .collect();
+    Ok(Some((fresh, topics)))
+}
+
 impl FreshTopics {
     /// Checks and creates every step's topic before the first run. `steps`: the suffix and
     /// resolved profile of each step, in order. Refuses (exit 3) when a topic of a step's
