@@ -242,3 +242,77 @@ fn a_typo_in_the_last_variant_fails_before_any_run() {
     assert_eq!(e.exit_code(), 2, "{e}");
     assert!(!out.path().join("runs.csv").exists(), "nothing ran");
 }
+
+/// Variants that differ in partitions against `--brokers` each run on their own topic
+/// (`<topic>-v<n>-<variant>`), recorded in `compare.json` with the partitions metadata
+/// showed; without a way to create them, the comparison is refused before its first run.
+#[test]
+fn variants_of_different_partitions_get_a_topic_each_or_are_refused_up_front() {
+    let profiles = tempfile::tempdir().unwrap();
+    let p3 = profiles.path().join("p3.toml");
+    let p6 = profiles.path().join("p6.toml");
+    std::fs::write(&p3, "[workload]\npartitions = 3\nreplication_factor = 1\n").unwrap();
+    std::fs::write(&p6, "[workload]\npartitions = 6\nreplication_factor = 1\n").unwrap();
+    let mock = |topics: &[(&str, i32)]| {
+        let m = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
+        for (t, p) in topics {
+            m.create_topic(t, *p, 1).expect("topic");
+        }
+        let b = m.bootstrap_servers();
+        (m, b)
+    };
+    let compare_in = |out: &std::path::Path, brokers: &str| {
+        let Command::Compare(a) = command(&[
+            "compare",
+            p3.to_str().unwrap(),
+            p6.to_str().unwrap(),
+            "--repeat",
+            "1",
+            "--brokers",
+            brokers,
+            "--topic",
+            "cmp",
+            "--rate",
+            "200",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]) else {
+            unreachable!()
+        };
+        compare::execute(&a, &cwd(), Some(&mut Silent))
+    };
+
+    // The mock brokers take no CreateTopics: refused, exit 3, nothing run.
+    let (_m, brokers) = mock(&[("cmp", 4)]);
+    let out = tempfile::tempdir().unwrap();
+    let e = compare_in(out.path(), &brokers).err().expect("refused");
+    assert_eq!(e.exit_code(), 3, "{e}");
+    assert!(e.to_string().contains("cmp-v2-p6 (6 partitions)"), "{e}");
+    assert!(!out.path().join("runs.csv").exists(), "nothing ran");
+
+    // With the topics there (made by hand, as the refusal says), each variant uses its own.
+    let (_m, brokers) = mock(&[("cmp-v1-p3", 3), ("cmp-v2-p6", 6)]);
+    let out = tempfile::tempdir().unwrap();
+    let o = compare_in(out.path(), &brokers).expect("compare runs");
+    let got: Vec<(Option<&str>, Option<u32>)> = o
+        .result
+        .runs
+        .iter()
+        .map(|r| (r.topic.as_deref(), r.partitions))
+        .collect();
+    assert_eq!(
+        got,
+        [(Some("cmp-v1-p3"), Some(3)), (Some("cmp-v2-p6"), Some(6))]
+    );
+    for (run, report) in o.result.runs.iter().zip(&o.reports) {
+        assert_eq!(Some(report.topic.as_str()), run.topic.as_deref());
+        assert_eq!(Some(report.partitions), run.partitions);
+    }
+    let saved = compare::load(&o.dir).unwrap();
+    assert_eq!(saved.runs[1].partitions, Some(6));
+}

@@ -400,3 +400,33 @@ fn block_with_a_tiny_buffer_waits_and_delivers_every_record() {
     // Waiting for room is schedule lag: some records carry it.
     assert!(r.latency_us.schedule_lag.max > 0);
 }
+
+/// A run on an existing topic of another partition count keeps that topic as it is: the
+/// report's `partitions` is the count metadata showed, and a warning says the profile
+/// asked for another.
+#[test]
+fn an_existing_topic_of_another_partition_count_is_reported_as_it_is_with_a_warning() {
+    let (_m, brokers) = mock("shape");
+    let (_d, o) = bench(&[
+        "--brokers",
+        brokers.as_str(),
+        "--topic",
+        "shape",
+        "--set",
+        "workload.partitions=8",
+        "--records",
+        "200",
+        "--warmup",
+        "0s",
+    ]);
+    assert_accounted(&o);
+    assert_eq!(o.report.partitions, 3, "the topic's real count");
+    assert!(
+        o.report
+            .warnings
+            .iter()
+            .any(|w| w.contains("`shape` has 3 partition(s), not the 8")),
+        "{:?}",
+        o.report.warnings
+    );
+}

@@ -248,3 +248,194 @@ fn conflicting_flags_are_invalid_input() {
     }
     assert!(!out.path().join("runs.csv").exists(), "nothing ran");
 }
+
+/// A stand-alone mock cluster reached through `--brokers`, with `topics` (name,
+/// partitions) created. It lacks CreateTopics (its controller is none of its brokers), as
+/// a cluster that may not create topics would.
+fn mock_with(
+    topics: &[(&str, i32)],
+) -> (
+    rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    String,
+) {
+    let m = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
+    for (t, p) in topics {
+        m.create_topic(t, *p, 1).expect("topic");
+    }
+    let b = m.bootstrap_servers();
+    (m, b)
+}
+
+fn sweep_err(out: &Path, args: &[&str]) -> kprod::KprodError {
+    let mut argv = vec!["sweep", "--out", out.to_str().unwrap()];
+    argv.extend_from_slice(args);
+    let Command::Sweep(a) = command(&argv) else {
+        unreachable!()
+    };
+    sweep::execute(&a, &cwd(), Some(&mut Silent))
+        .err()
+        .expect("refused")
+}
+
+const TOPO_STEP: &[&str] = &[
+    "--rate",
+    "200",
+    "--step-duration",
+    "1s",
+    "--warmup",
+    "0s",
+    "--set",
+    "workload.replication_factor=1",
+    "--quiet",
+];
+
+#[test]
+fn a_partitions_sweep_against_a_cluster_that_cannot_create_topics_refuses_before_any_step() {
+    let (_m, brokers) = mock_with(&[("topo-a", 4)]);
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--param",
+        "workload.partitions=3,6",
+        "--brokers",
+        &brokers,
+        "--topic",
+        "topo-a",
+    ];
+    args.extend_from_slice(TOPO_STEP);
+    let e = sweep_err(out.path(), &args);
+    assert_eq!(e.exit_code(), 3, "{e}");
+    let msg = e.to_string();
+    for part in [
+        "--param workload.partitions",
+        "topo-a-s01 (3 partitions)",
+        "topo-a-s02 (6 partitions)",
+        "create the topics yourself",
+        "no controller",
+    ] {
+        assert!(msg.contains(part), "{part:?} missing from: {msg}");
+    }
+    assert!(!out.path().join("runs.csv").exists(), "nothing ran");
+}
+
+#[test]
+fn a_partitions_sweep_runs_each_step_on_its_own_topic_and_never_on_another_shape() {
+    // Topics of the right shape (made by hand, as the refusal's fix says) are used.
+    let (_m, brokers) = mock_with(&[("topo-b", 4), ("topo-b-s01", 3), ("topo-b-s02", 6)]);
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--param",
+        "workload.partitions=3,6",
+        "--brokers",
+        &brokers,
+        "--topic",
+        "topo-b",
+    ];
+    args.extend_from_slice(TOPO_STEP);
+    let o = run_sweep(out.path(), &args);
+    let got: Vec<(Option<&str>, Option<u32>)> = o
+        .result
+        .steps
+        .iter()
+        .map(|s| (s.topic.as_deref(), s.partitions))
+        .collect();
+    assert_eq!(
+        got,
+        [(Some("topo-b-s01"), Some(3)), (Some("topo-b-s02"), Some(6))]
+    );
+    for s in &o.result.steps {
+        let r = load_report(&out.path().join(&s.run_dir)).unwrap();
+        assert_eq!(
+            (Some(r.topic.as_str()), Some(r.partitions)),
+            (s.topic.as_deref(), s.partitions)
+        );
+        assert!(r.records.delivered > 0);
+        assert!(
+            r.warnings
+                .iter()
+                .all(|w| !w.contains("partition(s), not the")),
+            "{:?}",
+            r.warnings
+        );
+    }
+    let table = sweep::render_table(&o.result);
+    assert!(table.contains("topo-b-s02 (6)"), "{table}");
+    let csv = std::fs::read_to_string(o.dir.join(sweep::SWEEP_CSV)).unwrap();
+    assert!(
+        csv.lines().next().unwrap().ends_with(",topic,partitions"),
+        "{csv}"
+    );
+    assert!(csv.contains(",topo-b-s01,3"), "{csv}");
+
+    // A step topic of another partition count is refused before the first step.
+    let (_m2, brokers) = mock_with(&[("topo-c-s01", 3), ("topo-c-s02", 5)]);
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--param",
+        "workload.partitions=3,6",
+        "--brokers",
+        &brokers,
+        "--topic",
+        "topo-c",
+    ];
+    args.extend_from_slice(TOPO_STEP);
+    let e = sweep_err(out.path(), &args);
+    assert_eq!(e.exit_code(), 3, "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("topo-c-s02") && msg.contains("exists with 5 and 1"),
+        "{msg}"
+    );
+    assert!(!out.path().join("runs.csv").exists(), "nothing ran");
+}
+
+#[test]
+fn a_partitions_sweep_on_the_embedded_cluster_records_each_steps_partitions() {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["--param", "workload.partitions=2,5"];
+    args.extend_from_slice(TOPO_STEP);
+    let o = run_sweep(out.path(), &args);
+    let parts: Vec<Option<u32>> = o.result.steps.iter().map(|s| s.partitions).collect();
+    assert_eq!(parts, [Some(2), Some(5)]);
+    // Each embedded run starts its own cluster: the profile's topic, no suffix.
+    assert!(o
+        .result
+        .steps
+        .iter()
+        .all(|s| s.topic.as_deref() == Some("kprod-bench")));
+    assert!(sweep::render_table(&o.result).contains("kprod-bench (5)"));
+    // The page's step table names each step's topic and partitions too.
+    let html = std::fs::read_to_string(o.dir.join(charts::REPORT_HTML)).unwrap();
+    assert!(html.contains("topic (partitions)"), "column header");
+    assert!(html.contains("kprod-bench (2)") && html.contains("kprod-bench (5)"));
+}
+
+#[test]
+fn a_step_topic_of_the_right_partitions_but_another_replication_factor_is_refused() {
+    let m = rdkafka::mocking::MockCluster::new(3).expect("mock cluster");
+    m.create_topic("topo-r-s01", 3, 1).expect("topic");
+    let brokers = m.bootstrap_servers();
+    let out = tempfile::tempdir().unwrap();
+    let e = sweep_err(
+        out.path(),
+        &[
+            "--param",
+            "workload.replication_factor=3",
+            "--set",
+            "workload.partitions=3",
+            "--brokers",
+            &brokers,
+            "--topic",
+            "topo-r",
+            "--step-duration",
+            "1s",
+            "--quiet",
+        ],
+    );
+    assert_eq!(e.exit_code(), 3, "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("replication factor 3, but it exists with 3 and 1"),
+        "{msg}"
+    );
+    assert!(!out.path().join("runs.csv").exists(), "nothing ran");
+}

@@ -7,6 +7,7 @@
 //! through `bench::execute`, so each keeps its own run directory and `runs.csv` row.
 
 use super::bench;
+use super::topology::{self, Asker, FreshTopics};
 use crate::charts::{self, RunSeries};
 use crate::cli::{BenchArgs, CompareArgs, CompareVerdictArgs, RunArgs};
 use crate::engine::Observer;
@@ -133,6 +134,12 @@ pub struct CompareRun {
     pub status: Status,
     /// Figure key -> value (None when the run has no such figure, e.g. no statistics).
     pub figures: BTreeMap<String, Option<f64>>,
+    /// The topic the run used and its partition count from metadata (absent in
+    /// comparisons written before they were recorded).
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub partitions: Option<u32>,
 }
 
 /// One variant's aggregate of one figure.
@@ -325,9 +332,12 @@ pub fn execute(
     let repeats = args.bench.verdict.repeat.unwrap_or(DEFAULT_REPEAT);
     // Every variant must resolve before the first run: a typo in the last one should not
     // cost the runs of all the others.
-    for v in &args.variants {
-        bench::resolve(&variant_args(&args.bench, v).profile, cwd)?;
-    }
+    let profiles = args
+        .variants
+        .iter()
+        .map(|v| bench::resolve(&variant_args(&args.bench, v).profile, cwd))
+        .collect::<Result<Vec<_>, _>>()?;
+    let fresh = fresh_topics(args, &profiles)?;
     let root = bench::results_root(&args.bench.output.out, cwd)?;
     let label = super::run_name::named("compare", args.bench.output.name.as_deref());
     let dir = report::create_run_dir(&root, SystemTime::now(), &label)?;
@@ -357,7 +367,14 @@ pub fn execute(
             }
             // Reborrowed per run; the explicit cast shortens the trait object's lifetime.
             let obs = observer.as_mut().map(|o| &mut **o as &mut dyn Observer);
-            let o = bench::execute(&variant_args(&args.bench, v), cwd, obs)?;
+            let mut a = variant_args(&args.bench, v);
+            if let Some((fresh, topics)) = &fresh {
+                let t = &topics[vi];
+                // Verified again just before the run: it must not start on another shape.
+                fresh.check(t)?;
+                a.profile.topic = Some(t.name.clone());
+            }
+            let o = bench::execute(&a, cwd, obs)?;
             bench::print_run_details(&args.bench.output, &o);
             report::usable(&o.report, &o.dir)?;
             result.cluster_note = result.cluster_note.or(o.report.cluster_note.clone());
@@ -371,6 +388,8 @@ pub fn execute(
                     .unwrap_or_default(),
                 status: o.report.status,
                 figures: run_figures(&o.report),
+                topic: Some(o.report.topic.clone()),
+                partitions: Some(o.report.partitions),
             });
             reports.push(o.report);
             result.figures = aggregate(args.variants.len(), &result.runs);
@@ -396,6 +415,35 @@ pub fn execute(
         reports,
         interrupted,
     })
+}
+
+/// Variants that differ in partitions or replication against `--brokers`: a topic per
+/// variant (`<topic>-v2-<variant>`), shared by its repeats, created before the first run.
+fn fresh_topics(
+    args: &CompareArgs,
+    profiles: &[crate::profile::Profile],
+) -> Result<Option<(FreshTopics, Vec<topology::StepTopic>)>, KprodError> {
+    topology::prepare(&topology::Request {
+        profiles,
+        forced: false,
+        suffix: &|i| variant_suffix(i, &args.variants[i]),
+        keep: args.keep_topics,
+        quiet: args.bench.output.quiet,
+        asker: Asker {
+            what: "the compared variants' workload.partitions / workload.replication_factor",
+            instead: "compare variants of one topology per run",
+        },
+    })
+}
+
+/// `v<n>-<file stem of the variant>`: readable, and distinct even for the same variant
+/// given twice.
+fn variant_suffix(i: usize, variant: &str) -> String {
+    let stem = Path::new(variant)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| variant.to_string());
+    format!("v{}-{stem}", i + 1)
 }
 
 /// `kprod compare` for the command line: runs, prints the table, returns the exit code.
@@ -465,6 +513,8 @@ mod tests {
             run_dir: format!("r{variant}{repeat}"),
             status: Status::Complete,
             figures,
+            topic: None,
+            partitions: None,
         }
     }
 

@@ -168,6 +168,8 @@ mod tests {
             run_dir: String::new(),
             status: crate::report::Status::Complete,
             figures,
+            topic: None,
+            partitions: None,
         }
     }
 

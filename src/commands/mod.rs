@@ -14,3 +14,4 @@ pub mod progress;
 pub mod report_cmd;
 pub mod run_name;
 pub mod sweep;
+pub mod topology;

@@ -8,6 +8,7 @@
 pub mod judge;
 
 use super::bench;
+use super::topology::{self, Asker, FreshTopics, StepTopic};
 use crate::cli::{NoVerdict, RunArgs, SweepArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
@@ -49,6 +50,12 @@ pub struct Step {
     pub status: Status,
     /// The step's run directory name, a sibling of the sweep directory.
     pub run_dir: String,
+    /// The topic the step ran on and its partition count from metadata (absent in sweeps
+    /// written before they were recorded).
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub partitions: Option<u32>,
 }
 
 /// `sweep.json`.
@@ -208,6 +215,10 @@ struct Runner<'a, 'o> {
     slo: Vec<SloTerm>,
     result: SweepResult,
     observer: Option<&'o mut dyn Observer>,
+    /// A fresh topic per `--param` step when the sweep changes the topology against
+    /// `--brokers`; `step_topics[i]` is value i's. Dropped (topics deleted) with the runner.
+    fresh: Option<FreshTopics>,
+    step_topics: Vec<StepTopic>,
 }
 
 impl Runner<'_, '_> {
@@ -262,6 +273,11 @@ impl Runner<'_, '_> {
             a.profile.layers.sets.push(format!("{k}={v}"));
         }
         let index = self.result.steps.len();
+        if let (Some(fresh), Some(t)) = (&self.fresh, self.step_topics.get(index)) {
+            // Verified again just before the step: the run must not start on another shape.
+            fresh.check(t)?;
+            a.profile.topic = Some(t.name.clone());
+        }
         a.label = Some(super::run_name::sweep_step(
             &self.args.bench.profile.profiles,
             index,
@@ -298,6 +314,8 @@ impl Runner<'_, '_> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
+            topic: Some(r.topic.clone()),
+            partitions: Some(r.partitions),
         };
         if !self.args.bench.output.quiet {
             crate::print_stderr(&out::step_line(&step));
@@ -355,7 +373,8 @@ pub fn execute(
     let step_duration = crate::units::parse_duration(&args.step_duration)
         .map_err(|e| KprodError::flag("--step-duration", e, "give a duration such as 10s"))?;
     check_flags(args, &plan)?;
-    probe_profiles(args, &plan, cwd)?;
+    let profiles = probe_profiles(args, &plan, cwd)?;
+    let (fresh, step_topics) = fresh_topics(args, &plan, &profiles)?;
     let root = bench::results_root(&args.bench.output.out, cwd)?;
     let label = super::run_name::named("sweep", args.bench.output.name.as_deref());
     let dir = report::create_run_dir(&root, SystemTime::now(), &label)?;
@@ -367,6 +386,8 @@ pub fn execute(
         slo,
         result,
         observer,
+        fresh,
+        step_topics,
     };
     run.walk(plan)?;
     if let Err(e) = write_chart(&run.dir, &run.result) {
@@ -400,20 +421,56 @@ fn check_flags(args: &SweepArgs, plan: &Plan) -> Result<(), KprodError> {
     Ok(())
 }
 
-/// Every step's profile must resolve before the first run.
-fn probe_profiles(args: &SweepArgs, plan: &Plan, cwd: &Path) -> Result<(), KprodError> {
+/// Every step's profile must resolve before the first run; returns them (`--param`: one
+/// per value, in order; otherwise the one profile every step shares).
+fn probe_profiles(
+    args: &SweepArgs,
+    plan: &Plan,
+    cwd: &Path,
+) -> Result<Vec<crate::profile::Profile>, KprodError> {
     let mut probe = args.bench.bench();
     probe.profile.duration = Some(args.step_duration.clone());
     if let Plan::Param { key, values } = plan {
-        for v in values {
-            let mut a = probe.clone();
-            a.profile.layers.sets.push(format!("{key}={v}"));
-            bench::resolve(&a.profile, cwd).map_err(|e| as_param(e, key))?;
-        }
-        Ok(())
+        values
+            .iter()
+            .map(|v| {
+                let mut a = probe.clone();
+                a.profile.layers.sets.push(format!("{key}={v}"));
+                bench::resolve(&a.profile, cwd).map_err(|e| as_param(e, key))
+            })
+            .collect()
     } else {
-        bench::resolve(&probe.profile, cwd).map(drop)
+        Ok(vec![bench::resolve(&probe.profile, cwd)?])
     }
+}
+
+/// `--param` over a topology key against `--brokers`: every step's topic, created (and
+/// checked) before the first step. Step i's topic is `<topic>-s<i+1>` (`kprod-bench-s03`).
+fn fresh_topics(
+    args: &SweepArgs,
+    plan: &Plan,
+    profiles: &[crate::profile::Profile],
+) -> Result<(Option<FreshTopics>, Vec<StepTopic>), KprodError> {
+    let Plan::Param { key, .. } = plan else {
+        return Ok((None, Vec::new()));
+    };
+    let what = format!("--param {key}");
+    let request = topology::Request {
+        profiles,
+        forced: topology::TOPOLOGY_KEYS.contains(&key.as_str()),
+        suffix: &|i| format!("s{:02}", i + 1),
+        keep: args.keep_topics,
+        quiet: args.bench.output.quiet,
+        asker: Asker {
+            what: &what,
+            instead: "run one `kprod bench --topic NAME` (or one sweep of another key) per \
+                      topic you created",
+        },
+    };
+    Ok(match topology::prepare(&request)? {
+        Some((fresh, topics)) => (Some(fresh), topics),
+        None => (None, Vec::new()),
+    })
 }
 
 /// A `--param` value goes into the profile as a `--set`: an error about that key blames

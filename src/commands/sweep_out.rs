@@ -40,6 +40,24 @@ pub fn step_line(s: &Step) -> String {
     )
 }
 
+/// Whether the steps ran on different topics or partition counts: then the table shows
+/// each step's (a `--param workload.partitions` sweep, fresh topics per step).
+fn topology_varies(r: &SweepResult) -> bool {
+    let shape = |s: &Step| (s.topic.clone(), s.partitions);
+    r.steps
+        .first()
+        .is_some_and(|f| r.steps.iter().any(|s| shape(s) != shape(f)))
+}
+
+fn topic_cell(s: &Step) -> String {
+    match (&s.topic, s.partitions) {
+        (Some(t), Some(p)) => format!("{t} ({p})"),
+        (Some(t), None) => t.clone(),
+        (None, Some(p)) => format!("({p})"),
+        (None, None) => String::new(),
+    }
+}
+
 /// The sweep for a terminal: one row per step (knee marked), the rule and the result.
 pub fn render_table(r: &SweepResult) -> String {
     let mut t = Table::new();
@@ -49,18 +67,23 @@ pub fn render_table(r: &SweepResult) -> String {
         t.set_width(140);
     }
     let swept = r.param_key.clone().unwrap_or_else(|| "target".into());
-    t.set_header([
-        "step", "phase", &swept, "achieved", "p50", "p99", "p99.9", "errors", "result",
-    ]);
+    let shaped = topology_varies(r);
+    let mut header = vec!["step", "phase", &swept];
+    if shaped {
+        header.push("topic (partitions)");
+    }
+    header.extend(["achieved", "p50", "p99", "p99.9", "errors", "result"]);
+    t.set_header(header);
     for s in &r.steps {
         let mut result = verdict(s);
         if r.knee_index == Some(s.index) {
             result = format!("◀ knee; {result}");
         }
-        t.add_row([
-            (s.index + 1).to_string(),
-            s.phase.clone(),
-            what(s),
+        let mut row = vec![(s.index + 1).to_string(), s.phase.clone(), what(s)];
+        if shaped {
+            row.push(topic_cell(s));
+        }
+        row.extend([
             fmt_rate(s.achieved_records_per_sec),
             fmt_latency_us(s.p50_us),
             fmt_latency_us(s.p99_us),
@@ -68,6 +91,7 @@ pub fn render_table(r: &SweepResult) -> String {
             fmt_count(s.errors),
             result,
         ]);
+        t.add_row(row);
     }
     let mut out = format!("{t}\n");
     if !r.slo.is_empty() {
@@ -147,6 +171,9 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
         "knee",
         "run_dir",
         "reasons",
+        // Appended later: positional readers keep their columns.
+        "topic",
+        "partitions",
     ];
     let rows = r.steps.iter().map(|s| {
         vec![
@@ -167,6 +194,8 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, String> {
             (r.knee_index == Some(s.index)).to_string(),
             s.run_dir.clone(),
             s.reasons.join("; "),
+            s.topic.clone().unwrap_or_default(),
+            s.partitions.map_or(String::new(), |p| p.to_string()),
         ]
     });
     csv_doc(&header, rows)
@@ -229,6 +258,8 @@ pub fn html_page(s: &SweepResult, chart: &str, root: &std::path::Path) -> String
     }
     page.headline(badge, tone, "", &facts);
     page.chart("Latency against rate", chart);
+    // A topology sweep names each step's own topic, as the terminal table does.
+    let shaped = topology_varies(s);
     let rows: Vec<Vec<Cell>> = s
         .steps
         .iter()
@@ -238,7 +269,7 @@ pub fn html_page(s: &SweepResult, chart: &str, root: &std::path::Path) -> String
             } else {
                 Cell::toned("ok", Tone::Good)
             };
-            vec![
+            let mut row = vec![
                 Cell::from((st.index + 1).to_string()),
                 st.phase.clone().into(),
                 // Tick-style rates ("1k/s", "64k/s"), never "1.00k/s" beside "500/s".
@@ -248,6 +279,11 @@ pub fn html_page(s: &SweepResult, chart: &str, root: &std::path::Path) -> String
                     (None, None) => "unlimited".into(),
                 }
                 .into(),
+            ];
+            if shaped {
+                row.push(topic_cell(st).into());
+            }
+            row.extend([
                 rate_text(st.achieved_records_per_sec).into(),
                 fmt_latency_us(st.p50_us).into(),
                 fmt_latency_us(st.p99_us).into(),
@@ -260,18 +296,19 @@ pub fn html_page(s: &SweepResult, chart: &str, root: &std::path::Path) -> String
                 },
                 v,
                 st.run_dir.clone().into(),
-            ]
+            ]);
+            row
         })
         .collect();
     page.heading("Steps");
-    page.table(
-        "steps",
-        &[
-            "step", "phase", "target", "achieved", "p50", "p99", "p99.9", "errors", "knee",
-            "verdict", "run",
-        ],
-        &rows,
-    );
+    let mut header = vec!["step", "phase", "target"];
+    if shaped {
+        header.push("topic (partitions)");
+    }
+    header.extend([
+        "achieved", "p50", "p99", "p99.9", "errors", "knee", "verdict", "run",
+    ]);
+    page.table("steps", &header, &rows);
     page.paragraph(&format!("Saturation rule: {}", s.saturation_rule));
     if let Some(note) = &s.cluster_note {
         page.paragraph(&format!("Cluster: {note}"));
@@ -432,6 +469,8 @@ mod tests {
             reasons: Vec::new(),
             status: Status::Complete,
             run_dir: format!("d{index}"),
+            topic: None,
+            partitions: None,
         }
     }
 

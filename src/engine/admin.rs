@@ -59,13 +59,13 @@ pub fn create_topic(
 
 /// Where a CreateTopics request can go.
 #[derive(Debug, PartialEq)]
-enum Controller {
+pub(super) enum Controller {
     Broker,
     /// The cluster named this id (-1: none at all), which is none of its brokers.
     Missing(i32),
 }
 
-fn controller(
+pub(super) fn controller(
     client: &Client<DefaultClientContext>,
     topic: &str,
 ) -> Result<Controller, KprodError> {
@@ -93,7 +93,7 @@ fn classify(id: i32, md: &Metadata) -> Controller {
 
 /// CreateTopics with [`ADMIN_TIMEOUT`] for the whole request (controller look-up included)
 /// and for the broker's own operation.
-fn create_at_controller(
+pub(super) fn create_at_controller(
     admin: &AdminClient<DefaultClientContext>,
     topic: &str,
     partitions: u32,
@@ -187,7 +187,7 @@ fn create_on_demand(
 }
 
 /// The topic's partition count once it has partitions and no error.
-fn topic_partitions(md: &Metadata, topic: &str) -> Result<u32, RDKafkaErrorCode> {
+pub(super) fn topic_partitions(md: &Metadata, topic: &str) -> Result<u32, RDKafkaErrorCode> {
     let t = md
         .topics()
         .iter()

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod faults;
 pub mod native;
 pub mod reach;
+pub mod topics;
 pub mod worker;
 
 pub use crate::domain::{Both, Observer, RunOutcome, Silent};

@@ -186,6 +186,21 @@ fn nothing_measured(out: &RunOutcome, warmup_s: f64) -> Option<(Status, String)>
 }
 
 /// The profile's validation warnings, then what the run itself found.
+/// The run's topic has another partition count than the profile asks for: it existed
+/// before (kprod never changes an existing topic), or the cluster created it on demand with
+/// its default. `partitions` is what metadata showed; this says the profile's was not used.
+fn partitions_warning(plan: &Plan, out: &RunOutcome) -> Option<String> {
+    let w = &plan.profile.workload;
+    (out.partitions != w.partitions).then(|| {
+        format!(
+            "topic `{}` has {} partition(s), not the {} the profile asks for \
+             (workload.partitions): the run used the topic as it is; for {} partitions use a \
+             topic that does not exist yet (--topic NAME), which kprod creates with them",
+            w.topic, out.partitions, w.partitions, w.partitions
+        )
+    })
+}
+
 fn warnings(plan: &Plan, out: &RunOutcome) -> Vec<String> {
     let m = &out.measurements;
     let t = &m.totals;
@@ -204,6 +219,9 @@ fn warnings(plan: &Plan, out: &RunOutcome) -> Vec<String> {
         ));
     }
     if let Some(w) = retention_warning(out) {
+        warnings.push(w);
+    }
+    if let Some(w) = partitions_warning(plan, out) {
         warnings.push(w);
     }
     if !m.client_errors.is_empty() {
