@@ -11,6 +11,8 @@
 //!
 //! Plain `main` harness (`harness = false`); run with `cargo bench --bench hot_path`.
 //! `KPROD_BENCH_RECORDS` overrides the worker part's record count (0 skips it).
+//! `KPROD_BENCH_AB=N` runs the worker part N times each with and without the keyless
+//! partitioner callback (`engine::sticky`), alternating, to size that lever.
 
 use kprod::engine::cluster::start_mock;
 use kprod::engine::native::NativeProducer;
@@ -107,7 +109,7 @@ fn source_and_recorder() {
     );
 }
 
-fn worker_loop(records: u64) {
+fn worker_loop(records: u64, sticky_callback: bool) {
     let mock = start_mock(3).unwrap_or_else(|e| fail(e));
     let props: BTreeMap<String, String> = [
         ("bootstrap.servers", mock.bootstrap_servers()),
@@ -124,7 +126,6 @@ fn worker_loop(records: u64) {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let producer = NativeProducer::new(&props, "bench").unwrap_or_else(|e| fail(e));
     let spec = WorkerSpec {
         index: 0,
         topic: "bench".into(),
@@ -149,6 +150,12 @@ fn worker_loop(records: u64) {
         interrupted: AtomicBool::new(false),
     });
     let src = source();
+    let producer = NativeProducer::new(
+        &props,
+        "bench",
+        sticky_callback && worker::batched(&spec, &src),
+    )
+    .unwrap_or_else(|e| fail(e));
     let h = std::thread::spawn(move || {
         let before = cpu_seconds(libc::RUSAGE_THREAD);
         worker::run(spec, producer, src, tx, srx, flags);
@@ -184,8 +191,13 @@ fn worker_loop(records: u64) {
     }
     let per = |s: f64| s * 1e9 / records as f64;
     println!(
-        "worker: producer thread {:.0} ns CPU/record, process {:.0} ns CPU/record, \
+        "worker{}: producer thread {:.0} ns CPU/record, process {:.0} ns CPU/record, \
          {:.0} records/s wall, {records} records delivered",
+        if sticky_callback {
+            ""
+        } else {
+            " (no sticky callback)"
+        },
         per(thread),
         per(process),
         records as f64 / wall
@@ -199,7 +211,15 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(RECORDS);
     // 0 skips the worker part (e.g. to count instructions of the first under callgrind).
-    if records > 0 {
-        worker_loop(records);
+    let ab: u32 = std::env::var("KPROD_BENCH_AB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    if records > 0 && ab == 0 {
+        worker_loop(records, true);
+    }
+    for _ in 0..ab {
+        worker_loop(records, true);
+        worker_loop(records, false);
     }
 }

@@ -17,6 +17,14 @@ summary under results/ (never overwriting).
     scripts/speed.py peak --brokers 127.0.0.1:19092   # against a real broker
     scripts/speed.py --also-brokers 127.0.0.1:19092   # everything, and the peak on both clusters
     scripts/speed.py peak --against /tmp/kprod-before  # this build vs another kprod binary
+    scripts/speed.py instructions --against /tmp/kprod-before   # contention-free ratio
+
+`instructions` counts the instructions the WHOLE process executes (valgrind callgrind's Ir;
+`perf stat -e instructions` is not available on the development VM) per delivered record,
+for the peak settings on the embedded cluster: a count, not a time, so other work on the
+machine does not move it. Each contestant runs at --records and at twice that; the
+difference divided by the extra records is the marginal cost per record (start-up, topic
+creation and the mock brokers' idle work cancel out), beside the plain whole-run average.
 """
 import argparse
 import json
@@ -186,6 +194,63 @@ def peak(args, out, log, brokers=None):
     return result
 
 
+def callgrind_ir(cmd):
+    """Run cmd under callgrind; return the instructions it executed (all threads)."""
+    with tempfile.TemporaryDirectory(prefix="kprod-cg-") as d:
+        p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/cg.%p"] + cmd,
+                           cwd=ROOT, text=True, capture_output=True, timeout=1800)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    if p.returncode != 0 or not m:
+        sys.exit(f"valgrind run failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-2000:]}")
+    return int(m.group(1)), p.stdout
+
+
+def instructions(args, out, log):
+    perf = build()
+    records = args.records or 300_000
+    names = ["kprod", "perf"] + (["against"] if args.against else [])
+    per = {k: [] for k in names}
+    marginal = {k: [] for k in names}
+    for r in range(args.rounds):
+        for name in names:
+            ir = {}
+            for n in (records, 2 * records):
+                if name == "perf":
+                    cmd = [os.path.join(ROOT, perf), "-P", "-t", "kprod-peer", "-s", "100", "-a", "-1",
+                           "-c", str(n), "-X", "linger.ms=5", "-X", "test.mock.num.brokers=3"]
+                    total, stdout = callgrind_ir(cmd)
+                    d = re.findall(r"(\d+) delivered", stdout)
+                    delivered = int(d[-1]) if d else 0
+                else:
+                    binary = args.against if name == "against" else KPROD
+                    cmd = [binary, "bench", "--quiet", "--out", out] + PEAK_SETTINGS + ["--records", str(n)]
+                    total, stdout = callgrind_ir(cmd)
+                    m = re.search(r"results: (\S+)", stdout)
+                    with open(os.path.join(m.group(1), "report.json")) as f:
+                        rep = json.load(f)
+                    assert rep["records"]["identity_holds"], "accounting identity broken"
+                    delivered = rep["records"]["delivered"]
+                if delivered != n:
+                    sys.exit(f"{name}: {delivered} of {n} records delivered under valgrind")
+                ir[n] = total
+            per[name].append(ir[records] / records)
+            marginal[name].append((ir[2 * records] - ir[records]) / records)
+            log(f"round {r + 1} {name:8s} {per[name][-1]:8.0f} instructions/record over {records:,}, "
+                f"marginal {marginal[name][-1]:8.0f}")
+    med = {k: statistics.median(v) for k, v in per.items()}
+    med_m = {k: statistics.median(v) for k, v in marginal.items()}
+    log(f"embedded cluster, peak settings, {records:,} and {2 * records:,} records, "
+        f"median of {args.rounds} rounds under valgrind --tool=callgrind (whole process)")
+    log(f"{'contestant':12s} {'instr/rec':>10s} {'vs perf':>8s} {'marginal':>10s} {'vs perf':>8s}")
+    for k in names:
+        log(f"{k:12s} {med[k]:10.0f} {med[k] / med['perf']:8.3f} {med_m[k]:10.0f} {med_m[k] / med_m['perf']:8.3f}")
+    return {"records": records, "rounds": args.rounds, "against": args.against,
+            "instructions_per_record": per, "marginal_instructions_per_record": marginal,
+            "medians": med, "medians_marginal": med_m,
+            "ratio_vs_perf": {k: med[k] / med["perf"] for k in names},
+            "marginal_ratio_vs_perf": {k: med_m[k] / med_m["perf"] for k in names}}
+
+
 def rate_accuracy(args, out, log, peak_rate):
     target = int(peak_rate * args.rate_fraction)
     rows = []
@@ -249,10 +314,11 @@ def targets(summary, log):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("check", nargs="?", default="all", choices=["all", "peak", "rate", "memory"])
+    ap.add_argument("check", nargs="?", default="all", choices=["all", "peak", "rate", "memory", "instructions"])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--records", type=int,
-                    help="records per peak run (default: 3,000,000 embedded, 2,000,000 with --brokers)")
+                    help="records per peak run (default: 3,000,000 embedded, 2,000,000 with --brokers; "
+                         "instructions: 300,000 and twice that)")
     ap.add_argument("--producers", type=int, nargs="*", default=[2],
                     help="extra kprod variants with this many producers")
     ap.add_argument("--brokers", help="real cluster bootstrap list (default: embedded)")
@@ -283,6 +349,8 @@ def main():
 
     summary = {"started_at": stamp, "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="kprod-speed-") as out:
+        if args.check == "instructions":
+            summary["instructions"] = instructions(args, out, log)
         if args.check in ("all", "peak"):
             summary["peak"] = peak(args, out, log, args.brokers)
             if args.also_brokers:

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod faults;
 pub mod native;
 pub mod reach;
+pub mod sticky;
 pub mod topics;
 pub mod worker;
 
@@ -185,7 +186,6 @@ impl Crew {
             if share.index == 0 {
                 crew.first_props = props.clone();
             }
-            let producer = NativeProducer::new(&props, &w.topic)?;
             let source = RecordSource::new(
                 setup.payloads.clone(),
                 setup.keys.clone(),
@@ -193,6 +193,7 @@ impl Crew {
                 plan.source_seed(),
             );
             let spec = worker_spec(plan, share, header_bytes);
+            let producer = NativeProducer::new(&props, &w.topic, worker::batched(&spec, &source))?;
             let (stx, srx) = mpsc::channel();
             crew.starters.push(stx);
             let tx = tx.clone();

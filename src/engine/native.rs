@@ -9,6 +9,7 @@
 
 use crate::client::client_config;
 pub use crate::client::VERBOSE;
+use crate::engine::sticky::{self, Sticky};
 use crate::error::{ConfigError, KprodError};
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -64,6 +65,9 @@ pub struct NativeProducer {
     inner: BaseProducer<KprodContext>,
     rkt: *mut rdsys::rd_kafka_topic_t,
     queue: *mut rdsys::rd_kafka_queue_t,
+    /// The keyless partitioner's state (see `engine::sticky`); declared after `inner` so it
+    /// is dropped only once the client, which may still call the partitioner, is gone.
+    sticky: Option<Box<Sticky>>,
 }
 
 // SAFETY: the handle is created on one thread and then moved into its producer thread,
@@ -71,10 +75,26 @@ pub struct NativeProducer {
 unsafe impl Send for NativeProducer {}
 
 impl NativeProducer {
-    pub fn new(props: &BTreeMap<String, String>, topic: &str) -> Result<Self, KprodError> {
-        let inner: BaseProducer<KprodContext> = client_config(props)
-            .create_with_context(KprodContext)
-            .map_err(|e| {
+    /// `batched`: this producer sends through [`NativeProducer::produce_batch`] only and
+    /// calls [`NativeProducer::set_clock`] before each batch, so keyless records may be
+    /// partitioned by `engine::sticky` (when librdkafka would use its sticky path for them).
+    pub fn new(
+        props: &BTreeMap<String, String>,
+        topic: &str,
+        batched: bool,
+    ) -> Result<Self, KprodError> {
+        let sticky = batched
+            .then(|| Sticky::for_props(props))
+            .flatten()
+            .map(Box::new);
+        let mut config = client_config(props);
+        if sticky.is_some() {
+            // librdkafka takes its own sticky path before a partitioner callback unless
+            // its linger is 0; the callback applies the configured linger instead.
+            config.set("sticky.partitioning.linger.ms", "0");
+        }
+        let inner: BaseProducer<KprodContext> =
+            config.create_with_context(KprodContext).map_err(|e| {
                 KprodError::from(
                     ConfigError::new(format!("librdkafka refused the configuration: {e}"))
                         .fix("run `kprod profiles show` to see the effective properties"),
@@ -87,8 +107,23 @@ impl NativeProducer {
         })?;
         let rk = inner.client().native_ptr();
         // SAFETY: rk is a live producer handle; a null topic conf means the defaults set
-        // on the global conf (partitioner and friends).
-        let rkt = unsafe { rdsys::rd_kafka_topic_new(rk, topic_c.as_ptr(), ptr::null_mut()) };
+        // on the global conf (partitioner and friends); with the sticky callback, a copy
+        // of those defaults plus the callback, whose opaque lives as long as self.
+        let rkt = unsafe {
+            let tconf = match &sticky {
+                None => ptr::null_mut(),
+                Some(s) => {
+                    let tconf = rdsys::rd_kafka_default_topic_conf_dup(rk);
+                    rdsys::rd_kafka_topic_conf_set_opaque(
+                        tconf,
+                        &**s as *const Sticky as *mut c_void,
+                    );
+                    rdsys::rd_kafka_topic_conf_set_partitioner_cb(tconf, Some(sticky::partition));
+                    tconf
+                }
+            };
+            rdsys::rd_kafka_topic_new(rk, topic_c.as_ptr(), tconf)
+        };
         if rkt.is_null() {
             return Err(KprodError::Kafka(format!(
                 "cannot create a handle for topic {topic}"
@@ -97,7 +132,26 @@ impl NativeProducer {
         // SAFETY: as above; the main queue carries the events rust-rdkafka enabled
         // (delivery reports, statistics, errors).
         let queue = unsafe { rdsys::rd_kafka_queue_get_main(rk) };
-        Ok(NativeProducer { inner, rkt, queue })
+        Ok(NativeProducer {
+            inner,
+            rkt,
+            queue,
+            sticky,
+        })
+    }
+
+    /// Whether keyless records are partitioned by `engine::sticky`.
+    pub fn sticky_callback(&self) -> bool {
+        self.sticky.is_some()
+    }
+
+    /// The clock (ns since t0) of the batch about to be produced: the sticky partitioner's
+    /// time, read once per batch instead of once per record.
+    #[inline]
+    pub fn set_clock(&self, now_ns: u64) {
+        if let Some(s) = &self.sticky {
+            s.set_now_ns(now_ns);
+        }
     }
 
     pub fn base(&self) -> &BaseProducer<KprodContext> {

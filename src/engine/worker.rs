@@ -189,6 +189,12 @@ fn drain(p: &NativeProducer, sink: &mut Sink<'_>) {
     }
 }
 
+/// Whether this producer sends through `rd_kafka_produce_batch` only (and so keeps
+/// [`NativeProducer::set_clock`] current).
+pub fn batched(spec: &WorkerSpec, source: &RecordSource) -> bool {
+    batch::eligible(spec, source)
+}
+
 /// Run one producer to completion. Blocks until its share is sent and flushed.
 pub fn run(
     spec: WorkerSpec,

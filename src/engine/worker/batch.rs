@@ -115,6 +115,7 @@ impl Hot<'_> {
         let len = slots.batch.len();
         let mut from = 0;
         while from < len {
+            self.producer.set_clock(now_ns);
             self.producer.produce_batch(&mut slots.batch, from);
             let enq_us = now_ns / 1_000;
             let mut retry = None;
