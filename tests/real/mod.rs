@@ -5,6 +5,7 @@
 
 pub mod fixtures;
 pub mod secure;
+pub mod topology;
 pub mod wire;
 
 use rdkafka::config::ClientConfig;

@@ -1,3 +1,7 @@
+//! Unit tests of the keyless partitioner callback: which partitioners get it, the linger
+//! librdkafka would use, switching, availability per batch, keyed records where librdkafka
+//! puts them.
+
 use super::*;
 use std::cell::Cell;
 
