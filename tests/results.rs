@@ -205,6 +205,25 @@ fn fire_and_forget_reports_the_bytes_it_sent() {
         .iter()
         .filter(|i| !i.partial)
         .all(|i| i.bytes_per_sec > 0.0));
+    // Its per-second record rate is what was handed over and not failed (no delivery
+    // report says delivered), not 0: a whole second at 1000/s reads about 1000/s, and the
+    // seconds add up to the inferred delivered total.
+    for i in r.intervals.iter().filter(|i| !i.partial) {
+        assert_eq!(i.delivered, 0, "no success reports in fire-and-forget");
+        let expect = (i.sent - i.failed) as f64 / i.length_s;
+        assert!((i.records_per_sec - expect).abs() < 1e-9, "{i:?}");
+        assert!(i.records_per_sec > 900.0, "{i:?}");
+    }
+    let counted: f64 = r
+        .intervals
+        .iter()
+        .map(|i| i.records_per_sec * i.length_s)
+        .sum();
+    assert!(
+        (counted - r.records.delivered as f64).abs() < 0.5,
+        "{counted} vs {:?}",
+        r.records
+    );
 }
 
 /// Progress lines: fire-and-forget shows what it sent (no "0/s", no "p99 0 µs"), and the

@@ -126,6 +126,7 @@ pub fn execute(
         label,
         plan.profile.workload.warmup,
         &plan.profile.faults,
+        plan.profile.workload.send_mode == crate::profile::SendMode::FireAndForget,
     );
     // The start gate goes first: the run directory is created once the wait is over.
     let mut inner = engine::Both(&mut live, obs);

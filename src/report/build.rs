@@ -17,6 +17,7 @@ pub fn interval_row(
     start_unix_ms: u64,
     warmup_s: f64,
     faults: &[crate::faults::FaultSpec],
+    fire_and_forget: bool,
 ) -> Interval {
     let end = i.idx as f64 + i.length_s;
     // Taken back from `end` so that anyone who recomputes it from `t_s` (`kprod merge`)
@@ -31,7 +32,13 @@ pub fn interval_row(
         sent: i.counts.sent,
         delivered: i.counts.delivered,
         failed: i.counts.failed,
-        records_per_sec: i.counts.delivered as f64 / len,
+        // Fire-and-forget gets no success reports: its rate is what was handed over and not
+        // reported failed, as the run's own inferred delivered count is.
+        records_per_sec: if fire_and_forget {
+            i.counts.sent.saturating_sub(i.counts.failed) as f64 / len
+        } else {
+            i.counts.delivered as f64 / len
+        },
         bytes_per_sec: i.counts.bytes as f64 / len,
         p50_us: i.p50_us,
         p99_us: i.p99_us,
@@ -116,7 +123,10 @@ fn intervals(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Vec<Interval> {
     out.measurements
         .intervals
         .iter()
-        .map(|i| interval_row(i, start_unix_ms, warmup_s, &plan.profile.faults))
+        .map(|i| {
+            let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
+            interval_row(i, start_unix_ms, warmup_s, &plan.profile.faults, ff)
+        })
         .collect()
 }
 

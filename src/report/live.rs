@@ -20,6 +20,7 @@ pub struct LiveWriter {
     label: String,
     warmup_s: f64,
     faults: Vec<FaultSpec>,
+    fire_and_forget: bool,
     dir: Option<PathBuf>,
     /// The run directory's name, each row's `run_id`.
     run_id: Option<String>,
@@ -30,12 +31,19 @@ pub struct LiveWriter {
 }
 
 impl LiveWriter {
-    pub fn new(root: &Path, label: &str, warmup: Duration, faults: &[FaultSpec]) -> Self {
+    pub fn new(
+        root: &Path,
+        label: &str,
+        warmup: Duration,
+        faults: &[FaultSpec],
+        fire_and_forget: bool,
+    ) -> Self {
         LiveWriter {
             root: root.to_path_buf(),
             label: label.to_string(),
             warmup_s: warmup.as_secs_f64(),
             faults: faults.to_vec(),
+            fire_and_forget,
             dir: None,
             run_id: None,
             file: None,
@@ -95,8 +103,13 @@ impl Observer for LiveWriter {
     }
 
     fn interval(&mut self, i: &MergedInterval, _elapsed: Duration) {
-        let mut row =
-            super::build::interval_row(i, self.start_unix_ms, self.warmup_s, &self.faults);
+        let mut row = super::build::interval_row(
+            i,
+            self.start_unix_ms,
+            self.warmup_s,
+            &self.faults,
+            self.fire_and_forget,
+        );
         row.run_id.clone_from(&self.run_id);
         match rows_bytes(std::slice::from_ref(&row)) {
             Ok(bytes) => self.append(&bytes),

@@ -103,6 +103,12 @@ fn merged_row(
         .fold(f64::MIN, f64::max);
     let len = t_s - b as f64;
     let delivered: u64 = parts.iter().map(|p| p.row.delivered).sum();
+    // Each row's own count behind its rate (delivered, or for fire-and-forget what was
+    // handed over and not failed), so a merge keeps the instances' meaning of the rate.
+    let counted: f64 = parts
+        .iter()
+        .map(|p| (p.row.records_per_sec * (p.row.t_s - p.idx as f64)).round())
+        .sum();
     let bytes: f64 = parts
         .iter()
         .map(|p| (p.row.bytes_per_sec * (p.row.t_s - p.idx as f64)).round())
@@ -121,7 +127,7 @@ fn merged_row(
         sent: parts.iter().map(|p| p.row.sent).sum(),
         delivered,
         failed: parts.iter().map(|p| p.row.failed).sum(),
-        records_per_sec: delivered as f64 / len,
+        records_per_sec: counted / len,
         bytes_per_sec: bytes / len,
         p50_us: hist.value_at_quantile(0.5),
         p99_us: hist.value_at_quantile(0.99),
