@@ -53,6 +53,28 @@ fn run(
     pause: Duration,
     keys: &[Vec<u8>],
 ) -> Vec<i64> {
+    // Records produced before the producer knows the topic's partitions are held and
+    // partitioned later, all at once with the last batch clock (as librdkafka's own sticky
+    // path would put them, within µs, on one partition); wait for the metadata so every
+    // batch is partitioned when it is produced, at its own clock.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let known = p
+            .base()
+            .client()
+            .fetch_metadata(Some(topic), Duration::from_secs(2))
+            .ok()
+            .and_then(|m| m.topics().first().map(|t| t.partitions().len()))
+            == Some(PARTITIONS as usize);
+        if known {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no metadata for {topic}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let value = [7u8; 10];
     let mut batch = Batch::default();
     let mut sink = Count::default();
