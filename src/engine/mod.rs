@@ -277,6 +277,20 @@ fn producer_props(plan: &Plan, bootstrap: &str, share: &ProducerShare) -> BTreeM
     props
 }
 
+/// A producer's share of the stage curve: the run-wide curve split evenly over instances
+/// and producers, as the fixed rate is.
+fn stage_curve(plan: &Plan) -> Option<crate::workload::Curve> {
+    let stages = &plan.profile.workload.stages;
+    if stages.is_empty() {
+        return None;
+    }
+    let ways = f64::from(plan.instances.max(1)) * f64::from(plan.profile.workload.producers.max(1));
+    Some(crate::workload::Curve::new(
+        &crate::profile::stages::pieces(stages),
+        1.0 / ways,
+    ))
+}
+
 /// What one producer thread needs to know about its share of the run.
 fn worker_spec(plan: &Plan, share: &ProducerShare, header_bytes: u64) -> WorkerSpec {
     let p = &plan.profile;
@@ -285,6 +299,7 @@ fn worker_spec(plan: &Plan, share: &ProducerShare, header_bytes: u64) -> WorkerS
         index: share.index,
         topic: w.topic.clone(),
         rate: share.rate,
+        curve: stage_curve(plan),
         records: share.records,
         end: w.duration,
         warmup: w.warmup,
