@@ -139,4 +139,6 @@ mod tests;
 #[cfg(test)]
 mod tests_java;
 #[cfg(test)]
+mod tests_stages;
+#[cfg(test)]
 mod tests_validate;

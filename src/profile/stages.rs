@@ -211,18 +211,21 @@ fn one(entries: &[RawEntry], loc: &Location, n: usize, first: bool) -> Result<St
         }
     };
     if let Some(e) = entries.iter().find(|e| !allowed.contains(&e.key.as_str())) {
-        return Err(ConfigError::new(format!(
-            "`{}` does not belong in a {kind} stage",
-            e.key
-        ))
-        .at(e.key_loc.clone())
-        .key(key(&e.key))
-        .fix(format!("a {kind} stage takes {}", allowed[1..].join(", "))));
+        return Err(
+            ConfigError::new(format!("`{}` does not belong in a {kind} stage", e.key))
+                .at(e.key_loc.clone())
+                .key(key(&e.key))
+                .fix(format!("a {kind} stage takes {}", allowed[1..].join(", "))),
+        );
     }
     let dur = |k: &str| -> Result<Duration, ConfigError> {
         let e = need(k, "\"30s\"")?;
-        let d = parse_duration(&text(e, &key(k))?)
-            .map_err(|m| ConfigError::new(m).at(e.loc.clone()).key(key(k)).fix("write e.g. \"30s\" or \"2m\""))?;
+        let d = parse_duration(&text(e, &key(k))?).map_err(|m| {
+            ConfigError::new(m)
+                .at(e.loc.clone())
+                .key(key(k))
+                .fix("write e.g. \"30s\" or \"2m\"")
+        })?;
         if d.is_zero() {
             return Err(ConfigError::new(format!("`{k}` must be longer than 0"))
                 .at(e.loc.clone())
@@ -258,10 +261,12 @@ fn one(entries: &[RawEntry], loc: &Location, n: usize, first: bool) -> Result<St
         }
     };
     let no_prev = |what: &str| {
-        ConfigError::new(format!("the first stage is a {kind}, which needs a previous rate"))
-            .at(loc.clone())
-            .key(key(what))
-            .fix("start with a ramp or a hold with rate = \"...\"")
+        ConfigError::new(format!(
+            "the first stage is a {kind}, which needs a previous rate"
+        ))
+        .at(loc.clone())
+        .key(key(what))
+        .fix("start with a ramp or a hold with rate = \"...\"")
     };
     Ok(match kind.as_str() {
         "ramp" => Stage::Ramp {
@@ -318,12 +323,11 @@ fn text(e: &RawEntry, key: &str) -> Result<String, ConfigError> {
     match &e.value {
         Raw::Str(s) | Raw::Text(s) => Ok(s.clone()),
         Raw::Int(n) => Ok(n.to_string()),
-        other => Err(ConfigError::new(format!(
-            "expected a string, found a {}",
-            other.type_name()
-        ))
-        .at(e.loc.clone())
-        .key(key.to_string())
-        .fix(format!("write {} = \"...\"", e.key))),
+        other => Err(
+            ConfigError::new(format!("expected a string, found a {}", other.type_name()))
+                .at(e.loc.clone())
+                .key(key.to_string())
+                .fix(format!("write {} = \"...\"", e.key)),
+        ),
     }
 }

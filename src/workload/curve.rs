@@ -44,7 +44,11 @@ impl Curve {
                     start: p.start.as_secs_f64(),
                     len,
                     r0,
-                    a: if len > 0.0 { (r1 - r0) / (2.0 * len) } else { 0.0 },
+                    a: if len > 0.0 {
+                        (r1 - r0) / (2.0 * len)
+                    } else {
+                        0.0
+                    },
                     k0,
                     count,
                 };
@@ -63,7 +67,10 @@ impl Curve {
         let Some(last) = self.segs.last() else {
             return 0.0;
         };
-        let i = self.segs.partition_point(|s| s.start <= t).saturating_sub(1);
+        let i = self
+            .segs
+            .partition_point(|s| s.start <= t)
+            .saturating_sub(1);
         let s = &self.segs[i];
         let tau = (t - s.start).max(0.0);
         if tau >= s.len && i + 1 == self.segs.len() {
@@ -113,7 +120,10 @@ impl Curve {
 
     /// The run-wide-equivalent rate at `t` seconds (this producer's share of it).
     pub fn rate_at(&self, t: f64) -> f64 {
-        let i = self.segs.partition_point(|s| s.start <= t).saturating_sub(1);
+        let i = self
+            .segs
+            .partition_point(|s| s.start <= t)
+            .saturating_sub(1);
         match self.segs.get(i) {
             Some(s) if t - s.start <= s.len => s.r0 + 2.0 * s.a * (t - s.start).max(0.0),
             _ => self.tail,

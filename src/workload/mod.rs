@@ -20,9 +20,9 @@ pub mod sizes;
 pub mod values;
 pub mod zipf;
 
+pub use curve::Curve;
 pub use headers::{Header, HeaderTable, Headers};
 pub use keys::KeySpace;
-pub use curve::Curve;
 pub use pacer::{wait_strategy, Pacer, Wait};
 pub use sizes::SizeTable;
 
