@@ -6,6 +6,11 @@ use common::{assert_accounted, bench};
 
 /// Runs `stages` (TOML tables) and returns each full second's records sent, by second.
 fn per_second(stages: &str) -> Vec<(f64, u64)> {
+    run(stages).0
+}
+
+/// The full seconds (end, sent) and the report.
+fn run(stages: &str) -> (Vec<(f64, u64)>, kprod::report::RunReport) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("stages.toml");
     std::fs::write(&path, stages).expect("write profile");
@@ -13,12 +18,14 @@ fn per_second(stages: &str) -> Vec<(f64, u64)> {
     let (_d, o) = bench(&["--profile", path, "--warmup", "0s"]);
     assert_accounted(&o);
     assert_eq!(o.report.records.failed, 0, "{:?}", o.report.records);
-    o.report
+    let seconds = o
+        .report
         .intervals
         .iter()
         .filter(|i| !i.partial && (i.length_s - 1.0).abs() < 1e-9)
         .map(|i| (i.t_s, i.sent))
-        .collect()
+        .collect();
+    (seconds, o.report)
 }
 
 /// Each full second's count is within 1% of `expect(end of second)`.
@@ -51,4 +58,33 @@ fn hold_spike_and_hold_again() {
         "[[workload.stages]]\nkind = \"hold\"\nfor = \"1s\"\n",
     ));
     follows(&got, 4, |e| if e == 3.0 { 4000.0 } else { 2000.0 });
+}
+
+#[test]
+fn the_report_has_per_stage_figures_and_intervals_name_their_stage() {
+    let (_, r) = run(concat!(
+        "[[workload.stages]]\nkind = \"hold\"\nrate = \"1k\"\nfor = \"2s\"\n",
+        "[[workload.stages]]\nkind = \"step\"\nby = \"+1k\"\nevery = \"1s\"\nfor = \"2s\"\n",
+    ));
+    let stages: Vec<Option<u32>> = r.intervals.iter().take(4).map(|i| i.stage).collect();
+    assert_eq!(stages, [Some(0), Some(0), Some(1), Some(1)]);
+    assert_eq!(r.stages.len(), 2);
+    let (hold, step) = (&r.stages[0], &r.stages[1]);
+    assert_eq!((hold.kind.as_str(), step.kind.as_str()), ("hold", "step"));
+    assert_eq!(
+        (hold.start_s, hold.end_s, step.start_s, step.end_s),
+        (0.0, 2.0, 2.0, 4.0)
+    );
+    assert_eq!(
+        (step.target_from_per_sec, step.target_to_per_sec),
+        (2000.0, 3000.0)
+    );
+    assert_eq!(hold.target_records, 2000.0);
+    assert_eq!(step.target_records, 5000.0);
+    assert_eq!(hold.sent, 2000, "{hold:?}");
+    // The step's seconds hold 5000 records; the flush tail (no stage) may hold the last ones.
+    assert!(step.sent >= 4950 && step.sent <= 5000, "{step:?}");
+    assert_eq!(hold.latency_us_by_delivery_second.count, hold.delivered);
+    assert!(hold.latency_us_by_delivery_second.p50 > 0);
+    assert!((hold.sent_per_sec - 1000.0).abs() < 10.0, "{hold:?}");
 }
