@@ -80,6 +80,10 @@ fn the_report_has_per_stage_figures_and_intervals_name_their_stage() {
         (2000.0, 3000.0)
     );
     assert_eq!(hold.target_records, 2000.0);
+    assert_eq!(
+        step.target_curve,
+        [(2.0, 2000.0), (3.0, 2000.0), (3.0, 3000.0), (4.0, 3000.0)]
+    );
     assert_eq!(step.target_records, 5000.0);
     assert_eq!(hold.sent, 2000, "{hold:?}");
     // The step's seconds hold 5000 records; the flush tail (no stage) may hold the last ones.

@@ -28,6 +28,10 @@ pub struct StageReport {
     pub target_to_per_sec: f64,
     /// Records the curve asks for within the stage (this instance).
     pub target_records: f64,
+    /// Corners of the target curve within the stage, `[t_s, records/s]` (a ramp is two,
+    /// a step two per step): what the timeline chart draws as the target line.
+    #[serde(default)]
+    pub target_curve: Vec<(f64, f64)>,
     /// Counts of the whole seconds assigned to the stage.
     pub seconds: u32,
     pub sent: u64,
@@ -66,19 +70,20 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> Vec<StageReport> {
                 .last()
                 .map_or(start_s, |p| (p.start + p.len).as_secs_f64())
                 .min(end);
-            let target_records = own
-                .iter()
-                .map(|p| {
-                    let (a, b) = (p.start.as_secs_f64(), (p.start + p.len).as_secs_f64());
-                    let cut = b.min(end);
-                    if cut <= a {
-                        return 0.0;
-                    }
-                    let slope = (p.to - p.from) / (b - a);
-                    let rate_at_cut = p.from + slope * (cut - a);
-                    (p.from + rate_at_cut) / 2.0 * (cut - a) * share
-                })
-                .sum();
+            let mut target_records = 0.0;
+            let mut target_curve = Vec::new();
+            for p in &own {
+                let (a, b) = (p.start.as_secs_f64(), (p.start + p.len).as_secs_f64());
+                let cut = b.min(end);
+                if cut <= a {
+                    continue;
+                }
+                let slope = (p.to - p.from) / (b - a);
+                let rate_at_cut = p.from + slope * (cut - a);
+                target_records += (p.from + rate_at_cut) / 2.0 * (cut - a) * share;
+                target_curve.push((a, p.from * share));
+                target_curve.push((cut, rate_at_cut * share));
+            }
             let report = StageReport {
                 index: n as u32,
                 kind: s.kind().to_string(),
@@ -87,6 +92,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> Vec<StageReport> {
                 target_from_per_sec: own.first().map_or(0.0, |p| p.from) * share,
                 target_to_per_sec: own.last().map_or(0.0, |p| p.to) * share,
                 target_records,
+                target_curve,
                 ..StageReport::default()
             };
             (report, new_histogram(), 0.0)
