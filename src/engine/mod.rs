@@ -295,11 +295,17 @@ fn stage_curve(plan: &Plan) -> Option<crate::workload::Curve> {
 fn worker_spec(plan: &Plan, share: &ProducerShare, header_bytes: u64) -> WorkerSpec {
     let p = &plan.profile;
     let w = &p.workload;
+    let curve = stage_curve(plan);
+    // With stages the mean rate over a cut duration is not the stages' mean: ask the curve.
+    let expected_rate = match (&curve, w.duration) {
+        (Some(c), Some(d)) if !d.is_zero() => Some(c.integral(d.as_secs_f64()) / d.as_secs_f64()),
+        _ => share.rate,
+    };
     WorkerSpec {
         index: share.index,
         topic: w.topic.clone(),
         rate: share.rate,
-        curve: stage_curve(plan),
+        curve,
         records: share.records,
         end: w.duration,
         warmup: w.warmup,
@@ -316,7 +322,7 @@ fn worker_spec(plan: &Plan, share: &ProducerShare, header_bytes: u64) -> WorkerS
         header_bytes,
         verify: plan.verify.then(|| worker::VerifySpec {
             instance: plan.instance,
-            expected_records: expected_records(share.records, share.rate, w.duration),
+            expected_records: expected_records(share.records, expected_rate, w.duration),
         }),
     }
 }

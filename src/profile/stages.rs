@@ -136,6 +136,22 @@ pub fn pieces(stages: &[Stage]) -> Vec<Piece> {
     out
 }
 
+/// Records the run-wide curve asks for between `a` and `b` seconds after t0.
+pub fn records_between(pieces: &[Piece], a: f64, b: f64) -> f64 {
+    pieces
+        .iter()
+        .map(|p| {
+            let (s, e) = (p.start.as_secs_f64(), (p.start + p.len).as_secs_f64());
+            let (lo, hi) = (a.max(s), b.min(e));
+            if hi <= lo || e <= s {
+                return 0.0;
+            }
+            let rate = |t: f64| p.from + (p.to - p.from) * (t - s) / (e - s);
+            (rate(lo) + rate(hi)) / 2.0 * (hi - lo)
+        })
+        .sum()
+}
+
 /// Total length of the stages.
 pub fn total(stages: &[Stage]) -> Duration {
     stages.iter().map(Stage::duration).sum()

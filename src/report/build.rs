@@ -118,7 +118,8 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
 
 /// `intervals[]`: every merged second, flagged with the faults in force.
 fn intervals(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Vec<Interval> {
-    let pieces = profile::stages::pieces(&plan.profile.workload.stages);
+    let w = &plan.profile.workload;
+    let pieces = super::stages::run_pieces(&w.stages, w.duration);
     let start_unix_ms = out
         .started_at
         .duration_since(UNIX_EPOCH)

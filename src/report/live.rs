@@ -56,8 +56,12 @@ impl LiveWriter {
     }
 
     /// Rows carry the index of the load stage of each second.
-    pub fn with_stages(mut self, stages: &[crate::profile::Stage]) -> Self {
-        self.stages = crate::profile::stages::pieces(stages);
+    pub fn with_stages(
+        mut self,
+        stages: &[crate::profile::Stage],
+        duration: Option<Duration>,
+    ) -> Self {
+        self.stages = super::stages::run_pieces(stages, duration);
         self
     }
 

@@ -13,6 +13,7 @@ use crate::domain::RunOutcome;
 use crate::plan::Plan;
 use crate::profile::stages::{pieces, Piece};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageReport {
@@ -37,20 +38,29 @@ pub struct StageReport {
     pub sent: u64,
     pub delivered: u64,
     pub failed: u64,
-    /// `sent` over the assigned seconds' length: the offered load achieved.
+    /// `sent` over the stage's span (`end_s − start_s`): the offered load achieved.
     pub sent_per_sec: f64,
-    /// `delivered` over the same length.
+    /// `delivered` over the same span.
     pub records_per_sec: f64,
     /// Corrected latency of the records delivered in the assigned seconds.
     pub latency_us_by_delivery_second: Percentiles,
 }
 
-/// The stage in force at the start of second `idx`.
+/// The pieces of the stage curve the run reaches: those starting before `duration`.
+pub fn run_pieces(stages: &[crate::profile::Stage], duration: Option<Duration>) -> Vec<Piece> {
+    let mut p = pieces(stages);
+    if let Some(d) = duration {
+        p.retain(|p| p.start < d);
+    }
+    p
+}
+
+/// The stage in force at the start of second `idx` of a run with `pieces` (from
+/// [`run_pieces`]); the flush after the last piece belongs to the last stage.
 pub fn stage_at(pieces: &[Piece], idx: u64) -> Option<u32> {
-    let t = std::time::Duration::from_secs(idx);
+    let t = Duration::from_secs(idx);
     let i = pieces.partition_point(|p| p.start <= t).checked_sub(1)?;
-    let p = &pieces[i];
-    (t < p.start + p.len).then_some(p.stage as u32)
+    Some(pieces[i].stage as u32)
 }
 
 /// `stages[]`: empty without stages.
@@ -59,7 +69,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> Vec<StageReport> {
     let pieces = pieces(&w.stages);
     let share = 1.0 / f64::from(plan.instances.max(1));
     let end = w.duration.map_or(f64::INFINITY, |d| d.as_secs_f64());
-    let mut rows: Vec<(StageReport, hdrhistogram::Histogram<u64>, f64)> = w
+    let mut rows: Vec<(StageReport, hdrhistogram::Histogram<u64>)> = w
         .stages
         .iter()
         .enumerate()
@@ -95,26 +105,27 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> Vec<StageReport> {
                 target_curve,
                 ..StageReport::default()
             };
-            (report, new_histogram(), 0.0)
+            (report, new_histogram())
         })
         .collect();
+    let reached = run_pieces(&w.stages, w.duration);
     for i in &out.measurements.intervals {
-        let Some(n) = stage_at(&pieces, i.idx) else {
+        let Some(n) = stage_at(&reached, i.idx) else {
             continue;
         };
-        let Some((r, h, len)) = rows.get_mut(n as usize) else {
+        let Some((r, h)) = rows.get_mut(n as usize) else {
             continue;
         };
         r.seconds += 1;
         r.sent += i.counts.sent;
         r.delivered += i.counts.delivered;
         r.failed += i.counts.failed;
-        *len += i.length_s;
         // Same bounds on both sides: adding cannot fail; a failure would only lose samples.
         let _ = h.add(i.histogram());
     }
     rows.into_iter()
-        .map(|(mut r, h, len)| {
+        .map(|(mut r, h)| {
+            let len = r.end_s - r.start_s;
             if len > 0.0 {
                 r.sent_per_sec = r.sent as f64 / len;
                 r.records_per_sec = r.delivered as f64 / len;
@@ -128,7 +139,6 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> Vec<StageReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn seconds_belong_to_the_stage_at_their_start() {
@@ -146,6 +156,8 @@ mod tests {
             p(2, 4000, 1000),
         ];
         let got: Vec<Option<u32>> = (0..6).map(|i| stage_at(&pieces, i)).collect();
-        assert_eq!(got, [Some(0), Some(0), Some(1), Some(1), Some(2), None]);
+        // The flush tail (second 5) counts in the last stage.
+        assert_eq!(got, [Some(0), Some(0), Some(1), Some(1), Some(2), Some(2)]);
+        assert_eq!(stage_at(&[], 0), None);
     }
 }
