@@ -55,6 +55,7 @@ fn cfg() -> WorkloadCfg {
         },
         send_mode: SendMode::Async,
         seed: 1,
+        stages: Vec::new(),
     }
 }
 
@@ -130,6 +131,7 @@ fn worker_loop(records: u64, sticky_callback: bool) {
         index: 0,
         topic: "bench".into(),
         rate: None,
+        curve: None,
         records: Some(records),
         end: None,
         warmup: Duration::ZERO,

@@ -97,6 +97,16 @@ impl Plan {
 
     /// Target records per second of this instance (all its producers); None = unlimited.
     pub fn target_rate(&self) -> Option<f64> {
+        let w = &self.profile.workload;
+        if let (false, Some(d)) = (w.stages.is_empty(), w.duration) {
+            // Load stages: the curve's mean over the measured window (warm-up excluded).
+            let (a, b) = (w.warmup.as_secs_f64(), d.as_secs_f64());
+            if b > a {
+                let pieces = profile::stages::pieces(&w.stages);
+                let records = profile::stages::records_between(&pieces, a, b);
+                return Some(records / (b - a) / f64::from(self.instances.max(1)));
+            }
+        }
         match self.profile.workload.rate {
             Rate::Unlimited => None,
             Rate::Fixed(r) => Some(r / f64::from(self.instances.max(1))),

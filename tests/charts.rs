@@ -369,3 +369,27 @@ fn report_html_flag_rewrites_the_page_of_a_saved_run() {
     report_cmd::execute(&a, &cwd()).unwrap();
     assert_eq!(std::fs::read_to_string(&page).unwrap(), before);
 }
+
+#[test]
+fn a_staged_run_draws_its_stage_curve_as_the_target() {
+    let (t, mut r) = spiky_run();
+    let dashed_polylines = |svg: &Svg| {
+        svg.elements
+            .iter()
+            .filter(|e| e.name == "polyline" && e.attr("stroke-dasharray") == Some("6 4"))
+            .count()
+    };
+    charts::write_run_charts(t.path(), &r).unwrap();
+    let before = dashed_polylines(&Svg::read(&t.path().join(charts::TIMELINE_SVG)));
+    r.stages = vec![kprod::report::stages::StageReport {
+        kind: "ramp".into(),
+        target_curve: vec![(0.0, 1000.0), (6.0, 3000.0)],
+        ..Default::default()
+    }];
+    charts::write_run_charts(t.path(), &r).unwrap();
+    let svg = Svg::read(&t.path().join(charts::TIMELINE_SVG));
+    assert!(svg.has_text("target (load stages)"), "{:?}", svg.texts());
+    // The mean rate is not drawn as a flat line; the ramp is one more dashed polyline.
+    assert!(!svg.has_text("target 2k/s"), "{:?}", svg.texts());
+    assert_eq!(dashed_polylines(&svg), before + 1);
+}

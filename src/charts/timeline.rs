@@ -96,8 +96,20 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
         .fold(0.0, f64::max);
     let x_hi = all_max(runs, |i| i.t_s).max(warmup).max(1.0);
     let (faults, fault_names) = fault_spans(runs);
+    // A run in load stages draws its stage curve; its single target is only their mean.
+    let curves: Vec<Pts> = runs
+        .iter()
+        .map(|r| {
+            r.report
+                .stages
+                .iter()
+                .flat_map(|s| s.target_curve.iter().copied())
+                .collect()
+        })
+        .collect();
     let mut targets: Vec<f64> = runs
         .iter()
+        .filter(|r| r.report.stages.is_empty())
         .filter_map(|r| r.report.throughput.target_records_per_sec)
         .filter(|t| t.is_finite() && *t > 0.0)
         .collect();
@@ -140,6 +152,7 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
         hi = all_max(runs, rps);
     }
     let hi = targets.iter().fold(hi, |a, t| a.max(*t));
+    let hi = curves.iter().flatten().fold(hi, |a, p| a.max(p.1));
     let mut keys: Vec<(Key, String)> = Vec::new();
     for r in runs.iter().filter(|r| r.legend) {
         let label = if single {
@@ -153,6 +166,12 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
         keys.push((
             Key::Line(Stroke::dashed(REFERENCE, 1.5, "6 4")),
             format!("target {}", axis::rate_tick(*t)),
+        ));
+    }
+    if curves.iter().any(|c| !c.is_empty()) {
+        keys.push((
+            Key::Line(Stroke::dashed(REFERENCE, 1.5, "6 4")),
+            "target (load stages)".to_string(),
         ));
     }
     span_keys(&mut keys);
@@ -182,6 +201,9 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
     );
     for t in &targets {
         p.hline(&mut doc, *t, Stroke::dashed(REFERENCE, 1.5, "6 4"));
+    }
+    for c in curves.iter().filter(|c| !c.is_empty()) {
+        p.series(&mut doc, c, Stroke::dashed(REFERENCE, 1.5, "6 4"));
     }
     for (r, s) in runs.iter().zip(&series) {
         let clipped = p.series(&mut doc, s, Stroke::solid(color(r.color), 2.0));

@@ -127,6 +127,10 @@ pub fn execute(
         plan.profile.workload.warmup,
         &plan.profile.faults,
         plan.profile.workload.send_mode == crate::profile::SendMode::FireAndForget,
+    )
+    .with_stages(
+        &plan.profile.workload.stages,
+        plan.profile.workload.duration,
     );
     // The start gate goes first: the run directory is created once the wait is over.
     let mut inner = engine::Both(&mut live, obs);

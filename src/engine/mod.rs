@@ -277,14 +277,35 @@ fn producer_props(plan: &Plan, bootstrap: &str, share: &ProducerShare) -> BTreeM
     props
 }
 
+/// A producer's share of the stage curve: the run-wide curve split evenly over instances
+/// and producers, as the fixed rate is.
+fn stage_curve(plan: &Plan) -> Option<crate::workload::Curve> {
+    let stages = &plan.profile.workload.stages;
+    if stages.is_empty() {
+        return None;
+    }
+    let ways = f64::from(plan.instances.max(1)) * f64::from(plan.profile.workload.producers.max(1));
+    Some(crate::workload::Curve::new(
+        &crate::profile::stages::pieces(stages),
+        1.0 / ways,
+    ))
+}
+
 /// What one producer thread needs to know about its share of the run.
 fn worker_spec(plan: &Plan, share: &ProducerShare, header_bytes: u64) -> WorkerSpec {
     let p = &plan.profile;
     let w = &p.workload;
+    let curve = stage_curve(plan);
+    // With stages the mean rate over a cut duration is not the stages' mean: ask the curve.
+    let expected_rate = match (&curve, w.duration) {
+        (Some(c), Some(d)) if !d.is_zero() => Some(c.integral(d.as_secs_f64()) / d.as_secs_f64()),
+        _ => share.rate,
+    };
     WorkerSpec {
         index: share.index,
         topic: w.topic.clone(),
         rate: share.rate,
+        curve,
         records: share.records,
         end: w.duration,
         warmup: w.warmup,
@@ -301,7 +322,7 @@ fn worker_spec(plan: &Plan, share: &ProducerShare, header_bytes: u64) -> WorkerS
         header_bytes,
         verify: plan.verify.then(|| worker::VerifySpec {
             instance: plan.instance,
-            expected_records: expected_records(share.records, share.rate, w.duration),
+            expected_records: expected_records(share.records, expected_rate, w.duration),
         }),
     }
 }

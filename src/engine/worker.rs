@@ -14,7 +14,7 @@ use crate::measure::recorder::IntervalSnapshot;
 use crate::measure::recorder::{pack, Recorder};
 use crate::profile::{OnFull, SendMode};
 use crate::verify::{Ledger, TAG_HEADER, TAG_LEN};
-use crate::workload::{Pacer, RecordSource};
+use crate::workload::{Curve, Pacer, RecordSource};
 use rdkafka::producer::Producer;
 use rdkafka::types::RDKafkaRespErr;
 use std::ffi::CStr;
@@ -75,6 +75,8 @@ pub struct WorkerSpec {
     pub topic: String,
     /// Records per second for this producer; None = unlimited.
     pub rate: Option<f64>,
+    /// Load stages: this producer's rate curve (then `rate` is only its mean).
+    pub curve: Option<Curve>,
     /// Records for this producer; None = until the duration ends.
     pub records: Option<u64>,
     /// Stop generating at this time since t0.
@@ -312,7 +314,11 @@ impl<'a> Hot<'a> {
             tag[..4].copy_from_slice(&v.instance.to_be_bytes());
             tag[4..8].copy_from_slice(&spec.index.to_be_bytes());
         }
-        let pacer = Pacer::new(spec.rate);
+        let pacer = match &spec.curve {
+            Some(c) => Pacer::staged(c.clone()),
+            None => Pacer::new(spec.rate),
+        };
+        let paced = !pacer.is_unlimited();
         Hot {
             spec,
             producer,
@@ -321,7 +327,7 @@ impl<'a> Hot<'a> {
             clock: sink.clock,
             sink,
             pacer,
-            paced: !pacer.is_unlimited(),
+            paced,
             end_ns: spec.end.map(|d| d.as_nanos() as u64),
             max_block_ns: spec.max_block.as_nanos() as u64,
             tag,
@@ -369,6 +375,11 @@ impl<'a> Hot<'a> {
     fn due(&mut self) -> Option<(u64, u64)> {
         let mut now_ns = self.clock.now_ns();
         let intended_ns = match self.pacer.intended_ns(self.i) {
+            // Never due (stages ending at rate 0): do not wait for the end.
+            Some(u64::MAX) => {
+                self.past_end(u64::MAX, now_ns);
+                return None;
+            }
             Some(t) => {
                 now_ns = self.wait_until(t, now_ns);
                 t

@@ -171,12 +171,13 @@ fn workload(g: &Get<'_>, m: &Merged) -> Result<WorkloadCfg, ConfigError> {
         Some(Val::Pairs(p)) => p.clone(),
         Some(_) => return Err(g.wrong("workload.headers.fixed")),
     };
+    let (rate, duration, stages) = with_stages(g, m)?;
     Ok(WorkloadCfg {
         topic: g.string("workload.topic")?,
         partitions: g.u32("workload.partitions")?,
         replication_factor: g.u32("workload.replication_factor")?,
-        rate: pick!(g, "workload.rate", Rate),
-        duration: g.opt_dur("workload.duration")?,
+        rate,
+        duration,
         records: g.opt_u64("workload.records")?,
         warmup: g.dur("workload.warmup")?,
         producers: g.u32("workload.producers")?,
@@ -192,7 +193,50 @@ fn workload(g: &Get<'_>, m: &Merged) -> Result<WorkloadCfg, ConfigError> {
         },
         send_mode: pick!(g, "workload.send_mode", SendMode),
         seed: g.u64("workload.seed")?,
+        stages,
     })
+}
+
+/// Rate and duration of the run, and its stages. With stages, the rate is theirs: a
+/// `workload.rate` given in the stages' layer or a later one (`--rate`) is an error, and
+/// one inherited from an earlier layer is replaced by the stages' mean rate. The duration
+/// is the stages' total unless given in the stages' layer or later; then it may cut the
+/// stages short but not outlast them (there is no rate to run at after the last stage).
+type RunShape = (Rate, Option<std::time::Duration>, Vec<super::Stage>);
+fn with_stages(g: &Get<'_>, m: &Merged) -> Result<RunShape, ConfigError> {
+    let rate = pick!(g, "workload.rate", Rate);
+    let duration = g.opt_dur("workload.duration")?;
+    let Some((stages, loc, rank)) = &m.stages else {
+        return Ok((rate, duration, Vec::new()));
+    };
+    let explicit = |k: &str| m.values.get(k).filter(|e| e.origin.rank >= *rank);
+    if let Some(e) = explicit("workload.rate") {
+        return Err(ConfigError::new(
+            "`workload.rate` is given together with [[workload.stages]]: the stages set the rate",
+        )
+        .at(e.origin.loc.clone())
+        .key("workload.rate")
+        .fix(format!(
+            "drop workload.rate (or --rate), or drop the stages at {loc}"
+        )));
+    }
+    let total = super::stages::total(stages);
+    let duration = match (explicit("workload.duration"), duration) {
+        (Some(e), Some(d)) if d > total => {
+            return Err(ConfigError::new(format!(
+                "`workload.duration` ({}) is longer than the stages ({})",
+                crate::units::format_duration(d),
+                crate::units::format_duration(total)
+            ))
+            .at(e.origin.loc.clone())
+            .key("workload.duration")
+            .fix("drop workload.duration (the run lasts as long as its stages), shorten it, or add a hold stage"))
+        }
+        (Some(_), Some(d)) => d,
+        _ => total,
+    };
+    let mean = super::stages::mean_rate(stages);
+    Ok((Rate::Fixed(mean.max(1e-9)), Some(duration), stages.clone()))
 }
 
 /// The `[check]` thresholds: None where no layer set one.

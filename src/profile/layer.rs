@@ -39,6 +39,8 @@ pub(crate) struct Layer {
     pub librdkafka: BTreeMap<String, PassThrough>,
     /// `[[fault]]` tables; every layer's faults are kept (they add up, none replaces).
     pub faults: Vec<crate::faults::FaultSpec>,
+    /// `[[workload.stages]]` of this layer and where they start (a later list replaces).
+    pub stages: Option<(Vec<super::Stage>, Location)>,
 }
 
 impl Layer {
@@ -58,6 +60,8 @@ pub(crate) struct Merged {
     pub values: BTreeMap<&'static str, Entry>,
     pub librdkafka: BTreeMap<String, PassThrough>,
     pub faults: Vec<crate::faults::FaultSpec>,
+    /// The last layer's stages, where they were written and that layer's rank.
+    pub stages: Option<(Vec<super::Stage>, Location, usize)>,
 }
 
 /// Parses one profile file (or built-in profile text) into a layer.
@@ -172,6 +176,9 @@ fn walk_section(
                     },
                 )?;
                 layer.set(key, val, e.loc, key);
+            }
+            (None, raw) if full == "workload.stages" => {
+                layer.stages = Some((super::stages::from_raw(raw, &e.loc)?, e.loc));
             }
             (None, Raw::Table(t)) if full == "workload.headers" => {
                 walk_section(layer, &full, t, base_dir)?
@@ -436,6 +443,9 @@ pub(crate) fn merge(layers: Vec<Layer>) -> Merged {
             m.librdkafka.insert(k, p);
         }
         m.faults.extend(layer.faults);
+        if let Some((s, loc)) = layer.stages {
+            m.stages = Some((s, loc, rank));
+        }
     }
     m
 }

@@ -21,6 +21,7 @@ mod load;
 mod model;
 mod raw;
 mod show;
+pub mod stages;
 mod validate;
 mod warnings;
 
@@ -29,6 +30,7 @@ pub use env::{register_secret, scrub};
 pub use librdkafka::{is_secret, librdkafka_properties, redacted};
 pub use model::*;
 pub use show::render_show;
+pub use stages::Stage;
 pub use validate::valid_topic;
 /// The documented ranges and the planned-memory cap (`kprod cluster` uses them too).
 pub mod limits {
@@ -136,5 +138,7 @@ pub fn check_faults(p: &Profile) -> Result<(), ConfigError> {
 mod tests;
 #[cfg(test)]
 mod tests_java;
+#[cfg(test)]
+mod tests_stages;
 #[cfg(test)]
 mod tests_validate;

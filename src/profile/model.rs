@@ -221,6 +221,9 @@ pub struct WorkloadCfg {
     pub headers: HeadersCfg,
     pub send_mode: SendMode,
     pub seed: u64,
+    /// `[[workload.stages]]`; when given, `rate` is their mean and `duration` at most their total.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<super::Stage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -18,6 +18,7 @@ pub fn interval_row(
     warmup_s: f64,
     faults: &[crate::faults::FaultSpec],
     fire_and_forget: bool,
+    stages: &[crate::profile::stages::Piece],
 ) -> Interval {
     let end = i.idx as f64 + i.length_s;
     // Taken back from `end` so that anyone who recomputes it from `t_s` (`kprod merge`)
@@ -46,6 +47,7 @@ pub fn interval_row(
         run_id: None,
         max_us: i.max_us,
         queue_depth: i.queue_depth,
+        stage: super::stages::stage_at(stages, i.idx),
         fault: crate::faults::label_at(faults, i.idx),
     }
 }
@@ -110,11 +112,14 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
                 ..Verify::default()
             },
         }),
+        stages: super::stages::build(plan, out),
     }
 }
 
 /// `intervals[]`: every merged second, flagged with the faults in force.
 fn intervals(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Vec<Interval> {
+    let w = &plan.profile.workload;
+    let pieces = super::stages::run_pieces(&w.stages, w.duration);
     let start_unix_ms = out
         .started_at
         .duration_since(UNIX_EPOCH)
@@ -125,7 +130,14 @@ fn intervals(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Vec<Interval> {
         .iter()
         .map(|i| {
             let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
-            interval_row(i, start_unix_ms, warmup_s, &plan.profile.faults, ff)
+            interval_row(
+                i,
+                start_unix_ms,
+                warmup_s,
+                &plan.profile.faults,
+                ff,
+                &pieces,
+            )
         })
         .collect()
 }

@@ -21,6 +21,8 @@ pub struct LiveWriter {
     warmup_s: f64,
     faults: Vec<FaultSpec>,
     fire_and_forget: bool,
+    /// The stage curve, for each row's `stage`.
+    stages: Vec<crate::profile::stages::Piece>,
     dir: Option<PathBuf>,
     /// The run directory's name, each row's `run_id`.
     run_id: Option<String>,
@@ -44,12 +46,23 @@ impl LiveWriter {
             warmup_s: warmup.as_secs_f64(),
             faults: faults.to_vec(),
             fire_and_forget,
+            stages: Vec::new(),
             dir: None,
             run_id: None,
             file: None,
             start_unix_ms: 0,
             error: None,
         }
+    }
+
+    /// Rows carry the index of the load stage of each second.
+    pub fn with_stages(
+        mut self,
+        stages: &[crate::profile::Stage],
+        duration: Option<Duration>,
+    ) -> Self {
+        self.stages = super::stages::run_pieces(stages, duration);
+        self
     }
 
     /// The run directory, once the run got as far as t0.
@@ -109,6 +122,7 @@ impl Observer for LiveWriter {
             self.warmup_s,
             &self.faults,
             self.fire_and_forget,
+            &self.stages,
         );
         row.run_id.clone_from(&self.run_id);
         match rows_bytes(std::slice::from_ref(&row)) {

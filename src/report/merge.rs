@@ -143,6 +143,8 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         warnings: warnings(inputs, &reports, forced),
         intervals,
         faults: faults(inputs, &time),
+        // Per-stage figures are not merged across instances (yet).
+        stages: Vec::new(),
         verify: figures::verify(&reports),
     };
     let totals = RunTotals {

@@ -18,6 +18,7 @@ mod hdr;
 mod hlog;
 mod live;
 mod profile_diff;
+pub mod stages;
 mod summary;
 mod table;
 #[doc(hidden)]

@@ -142,6 +142,10 @@ pub struct Interval {
     /// the report being the run's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// Index into `stages[]` of the load stage this second started in (None without
+    /// stages). Before `fault`, like `length_s`.
+    #[serde(default)]
+    pub stage: Option<u32>,
     /// The injected faults in force during this second (`--fault`), `; `-separated.
     #[serde(default)]
     pub fault: Option<String>,
@@ -238,6 +242,9 @@ pub struct RunReport {
     /// `--verify`: what reading the records back found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<Verify>,
+    /// `[[workload.stages]]`: per-stage figures, in stage order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<super::stages::StageReport>,
 }
 
 /// One injected fault and when it was really applied and undone.

@@ -106,6 +106,7 @@ pub fn sample_report() -> RunReport {
         intervals,
         faults: Vec::new(),
         verify: None,
+        stages: Vec::new(),
     }
 }
 
@@ -152,6 +153,7 @@ fn sample_intervals() -> Vec<Interval> {
             run_id: None,
             max_us: 9_000 + i,
             queue_depth: 8 * i,
+            stage: None,
             fault: None,
         })
         .collect()

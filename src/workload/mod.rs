@@ -12,6 +12,7 @@
 //! keys `count × 12` bytes (+ prefix; see [`keys`] for the 10 M key cap), Zipf tables
 //! at most 768 KiB ([`zipf`]). The largest case, 10 M Zipf keys, is ≈ 125 MB in all.
 
+pub mod curve;
 pub mod headers;
 pub mod keys;
 pub mod pacer;
@@ -19,6 +20,7 @@ pub mod sizes;
 pub mod values;
 pub mod zipf;
 
+pub use curve::Curve;
 pub use headers::{Header, HeaderTable, Headers};
 pub use keys::KeySpace;
 pub use pacer::{wait_strategy, Pacer, Wait};
@@ -293,6 +295,7 @@ pub(crate) mod tests {
             },
             send_mode: SendMode::Async,
             seed: 1,
+            stages: Vec::new(),
         }
     }
 

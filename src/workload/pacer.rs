@@ -7,7 +7,9 @@
 //! `intended_ns(i) = i·10^18 / rate_nano` is exact integer math with no accumulated
 //! drift, and any rate with up to 9 decimals (3, 0.5, 1234.5678) is represented exactly.
 
+use super::curve::Curve;
 use crate::profile::Rate;
+use std::cell::Cell;
 use std::time::Duration;
 
 const NANOS_PER_SEC: u128 = 1_000_000_000;
@@ -19,10 +21,14 @@ pub const YIELD_BELOW_NS: u64 = 200_000;
 pub const SLEEP_MARGIN_NS: u64 = 100_000;
 
 /// Per-producer schedule of intended send times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pacer {
     /// Records per 10^9 seconds ("nano-records per second"); None = unlimited.
     rate_nano: Option<u64>,
+    /// Load stages: intended times follow this curve and `rate_nano` is unused.
+    curve: Option<Curve>,
+    /// The curve's piece where the last lookup ended (records come in order).
+    cursor: Cell<usize>,
 }
 
 /// What a producer should do before sending its next record.
@@ -47,6 +53,26 @@ impl Pacer {
     pub fn new(rate: Option<f64>) -> Pacer {
         Pacer {
             rate_nano: rate.filter(|r| *r != f64::INFINITY).map(to_nano),
+            curve: None,
+            cursor: Cell::new(0),
+        }
+    }
+
+    /// A pacer that follows a stage curve.
+    pub fn staged(curve: Curve) -> Pacer {
+        Pacer {
+            rate_nano: None,
+            curve: Some(curve),
+            cursor: Cell::new(0),
+        }
+    }
+
+    /// A fixed-rate pacer with `rate_nano` records per 10^9 s (None = unlimited).
+    fn fixed(rate_nano: Option<u64>) -> Pacer {
+        Pacer {
+            rate_nano,
+            curve: None,
+            cursor: Cell::new(0),
         }
     }
 
@@ -54,21 +80,19 @@ impl Pacer {
     /// Shares differ by at most one nano-record/s and add up exactly to `rate`.
     pub fn split(rate: Rate, producers: u32, index: u32) -> Pacer {
         match rate {
-            Rate::Unlimited => Pacer { rate_nano: None },
-            Rate::Fixed(r) if r == f64::INFINITY => Pacer { rate_nano: None },
+            Rate::Unlimited => Pacer::fixed(None),
+            Rate::Fixed(r) if r == f64::INFINITY => Pacer::fixed(None),
             Rate::Fixed(r) => {
                 let total = to_nano(r);
                 let p = u64::from(producers.max(1));
                 let extra = u64::from(u64::from(index) < total % p);
-                Pacer {
-                    rate_nano: Some((total / p + extra).max(1)),
-                }
+                Pacer::fixed(Some((total / p + extra).max(1)))
             }
         }
     }
 
     pub fn is_unlimited(&self) -> bool {
-        self.rate_nano.is_none()
+        self.rate_nano.is_none() && self.curve.is_none()
     }
 
     /// Records per second this pacer targets (None = unlimited).
@@ -80,6 +104,12 @@ impl Pacer {
     /// when unlimited. Saturates at u64::MAX (≈ 584 years).
     #[inline]
     pub fn intended_ns(&self, i: u64) -> Option<u64> {
+        if let Some(c) = &self.curve {
+            let mut cursor = self.cursor.get();
+            let t = c.intended_ns(i, &mut cursor);
+            self.cursor.set(cursor);
+            return Some(t);
+        }
         let rate = self.rate_nano?;
         let t = u128::from(i) * NANOS_PER_SEC * NANOS_PER_SEC / u128::from(rate);
         Some(u64::try_from(t).unwrap_or(u64::MAX))
@@ -89,6 +119,9 @@ impl Pacer {
     /// `<= now_ns`); u64::MAX when unlimited. Handy to measure how far behind a producer is.
     #[inline]
     pub fn due_by(&self, now_ns: u64) -> u64 {
+        if let Some(c) = &self.curve {
+            return c.due_by(now_ns);
+        }
         match self.rate_nano {
             None => u64::MAX,
             Some(rate) => {

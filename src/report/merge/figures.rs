@@ -135,6 +135,8 @@ fn merged_row(
         run_id: None,
         max_us: hist.max(),
         queue_depth: parts.iter().map(|p| p.row.queue_depth).sum(),
+        // Instances of one run share the stage schedule.
+        stage: parts.iter().find_map(|p| p.row.stage),
         fault: (!faults.is_empty()).then(|| faults.join("; ")),
     }
 }
