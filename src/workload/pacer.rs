@@ -51,11 +51,7 @@ impl Pacer {
     /// unlimited, NaN and anything at or below 10^-9 records/s is raised to 10^-9/s, and
     /// rates above 1.8·10^10/s are capped there.
     pub fn new(rate: Option<f64>) -> Pacer {
-        Pacer {
-            rate_nano: rate.filter(|r| *r != f64::INFINITY).map(to_nano),
-            curve: None,
-            cursor: Cell::new(0),
-        }
+        Pacer::fixed(rate.filter(|r| *r != f64::INFINITY).map(to_nano))
     }
 
     /// A pacer that follows a stage curve.
