@@ -150,6 +150,46 @@ fn keyless_records_stay_while_the_batch_clock_stands_even_as_wall_time_passes() 
 }
 
 #[test]
+fn a_keyless_batch_names_its_partition_while_the_linger_runs() {
+    let (_m, b) = cluster(&["named"]);
+    let p = producer(&b, "named", true);
+    // The first batch (after metadata) goes through the callback; from the second, at the
+    // same batch clock, the call names the sticky partition for every slot, and the
+    // records land where the callback put the first batch.
+    let counts = run(&p, "named", 2, |_| 1_000, Duration::ZERO, &[]);
+    assert_eq!(counts.iter().filter(|&&c| c > 0).count(), 1, "{counts:?}");
+    let value = [7u8; 10];
+    let mut batch = Batch::default();
+    for _ in 0..BATCH {
+        batch.push(-1, None, &value, 0);
+    }
+    p.set_clock(1_000);
+    assert_eq!(p.produce_batch(&mut batch, 0), BATCH);
+    let named = counts.iter().position(|&c| c > 0).unwrap() as i32;
+    assert!((0..BATCH).all(|k| batch.partition(k) == named));
+    // Past the linger the next batch is unassigned again: the callback picks.
+    p.set_clock(1_000 + 11_000_000);
+    batch.clear();
+    for _ in 0..BATCH {
+        batch.push(-1, None, &value, 0);
+    }
+    assert_eq!(p.produce_batch(&mut batch, 0), BATCH);
+    assert!((0..BATCH).all(|k| batch.partition(k) == -1));
+    // A keyed slot keeps the whole batch unassigned.
+    p.set_clock(1_000 + 11_000_000);
+    batch.clear();
+    batch.push(-1, Some(b"k"), &value, 0);
+    batch.push(-1, None, &value, 0);
+    assert_eq!(p.produce_batch(&mut batch, 0), 2);
+    assert_eq!((batch.partition(0), batch.partition(1)), (-1, -1));
+    let mut sink = Count::default();
+    while p.outq_len() > 0 {
+        p.poll(100, &mut sink);
+    }
+    assert_eq!((sink.delivered, sink.failed), (2 * BATCH as u64 + 2, 0));
+}
+
+#[test]
 fn keyed_records_land_where_librdkafka_puts_them_without_the_callback() {
     let (_m, b) = cluster(&["with", "without"]);
     let keys: Vec<Vec<u8>> = (0..97).map(|i| format!("user-{i}").into_bytes()).collect();

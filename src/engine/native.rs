@@ -239,20 +239,48 @@ impl NativeProducer {
     ///
     /// Against one `rd_kafka_produce` per record this reads the wall and monotonic clocks
     /// once per call instead of once per record and takes the topic lock once.
+    ///
+    /// When every slot is keyless and unassigned and the sticky partitioner's linger is
+    /// running (see `engine::sticky`, "Whole batches"), the call names that partition, so
+    /// librdkafka skips its per-record partitioner, partition lookup and clock read; the
+    /// slots' partitions are set to it.
     #[inline]
     pub fn produce_batch(&self, batch: &mut Batch, from: usize) -> usize {
+        let fixed = match &self.sticky {
+            Some(s) if batch.keyless => s.current(s.now_ns()),
+            _ => None,
+        };
         let msgs = &mut batch.msgs[from..batch.len];
         if msgs.is_empty() {
             return 0;
         }
+        // F_PARTITION = each slot's partition (UA runs the partitioner); without it, the
+        // call's partition for all.
+        let (partition, flags) = match fixed {
+            Some(p) => {
+                for m in msgs.iter_mut() {
+                    m.partition = p;
+                }
+                (p, 0)
+            }
+            None => {
+                if batch.keyless {
+                    // A retried tail may carry the partition of an earlier fixed call.
+                    for m in msgs.iter_mut() {
+                        m.partition = -1;
+                    }
+                }
+                (-1, rdsys::RD_KAFKA_MSG_F_PARTITION as libc::c_int)
+            }
+        };
         // SAFETY: rkt is live; the slots are initialised rd_kafka_message_t values whose
-        // payload and key point into pools that outlive the delivery reports; flags
-        // F_PARTITION = each slot's partition (UA runs the partitioner), no copy, no free.
+        // payload and key point into pools that outlive the delivery reports; no copy, no
+        // free.
         let n = unsafe {
             rdsys::rd_kafka_produce_batch(
                 self.rkt,
-                -1, // RD_KAFKA_PARTITION_UA; unused with F_PARTITION
-                rdsys::RD_KAFKA_MSG_F_PARTITION as libc::c_int,
+                partition,
+                flags,
                 msgs.as_mut_ptr(),
                 msgs.len() as libc::c_int,
             )
@@ -392,6 +420,8 @@ pub const BATCH: usize = 64;
 pub struct Batch {
     msgs: Box<[rdsys::rd_kafka_message_t; BATCH]>,
     len: usize,
+    /// Every slot has no key and no explicit partition (the sticky path's records).
+    keyless: bool,
 }
 
 impl Default for Batch {
@@ -402,6 +432,7 @@ impl Default for Batch {
         Batch {
             msgs: Box::new([empty; BATCH]),
             len: 0,
+            keyless: true,
         }
     }
 }
@@ -418,6 +449,7 @@ impl Batch {
     #[inline]
     pub fn clear(&mut self) {
         self.len = 0;
+        self.keyless = true;
     }
     /// Add one record (at most [`BATCH`]); `opaque` comes back in its delivery report.
     #[inline]
@@ -431,12 +463,19 @@ impl Batch {
         });
         m._private = opaque as *mut c_void;
         m.err = RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR;
+        self.keyless &= partition == -1 && key.is_none();
         self.len += 1;
     }
     /// The outcome of slot `i` in the last [`NativeProducer::produce_batch`] call.
     #[inline]
     pub fn err(&self, i: usize) -> RDKafkaRespErr {
         self.msgs[i].err
+    }
+    /// The partition slot `i` was last produced with (-1: the partitioner's choice, seen
+    /// only in its delivery report).
+    #[inline]
+    pub fn partition(&self, i: usize) -> i32 {
+        self.msgs[i].partition
     }
     /// Key + value bytes of slot `i`.
     #[inline]

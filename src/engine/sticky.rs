@@ -28,6 +28,18 @@
 //! process's CPU per record; with availability per batch, ~13% (~23% of the producer
 //! thread's).
 //!
+//! Whole batches: while the linger runs, a batch whose records are all keyless already
+//! knows its partition, so the worker names it in the `rd_kafka_produce_batch` call
+//! ([`Sticky::current`]) instead of leaving each record unassigned. librdkafka then looks
+//! the partition up once per call and enqueues each record with the call's clock; an
+//! unassigned record costs a partitioner call, a partition lookup with its reference
+//! count taken and dropped, a counter and a monotonic clock read of its own
+//! (`rd_kafka_msg_partitioner`). The price: availability is checked when the callback
+//! picks (at the start of each linger window) rather than on every batch, so a partition
+//! that loses its leader mid-window keeps its records queued until the window ends (at
+//! most the linger, 10 ms by default) — as records already partitioned when librdkafka
+//! learns of a leader loss stay queued there.
+//!
 //! Records librdkafka had to hold before the topic's metadata arrived are partitioned later
 //! from librdkafka's own thread with the last clock the worker stored; the state is atomics
 //! (relaxed) because of that, like librdkafka's own unsynchronised sticky fields.
@@ -99,6 +111,24 @@ impl Sticky {
     #[inline]
     pub fn set_now_ns(&self, now_ns: u64) {
         self.now_ns.store(now_ns, Relaxed);
+    }
+
+    #[inline]
+    pub fn now_ns(&self) -> u64 {
+        self.now_ns.load(Relaxed)
+    }
+
+    /// The partition a batch of keyless records produced at `now_ns` gets without asking
+    /// the callback: the current sticky partition while its linger runs (None before the
+    /// first pick and once the linger has passed: then the batch goes through the
+    /// callback, which checks availability and picks). See "Whole batches" above.
+    #[inline]
+    pub fn current(&self, now_ns: u64) -> Option<i32> {
+        let last = self.last_ns.load(Relaxed);
+        if last == NEVER || now_ns > last.saturating_add(self.linger_ns) {
+            return None;
+        }
+        Some(self.partition.load(Relaxed))
     }
 
     /// Steps (1)-(3) of the module doc, with availability and the random pick passed in;

@@ -98,6 +98,23 @@ fn keeps_the_partition_for_the_linger_then_switches() {
 }
 
 #[test]
+fn a_whole_batch_names_the_partition_only_while_the_callback_would_keep_it() {
+    let s = state("10");
+    // Before the first pick the batch must go through the callback.
+    assert_eq!(s.current(0), None);
+    s.set_now_ns(1_000);
+    assert_eq!(s.pick(|_| true, || 3), 3);
+    // Exactly the window in which `pick` keeps the partition without a new draw.
+    for t in [1_000, 5_000_000, 10_001_000] {
+        assert_eq!(s.current(t), Some(3), "{t}");
+    }
+    assert_eq!(s.current(10_001_001), None);
+    s.set_now_ns(10_001_001);
+    assert_eq!(s.pick(|_| true, || 1), 1);
+    assert_eq!(s.current(20_001_001), Some(1));
+}
+
+#[test]
 fn an_unavailable_partition_is_left_at_once() {
     let s = state("10");
     s.set_now_ns(0);
