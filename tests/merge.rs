@@ -248,6 +248,39 @@ fn merging_one_run_gives_back_its_own_figures() {
 }
 
 #[test]
+fn a_staged_run_merges_into_its_own_stages() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("stages.toml");
+    std::fs::write(
+        &path,
+        concat!(
+            "[[workload.stages]]\nkind = \"hold\"\nrate = \"1k\"\nfor = \"1s\"\n",
+            "[[workload.stages]]\nkind = \"ramp\"\nfrom = \"1k\"\nto = \"2k\"\nover = \"2s\"\n",
+        ),
+    )
+    .expect("write profile");
+    let (tmp, o) = common::bench(&["--profile", path.to_str().expect("utf-8"), "--warmup", "0s"]);
+    let out = tmp.path().join("merged");
+    let forced = merge(&[
+        o.dir.to_str().expect("utf-8"),
+        "--force",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    let m = load_report(&only_run(&out)).expect("merged");
+    assert_eq!(o.report.stages.len(), 2);
+    // Counts, targets, rates and the percentiles of the merged per-second histograms.
+    assert_eq!(m.stages, o.report.stages);
+    let sent: u64 = m.stages.iter().map(|s| s.sent).sum();
+    assert_eq!(sent, m.records.sent);
+}
+
+#[test]
 fn different_profiles_are_refused_naming_the_field_unless_forced() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let runs = tmp.path().join("runs");

@@ -97,3 +97,29 @@ fn the_report_has_per_stage_figures_and_intervals_name_their_stage() {
     assert!(hold.latency_us_by_delivery_second.p50 > 0);
     assert!((hold.sent_per_sec - 1000.0).abs() < 10.0, "{hold:?}");
 }
+
+#[test]
+fn the_run_page_lists_each_stage() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("stages.toml");
+    std::fs::write(
+        &path,
+        concat!(
+            "[[workload.stages]]\nkind = \"hold\"\nrate = \"1k\"\nfor = \"1s\"\n",
+            "[[workload.stages]]\nkind = \"ramp\"\nfrom = \"1k\"\nto = \"2k\"\nover = \"1s\"\n",
+        ),
+    )
+    .expect("write profile");
+    let (_d, o) = bench(&["--profile", path.to_str().expect("utf-8"), "--warmup", "0s"]);
+    let html = std::fs::read_to_string(o.dir.join("report.html")).expect("report.html");
+    let table = html
+        .split("id=\"stages\"")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("a stages table");
+    assert!(
+        table.contains("hold #1") && table.contains("ramp #2"),
+        "{table}"
+    );
+    assert!(table.contains("1.00k/s → 2.00k/s"), "{table}");
+}

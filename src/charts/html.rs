@@ -8,6 +8,7 @@
 //! the same blocks. Key numbers carry an `id` so the browser test can find them.
 
 mod run;
+mod stages;
 
 pub use run::{
     run_details, run_facts, run_page, run_page_with, shell_quote, shell_words, status_tone,

@@ -7,6 +7,7 @@
 //! is in `figures`.
 
 mod figures;
+mod stages;
 
 use super::{
     Counts, ErrorInfo, FaultRecord, Histograms, IntervalHistogram, Measurement, Records,
@@ -100,6 +101,7 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
     let duration_s = (0..inputs.len())
         .map(|k| time.offset_s(k) + reports[k].duration_s)
         .fold(0.0, f64::max);
+    let merged_stages = stages::stages(&reports, &intervals, &hlog);
     let report = RunReport {
         schema_version: super::SCHEMA_VERSION,
         status,
@@ -143,8 +145,7 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         warnings: warnings(inputs, &reports, forced),
         intervals,
         faults: faults(inputs, &time),
-        // Per-stage figures are not merged across instances (yet).
-        stages: Vec::new(),
+        stages: merged_stages,
         verify: figures::verify(&reports),
     };
     let totals = RunTotals {

@@ -5,6 +5,7 @@
 
 pub mod fixtures;
 pub mod secure;
+pub mod stages;
 pub mod topology;
 pub mod wire;
 

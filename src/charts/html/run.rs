@@ -221,6 +221,7 @@ pub fn run_page_with(
         &["", "min", "p50", "p90", "p99", "p99.9", "p99.99", "max"],
         &lat_rows,
     );
+    super::stages::stages_block(&mut page, r);
     if !r.error_details.is_empty() {
         page.heading("Errors");
         let rows: Vec<Vec<Cell>> = r
