@@ -145,6 +145,7 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         faults: faults(inputs, &time),
         // Per-stage figures are not merged across instances (yet).
         stages: Vec::new(),
+        latency_breakdown_us: None,
         verify: figures::verify(&reports),
     };
     let totals = RunTotals {

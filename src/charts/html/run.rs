@@ -198,6 +198,12 @@ pub fn run_page_with(
     extra(&mut page);
     page.chart("Latency spectrum", &charts.spectrum);
     page.chart("Throughput and latency over time", &charts.timeline);
+    if let Some(b) = &r.latency_breakdown_us {
+        page.chart(
+            "Where the mean latency went",
+            &crate::charts::breakdown::breakdown_svg(b),
+        );
+    }
     let c = &r.latency_us;
     let lat_rows: Vec<Vec<Cell>> = [
         ("corrected", &c.corrected),

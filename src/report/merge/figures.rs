@@ -138,6 +138,7 @@ fn merged_row(
         // Instances of one run share the stage schedule.
         stage: parts.iter().find_map(|p| p.row.stage),
         fault: (!faults.is_empty()).then(|| faults.join("; ")),
+        ..Interval::default()
     }
 }
 
