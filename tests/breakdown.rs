@@ -6,10 +6,11 @@ mod common;
 use clap::Parser;
 use common::{assert_accounted, bench};
 use kprod::cli::{Cli, Command};
-use kprod::commands::compare;
+use kprod::commands::{check, compare};
 use kprod::engine::Silent;
 use kprod::report::breakdown::LatencyBreakdown;
 use kprod::report::RunReport;
+use kprod::verdict::InconclusivePolicy;
 
 fn breakdown(r: &RunReport) -> &LatencyBreakdown {
     r.latency_breakdown_us
@@ -150,6 +151,27 @@ fn an_injected_round_trip_is_the_largest_stage_and_the_compare_says_so() {
         sentence.contains("p99") && sentence.contains("mostly broker RTT ("),
         "{sentence}"
     );
+    eprintln!("{sentence}");
     let json = std::fs::read_to_string(o.dir.join("compare.json")).expect("compare.json");
     assert!(json.contains("\"main_stage\": \"broker_rtt\""), "{json}");
+
+    // `check` of the slow run against the fast one says the same, on the p99 row.
+    let v = check::evaluate(
+        &o.reports[..1],
+        &o.reports[1..],
+        &check::Thresholds::default(),
+        &[],
+        InconclusivePolicy::default(),
+    )
+    .expect("check");
+    let a = v.attribution.as_ref().expect("check attribution");
+    assert_eq!(a.main_stage, "broker_rtt", "{a:?}");
+    let p99 = v.rows.iter().find(|r| r.name == "p99").expect("p99 row");
+    assert!(
+        p99.detail
+            .as_deref()
+            .is_some_and(|d| d.contains("mostly broker RTT (")),
+        "{p99:?}"
+    );
+    eprintln!("{}", check::verdict_table(&v));
 }

@@ -208,4 +208,36 @@ mod tests {
         );
         assert_eq!(m.throttle, None);
     }
+
+    /// Three consecutive emits of one producer captured from a run on the embedded
+    /// cluster (librdkafka 2.12.1, 3 mock brokers, `--rate 1000`, linger 5 ms), as the
+    /// collector received them. The expected figures were computed from the file by hand
+    /// (a few lines of Python), not by this code.
+    #[test]
+    fn captured_emits_of_the_embedded_cluster() {
+        let text = include_str!("testdata/mock-emits.jsonl");
+        let at = [974_271_668u64, 1_975_233_344, 2_975_280_737];
+        let mut t = StageTracker::default();
+        for (line, ns) in text.lines().zip(at) {
+            let v: Value = serde_json::from_str(line).expect("captured JSON");
+            t.add(0, &v, Duration::from_nanos(ns));
+        }
+        // The first emit covers the client's life since before t0 (age 1.008 s): second
+        // 0, with the start-up's connection set-up in its queue wait.
+        assert_eq!(t.seconds.keys().copied().collect::<Vec<_>>(), [0, 1, 2]);
+        let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-6);
+        let s0 = t.seconds[&0].means();
+        assert!(close(s0.queue_wait, 120_335.713_402_061_85), "{s0:?}");
+        let s1 = t.seconds[&1].means();
+        assert!(s1.by_record);
+        assert!(close(s1.queue_wait, 3_307.466_600_199_402), "{s1:?}");
+        assert!(close(s1.broker_rtt, 56.462_612_163_509_47), "{s1:?}");
+        assert!(close(s1.inflight_wait, 66.074_775_672_981_06), "{s1:?}");
+        assert_eq!(s1.throttle, Some(0.0));
+        // Broker 3 led no partition: its 4 metadata round trips in the first window
+        // weigh nothing per record.
+        let s2 = t.seconds[&2].means();
+        assert!(close(s2.broker_rtt, 63.428_571_428_571_43), "{s2:?}");
+        assert!(close(s2.inflight_wait, 98.428_571_428_571_43), "{s2:?}");
+    }
 }
