@@ -2,9 +2,11 @@
 //! horizontal bar cut into the stages of `latency_breakdown_us`, a legend row above it
 //! with each stage's time and share. Drawn from `report.json` alone.
 
-use super::plot::color;
-use super::svg::{text_width, Anchor, Doc};
+use super::axis;
+use super::plot::{color, header, legend, y_ticks, Key, Plot};
+use super::svg::{text_width, Anchor, Doc, Stroke};
 use crate::report::breakdown::{fmt_signed_us, LatencyBreakdown, STAGES};
+use crate::report::{Interval, RunReport};
 
 const WIDTH: f64 = 760.0;
 const MARGIN: f64 = 20.0;
@@ -71,6 +73,102 @@ pub fn breakdown_svg(b: &LatencyBreakdown) -> String {
     doc.finish()
 }
 
+/// One second's stacked segments: queue wait, in-flight wait, broker RTT and the rest of
+/// the second's mean (schedule lag and the unexplained part), µs; None without windows.
+fn second_parts(i: &Interval) -> Option<[f64; 4]> {
+    let (q, f, r) = (
+        i.breakdown_queue_wait_us?,
+        i.breakdown_inflight_wait_us.unwrap_or(0.0),
+        i.breakdown_broker_rtt_us.unwrap_or(0.0),
+    );
+    let rest = i.mean_us.map_or(0.0, |m| (m - q - f - r).max(0.0));
+    Some([q, f, r, rest])
+}
+
+/// Per second, the stages as a stacked bar under the second's mean corrected latency
+/// (a line). The y range is the measured seconds' (warm-up seconds, whose first window
+/// holds the connection set-up, are shaded and clipped to the top edge with a ▲). None
+/// when no second has statistics windows (older reports, merged runs).
+pub fn breakdown_timeline_svg(r: &RunReport) -> Option<String> {
+    let rows: Vec<(&Interval, [f64; 4])> = (r.intervals.iter())
+        .filter(|i| !i.partial)
+        .filter_map(|i| Some((i, second_parts(i)?)))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let height = |p: &[f64; 4], i: &Interval| p.iter().sum::<f64>().max(i.mean_us.unwrap_or(0.0));
+    let measured = rows.iter().filter(|(i, _)| !i.in_warmup);
+    let mut hi = measured.map(|(i, p)| height(p, i)).fold(0.0, f64::max);
+    if hi <= 0.0 {
+        hi = rows.iter().map(|(i, p)| height(p, i)).fold(0.0, f64::max);
+    }
+    let hi = (hi * 1.1).max(1.0);
+    let x_hi = rows.iter().map(|(i, _)| i.t_s).fold(1.0, f64::max);
+    let mut doc = Doc::new(super::plot::WIDTH, 0.0);
+    let top = header(
+        &mut doc,
+        "Latency breakdown per second",
+        "mean corrected latency of the records delivered each second, split by librdkafka's windows",
+    );
+    let mut keys: Vec<(Key, String)> = [1, 2, 3]
+        .iter()
+        .map(|&k| (Key::Swatch(color(k), 0.85), STAGES[k].1.to_string()))
+        .collect();
+    keys.push((
+        Key::Swatch(color(4), 0.85),
+        "schedule lag + unexplained".into(),
+    ));
+    keys.push((
+        Key::Line(Stroke::solid("#222222", 2.0)),
+        "mean corrected".into(),
+    ));
+    let plot_top = legend(&mut doc, top, &keys) + 8.0;
+    let plot = Plot::new(plot_top, plot_top + 240.0, (0.0, x_hi, false), (0.0, hi));
+    for (i, _) in rows.iter().filter(|(i, _)| i.in_warmup) {
+        plot.shade(&mut doc, i.t_s - i.length_s, i.t_s, "#9E9E9E", 0.25);
+    }
+    let ms = |v: f64| v / 1000.0;
+    let y_axis = super::axis::Axis::linear(0.0, ms(hi), plot.bottom(), plot.top());
+    let y_labels: Vec<(f64, String)> = y_ticks(&y_axis, 5)
+        .into_iter()
+        .map(|(v, l)| (v * 1000.0, l))
+        .collect();
+    let x_ticks: Vec<(f64, String)> = {
+        let t = axis::linear_ticks(0.0, x_hi, 10);
+        let labels = axis::uniform_labels(&t);
+        t.into_iter().zip(labels).collect()
+    };
+    plot.axes(
+        &mut doc,
+        &x_ticks,
+        &y_labels,
+        "seconds since start",
+        "latency (ms)",
+    );
+    let mut clipped = Vec::new();
+    let mut line = Vec::new();
+    for (i, parts) in &rows {
+        let (x0, x1) = (plot.x.px(i.t_s - i.length_s) + 1.0, plot.x.px(i.t_s) - 1.0);
+        let mut base = 0.0;
+        for (k, v) in parts.iter().enumerate() {
+            let (y_lo, y_hi) = (plot.pt((i.t_s, base)).1, plot.pt((i.t_s, base + v)).1);
+            doc.rect(x0, y_hi, x1 - x0, y_lo - y_hi, color(k + 1), 0.85);
+            base += v;
+        }
+        if plot.clipped((i.t_s, height(parts, i))) {
+            clipped.push(i.t_s - i.length_s / 2.0);
+        }
+        if let Some(m) = i.mean_us {
+            line.push((i.t_s - i.length_s / 2.0, m));
+        }
+    }
+    plot.series(&mut doc, &line, Stroke::solid("#222222", 2.0));
+    plot.clip_marks(&mut doc, &clipped, "#222222");
+    doc.set_height(plot.bottom() + 50.0);
+    Some(doc.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +196,25 @@ mod tests {
             ..b
         };
         assert!(breakdown_svg(&over).contains("overshoot the mean by 300 µs"));
+    }
+
+    #[test]
+    fn the_per_second_chart_stacks_each_second_and_needs_windows() {
+        let mut r = crate::report::testing::sample_report();
+        assert!(breakdown_timeline_svg(&r).is_none(), "no windows, no chart");
+        for i in r.intervals.iter_mut() {
+            i.mean_us = Some(4_000.0);
+            i.breakdown_queue_wait_us = Some(3_000.0);
+            i.breakdown_inflight_wait_us = Some(100.0);
+            i.breakdown_broker_rtt_us = Some(400.0);
+        }
+        let svg = breakdown_timeline_svg(&r).expect("chart");
+        let full = r.intervals.iter().filter(|i| !i.partial).count();
+        // Four segments per whole second, in the stage colours.
+        assert_eq!(
+            svg.matches(&format!(r#"fill="{}""#, color(1))).count(),
+            full + 1
+        );
+        assert!(svg.contains("schedule lag + unexplained"), "{svg}");
     }
 }

@@ -204,6 +204,9 @@ pub fn run_page_with(
             &crate::charts::breakdown::breakdown_svg(b),
         );
     }
+    if let Some(svg) = crate::charts::breakdown::breakdown_timeline_svg(r) {
+        page.chart("Latency breakdown per second", &svg);
+    }
     let c = &r.latency_us;
     let lat_rows: Vec<Vec<Cell>> = [
         ("corrected", &c.corrected),
