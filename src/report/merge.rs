@@ -145,7 +145,11 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         faults: faults(inputs, &time),
         // Per-stage figures are not merged across instances (yet).
         stages: Vec::new(),
-        latency_breakdown_us: None,
+        // Not merged across instances: the windows' weights are not kept with a run.
+        latency_breakdown_us: match reports.as_slice() {
+            [one] => one.latency_breakdown_us.clone(),
+            _ => None,
+        },
         verify: figures::verify(&reports),
     };
     let totals = RunTotals {
