@@ -563,7 +563,11 @@ fn sweep_check_and_merge_pages_render_clean_and_say_their_verdicts() {
     // Spectrum and timeline, and the breakdown charts the merged report can still draw:
     // the bar for one run, the per-second chart for seconds one run alone filled.
     let breakdown = usize::from(r.latency_breakdown_us.is_some())
-        + usize::from(r.intervals.iter().any(|i| i.breakdown_queue_wait_us.is_some()));
+        + usize::from(
+            r.intervals
+                .iter()
+                .any(|i| i.breakdown_queue_wait_us.is_some()),
+        );
     assert_eq!(charts(&l.dom).len(), 2 + breakdown, "spectrum and timeline");
     assert_eq!(
         text_of(&l.dom, "delivered")
