@@ -149,7 +149,6 @@ fn merged_row(
         breakdown_inflight_wait_us: one.and_then(|r| r.breakdown_inflight_wait_us),
         breakdown_broker_rtt_us: one.and_then(|r| r.breakdown_broker_rtt_us),
         breakdown_throttle_us: one.and_then(|r| r.breakdown_throttle_us),
-        ..Interval::default()
     }
 }
 
