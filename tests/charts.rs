@@ -360,7 +360,8 @@ fn report_html_flag_rewrites_the_page_of_a_saved_run() {
     let page = o.dir.join(charts::REPORT_HTML);
     let before = std::fs::read_to_string(&page).expect("bench writes report.html");
     assert!(before.starts_with("<!DOCTYPE html>"));
-    assert_eq!(before.matches("<svg").count(), 2, "both charts inline");
+    // Spectrum, timeline, and the latency breakdown's bar and per-second chart.
+    assert_eq!(before.matches("<svg").count(), 4, "every chart inline");
     std::fs::remove_file(&page).unwrap();
     let Command::Report(a) = command(&["report", o.dir.to_str().unwrap(), "--html"]) else {
         unreachable!()

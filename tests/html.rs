@@ -272,8 +272,9 @@ fn a_bench_report_renders_and_shows_the_numbers_of_report_json() {
     let l = load(&browser, &page, Some(&o.dir.join("report-bench.png")));
     assert_clean(&l, "bench");
     let drawn = charts(&l.dom);
-    assert_eq!(drawn.len(), 2, "spectrum and timeline: {drawn:?}");
-    for c in &drawn {
+    // Spectrum, timeline, the latency breakdown's bar (rectangles only) and per second.
+    assert_eq!(drawn.len(), 4, "spectrum, timeline, breakdown: {drawn:?}");
+    for c in drawn.iter().take(2) {
         assert!(
             c.iter().any(|n| *n >= 2),
             "a chart without data lines: {c:?}"
@@ -558,8 +559,16 @@ fn sweep_check_and_merge_pages_render_clean_and_say_their_verdicts() {
         Some(&m.join("report-merge.png")),
     );
     assert_clean(&l, "merge");
-    assert_eq!(charts(&l.dom).len(), 2, "spectrum and timeline");
     let r = kprod::report::load_report(&m).unwrap();
+    // Spectrum and timeline, and the breakdown charts the merged report can still draw:
+    // the bar for one run, the per-second chart for seconds one run alone filled.
+    let breakdown = usize::from(r.latency_breakdown_us.is_some())
+        + usize::from(
+            r.intervals
+                .iter()
+                .any(|i| i.breakdown_queue_wait_us.is_some()),
+        );
+    assert_eq!(charts(&l.dom).len(), 2 + breakdown, "spectrum and timeline");
     assert_eq!(
         text_of(&l.dom, "delivered")
             .replace(',', "")

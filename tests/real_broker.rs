@@ -252,6 +252,50 @@ fn a_missing_topic_is_created_with_the_configured_partitions() {
     );
 }
 
+/// The latency breakdown over TCP: the report says it was measured on `--brokers`, the
+/// request waits are weighted by records, and the stages add up to the mean corrected
+/// latency within 5% plus what no librdkafka window sees (one 1 ms pacing gap, during
+/// which a delivery report can wait for the producer thread, and the run's own schedule
+/// lag, the measure of how late threads wake on this machine).
+#[test]
+#[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
+fn the_latency_breakdown_adds_up_against_a_real_broker() {
+    let broker = real::broker("breakdown");
+    let topic = real::topic("breakdown");
+    let d = tempfile::tempdir().expect("temp dir");
+    let o = bench_in(
+        d.path(),
+        &[
+            "--brokers",
+            &broker,
+            "--topic",
+            &topic,
+            "--set",
+            "workload.partitions=3",
+            "--set",
+            "batching.linger=5ms",
+            "--rate",
+            "1000",
+            "--duration",
+            "4s",
+            "--warmup",
+            "1s",
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_accounted(&o);
+    let b = o.report.latency_breakdown_us.as_ref().expect("breakdown");
+    assert_eq!(b.measured_on, "brokers");
+    assert_eq!(b.weighting, "records", "{b:?}");
+    assert!(b.broker_rtt.is_some() && b.queue_wait.is_some(), "{b:?}");
+    let gap = (b.sum_explained - b.mean_corrected).abs();
+    eprintln!("breakdown: {b:?}");
+    assert!(
+        gap <= 0.05 * b.mean_corrected + 1_000.0 + b.schedule_lag,
+        "stages explain {gap:.0} µs off the mean: {b:?}"
+    );
+}
+
 #[test]
 #[ignore = "needs a real broker: scripts/broker.sh start, then cargo test --test real_broker -- --ignored"]
 fn tls_with_the_ca_from_a_profile_delivers_and_reads_back() {

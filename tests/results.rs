@@ -168,7 +168,10 @@ fn the_last_partial_interval_carries_its_length() {
     let csv = std::fs::read_to_string(o.dir.join("intervals.csv")).unwrap();
     let header = csv.lines().next().unwrap_or_default();
     assert!(
-        header.ends_with(",length_s,partial,p999_us,run_id,stage,fault"),
+        header.ends_with(
+            ",length_s,partial,p999_us,run_id,stage,mean_us,breakdown_queue_wait_us,\
+             breakdown_inflight_wait_us,breakdown_broker_rtt_us,breakdown_throttle_us,fault"
+        ),
         "{header}"
     );
     assert!(

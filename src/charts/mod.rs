@@ -5,6 +5,7 @@
 //! Everything here is derived: `kprod report DIR` can always redraw it.
 
 mod axis;
+pub mod breakdown;
 mod hgrm;
 pub mod html;
 mod plot;

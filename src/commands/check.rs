@@ -74,6 +74,10 @@ pub struct Verdict {
     /// Things a reviewer should know: profile differences, embedded-cluster note.
     pub notes: Vec<String>,
     pub policy: InconclusivePolicy,
+    /// Where the mean latency change came from (`report::attribution`); None when a
+    /// side's runs have no `latency_breakdown_us`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<report::attribution::Attribution>,
 }
 
 impl Verdict {
@@ -110,12 +114,14 @@ pub fn evaluate(
             "give a baseline and let the current runs finish",
         ));
     };
+    let attribution = eval::attribute(&mut rows, baseline, current);
     Ok(Verdict {
         baseline: describe(b, baseline.len()),
         current: describe(c, current.len()),
         rows,
         notes: notes(b, c),
         policy,
+        attribution,
     })
 }
 

@@ -282,3 +282,33 @@ pub fn threshold_rows(
     }
     Ok(rows)
 }
+
+/// Where the mean latency change came from, and on each latency row that moved (worse
+/// or better, not within noise) the phrase after its detail: "mostly broker RTT (+2.1 ms
+/// of +2.6 ms mean change)".
+pub fn attribute(
+    rows: &mut [Row],
+    baseline: &[RunReport],
+    current: &[RunReport],
+) -> Option<crate::report::attribution::Attribution> {
+    let b: Vec<_> = (baseline.iter())
+        .filter_map(|r| r.latency_breakdown_us.as_ref())
+        .collect();
+    let c: Vec<_> = (current.iter())
+        .filter_map(|r| r.latency_breakdown_us.as_ref())
+        .collect();
+    let a = crate::report::attribution::attribute(&b, &c)?;
+    for r in rows.iter_mut() {
+        let moved = r
+            .figure
+            .as_ref()
+            .is_some_and(|f| !f.direction().starts_with("same"));
+        if ["p50", "p99", "p999"].contains(&r.name.as_str()) && moved {
+            r.detail = Some(match r.detail.take() {
+                Some(d) => format!("{d}; {}", a.phrase()),
+                None => a.phrase(),
+            });
+        }
+    }
+    Some(a)
+}

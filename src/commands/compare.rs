@@ -394,6 +394,7 @@ pub fn execute(
             reports.push(o.report);
             result.figures = aggregate(args.variants.len(), &result.runs);
             result.versus = judge::versus(&result.variants, &result.runs);
+            judge::attribute(&mut result.versus, &result.runs, &reports);
             // Written after every run, so an interrupted comparison keeps what it has.
             write_files(&dir, &result)?;
             if result

@@ -18,6 +18,10 @@ pub struct Versus {
     pub variant: String,
     pub reference: String,
     pub figures: Vec<FigureResult>,
+    /// Where the mean latency change came from (`report::attribution`); None when a
+    /// side's runs have no `latency_breakdown_us`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<crate::report::attribution::Attribution>,
 }
 
 /// Figures judged: compare.json key, short name, polarity, scale.
@@ -73,8 +77,25 @@ pub fn versus(variants: &[String], runs: &[CompareRun]) -> Vec<Versus> {
                     Some(FigureResult::new(name, &ch, *scale, *polarity))
                 })
                 .collect(),
+            attribution: None,
         })
         .collect()
+}
+
+/// Fills each variant's `attribution` from the runs' breakdowns (`reports` parallel to
+/// `runs`).
+pub fn attribute(versus: &mut [Versus], runs: &[CompareRun], reports: &[RunReport]) {
+    let side = |variant: usize| {
+        runs.iter()
+            .zip(reports)
+            .filter(|(r, _)| r.variant == variant)
+            .filter_map(|(_, rep)| rep.latency_breakdown_us.as_ref())
+            .collect::<Vec<_>>()
+    };
+    let reference = side(0);
+    for (i, v) in versus.iter_mut().enumerate() {
+        v.attribution = crate::report::attribution::attribute(&reference, &side(i + 1));
+    }
 }
 
 /// `p99 12% worse [4 .. 19]`, `compression 1.8× better`, `throughput same (within noise)`.
@@ -102,7 +123,16 @@ fn phrase(f: &FigureResult) -> String {
 pub fn summary(versus: &[Versus]) -> String {
     let mut out = String::new();
     for v in versus {
-        let parts: Vec<String> = v.figures.iter().map(phrase).collect();
+        let mut parts: Vec<String> = v.figures.iter().map(phrase).collect();
+        // The first latency figure that moved carries where the mean's change came from.
+        let moved =
+            |f: &FigureResult| f.figure.starts_with('p') && !f.direction().starts_with("same");
+        let moved = (v.figures.iter())
+            .position(|f| f.figure == "p99" && moved(f))
+            .or_else(|| v.figures.iter().position(moved));
+        if let (Some(i), Some(a)) = (moved, &v.attribution) {
+            parts[i] = format!("{}: {}", parts[i], a.phrase());
+        }
         out.push_str(&format!(
             "{} vs {}: {}\n",
             v.variant,

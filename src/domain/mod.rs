@@ -7,6 +7,7 @@
 //! imports run one way (`scripts/check-layers.py` checks it): this module imports only
 //! `units` and `error`.
 
+pub mod breakdown;
 pub mod console;
 pub mod errors;
 pub mod histogram;
@@ -17,6 +18,7 @@ pub mod outcome;
 pub mod results;
 pub mod secrets;
 
+pub use breakdown::{StageMeans, StageSums, WeightedSum};
 pub use console::print_stderr;
 pub(crate) use console::print_stdout;
 pub use histogram::{new_histogram, HIST_HIGHEST_US, HIST_SIGFIG};

@@ -384,7 +384,9 @@ impl Collecting<'_> {
                         self.obs.interval(i, t0.elapsed());
                     }
                 }
-                Ok(WorkerMsg::Stats { producer, json }) => self.collector.stats(producer, &json),
+                Ok(WorkerMsg::Stats { producer, json }) => {
+                    self.collector.stats(producer, &json, t0.elapsed())
+                }
                 Ok(WorkerMsg::ClientError { message, fatal, .. }) => {
                     self.obs.client_error(&message);
                     if fatal {

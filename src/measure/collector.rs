@@ -87,8 +87,9 @@ impl Collector {
         self.m.intervals[before..].iter().collect()
     }
 
-    pub fn stats(&mut self, producer: u32, json: &str) {
-        self.stats.add(producer, json);
+    /// One statistics emit of `producer`, received `at` after t0.
+    pub fn stats(&mut self, producer: u32, json: &str, at: std::time::Duration) {
+        self.stats.add(producer, json, at);
     }
 
     pub fn client_error(&mut self, message: String, fatal: bool) {
@@ -117,6 +118,7 @@ impl Collector {
             figures: self.stats.finish(),
             weights: self.stats.weights(),
         };
+        self.m.stage_seconds = self.stats.stage_seconds();
         self.m
     }
 }

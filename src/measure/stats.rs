@@ -5,9 +5,11 @@
 //! `throttle`) reset at every emit, so they are summed weighted by their `cnt`; cumulative
 //! counters (`txbytes`, `req.Produce`) keep the last value seen per producer.
 
-use crate::domain::{LibrdkafkaStats, StatsWeights};
+use super::breakdown::StageTracker;
+use crate::domain::{LibrdkafkaStats, StageSums, StatsWeights};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 #[derive(Debug, Default, Clone)]
 struct Weighted {
@@ -50,6 +52,7 @@ pub struct StatsAggregator {
     int_latency: Weighted,
     throttle: Weighted,
     producers: BTreeMap<u32, PerProducer>,
+    stages: StageTracker,
 }
 
 impl StatsAggregator {
@@ -60,13 +63,14 @@ impl StatsAggregator {
         }
     }
 
-    /// Feed one emit of producer `producer`. Malformed JSON is ignored: statistics are
-    /// auxiliary and must never fail a run.
-    pub fn add(&mut self, producer: u32, json: &str) {
+    /// Feed one emit of producer `producer`, received `at` after t0. Malformed JSON is
+    /// ignored: statistics are auxiliary and must never fail a run.
+    pub fn add(&mut self, producer: u32, json: &str, at: Duration) {
         let Ok(v) = serde_json::from_str::<Value>(json) else {
             return;
         };
         self.samples += 1;
+        self.stages.add(producer, &v, at);
         let p = self.producers.entry(producer).or_default();
         if let Some(n) = v.get("msg_cnt").and_then(Value::as_u64) {
             p.peak_msgs = p.peak_msgs.max(n);
@@ -139,6 +143,11 @@ impl StatsAggregator {
         self.finish().compression_ratio()
     }
 
+    /// Latency stage sums by the second each statistics window mostly covered.
+    pub fn stage_seconds(&self) -> BTreeMap<u64, StageSums> {
+        self.stages.seconds.clone()
+    }
+
     /// The weights behind the averages of [`Self::finish`], kept with the run so that
     /// `kprod merge` can average several runs' statistics the way one run would.
     pub fn weights(&self) -> StatsWeights {
@@ -174,8 +183,8 @@ mod tests {
     #[test]
     fn windows_are_weighted_and_cumulative_counters_take_the_last_value() {
         let mut a = StatsAggregator::new("t");
-        a.add(0, &emit(1_000, 250, 2, 10, 100, 1));
-        a.add(0, &emit(4_000, 750, 1, 20, 400, 3));
+        a.add(0, &emit(1_000, 250, 2, 10, 100, 1), Duration::ZERO);
+        a.add(0, &emit(4_000, 750, 1, 20, 400, 3), Duration::ZERO);
         let s = a.finish();
         assert_eq!(s.stats_samples, 2);
         assert_eq!(s.wire_bytes, 1_000);
@@ -190,7 +199,7 @@ mod tests {
     #[test]
     fn garbage_is_ignored() {
         let mut a = StatsAggregator::new("t");
-        a.add(0, "not json");
+        a.add(0, "not json", Duration::ZERO);
         assert_eq!(a.finish().stats_samples, 0);
         assert_eq!(a.compression_ratio(), None);
     }

@@ -49,6 +49,7 @@ pub fn interval_row(
         queue_depth: i.queue_depth,
         stage: super::stages::stage_at(stages, i.idx),
         fault: crate::faults::label_at(faults, i.idx),
+        ..Interval::default()
     }
 }
 
@@ -113,6 +114,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
             },
         }),
         stages: super::stages::build(plan, out),
+        latency_breakdown_us: super::breakdown::build(out, warmup_s),
     }
 }
 
@@ -130,14 +132,19 @@ fn intervals(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Vec<Interval> {
         .iter()
         .map(|i| {
             let ff = plan.profile.workload.send_mode == SendMode::FireAndForget;
-            interval_row(
+            let mut row = interval_row(
                 i,
                 start_unix_ms,
                 warmup_s,
                 &plan.profile.faults,
                 ff,
                 &pieces,
-            )
+            );
+            let h = i.histogram();
+            let mean = (!h.is_empty()).then(|| h.mean());
+            let sums = out.measurements.stage_seconds.get(&i.idx);
+            super::breakdown::fill_interval(&mut row, mean, sums);
+            row
         })
         .collect()
 }

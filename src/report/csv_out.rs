@@ -381,8 +381,20 @@ mod tests {
         // New columns go before `fault`, which stays last for positional readers.
         let names: Vec<&str> = headers.iter().collect();
         assert_eq!(
-            names[names.len() - 6..],
-            ["length_s", "partial", "p999_us", "run_id", "stage", "fault"]
+            names[names.len() - 11..],
+            [
+                "length_s",
+                "partial",
+                "p999_us",
+                "run_id",
+                "stage",
+                "mean_us",
+                "breakdown_queue_wait_us",
+                "breakdown_inflight_wait_us",
+                "breakdown_broker_rtt_us",
+                "breakdown_throttle_us",
+                "fault"
+            ]
         );
         let rows: Vec<Interval> = rdr.deserialize().collect::<Result<_, _>>().expect("rows");
         assert_eq!(rows.len(), report.intervals.len());

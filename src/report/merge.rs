@@ -146,6 +146,11 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         intervals,
         faults: faults(inputs, &time),
         stages: merged_stages,
+        // Not merged across instances: the windows' weights are not kept with a run.
+        latency_breakdown_us: match reports.as_slice() {
+            [one] => one.latency_breakdown_us.clone(),
+            _ => None,
+        },
         verify: figures::verify(&reports),
     };
     let totals = RunTotals {

@@ -6,6 +6,8 @@
 //! [`RunReport`] (in `model`) is the contract; every exporter here derives its columns from
 //! it so the files cannot disagree with each other.
 
+pub mod attribution;
+pub mod breakdown;
 pub mod build;
 pub mod merge;
 mod model;

@@ -146,6 +146,19 @@ pub struct Interval {
     /// stages). Before `fault`, like `length_s`.
     #[serde(default)]
     pub stage: Option<u32>,
+    /// Mean corrected latency of the records delivered in this second; with the
+    /// `breakdown_*_us` columns (librdkafka's windows filed under this second, µs per
+    /// record; see `latency_breakdown_us`) what explains it. Before `fault`.
+    #[serde(default)]
+    pub mean_us: Option<f64>,
+    #[serde(default)]
+    pub breakdown_queue_wait_us: Option<f64>,
+    #[serde(default)]
+    pub breakdown_inflight_wait_us: Option<f64>,
+    #[serde(default)]
+    pub breakdown_broker_rtt_us: Option<f64>,
+    #[serde(default)]
+    pub breakdown_throttle_us: Option<f64>,
     /// The injected faults in force during this second (`--fault`), `; `-separated.
     #[serde(default)]
     pub fault: Option<String>,
@@ -245,6 +258,10 @@ pub struct RunReport {
     /// `[[workload.stages]]`: per-stage figures, in stage order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<super::stages::StageReport>,
+    /// The mean corrected latency split into stages (`report::breakdown`); None without
+    /// statistics windows after the warm-up and in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_breakdown_us: Option<super::breakdown::LatencyBreakdown>,
 }
 
 /// One injected fault and when it was really applied and undone.

@@ -389,13 +389,14 @@ pub fn compact_summary(r: &RunReport, extras: &SummaryExtras) -> String {
         let (_, tone) = status_word(r.status);
         top.push(Line::labelled("reason").tone(tone, reason));
     }
-    top.extend([
-        records_line(r),
-        throughput_line(r),
-        latency_line(r),
-        errors_line(r),
-        stats_line(r),
-    ]);
+    top.extend([records_line(r), throughput_line(r), latency_line(r)]);
+    // The one line the budget has room for: where the mean latency went.
+    top.extend(
+        r.latency_breakdown_us
+            .as_ref()
+            .map(|b| Line::labelled("breakdown").text(super::breakdown::summary_line(b))),
+    );
+    top.extend([errors_line(r), stats_line(r)]);
     top.extend(verify_line(r));
     top.extend(faults_line(r));
 

@@ -260,6 +260,14 @@ fn latency_section(r: &RunReport) -> Section {
     s
 }
 
+fn breakdown_section(r: &RunReport) -> Option<Section> {
+    let mut s = Section::new("latency breakdown");
+    for (metric, value) in super::breakdown::table_rows(r.latency_breakdown_us.as_ref()?) {
+        s.row(metric, value);
+    }
+    Some(s)
+}
+
 fn errors_section(r: &RunReport) -> Section {
     let mut s = Section::new("errors");
     if r.errors.is_empty() {
@@ -454,9 +462,9 @@ pub fn summary_table(report: &RunReport) -> String {
         records_section(report),
         throughput_section(report),
         latency_section(report),
-        errors_section(report),
-        stats_section(report),
     ];
+    sections.extend(breakdown_section(report));
+    sections.extend([errors_section(report), stats_section(report)]);
     sections.extend(transactions_section(report));
     sections.extend(faults_section(report));
     sections.extend(verify_section(report));

@@ -107,6 +107,7 @@ pub fn sample_report() -> RunReport {
         faults: Vec::new(),
         verify: None,
         stages: Vec::new(),
+        latency_breakdown_us: None,
     }
 }
 
@@ -155,6 +156,7 @@ fn sample_intervals() -> Vec<Interval> {
             queue_depth: 8 * i,
             stage: None,
             fault: None,
+            ..Interval::default()
         })
         .collect()
 }

@@ -198,6 +198,15 @@ pub fn run_page_with(
     extra(&mut page);
     page.chart("Latency spectrum", &charts.spectrum);
     page.chart("Throughput and latency over time", &charts.timeline);
+    if let Some(b) = &r.latency_breakdown_us {
+        page.chart(
+            "Where the mean latency went",
+            &crate::charts::breakdown::breakdown_svg(b),
+        );
+    }
+    if let Some(svg) = crate::charts::breakdown::breakdown_timeline_svg(r) {
+        page.chart("Latency breakdown per second", &svg);
+    }
     let c = &r.latency_us;
     let lat_rows: Vec<Vec<Cell>> = [
         ("corrected", &c.corrected),

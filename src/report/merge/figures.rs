@@ -118,6 +118,10 @@ fn merged_row(
         .filter_map(|p| p.row.fault.as_deref())
         .collect();
     faults.dedup();
+    let one = match parts {
+        [p] => Some(p.row),
+        _ => None,
+    };
     Interval {
         t_s,
         unix_ms: t0_ms + (t_s * 1000.0) as u64,
@@ -138,6 +142,13 @@ fn merged_row(
         // Instances of one run share the stage schedule.
         stage: parts.iter().find_map(|p| p.row.stage),
         fault: (!faults.is_empty()).then(|| faults.join("; ")),
+        mean_us: (!hist.is_empty()).then(|| hist.mean()),
+        // The windows' weights are not kept with a run: a second of one run keeps its
+        // split, a second several runs share gets none.
+        breakdown_queue_wait_us: one.and_then(|r| r.breakdown_queue_wait_us),
+        breakdown_inflight_wait_us: one.and_then(|r| r.breakdown_inflight_wait_us),
+        breakdown_broker_rtt_us: one.and_then(|r| r.breakdown_broker_rtt_us),
+        breakdown_throttle_us: one.and_then(|r| r.breakdown_throttle_us),
     }
 }
 
