@@ -21,17 +21,15 @@ fn breakdown(r: &RunReport) -> &LatencyBreakdown {
 /// One benchmark at a time: two in-process runs on a 2-core machine starve each other.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// What kprod itself adds that no librdkafka window sees, allowed on top of the 5%:
-/// - between sends under 2 ms apart the pacer sleeps without serving the event queue,
-///   so a delivery report can wait up to one pacing gap (1 ms at 1000/s from one
-///   producer) before it is recorded;
-/// - on a starved machine the report's hand-off to the producer thread wakes late, as
-///   the pacer's own wake-ups do: the run's mean schedule lag measures that.
-///
-/// On a quiet machine both are small (the lag tens of µs); on the 2-core machine these
-/// tests were written on, shared with compilers, the lag reached 2.4 ms.
+/// What no librdkafka window sees, allowed on top of the 5%: on a starved machine the
+/// report's hand-off to the producer thread wakes late, as the pacer's own wake-ups do,
+/// and the run's mean schedule lag measures that (tens of µs on a quiet machine; up to
+/// 2.4 ms seen on the 2-core machine these tests were written on, shared with compilers).
+/// (Before the paced producer waited on its queue's wakeup pipe, `engine::wakeup`, a
+/// report could also wait out the pacer's sleep — up to 1 ms at 1000/s, 19% of the mean
+/// here; the sum came within 2.6–4.5% once it did, on the same busy machine.)
 fn allowance_us(b: &LatencyBreakdown) -> f64 {
-    1_000.0 + b.schedule_lag
+    b.schedule_lag
 }
 
 /// |sum of the stages − mean corrected| ≤ 5% of the mean, plus `allowance_us`.
@@ -81,18 +79,21 @@ fn stages_sum_to_the_mean_at_a_moderate_rate_with_linger() {
         table.contains("latency breakdown") && table.contains("queue wait/linger"),
         "{table}"
     );
-    // Every measured second carries its own split.
+    // Measured seconds carry their own split. A window is filed under the second holding
+    // its middle, and librdkafka's 1 s emits drift against kprod's seconds (more so on a
+    // starved machine), so one second may get two windows and its neighbour none.
     let later: Vec<_> = r
         .intervals
         .iter()
         .filter(|i| !i.in_warmup && !i.partial)
         .collect();
     assert!(!later.is_empty());
-    for i in later {
-        assert!(i.mean_us.is_some(), "{i:?}");
-        assert!(i.breakdown_queue_wait_us.is_some(), "{i:?}");
-        assert!(i.breakdown_broker_rtt_us.is_some(), "{i:?}");
-    }
+    let split = later
+        .iter()
+        .filter(|i| i.breakdown_queue_wait_us.is_some() && i.breakdown_broker_rtt_us.is_some())
+        .count();
+    assert!(split + 1 >= later.len(), "{later:?}");
+    assert!(later.iter().all(|i| i.mean_us.is_some()), "{later:?}");
 }
 
 /// Two variants, the second with every broker's round trip raised to 20 ms: its runs'

@@ -215,3 +215,31 @@ fn keyed_records_land_where_librdkafka_puts_them_without_the_callback() {
     assert_eq!(a, c);
     assert!(a.iter().filter(|&&n| n > 0).count() > 3, "{a:?}");
 }
+
+/// The paced producer's wakeup (`engine::wakeup`): waiting on an empty queue times out,
+/// and a delivery report landing on it wakes the waiter at once, long before its timeout.
+#[test]
+fn a_delivery_report_wakes_a_waiting_producer_at_once() {
+    let (_m, b) = cluster(&["wake"]);
+    let mut p = producer(&b, "wake", false);
+    assert_eq!(p.wait_event(1_000_000), None, "not enabled yet");
+    assert!(p.enable_wakeup());
+    let mut sink = Count::default();
+    while p.poll(0, &mut sink).is_some() {}
+    let t = std::time::Instant::now();
+    assert_eq!(p.wait_event(20_000_000), Some(false), "nothing queued");
+    assert!(t.elapsed() >= Duration::from_millis(19));
+    let value = [7u8; 10];
+    let mut batch = Batch::default();
+    batch.push(-1, None, &value, 0);
+    assert_eq!(p.produce_batch(&mut batch, 0), 1);
+    // Up to 30 s (a starved machine), but it returns as soon as the report is queued.
+    let t = std::time::Instant::now();
+    assert_eq!(p.wait_event(30_000_000_000), Some(true));
+    assert!(t.elapsed() < Duration::from_secs(29));
+    assert!(
+        p.poll(0, &mut sink).is_some(),
+        "the report is there to serve"
+    );
+    assert_eq!((sink.delivered, sink.failed), (1, 0));
+}

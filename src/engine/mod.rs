@@ -9,6 +9,7 @@ pub mod native;
 pub mod reach;
 pub mod sticky;
 pub mod topics;
+pub mod wakeup;
 pub mod worker;
 
 pub use crate::domain::{Both, Observer, RunOutcome, Silent};

@@ -10,6 +10,7 @@
 use crate::client::client_config;
 pub use crate::client::VERBOSE;
 use crate::engine::sticky::{self, Sticky};
+use crate::engine::wakeup::Wakeup;
 use crate::error::{ConfigError, KprodError};
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -68,6 +69,8 @@ pub struct NativeProducer {
     /// The keyless partitioner's state (see `engine::sticky`); declared after `inner` so it
     /// is dropped only once the client, which may still call the partitioner, is gone.
     sticky: Option<Box<Sticky>>,
+    /// Paced producers: the pipe librdkafka signals when the queue gets an event.
+    wakeup: Option<Wakeup>,
 }
 
 // SAFETY: the handle is created on one thread and then moved into its producer thread,
@@ -137,7 +140,25 @@ impl NativeProducer {
             rkt,
             queue,
             sticky,
+            wakeup: None,
         })
+    }
+
+    /// Let [`NativeProducer::wait_event`] wake the moment an event is queued (see
+    /// `engine::wakeup`). Returns whether it could.
+    pub fn enable_wakeup(&mut self) -> bool {
+        if self.wakeup.is_none() {
+            // SAFETY: the queue lives until Drop, which drops the wakeup first.
+            self.wakeup = unsafe { Wakeup::attach(self.queue) };
+        }
+        self.wakeup.is_some()
+    }
+
+    /// Wait up to `timeout_ns` for an event on an emptied queue (µs precision). None when
+    /// the wakeup is not enabled; else whether an event arrived.
+    #[inline]
+    pub fn wait_event(&self, timeout_ns: u64) -> Option<bool> {
+        self.wakeup.as_ref().map(|w| w.wait(timeout_ns))
     }
 
     /// Whether keyless records are partitioned by `engine::sticky`.
@@ -403,6 +424,8 @@ impl NativeProducer {
 
 impl Drop for NativeProducer {
     fn drop(&mut self) {
+        // librdkafka must stop writing to the pipe before the queue goes.
+        self.wakeup = None;
         // SAFETY: created in new(), destroyed exactly once, before the client itself.
         unsafe {
             rdsys::rd_kafka_queue_destroy(self.queue);

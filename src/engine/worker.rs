@@ -26,6 +26,7 @@ use txn::{TxnStep, TxnStepper};
 
 mod batch;
 mod txn;
+mod wait;
 
 /// What producer threads tell the collector.
 #[derive(Debug)]
@@ -206,6 +207,12 @@ pub fn run(
     start: Receiver<Clock>,
     flags: Arc<RunFlags>,
 ) {
+    let mut producer = producer;
+    // A paced producer waits between sends: let it wake for a delivery report at once.
+    let paced = spec.curve.is_some() || !Pacer::new(spec.rate).is_unlimited();
+    if paced {
+        producer.enable_wakeup();
+    }
     prepare(&spec, &producer, &tx);
     let Ok(clock) = start.recv() else { return };
 
@@ -390,36 +397,6 @@ impl<'a> Hot<'a> {
             return None;
         }
         Some((intended_ns, now_ns))
-    }
-
-    /// The pacing wait: serve delivery reports while sleeping or spinning until `t`
-    /// (ns since t0), or until a stop. Returns the time it ended.
-    #[inline(always)]
-    fn wait_until(&mut self, t: u64, mut now_ns: u64) -> u64 {
-        while now_ns < t {
-            let gap = t - now_ns;
-            if gap > 2_000_000 {
-                // Block on the queue: wakes as soon as a delivery report arrives.
-                let ms = ((gap / 1_000_000) - 1).min(100) as i32;
-                self.producer.poll(ms, &mut self.sink);
-            } else if gap > 30_000 {
-                drain(self.producer, &mut self.sink);
-                // Wake a little early and spin the rest: sleeps overshoot by a few µs.
-                let now = self.clock.now_ns();
-                if t > now + 20_000 {
-                    std::thread::sleep(Duration::from_nanos(t - now - 15_000));
-                }
-            } else {
-                drain(self.producer, &mut self.sink);
-                std::hint::spin_loop();
-            }
-            now_ns = self.clock.now_ns();
-            self.sink.roll(now_ns / 1_000);
-            if self.stopped() {
-                break;
-            }
-        }
-        now_ns
     }
 
     /// The duration bounds wall time too: a generator behind schedule stops on time
