@@ -36,6 +36,9 @@ pub const TUNE_CSV: &str = "tune.csv";
 pub const FRONTIER_SVG: &str = "frontier.svg";
 pub const WINNER_TOML: &str = "winner.toml";
 pub const TUNE_SCHEMA_VERSION: u32 = 1;
+/// What a trial costs beyond its duration before any has run (embedded cluster start,
+/// preflight, flush, files: about a second); the measured mean replaces it during the tune.
+const TRIAL_OVERHEAD_S: f64 = 1.0;
 
 /// How the search works, as printed and stored in `tune.json`.
 pub const METHOD: &str = "Successive halving over a seeded Latin-hypercube sample of the \
@@ -387,7 +390,7 @@ fn setup(args: &TuneArgs, cwd: &Path) -> Result<Setup, KprodError> {
     let plan = search::plan(
         budget_s,
         trial_s,
-        2.0,
+        TRIAL_OVERHEAD_S,
         candidates.len(),
         args.confirm_repeat,
     )

@@ -14,6 +14,11 @@ use crate::verdict::{self, Bootstrap, Scale, Side};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// Rate steps a candidate may add beyond its rung's `max_steps` while it has not failed
+/// yet (the first candidate starts from a guess and may pass every step) or not passed yet
+/// (a finalist whose longer trials fail at its earlier rate).
+const EXTRA_STEPS: usize = 2;
+
 /// Process CPU time (all threads), seconds.
 fn cpu_now() -> f64 {
     // SAFETY: getrusage writes into the zeroed struct we own; RUSAGE_SELF is always valid.
@@ -190,12 +195,15 @@ impl<'a, 'o> Tuner<'a, 'o> {
             let mut used = 0usize;
             let mut found: Vec<f64> = Vec::new();
             let mut scores: Vec<(usize, f64)> = Vec::new();
-            for &c in pool.iter().take(rung.candidates) {
+            let entering = pool.len().min(rung.candidates);
+            for (pos, &c) in pool.iter().take(rung.candidates).enumerate() {
                 let prev = self.result.candidates[c].bracket;
                 let mut b = Bracket::default();
                 let (start, grow) = match (k, prev.lo, prev.hi) {
-                    (0, _, _) => (verdict::stats::median(&found).unwrap_or(start0), 2.0),
-                    (_, Some(lo), Some(hi)) => (lo, (hi / lo).clamp(1.05, 2.0)),
+                    // From the best rate found so far in this rung: the question is
+                    // whether the candidate beats it, and a pass there climbs on from it.
+                    (0, _, _) => (found.iter().copied().fold(start0, f64::max), 2.0),
+                    (_, Some(lo), Some(hi)) => (lo, (hi / lo).clamp(1.25, 2.0)),
                     (_, Some(lo), None) => (lo, 2.0),
                     _ => (start0, 2.0),
                 };
@@ -208,7 +216,16 @@ impl<'a, 'o> Tuner<'a, 'o> {
                         None => search::next_rate(&b, start, grow, rung.precision, max_rate),
                     };
                     let Some(rate) = rate else { break };
-                    if steps >= rung.max_steps {
+                    // Up to EXTRA_STEPS more for a candidate still unbracketed (no failure or no pass
+                    // yet), but only
+                    // from what the rung's cap can spare after every later candidate's
+                    // own steps.
+                    let later = entering - pos - 1;
+                    let spare = used + 1 + later * rung.max_steps <= rung.trial_cap;
+                    if steps >= rung.max_steps + EXTRA_STEPS
+                        || (steps >= rung.max_steps
+                            && !(spare && (b.hi.is_none() || b.lo.is_none())))
+                    {
                         break;
                     }
                     // The rung's cap keeps the plan's trial count a bound; the wall clock
@@ -250,8 +267,11 @@ impl<'a, 'o> Tuner<'a, 'o> {
                 scores.push((c, score.unwrap_or(f64::NEG_INFINITY)));
             }
             let next = plan.rungs.get(k + 1).map_or(0, |r| r.candidates);
+            // Only candidates that passed somewhere go on: a longer trial of one that met
+            // the SLO at no rate tried would have nowhere to start.
+            scores.retain(|(_, s)| s.is_finite());
             pool = search::survivors(&scores, next.max(1));
-            if self.result.budget_exhausted || next == 0 {
+            if self.result.budget_exhausted || next == 0 || pool.is_empty() {
                 break;
             }
         }

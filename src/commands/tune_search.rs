@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 pub const ETA: usize = 3;
 /// Rates are whole records per second; nothing below this is tried.
 const MIN_RATE: f64 = 1.0;
-/// Expected rate steps per candidate per rung when planning how many candidates fit.
-const EXPECTED_STEPS: usize = 3;
+/// Rate steps per candidate in the first rung and in the later ones.
+const FIRST_STEPS: usize = 4;
+const LATER_STEPS: usize = 3;
 
 /// One rung of successive halving.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,22 +60,25 @@ fn cost(trial_s: f64, overhead_s: f64) -> f64 {
 fn rungs(pool: usize, trial_s: f64) -> Vec<Rung> {
     let mut out = Vec::new();
     let mut n = pool;
-    let shape = [(1.0, 0.25, 5), (2.0, 0.10, 4), (2.0, 0.05, 4)];
+    // The first rung starts from a guess and may need a step more to bracket; later rungs
+    // start from the previous bracket.
+    let shape = [
+        (1.0, 0.25, FIRST_STEPS),
+        (2.0, 0.10, LATER_STEPS),
+        (2.0, 0.05, LATER_STEPS),
+    ];
     for (k, (mult, precision, max_steps)) in shape.into_iter().enumerate() {
         if n == 0 {
             break;
         }
-        let expected = if k == 0 {
-            EXPECTED_STEPS + 1
-        } else {
-            EXPECTED_STEPS
-        };
         out.push(Rung {
             candidates: n,
             trial_s: trial_s * mult,
             precision,
             max_steps,
-            trial_cap: n * expected,
+            // Every candidate may use all its steps: none late in a rung is starved by
+            // earlier ones, and the caps still bound the plan.
+            trial_cap: n * max_steps,
         });
         if n <= 1 {
             break;
