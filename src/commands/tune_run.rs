@@ -262,6 +262,18 @@ impl<'a, 'o> Tuner<'a, 'o> {
                 }
                 let cand = &mut self.result.candidates[c];
                 cand.rungs = k + 1;
+                if score.is_none() && cand.score.is_some() {
+                    // Longer trials passed at no rate tried: the earlier rung's result stands
+                    // (the confirmation then tests it), rather than the candidate silently
+                    // dropping out of the winner and best built-in comparison.
+                    let note = format!(
+                        "{}: no rate passed in {phase}; its rung {} result stands",
+                        cand.label, k
+                    );
+                    self.result.notes.push(note);
+                    scores.push((c, f64::NEG_INFINITY));
+                    continue;
+                }
                 cand.bracket = b;
                 cand.score = score;
                 scores.push((c, score.unwrap_or(f64::NEG_INFINITY)));
