@@ -59,6 +59,9 @@ pub enum Command {
     /// Step through rates or a profile key; find the highest rate that meets an SLO.
     #[command(after_help = examples::SWEEP)]
     Sweep(SweepArgs),
+    /// Search producer settings for the best configuration at an SLO (successive halving).
+    #[command(after_help = examples::TUNE)]
+    Tune(TuneArgs),
     /// Re-render the table, CSV and charts of a saved bench, compare or sweep directory.
     #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
@@ -342,6 +345,75 @@ pub struct SweepArgs {
     /// workload.replication_factor against --brokers (deleted at the end by default).
     #[arg(long, help_heading = CLUSTER)]
     pub keep_topics: bool,
+    #[command(flatten)]
+    pub bench: RunArgs<NoVerdict>,
+}
+
+/// What `kprod tune` optimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TuneObjective {
+    /// The highest rate that meets the SLO without saturating (with --rate: meets it, lowest p99).
+    Throughput,
+    /// Fewest bytes on the wire per record at --rate.
+    Bytes,
+    /// Least CPU per record at --rate.
+    Cpu,
+}
+
+impl TuneObjective {
+    pub fn name(self) -> &'static str {
+        match self {
+            TuneObjective::Throughput => "throughput",
+            TuneObjective::Bytes => "bytes",
+            TuneObjective::Cpu => "cpu",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TuneArgs {
+    /// Latency objective every accepted trial meets: `p99<=20ms` (figures p50, p90, p99,
+    /// p999, p9999, max).
+    #[arg(long, value_name = "SLO")]
+    pub slo: String,
+    /// What to optimise. Without --rate only `throughput` (the rate is searched); with
+    /// --rate every trial runs at that rate and cpu or bytes pick among those that keep up.
+    #[arg(long, value_enum, default_value = "throughput")]
+    pub objective: TuneObjective,
+    /// Hard wall-clock cap of the whole tune, confirmation included (`10m`).
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub budget: String,
+    /// The search space: `key=lo..hi` (durations, sizes, counts; wide ranges sampled on a
+    /// log scale) or `key=a|b|c`, comma-separated. Short keys: linger, batch_bytes,
+    /// batch_messages, codec, level, max_in_flight, producers, buffer_bytes; or any
+    /// section.key. Default:
+    /// `linger=0..50ms,batch_bytes=16KiB..1MiB,codec=none|lz4|zstd,max_in_flight=1..5,producers=1..4`.
+    #[arg(long, value_name = "SPACE")]
+    pub space: Option<String>,
+    /// Allow the space and the profiles to turn acks=all or idempotence off (and built-in
+    /// profiles that do, such as `latency`, into the baselines).
+    #[arg(long)]
+    pub allow_unsafe: bool,
+    /// Length of the shortest trials (first rung); later rungs and the confirmation run
+    /// twice as long.
+    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    pub trial_duration: String,
+    /// The built-in profiles to beat (comma-separated); default: every built-in that keeps
+    /// acks=all and idempotence (all of them with --allow-unsafe).
+    #[arg(long, value_name = "NAME,...")]
+    pub baselines: Option<String>,
+    /// Confirmation runs of the winner and of the best built-in (interleaved).
+    #[arg(long, value_name = "N", default_value = "3")]
+    pub confirm_repeat: usize,
+    /// Seed of the sample of the space (same seed, same candidates).
+    #[arg(long, value_name = "SEED", default_value = "1")]
+    pub search_seed: u64,
+    /// The first rate tried (without --rate).
+    #[arg(long, value_name = "RATE", default_value = "10k")]
+    pub start_rate: String,
+    /// Never try above this rate.
+    #[arg(long, value_name = "RATE", default_value = "10M")]
+    pub max_rate: String,
     #[command(flatten)]
     pub bench: RunArgs<NoVerdict>,
 }

@@ -63,6 +63,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Compare(args) => commands::compare::run(args, &cwd),
         Command::Check(args) => commands::check::run(args, &cwd),
         Command::Sweep(args) => commands::sweep::run(args, &cwd),
+        Command::Tune(args) => commands::tune::run(args, &cwd),
         Command::Report(args) => commands::report_cmd::run(args, &cwd),
         Command::Merge(args) => commands::merge::run(args, &cwd),
         // Serves until the first signal, which stops it cleanly.

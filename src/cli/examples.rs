@@ -48,6 +48,14 @@ Examples:
   kprod sweep --find-max --slo 'p99<=20ms' -p durable --step-duration 10s
   kprod sweep --param batching.linger=0ms,5ms,20ms -r 50k";
 
+pub const TUNE: &str = "\
+Examples:
+  kprod tune --slo 'p99<=20ms' --budget 10m     # best settings on the embedded cluster
+  kprod tune --slo 'p99<=20ms' --fault 'rtt:*=10ms@0s' --budget 10m
+  kprod tune --slo 'p99<=50ms' -b kafka:9092 -t bench --space 'linger=0..50ms,codec=lz4|zstd'
+  kprod tune --slo 'p99<=20ms' --rate 50k --objective bytes
+  kprod bench --profile results/<UTC>-tune/winner.toml";
+
 pub const REPORT: &str = "\
 Examples:
   kprod report results/20260501T120000Z-durable   # redraw table, CSV and charts";

@@ -10,7 +10,7 @@
 //! interrupted.
 
 #[path = "check_replay.rs"]
-mod replay;
+pub(crate) mod replay;
 
 #[path = "check_eval.rs"]
 mod eval;

@@ -15,3 +15,4 @@ pub mod report_cmd;
 pub mod run_name;
 pub mod sweep;
 pub mod topology;
+pub mod tune;
