@@ -8,6 +8,7 @@
 //! `units` and `error`.
 
 pub mod console;
+pub mod consumers;
 pub mod errors;
 pub mod histogram;
 pub mod input;
@@ -19,6 +20,7 @@ pub mod secrets;
 
 pub use console::print_stderr;
 pub(crate) use console::print_stdout;
+pub use consumers::{ConsumedSecond, ConsumerOutcome};
 pub use histogram::{new_histogram, HIST_HIGHEST_US, HIST_SIGFIG};
 pub use measurements::{
     count_error, IntervalCounts, Measurements, MergedInterval, StatsSummary, Totals,

@@ -68,6 +68,9 @@ pub struct NativeProducer {
     /// The keyless partitioner's state (see `engine::sticky`); declared after `inner` so it
     /// is dropped only once the client, which may still call the partitioner, is gone.
     sticky: Option<Box<Sticky>>,
+    /// 0, or `RD_KAFKA_MSG_F_COPY` when values come from a scratch buffer (end-to-end
+    /// stamps): librdkafka then copies the payload into the message's own allocation.
+    msgflags: libc::c_int,
 }
 
 // SAFETY: the handle is created on one thread and then moved into its producer thread,
@@ -137,7 +140,14 @@ impl NativeProducer {
             rkt,
             queue,
             sticky,
+            msgflags: 0,
         })
+    }
+
+    /// Values are passed from a buffer the caller reuses: librdkafka copies each payload
+    /// (one memcpy into the allocation it makes per message anyway).
+    pub fn copy_payloads(&mut self) {
+        self.msgflags = rdsys::RD_KAFKA_MSG_F_COPY as libc::c_int;
     }
 
     /// Whether keyless records are partitioned by `engine::sticky`.
@@ -176,12 +186,12 @@ impl NativeProducer {
         let vp = value.as_ptr() as *mut c_void;
         let Some(headers) = headers else {
             // SAFETY: rkt is live; flags 0 = librdkafka references the payload, which the
-            // caller guarantees outlives the delivery report.
+            // caller guarantees outlives the delivery report (F_COPY: copied here).
             let rc = unsafe {
                 rdsys::rd_kafka_produce(
                     self.rkt,
                     partition,
-                    0,
+                    self.msgflags,
                     vp,
                     value.len(),
                     kp,
@@ -208,7 +218,7 @@ impl NativeProducer {
                     RD_KAFKA_VTYPE_PARTITION,
                     partition,
                     RD_KAFKA_VTYPE_MSGFLAGS,
-                    0 as libc::c_int,
+                    self.msgflags,
                     RD_KAFKA_VTYPE_VALUE,
                     vp,
                     value.len(),
@@ -252,7 +262,7 @@ impl NativeProducer {
             rdsys::rd_kafka_produce_batch(
                 self.rkt,
                 -1, // RD_KAFKA_PARTITION_UA; unused with F_PARTITION
-                rdsys::RD_KAFKA_MSG_F_PARTITION as libc::c_int,
+                rdsys::RD_KAFKA_MSG_F_PARTITION as libc::c_int | self.msgflags,
                 msgs.as_mut_ptr(),
                 msgs.len() as libc::c_int,
             )

@@ -92,6 +92,56 @@ pub struct WorkerSpec {
     /// Bytes of headers per record (constant for a run), counted in payload bytes.
     pub header_bytes: u64,
     pub verify: Option<VerifySpec>,
+    /// Consumers are on: each value starts with the end-to-end stamp (`engine::stamp`).
+    pub stamp: Option<StampSpec>,
+}
+
+/// End-to-end stamp settings of one producer.
+#[derive(Debug, Clone)]
+pub struct StampSpec {
+    /// Written into each stamp, so consumers count only this instance's records.
+    pub instance: u32,
+    /// Largest value of the run: the stride of the scratch buffer's slots.
+    pub max_value_bytes: usize,
+}
+
+/// The scratch buffer stamped values are written to (one slot per batch slot, allocated
+/// before t0), and what goes into each stamp. librdkafka copies the values out of it.
+struct Stamp {
+    instance: u32,
+    base_unix_ns: u64,
+    stride: usize,
+    buf: Vec<u8>,
+}
+
+impl Stamp {
+    fn alloc(spec: &StampSpec) -> Stamp {
+        let stride = spec.max_value_bytes.max(super::stamp::STAMP_BYTES as usize);
+        Stamp {
+            instance: spec.instance,
+            base_unix_ns: 0,
+            stride,
+            buf: vec![0u8; stride * super::native::BATCH],
+        }
+    }
+
+    /// `value` with its first bytes replaced by the stamp of a record intended at
+    /// `intended_ns` (since t0), in scratch slot `slot`.
+    #[inline(always)]
+    fn put(&mut self, slot: usize, value: &[u8], intended_ns: u64) -> &[u8] {
+        let n = value.len().min(self.stride);
+        let start = slot * self.stride;
+        let buf = &mut self.buf[start..start + n];
+        let len = super::stamp::STAMP_BYTES as usize;
+        if n >= len {
+            buf[len..].copy_from_slice(&value[len..n]);
+            super::stamp::write(buf, self.instance, self.base_unix_ns + intended_ns);
+        } else {
+            // Refused before the run (profile and engine checks); never stamped short.
+            buf.copy_from_slice(&value[..n]);
+        }
+        buf
+    }
 }
 
 /// Flags shared by all producer threads of a run.
@@ -207,7 +257,12 @@ pub fn run(
     flags: Arc<RunFlags>,
 ) {
     prepare(&spec, &producer, &tx);
+    // Allocated before t0, like every other buffer of the loop.
+    let mut stamp = spec.stamp.as_ref().map(Stamp::alloc);
     let Ok(clock) = start.recv() else { return };
+    if let Some(s) = &mut stamp {
+        s.base_unix_ns = clock.t0_unix_ns();
+    }
 
     let latency = spec.send_mode != SendMode::FireAndForget;
     let sink = Sink {
@@ -225,6 +280,7 @@ pub fn run(
             .map(|v| Ledger::new(spec.index, v.expected_records)),
     };
     let mut hot = Hot::new(&spec, &producer, source, sink, &flags);
+    hot.stamp = stamp;
     hot.generate();
     let Hot {
         mut sink, mut txn, ..
@@ -295,6 +351,8 @@ struct Hot<'a> {
     max_block_ns: u64,
     /// The verify header's value, rewritten in place per record (no allocation).
     tag: [u8; TAG_LEN],
+    /// Consumers are on: values are stamped into this scratch buffer.
+    stamp: Option<Stamp>,
     txn: TxnStepper,
     since_poll: u32,
     /// Index of the next record.
@@ -331,6 +389,7 @@ impl<'a> Hot<'a> {
             end_ns: spec.end.map(|d| d.as_nanos() as u64),
             max_block_ns: spec.max_block.as_nanos() as u64,
             tag,
+            stamp: None,
             txn: TxnStepper::new(spec.records_per_transaction, spec.transaction_timeout),
             since_poll: 0,
             i: 0,
@@ -462,6 +521,10 @@ impl<'a> Hot<'a> {
         }
         let tag = &self.tag;
         let r = self.source.next();
+        let value = match &mut self.stamp {
+            Some(s) => s.put(0, r.value, intended_ns),
+            None => r.value,
+        };
         loop {
             let headers = if verifying {
                 build_headers(
@@ -481,10 +544,10 @@ impl<'a> Hot<'a> {
             let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
             match self
                 .producer
-                .produce(r.partition, r.key, r.value, headers, opaque)
+                .produce(r.partition, r.key, value, headers, opaque)
             {
                 Ok(()) => {
-                    let bytes = r.key.map_or(0, <[u8]>::len) + r.value.len();
+                    let bytes = r.key.map_or(0, <[u8]>::len) + value.len();
                     self.sink.rec.on_enqueued(
                         intended_us,
                         enq_us,

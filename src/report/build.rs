@@ -49,6 +49,7 @@ pub fn interval_row(
         queue_depth: i.queue_depth,
         stage: super::stages::stage_at(stages, i.idx),
         fault: crate::faults::label_at(faults, i.idx),
+        ..Interval::default()
     }
 }
 
@@ -61,7 +62,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
     let ff = p.workload.send_mode == SendMode::FireAndForget;
     let (status, status_reason) = status(out, warmup_s);
     let (errors, error_details) = error_tables(out);
-    RunReport {
+    let mut r = RunReport {
         schema_version: SCHEMA_VERSION,
         status,
         status_reason,
@@ -113,7 +114,10 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
             },
         }),
         stages: super::stages::build(plan, out),
-    }
+        consumers: None,
+    };
+    super::consumers::apply(plan, out, &mut r);
+    r
 }
 
 /// `intervals[]`: every merged second, flagged with the faults in force.
@@ -354,6 +358,7 @@ fn latency(out: &RunOutcome) -> Latency {
         uncorrected: percentiles(&t.uncorrected),
         schedule_lag: percentiles(&t.schedule_lag),
         commit: (!t.commit.is_empty()).then(|| percentiles(&t.commit)),
+        e2e: None,
     }
 }
 
@@ -449,6 +454,7 @@ mod tests {
             clock: "test",
             faults: Vec::new(),
             verify: None,
+            consumers: None,
         }
     }
 

@@ -145,6 +145,7 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         faults: faults(inputs, &time),
         // Per-stage figures are not merged across instances (yet).
         stages: Vec::new(),
+        consumers: None,
         verify: figures::verify(&reports),
     };
     let totals = RunTotals {
@@ -195,6 +196,8 @@ fn latency(h: &Histograms) -> super::Latency {
         uncorrected: super::percentiles(&h.uncorrected),
         schedule_lag: super::percentiles(&h.schedule_lag),
         commit: (!h.commit.is_empty()).then(|| super::percentiles(&h.commit)),
+        // Not merged yet: totals.json carries no end-to-end histogram.
+        e2e: None,
     }
 }
 

@@ -7,6 +7,7 @@
 //! it so the files cannot disagree with each other.
 
 pub mod build;
+pub mod consumers;
 pub mod merge;
 mod model;
 pub use model::*;

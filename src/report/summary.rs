@@ -276,6 +276,40 @@ fn verify_line(r: &RunReport) -> Option<Line> {
     })
 }
 
+/// `[consumers]`: end-to-end latency and whether every group consumed what was delivered.
+fn e2e_line(r: &RunReport) -> Option<Line> {
+    let c = r.consumers.as_ref()?;
+    let mut text = match &r.latency_us.e2e {
+        Some(e) if e.count > 0 => format!(
+            "p50 {} · p99 {} · ",
+            fmt_latency_us(e.p50),
+            fmt_latency_us(e.p99)
+        ),
+        _ => "no samples · ".to_string(),
+    };
+    let all = c.consumed.iter().all(|n| *n == r.records.delivered);
+    text.push_str(&format!(
+        "consumed {} of {} delivered{}",
+        fmt_count(c.consumed.iter().copied().min().unwrap_or(0)),
+        fmt_count(r.records.delivered),
+        match c.groups {
+            1 => String::new(),
+            g => format!(" (slowest of {g} groups)"),
+        }
+    ));
+    if let Some(b) = &c.backlog {
+        text.push_str(&match b.catch_up_s {
+            Some(s) => format!(" · backlog caught up in {s:.1} s"),
+            None => " · backlog not caught up".to_string(),
+        });
+    }
+    let line = Line::labelled("end-to-end");
+    Some(match all && c.caught_up {
+        true => line.text(text),
+        false => line.tone(Tone::Warn, text),
+    })
+}
+
 fn faults_line(r: &RunReport) -> Option<Line> {
     if r.faults.is_empty() {
         return None;
@@ -397,6 +431,7 @@ pub fn compact_summary(r: &RunReport, extras: &SummaryExtras) -> String {
         stats_line(r),
     ]);
     top.extend(verify_line(r));
+    top.extend(e2e_line(r));
     top.extend(faults_line(r));
 
     // The honesty statement is never cut, only wrapped (two lines with today's texts).

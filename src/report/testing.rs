@@ -69,6 +69,7 @@ pub fn sample_report() -> RunReport {
             uncorrected: pct(987),
             schedule_lag: pct(40),
             commit: Some(pct(15_000)),
+            e2e: None,
         },
         errors,
         error_details,
@@ -107,6 +108,7 @@ pub fn sample_report() -> RunReport {
         faults: Vec::new(),
         verify: None,
         stages: Vec::new(),
+        consumers: None,
     }
 }
 
@@ -155,6 +157,7 @@ fn sample_intervals() -> Vec<Interval> {
             queue_depth: 8 * i,
             stage: None,
             fault: None,
+            ..Interval::default()
         })
         .collect()
 }
