@@ -17,6 +17,8 @@ use crate::verify::{Ledger, TAG_HEADER, TAG_LEN};
 use crate::workload::{Curve, Pacer, RecordSource};
 use rdkafka::producer::Producer;
 use rdkafka::types::RDKafkaRespErr;
+use stamped::Stamp;
+pub use stamped::StampSpec;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
@@ -25,6 +27,7 @@ use std::time::{Duration, Instant};
 use txn::{TxnStep, TxnStepper};
 
 mod batch;
+mod stamped;
 mod txn;
 
 /// What producer threads tell the collector.
@@ -94,54 +97,6 @@ pub struct WorkerSpec {
     pub verify: Option<VerifySpec>,
     /// Consumers are on: each value starts with the end-to-end stamp (`engine::stamp`).
     pub stamp: Option<StampSpec>,
-}
-
-/// End-to-end stamp settings of one producer.
-#[derive(Debug, Clone)]
-pub struct StampSpec {
-    /// Written into each stamp, so consumers count only this instance's records.
-    pub instance: u32,
-    /// Largest value of the run: the stride of the scratch buffer's slots.
-    pub max_value_bytes: usize,
-}
-
-/// The scratch buffer stamped values are written to (one slot per batch slot, allocated
-/// before t0), and what goes into each stamp. librdkafka copies the values out of it.
-struct Stamp {
-    instance: u32,
-    base_unix_ns: u64,
-    stride: usize,
-    buf: Vec<u8>,
-}
-
-impl Stamp {
-    fn alloc(spec: &StampSpec) -> Stamp {
-        let stride = spec.max_value_bytes.max(super::stamp::STAMP_BYTES as usize);
-        Stamp {
-            instance: spec.instance,
-            base_unix_ns: 0,
-            stride,
-            buf: vec![0u8; stride * super::native::BATCH],
-        }
-    }
-
-    /// `value` with its first bytes replaced by the stamp of a record intended at
-    /// `intended_ns` (since t0), in scratch slot `slot`.
-    #[inline(always)]
-    fn put(&mut self, slot: usize, value: &[u8], intended_ns: u64) -> &[u8] {
-        let n = value.len().min(self.stride);
-        let start = slot * self.stride;
-        let buf = &mut self.buf[start..start + n];
-        let len = super::stamp::STAMP_BYTES as usize;
-        if n >= len {
-            buf[len..].copy_from_slice(&value[len..n]);
-            super::stamp::write(buf, self.instance, self.base_unix_ns + intended_ns);
-        } else {
-            // Refused before the run (profile and engine checks); never stamped short.
-            buf.copy_from_slice(&value[..n]);
-        }
-        buf
-    }
 }
 
 /// Flags shared by all producer threads of a run.

@@ -381,8 +381,19 @@ mod tests {
         // New columns go before `fault`, which stays last for positional readers.
         let names: Vec<&str> = headers.iter().collect();
         assert_eq!(
-            names[names.len() - 6..],
-            ["length_s", "partial", "p999_us", "run_id", "stage", "fault"]
+            names[names.len() - 10..],
+            [
+                "length_s",
+                "partial",
+                "p999_us",
+                "run_id",
+                "stage",
+                "consumed",
+                "consumed_per_sec",
+                "consumer_lag",
+                "e2e_p99_us",
+                "fault"
+            ]
         );
         let rows: Vec<Interval> = rdr.deserialize().collect::<Result<_, _>>().expect("rows");
         assert_eq!(rows.len(), report.intervals.len());
