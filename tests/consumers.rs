@@ -179,3 +179,24 @@ fn profile_errors_name_the_key_and_the_fix() {
         "{e}"
     );
 }
+
+#[test]
+fn the_one_record_path_stamps_too_and_verify_still_finds_every_record() {
+    // --verify's header sends each record through rd_kafka_producev with the copied value.
+    let r = run(&["--consumers", "1", "--verify"]);
+    assert_consumed_everything(&r, 1);
+    let v = r.verify.as_ref().expect("verify");
+    assert_eq!((v.lost, v.duplicated), (0, 0), "{v:?}");
+    assert_eq!(
+        r.latency_us.e2e.as_ref().map(|p| p.count),
+        Some(r.records.measured.delivered)
+    );
+}
+
+#[test]
+fn transactional_records_are_consumed_once_committed() {
+    let r = run(&["--profile", "transactional", "--consumers", "1"]);
+    assert_consumed_everything(&r, 1);
+    let e2e = r.latency_us.e2e.as_ref().expect("e2e");
+    assert!(e2e.p50 >= r.latency_us.corrected.p50);
+}

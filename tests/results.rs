@@ -168,7 +168,9 @@ fn the_last_partial_interval_carries_its_length() {
     let csv = std::fs::read_to_string(o.dir.join("intervals.csv")).unwrap();
     let header = csv.lines().next().unwrap_or_default();
     assert!(
-        header.ends_with(",length_s,partial,p999_us,run_id,stage,fault"),
+        header.ends_with(
+            ",length_s,partial,p999_us,run_id,stage,consumed,consumed_per_sec,consumer_lag,e2e_p99_us,fault"
+        ),
         "{header}"
     );
     assert!(
