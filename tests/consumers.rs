@@ -45,8 +45,22 @@ fn assert_consumed_everything(r: &RunReport, groups: usize) {
 
 #[test]
 fn e2e_latency_is_at_least_the_producer_latency_and_every_record_is_consumed() {
-    let r = run(&["--consumers", "1"]);
+    let (_d, o) = bench(&[
+        "--duration",
+        "3s",
+        "--warmup",
+        "500ms",
+        "--rate",
+        "3000",
+        "--consumers",
+        "1",
+    ]);
+    assert_accounted(&o);
+    let r = o.report.clone();
     assert_consumed_everything(&r, 1);
+    // The run page's throughput chart draws what the consumers read.
+    let svg = std::fs::read_to_string(o.dir.join("throughput-p99.svg")).expect("timeline");
+    assert!(svg.contains("consumed records/s"));
     let e2e = r.latency_us.e2e.as_ref().expect("latency_us.e2e");
     // Measured records only, as for the producer: the same records, read back.
     assert_eq!(e2e.count, r.records.measured.delivered);
@@ -75,7 +89,11 @@ fn each_of_two_groups_consumes_every_record() {
 
 #[test]
 fn without_consumers_nothing_changes() {
-    let r = run(&[]);
+    let (_d, o) = bench(&["--duration", "3s", "--warmup", "500ms", "--rate", "3000"]);
+    assert_accounted(&o);
+    let svg = std::fs::read_to_string(o.dir.join("throughput-p99.svg")).expect("timeline");
+    assert!(!svg.contains("consumed records/s"));
+    let r = o.report;
     assert!(r.consumers.is_none());
     assert!(r.latency_us.e2e.is_none());
     assert!(r
