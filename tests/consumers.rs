@@ -71,6 +71,11 @@ fn e2e_latency_is_at_least_the_producer_latency_and_every_record_is_consumed() {
         r.latency_us.corrected.p50
     );
     assert!(r.intervals.iter().any(|i| i.e2e_p99_us > 0));
+    assert!(r
+        .measurement
+        .e2e
+        .as_deref()
+        .is_some_and(|m| m.contains("consumer's poll")));
     let json = serde_json::to_value(&r).expect("serialises");
     assert!(json["latency_us"]["e2e"]["p99"].as_u64().is_some());
 }
@@ -96,6 +101,7 @@ fn without_consumers_nothing_changes() {
     let r = o.report;
     assert!(r.consumers.is_none());
     assert!(r.latency_us.e2e.is_none());
+    assert!(r.measurement.e2e.is_none());
     assert!(r
         .intervals
         .iter()

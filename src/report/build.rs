@@ -287,6 +287,7 @@ fn measurement(out: &RunOutcome, warmup_s: f64, ff: bool) -> Measurement {
         warmup_excluded: warmup_s > 0.0,
         histogram: "HdrHistogram, 3 significant digits, 1 µs to 1 h, merged across producers".into(),
         note: ff.then(|| "fire-and-forget: successes are not reported, so no latency is measured and delivered = sent - failed - unknown".into()),
+        e2e: None,
     }
 }
 

@@ -56,6 +56,12 @@ pub struct BacklogReport {
 pub(super) fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
     let Some(c) = &out.consumers else { return };
     r.latency_us.e2e = Some(percentiles(&c.e2e));
+    r.measurement.e2e = Some(
+        "end-to-end = intended send time (carried in the value's first 16 bytes) -> record \
+         returned by the consumer's poll, on the same clock; records intended after the \
+         warm-up, every group's"
+            .into(),
+    );
     let idxs: Vec<u64> = out.measurements.intervals.iter().map(|i| i.idx).collect();
     let per_group = fill_intervals(c, &idxs, &mut r.intervals);
     let cfg = &plan.profile.consumers;

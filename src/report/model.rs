@@ -186,6 +186,9 @@ pub struct Measurement {
     pub warmup_excluded: bool,
     pub histogram: String,
     pub note: Option<String>,
+    /// `[consumers]`: what `latency_us.e2e` measures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e2e: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -173,6 +173,7 @@ fn sample_measurement() -> Measurement {
         warmup_excluded: true,
         histogram: "HdrHistogram 1us..1h, 3 significant digits".to_string(),
         note: None,
+        e2e: None,
     }
 }
 
