@@ -144,6 +144,7 @@ fn worker_loop(records: u64, sticky_callback: bool) {
         flush_timeout: Duration::from_secs(60),
         header_bytes: 0,
         verify: None,
+        stamp: None,
     };
     let (tx, rx) = mpsc::channel();
     let (stx, srx) = mpsc::channel();

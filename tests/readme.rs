@@ -1,6 +1,6 @@
 //! Every `kprod …` command in README.md's code blocks runs as written and exits 0, with
-//! short durations substituted (`--duration 1s --warmup 0s`, fault times and repeats
-//! shortened) and the files it names (`./my.toml`, `producer.properties`, baseline run
+//! short durations substituted (`--duration 1s --warmup 0s`, fault times, backlogs and
+//! repeats shortened) and the files it names (`./my.toml`, `producer.properties`, baseline run
 //! directories) made beforehand. Commands that need a real Kafka cluster (`--brokers`) and
 //! the merge of their runs are listed, not run: no broker exists here.
 
@@ -78,11 +78,13 @@ fn shortened(args: &[String]) -> Vec<String> {
     let has_fault = args.iter().any(|a| a == "--fault");
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--duration" | "--warmup" | "--records" | "--repeat" | "--fault" => {
+            "--duration" | "--warmup" | "--records" | "--repeat" | "--fault" | "--backlog" => {
                 let v = it.next().cloned().unwrap_or_default();
                 match a.as_str() {
                     "--records" => out.extend(["--records".into(), "2k".into()]),
                     "--repeat" => out.extend(["--repeat".into(), "2".into()]),
+                    // Consumers must resume before the shortened run ends.
+                    "--backlog" => out.extend(["--backlog".into(), "500ms".into()]),
                     "--fault" => out.extend([a.clone(), short_fault(&v)]),
                     _ => {}
                 }

@@ -170,7 +170,8 @@ fn the_last_partial_interval_carries_its_length() {
     assert!(
         header.ends_with(
             ",length_s,partial,p999_us,run_id,stage,mean_us,breakdown_queue_wait_us,\
-             breakdown_inflight_wait_us,breakdown_broker_rtt_us,breakdown_throttle_us,fault"
+             breakdown_inflight_wait_us,breakdown_broker_rtt_us,breakdown_throttle_us,\
+             consumed,consumed_per_sec,consumer_lag,e2e_p99_us,fault"
         ),
         "{header}"
     );

@@ -174,6 +174,19 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
             "target (load stages)".to_string(),
         ));
     }
+    // One run with consumers: what they read per second, dotted in the run's colour.
+    let consumed = runs
+        .first()
+        .filter(|r| single && r.report.consumers.is_some())
+        .map(|r| {
+            (
+                Stroke::dashed(color(r.color), 1.5, "2 3"),
+                pts(r, |i| i.consumed_per_sec),
+            )
+        });
+    if let Some((stroke, _)) = &consumed {
+        keys.push((Key::Line(*stroke), "consumed records/s".to_string()));
+    }
     span_keys(&mut keys);
     let series: Vec<Pts> = runs.iter().map(|r| pts(r, rps)).collect();
     let peak = series.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
@@ -207,6 +220,11 @@ pub fn timeline(title: &str, subtitle: &str, runs: &[RunSeries<'_>]) -> String {
     }
     for (r, s) in runs.iter().zip(&series) {
         let clipped = p.series(&mut doc, s, Stroke::solid(color(r.color), 2.0));
+        p.clip_marks(&mut doc, &clipped, INK);
+    }
+    if let Some((stroke, pts)) = consumed {
+        // A drain faster than production may pass the top: clipped and marked.
+        let clipped = p.series(&mut doc, &pts, stroke);
         p.clip_marks(&mut doc, &clipped, INK);
     }
 

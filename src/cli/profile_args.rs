@@ -14,6 +14,8 @@ pub const PRODUCER: &str = "Producer";
 pub const WORKLOAD: &str = "Workload";
 /// Help heading of the flags that say which cluster to use.
 pub const CLUSTER: &str = "Cluster";
+/// Help heading of the flags that run consumers during the run.
+pub const CONSUMERS: &str = "Consumers";
 
 /// The layers above the profiles that are not single keys: `--java-config`, `--set`, `-X`.
 #[derive(Debug, Clone, Args, Default)]
@@ -120,6 +122,15 @@ profile_args! {
     /// Seed of every random choice (values, sizes, keys). Default: from the profile
     /// (base: 42).
     seed: "seed" <"SEED"> in WORKLOAD => "workload.seed";
+    /// Consumer threads per group reading the topic during the run, for end-to-end
+    /// latency (`latency_us.e2e`) and consumer lag; values carry a 16-byte stamp. Default:
+    /// from the profile (base: 0, no consumers).
+    consumers: "consumers" <"N"> in CONSUMERS => "consumers.count";
+    /// Consumer groups; each reads every record. Default: from the profile (base: 1).
+    consumer_groups: "consumer-groups" <"G"> in CONSUMERS => "consumers.groups";
+    /// Keep the consumers paused this long after the warm-up, then resume: the report's
+    /// `consumers.backlog` gives the drain rate and the time to catch up.
+    backlog: "backlog" <"DURATION"> in CONSUMERS => "consumers.backlog";
 }
 
 impl ProfileArgs {

@@ -9,6 +9,7 @@
 
 pub mod breakdown;
 pub mod console;
+pub mod consumers;
 pub mod errors;
 pub mod histogram;
 pub mod input;
@@ -21,6 +22,7 @@ pub mod secrets;
 pub use breakdown::{StageMeans, StageSums, WeightedSum};
 pub use console::print_stderr;
 pub(crate) use console::print_stdout;
+pub use consumers::{ConsumedSecond, ConsumerOutcome};
 pub use histogram::{new_histogram, HIST_HIGHEST_US, HIST_SIGFIG};
 pub use measurements::{
     count_error, IntervalCounts, Measurements, MergedInterval, StatsSummary, Totals,

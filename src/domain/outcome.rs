@@ -47,5 +47,7 @@ pub struct RunOutcome {
     /// What the fault schedule did (empty without faults).
     pub faults: Vec<AppliedFault>,
     /// `--verify`: what reading the records back found, or why it could not be done.
+    /// `[consumers]`: what the consumers measured; None without consumers.
+    pub consumers: Option<super::ConsumerOutcome>,
     pub verify: Option<Result<Verify, String>>,
 }

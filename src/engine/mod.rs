@@ -4,9 +4,11 @@
 
 pub mod admin;
 pub mod cluster;
+pub mod consumer;
 pub mod faults;
 pub mod native;
 pub mod reach;
+pub mod stamp;
 pub mod sticky;
 pub mod topics;
 pub mod wakeup;
@@ -46,6 +48,16 @@ pub fn run(
 ) -> Result<RunOutcome, KprodError> {
     let p = &plan.profile;
     let setup = Setup::new(plan)?;
+    // Consumers are assigned before any producer exists: only this run's records count.
+    let mut consumers = match &setup.consumer_start {
+        Some(start) => Some(consumer::Consumers::spawn(
+            plan,
+            setup.cluster.bootstrap(),
+            setup.cluster.is_embedded(),
+            start,
+        )?),
+        None => None,
+    };
     let mut crew = Crew::spawn(plan, &setup, &flags)?;
     // --verify reads back from before t0 on, concurrently: the embedded cluster trims its
     // logs during the run. A run that ends before t0 drops (and so stops) the reader.
@@ -56,6 +68,9 @@ pub fn run(
     let mut collector = Collector::new(crew.n, &p.workload.topic);
     crew.await_ready(&mut collector, obs);
     let (clock, started_at) = crew.start(&flags, obs)?;
+    if let Some(c) = &mut consumers {
+        c.start(clock);
+    }
     let t0 = clock.t0();
     obs.started(&setup.cluster.label());
     let run = Collecting {
@@ -68,6 +83,8 @@ pub fn run(
     let (faults, ledgers, aborted) = run.with_faults(plan, &setup.cluster);
     crew.join();
     let duration = t0.elapsed();
+    // After the flush, while the cluster is up: the consumers read to the end.
+    let consumers = consumers.map(|c| c.finish(flags.interrupted.load(Ordering::Relaxed)));
     // The cluster stays up until the records have been read back.
     let verify = reader.map(|r| {
         obs.verifying();
@@ -100,6 +117,7 @@ pub fn run(
         clock: clock.describe(),
         faults,
         verify,
+        consumers,
     })
 }
 
@@ -111,6 +129,8 @@ struct Setup {
     partitions: u32,
     /// `--verify`: where each partition ended before the run (the reader starts there).
     baseline: Option<crate::verify::Baseline>,
+    /// `[consumers]`: where each partition ended before the run (the consumers start there).
+    consumer_start: Option<Vec<i64>>,
 }
 
 impl Setup {
@@ -149,12 +169,31 @@ impl Setup {
             )?),
             false => None,
         };
+        let consumer_start = match p.consumers.count {
+            0 => None,
+            _ => {
+                check_stamp_room(&payloads)?;
+                Some(match &baseline {
+                    Some(b) => b.start.clone(),
+                    None => {
+                        crate::verify::baseline(
+                            &plan.props,
+                            cluster.bootstrap(),
+                            &w.topic,
+                            info.partitions,
+                        )?
+                        .start
+                    }
+                })
+            }
+        };
         Ok(Setup {
             payloads,
             keys,
             cluster,
             partitions: info.partitions,
             baseline,
+            consumer_start,
         })
     }
 }
@@ -193,8 +232,16 @@ impl Crew {
                 share.index,
                 plan.source_seed(),
             );
-            let spec = worker_spec(plan, share, header_bytes);
-            let producer = NativeProducer::new(&props, &w.topic, worker::batched(&spec, &source))?;
+            let mut spec = worker_spec(plan, share, header_bytes);
+            let mut producer =
+                NativeProducer::new(&props, &w.topic, worker::batched(&spec, &source))?;
+            if plan.profile.consumers.count > 0 {
+                spec.stamp = Some(worker::StampSpec {
+                    instance: plan.instance,
+                    max_value_bytes: setup.payloads.max_value_bytes() as usize,
+                });
+                producer.copy_payloads();
+            }
             let (stx, srx) = mpsc::channel();
             crew.starters.push(stx);
             let tx = tx.clone();
@@ -325,6 +372,7 @@ fn worker_spec(plan: &Plan, share: &ProducerShare, header_bytes: u64) -> WorkerS
             instance: plan.instance,
             expected_records: expected_records(share.records, expected_rate, w.duration),
         }),
+        stamp: None,
     }
 }
 
@@ -430,4 +478,24 @@ fn expected_records(records: Option<u64>, rate: Option<f64>, end: Option<Duratio
         (None, Some(m)) => m,
         (None, None) => 0,
     }
+}
+
+/// Values from a size file can be shorter than the end-to-end stamp: refuse before t0
+/// (sizes from the profile were checked when it was read).
+fn check_stamp_room(payloads: &Payloads) -> Result<(), KprodError> {
+    let min = payloads.sizes().min();
+    if min < stamp::STAMP_BYTES {
+        return Err(crate::error::ConfigError::new(format!(
+            "the smallest value ({min}B) is too small for consumers: each value starts with a \
+             {}-byte end-to-end stamp",
+            stamp::STAMP_BYTES
+        ))
+        .key("workload.size")
+        .fix(format!(
+            "use values of at least {}B, or run without --consumers",
+            stamp::STAMP_BYTES
+        ))
+        .into());
+    }
+    Ok(())
 }

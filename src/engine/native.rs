@@ -71,6 +71,9 @@ pub struct NativeProducer {
     sticky: Option<Box<Sticky>>,
     /// Paced producers: the pipe librdkafka signals when the queue gets an event.
     wakeup: Option<Wakeup>,
+    /// 0, or `RD_KAFKA_MSG_F_COPY` when values come from a scratch buffer (end-to-end
+    /// stamps): librdkafka then copies the payload into the message's own allocation.
+    msgflags: libc::c_int,
 }
 
 // SAFETY: the handle is created on one thread and then moved into its producer thread,
@@ -141,6 +144,7 @@ impl NativeProducer {
             queue,
             sticky,
             wakeup: None,
+            msgflags: 0,
         })
     }
 
@@ -159,6 +163,12 @@ impl NativeProducer {
     #[inline]
     pub fn wait_event(&self, timeout_ns: u64) -> Option<bool> {
         self.wakeup.as_ref().map(|w| w.wait(timeout_ns))
+    }
+
+    /// Values are passed from a buffer the caller reuses: librdkafka copies each payload
+    /// (one memcpy into the allocation it makes per message anyway).
+    pub fn copy_payloads(&mut self) {
+        self.msgflags = rdsys::RD_KAFKA_MSG_F_COPY as libc::c_int;
     }
 
     /// Whether keyless records are partitioned by `engine::sticky`.
@@ -197,12 +207,12 @@ impl NativeProducer {
         let vp = value.as_ptr() as *mut c_void;
         let Some(headers) = headers else {
             // SAFETY: rkt is live; flags 0 = librdkafka references the payload, which the
-            // caller guarantees outlives the delivery report.
+            // caller guarantees outlives the delivery report (F_COPY: copied here).
             let rc = unsafe {
                 rdsys::rd_kafka_produce(
                     self.rkt,
                     partition,
-                    0,
+                    self.msgflags,
                     vp,
                     value.len(),
                     kp,
@@ -229,7 +239,7 @@ impl NativeProducer {
                     RD_KAFKA_VTYPE_PARTITION,
                     partition,
                     RD_KAFKA_VTYPE_MSGFLAGS,
-                    0 as libc::c_int,
+                    self.msgflags,
                     RD_KAFKA_VTYPE_VALUE,
                     vp,
                     value.len(),
@@ -301,7 +311,7 @@ impl NativeProducer {
             rdsys::rd_kafka_produce_batch(
                 self.rkt,
                 partition,
-                flags,
+                flags | self.msgflags,
                 msgs.as_mut_ptr(),
                 msgs.len() as libc::c_int,
             )

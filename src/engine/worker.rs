@@ -17,6 +17,8 @@ use crate::verify::{Ledger, TAG_HEADER, TAG_LEN};
 use crate::workload::{Curve, Pacer, RecordSource};
 use rdkafka::producer::Producer;
 use rdkafka::types::RDKafkaRespErr;
+use stamped::Stamp;
+pub use stamped::StampSpec;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
@@ -25,6 +27,7 @@ use std::time::{Duration, Instant};
 use txn::{TxnStep, TxnStepper};
 
 mod batch;
+mod stamped;
 mod txn;
 mod wait;
 
@@ -93,6 +96,8 @@ pub struct WorkerSpec {
     /// Bytes of headers per record (constant for a run), counted in payload bytes.
     pub header_bytes: u64,
     pub verify: Option<VerifySpec>,
+    /// Consumers are on: each value starts with the end-to-end stamp (`engine::stamp`).
+    pub stamp: Option<StampSpec>,
 }
 
 /// Flags shared by all producer threads of a run.
@@ -214,7 +219,12 @@ pub fn run(
         producer.enable_wakeup();
     }
     prepare(&spec, &producer, &tx);
+    // Allocated before t0, like every other buffer of the loop.
+    let mut stamp = spec.stamp.as_ref().map(Stamp::alloc);
     let Ok(clock) = start.recv() else { return };
+    if let Some(s) = &mut stamp {
+        s.base_unix_ns = clock.t0_unix_ns();
+    }
 
     let latency = spec.send_mode != SendMode::FireAndForget;
     let sink = Sink {
@@ -232,6 +242,7 @@ pub fn run(
             .map(|v| Ledger::new(spec.index, v.expected_records)),
     };
     let mut hot = Hot::new(&spec, &producer, source, sink, &flags);
+    hot.stamp = stamp;
     hot.generate();
     let Hot {
         mut sink, mut txn, ..
@@ -302,6 +313,8 @@ struct Hot<'a> {
     max_block_ns: u64,
     /// The verify header's value, rewritten in place per record (no allocation).
     tag: [u8; TAG_LEN],
+    /// Consumers are on: values are stamped into this scratch buffer.
+    stamp: Option<Stamp>,
     txn: TxnStepper,
     since_poll: u32,
     /// Index of the next record.
@@ -338,6 +351,7 @@ impl<'a> Hot<'a> {
             end_ns: spec.end.map(|d| d.as_nanos() as u64),
             max_block_ns: spec.max_block.as_nanos() as u64,
             tag,
+            stamp: None,
             txn: TxnStepper::new(spec.records_per_transaction, spec.transaction_timeout),
             since_poll: 0,
             i: 0,
@@ -439,6 +453,10 @@ impl<'a> Hot<'a> {
         }
         let tag = &self.tag;
         let r = self.source.next();
+        let value = match &mut self.stamp {
+            Some(s) => s.put(0, r.value, intended_ns),
+            None => r.value,
+        };
         loop {
             let headers = if verifying {
                 build_headers(
@@ -458,10 +476,10 @@ impl<'a> Hot<'a> {
             let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
             match self
                 .producer
-                .produce(r.partition, r.key, r.value, headers, opaque)
+                .produce(r.partition, r.key, value, headers, opaque)
             {
                 Ok(()) => {
-                    let bytes = r.key.map_or(0, <[u8]>::len) + r.value.len();
+                    let bytes = r.key.map_or(0, <[u8]>::len) + value.len();
                     self.sink.rec.on_enqueued(
                         intended_us,
                         enq_us,

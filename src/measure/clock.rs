@@ -22,6 +22,9 @@ enum Source {
 pub struct Clock {
     t0: Instant,
     source: Source,
+    /// Wall time at t0, ns since the Unix epoch: end-to-end stamps carry intended times
+    /// as wall time so that another process on the host can read them.
+    t0_unix_ns: u64,
 }
 
 /// How long the TSC is calibrated against the monotonic clock (relative error ~1e-5).
@@ -53,6 +56,7 @@ impl Clock {
                 let t0 = Instant::now();
                 return Clock {
                     t0,
+                    t0_unix_ns: unix_ns(),
                     source: Source::Tsc {
                         tsc0: read(),
                         mult: mult as u64,
@@ -64,6 +68,7 @@ impl Clock {
         Clock {
             t0: Instant::now(),
             source: Source::Monotonic,
+            t0_unix_ns: unix_ns(),
         }
     }
 
@@ -87,6 +92,11 @@ impl Clock {
         self.now_ns() / 1_000
     }
 
+    /// Wall time at t0, ns since the Unix epoch.
+    pub fn t0_unix_ns(&self) -> u64 {
+        self.t0_unix_ns
+    }
+
     /// t0 as an `Instant`.
     pub fn t0(&self) -> Instant {
         self.t0
@@ -100,6 +110,12 @@ impl Clock {
             Source::Tsc { .. } => "TSC calibrated against CLOCK_MONOTONIC (kernel clocksource tsc)",
         }
     }
+}
+
+fn unix_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 fn tsc_is_trusted() -> bool {

@@ -140,6 +140,24 @@ pub(crate) fn build(m: &Merged) -> Result<Profile, ConfigError> {
             .collect(),
         warnings: Vec::new(),
         faults: m.faults.clone(),
+        consumers: consumers(&g, m)?,
+    })
+}
+
+/// `[consumers]`: every key optional (no consumers unless `count` is set).
+fn consumers(g: &Get<'_>, m: &Merged) -> Result<ConsumersCfg, ConfigError> {
+    let num = |key: &str| match m.values.get(key).map(|e| &e.val) {
+        None => Ok(None),
+        Some(Val::U32(v)) => Ok(Some(u64::from(*v))),
+        Some(Val::U64(v)) => Ok(Some(*v)),
+        Some(_) => Err(g.wrong(key)),
+    };
+    Ok(ConsumersCfg {
+        count: num("consumers.count")?.map_or(0, |v| v as u32),
+        groups: num("consumers.groups")?.map_or(1, |v| v as u32),
+        fetch_min_bytes: num("consumers.fetch_min_bytes")?,
+        fetch_wait_max_ms: num("consumers.fetch_wait_max_ms")?,
+        backlog: g.opt_dur("consumers.backlog")?,
     })
 }
 

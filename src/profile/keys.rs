@@ -129,6 +129,12 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("check.p999", Kind::Pct),
     ("check.errors", Kind::U64),
     ("check.thresholds", Kind::Thresholds),
+    // Consumers during the run (end-to-end latency); all optional, off by default.
+    ("consumers.count", Kind::U32),
+    ("consumers.groups", Kind::U32),
+    ("consumers.fetch_min_bytes", Kind::Size),
+    ("consumers.fetch_wait_max_ms", Kind::U64),
+    ("consumers.backlog", Kind::OptDur),
 ];
 
 pub(crate) const SECTIONS: &[&str] = &[
@@ -140,6 +146,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "cluster",
     "check",
     "librdkafka",
+    "consumers",
 ];
 
 /// The schema entry of a dotted key, with its `'static` name.

@@ -31,6 +31,7 @@ pub use librdkafka::{is_secret, librdkafka_properties, redacted};
 pub use model::*;
 pub use show::render_show;
 pub use stages::Stage;
+pub use validate::consumers::{MAX_CONSUMERS, MAX_GROUPS, STAMP_BYTES};
 pub use validate::valid_topic;
 /// The documented ranges and the planned-memory cap (`kprod cluster` uses them too).
 pub mod limits {
@@ -118,6 +119,7 @@ pub fn resolve(
     profile.names = names;
     profile.description = descriptions.join(" + ");
     profile.warnings = validate::validate(&profile, &merged)?;
+    validate::consumers::validate(&profile, &merged)?;
     librdkafka::check_values(&merged.librdkafka)?;
     check_faults(&profile)?;
     Ok(profile)

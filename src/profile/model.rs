@@ -250,6 +250,32 @@ pub struct CheckCfg {
     pub thresholds: Vec<String>,
 }
 
+/// `[consumers]`: consumer threads reading the benchmark topic during the run, for
+/// end-to-end latency and consumer lag. `count = 0` (the default) runs none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ConsumersCfg {
+    /// Consumer threads per group.
+    pub count: u32,
+    /// Consumer groups; each reads every record.
+    pub groups: u32,
+    /// librdkafka `fetch.min.bytes`; None = librdkafka's default.
+    pub fetch_min_bytes: Option<u64>,
+    /// librdkafka `fetch.wait.max.ms`; None = 10 on the embedded cluster (its mock broker
+    /// holds every Fetch for the whole wait), librdkafka's default elsewhere.
+    pub fetch_wait_max_ms: Option<u64>,
+    /// `--backlog`: consumers stay paused this long after the warm-up, then resume.
+    #[serde(with = "crate::units::serde_opt_duration")]
+    pub backlog: Option<Duration>,
+}
+
+impl ConsumersCfg {
+    /// No consumers: the section is left out of the serialized profile, so profiles and
+    /// reports from before it existed serialize exactly as they did.
+    pub fn is_off(&self) -> bool {
+        self.count == 0
+    }
+}
+
 /// A fully resolved profile.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
@@ -269,4 +295,7 @@ pub struct Profile {
     pub warnings: Vec<String>,
     /// Faults injected into the embedded cluster (`[[fault]]` tables, then `--fault`).
     pub faults: Vec<crate::faults::FaultSpec>,
+    /// `[consumers]` (off by default).
+    #[serde(skip_serializing_if = "ConsumersCfg::is_off")]
+    pub consumers: ConsumersCfg,
 }

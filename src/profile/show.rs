@@ -98,6 +98,31 @@ pub fn render_show(p: &Profile) -> String {
         None => format!("(embedded cluster of {} brokers)", p.cluster.mock_brokers),
     };
     section(&mut out, "cluster", &[("brokers", brokers)]);
+    // Only when on: profiles without consumers show exactly what they showed before.
+    let c = &p.consumers;
+    if !c.is_off() {
+        let default = |v: &Option<u64>| opt(v, u64::to_string, "(librdkafka default)");
+        section(
+            &mut out,
+            "consumers",
+            &[
+                ("count", c.count.to_string()),
+                ("groups", c.groups.to_string()),
+                ("fetch_min_bytes", default(&c.fetch_min_bytes)),
+                (
+                    "fetch_wait_max_ms",
+                    match (c.fetch_wait_max_ms, &p.cluster.brokers) {
+                        (None, None) => "10 (embedded cluster)".to_string(),
+                        (v, _) => default(&v),
+                    },
+                ),
+                (
+                    "backlog",
+                    opt(&c.backlog, |d| crate::units::format_duration(*d), "none"),
+                ),
+            ],
+        );
+    }
     let planned = p.planned_memory().total();
     let _ = writeln!(
         out,

@@ -93,6 +93,11 @@ fn base_sets_every_required_key() {
         "check.p999",
         "check.errors",
         "check.thresholds",
+        "consumers.count",
+        "consumers.groups",
+        "consumers.fetch_min_bytes",
+        "consumers.fetch_wait_max_ms",
+        "consumers.backlog",
     ];
     for (key, _) in keys::KEYS {
         if !optional.contains(key) {

@@ -4,6 +4,7 @@
 //! findings that are legal but probably unintended become warnings.
 
 mod brokers;
+pub(crate) mod consumers;
 mod limits;
 
 use super::keys::closest;
@@ -20,7 +21,6 @@ use std::time::Duration;
 
 const GIB: u64 = 1 << 30;
 const I32_MAX: u64 = i32::MAX as u64;
-
 struct V<'a> {
     m: &'a Merged,
 }

@@ -62,7 +62,7 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
     let ff = p.workload.send_mode == SendMode::FireAndForget;
     let (status, status_reason) = status(out, warmup_s);
     let (errors, error_details) = error_tables(out);
-    RunReport {
+    let mut r = RunReport {
         schema_version: SCHEMA_VERSION,
         status,
         status_reason,
@@ -115,7 +115,10 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         }),
         stages: super::stages::build(plan, out),
         latency_breakdown_us: super::breakdown::build(out, warmup_s),
-    }
+        consumers: None,
+    };
+    super::consumers::apply(plan, out, &mut r);
+    r
 }
 
 /// `intervals[]`: every merged second, flagged with the faults in force.
@@ -290,6 +293,7 @@ fn measurement(out: &RunOutcome, warmup_s: f64, ff: bool) -> Measurement {
         warmup_excluded: warmup_s > 0.0,
         histogram: "HdrHistogram, 3 significant digits, 1 µs to 1 h, merged across producers".into(),
         note: ff.then(|| "fire-and-forget: successes are not reported, so no latency is measured and delivered = sent - failed - unknown".into()),
+        e2e: None,
     }
 }
 
@@ -361,6 +365,7 @@ fn latency(out: &RunOutcome) -> Latency {
         uncorrected: percentiles(&t.uncorrected),
         schedule_lag: percentiles(&t.schedule_lag),
         commit: (!t.commit.is_empty()).then(|| percentiles(&t.commit)),
+        e2e: None,
     }
 }
 
@@ -456,6 +461,7 @@ mod tests {
             clock: "test",
             faults: Vec::new(),
             verify: None,
+            consumers: None,
         }
     }
 

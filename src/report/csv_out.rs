@@ -381,7 +381,7 @@ mod tests {
         // New columns go before `fault`, which stays last for positional readers.
         let names: Vec<&str> = headers.iter().collect();
         assert_eq!(
-            names[names.len() - 11..],
+            names[names.len() - 15..],
             [
                 "length_s",
                 "partial",
@@ -393,6 +393,10 @@ mod tests {
                 "breakdown_inflight_wait_us",
                 "breakdown_broker_rtt_us",
                 "breakdown_throttle_us",
+                "consumed",
+                "consumed_per_sec",
+                "consumer_lag",
+                "e2e_p99_us",
                 "fault"
             ]
         );

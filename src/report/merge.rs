@@ -151,6 +151,7 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
             [one] => one.latency_breakdown_us.clone(),
             _ => None,
         },
+        consumers: None,
         verify: figures::verify(&reports),
     };
     let totals = RunTotals {
@@ -201,6 +202,8 @@ fn latency(h: &Histograms) -> super::Latency {
         uncorrected: super::percentiles(&h.uncorrected),
         schedule_lag: super::percentiles(&h.schedule_lag),
         commit: (!h.commit.is_empty()).then(|| super::percentiles(&h.commit)),
+        // Not merged yet: totals.json carries no end-to-end histogram.
+        e2e: None,
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod attribution;
 pub mod breakdown;
 pub mod build;
+pub mod consumers;
 pub mod merge;
 mod model;
 pub use model::*;

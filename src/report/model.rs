@@ -52,6 +52,10 @@ pub struct Latency {
     pub schedule_lag: Percentiles,
     /// Duration of each commit_transaction call (transactional profiles only).
     pub commit: Option<Percentiles>,
+    /// `[consumers]`: intended send time (the value's stamp) -> record returned by the
+    /// consumer poll, same clock, records intended after the warm-up, every group's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e2e: Option<Percentiles>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +163,20 @@ pub struct Interval {
     pub breakdown_broker_rtt_us: Option<f64>,
     #[serde(default)]
     pub breakdown_throttle_us: Option<f64>,
+    /// `[consumers]`: records of this run consumed in this second, every group's (the
+    /// last second also holds the drain after the flush). 0 without consumers.
+    #[serde(default)]
+    pub consumed: u64,
+    /// `consumed` / `length_s`.
+    #[serde(default)]
+    pub consumed_per_sec: f64,
+    /// Records delivered so far minus consumed so far by the slowest group, at the
+    /// second's end (never below 0).
+    #[serde(default)]
+    pub consumer_lag: u64,
+    /// End-to-end p99 of the records consumed in this second.
+    #[serde(default)]
+    pub e2e_p99_us: u64,
     /// The injected faults in force during this second (`--fault`), `; `-separated.
     #[serde(default)]
     pub fault: Option<String>,
@@ -181,6 +199,9 @@ pub struct Measurement {
     pub warmup_excluded: bool,
     pub histogram: String,
     pub note: Option<String>,
+    /// `[consumers]`: what `latency_us.e2e` measures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e2e: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,6 +283,9 @@ pub struct RunReport {
     /// statistics windows after the warm-up and in older reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_breakdown_us: Option<super::breakdown::LatencyBreakdown>,
+    /// `[consumers]`: what the consumers read during the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumers: Option<super::consumers::ConsumersReport>,
 }
 
 /// One injected fault and when it was really applied and undone.

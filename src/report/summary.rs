@@ -276,6 +276,41 @@ fn verify_line(r: &RunReport) -> Option<Line> {
     })
 }
 
+/// `[consumers]`: end-to-end latency and whether every group consumed what was delivered.
+fn e2e_line(r: &RunReport) -> Option<Line> {
+    let c = r.consumers.as_ref()?;
+    let mut text = match &r.latency_us.e2e {
+        Some(e) if e.count > 0 => format!(
+            "p50 {} · p99 {} · ",
+            fmt_latency_us(e.p50),
+            fmt_latency_us(e.p99)
+        ),
+        _ => "no samples · ".to_string(),
+    };
+    let all = c.consumed.iter().all(|n| *n == r.records.delivered);
+    // Kept short: the line must fit 100 columns with the backlog figure.
+    text.push_str(&match (all, c.groups) {
+        (true, 1) => "all consumed".to_string(),
+        (true, g) => format!("all consumed ({g} groups)"),
+        (false, _) => format!(
+            "consumed {} of {} delivered",
+            fmt_count(c.consumed.iter().copied().min().unwrap_or(0)),
+            fmt_count(r.records.delivered)
+        ),
+    });
+    if let Some(b) = &c.backlog {
+        text.push_str(&match b.catch_up_s {
+            Some(s) => format!(" · backlog drained {s:.1} s"),
+            None => " · backlog not caught up".to_string(),
+        });
+    }
+    let line = Line::labelled("end-to-end");
+    Some(match all && c.caught_up {
+        true => line.text(text),
+        false => line.tone(Tone::Warn, text),
+    })
+}
+
 fn faults_line(r: &RunReport) -> Option<Line> {
     if r.faults.is_empty() {
         return None;
@@ -398,6 +433,7 @@ pub fn compact_summary(r: &RunReport, extras: &SummaryExtras) -> String {
     );
     top.extend([errors_line(r), stats_line(r)]);
     top.extend(verify_line(r));
+    top.extend(e2e_line(r));
     top.extend(faults_line(r));
 
     // The honesty statement is never cut, only wrapped (two lines with today's texts).

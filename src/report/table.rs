@@ -444,6 +444,9 @@ fn footnotes(r: &RunReport) -> Vec<String> {
             "included"
         }
     )];
+    if let Some(e2e) = &m.e2e {
+        lines.push(format!("Measured: {e2e}."));
+    }
     if let Some(note) = &m.note {
         lines.push(format!("Note: {note}"));
     }

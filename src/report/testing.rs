@@ -69,6 +69,7 @@ pub fn sample_report() -> RunReport {
             uncorrected: pct(987),
             schedule_lag: pct(40),
             commit: Some(pct(15_000)),
+            e2e: None,
         },
         errors,
         error_details,
@@ -108,6 +109,7 @@ pub fn sample_report() -> RunReport {
         verify: None,
         stages: Vec::new(),
         latency_breakdown_us: None,
+        consumers: None,
     }
 }
 
@@ -172,6 +174,7 @@ fn sample_measurement() -> Measurement {
         warmup_excluded: true,
         histogram: "HdrHistogram 1us..1h, 3 significant digits".to_string(),
         note: None,
+        e2e: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! rdkafka consumer for records, a raw Fetch for stored batch headers).
 #![allow(dead_code)]
 
+pub mod consumers;
 pub mod fixtures;
 pub mod secure;
 pub mod stages;

@@ -65,7 +65,12 @@ impl Hot<'_> {
             let Some((first_ns, now_ns)) = self.due() else {
                 break;
             };
-            let n = self.fill(first_ns, now_ns, left.min(BATCH as u64) as usize, slots);
+            let max = left.min(BATCH as u64) as usize;
+            // One branch per batch: without consumers the fill is as before.
+            let n = match self.stamp.is_some() {
+                true => self.fill::<true>(first_ns, now_ns, max, slots),
+                false => self.fill::<false>(first_ns, now_ns, max, slots),
+            };
             let now_ns = self.send_batch(now_ns, slots);
             self.i += n as u64;
             if self.paced {
@@ -85,7 +90,13 @@ impl Hot<'_> {
     /// Put the records due by `now_ns` (at most `max`, the first due at `first_ns`) into
     /// the batch; returns how many.
     #[inline(always)]
-    fn fill(&mut self, first_ns: u64, now_ns: u64, max: usize, slots: &mut Slots) -> usize {
+    fn fill<const STAMP: bool>(
+        &mut self,
+        first_ns: u64,
+        now_ns: u64,
+        max: usize,
+        slots: &mut Slots,
+    ) -> usize {
         slots.batch.clear();
         let enq_us = now_ns / 1_000;
         for k in 0..max {
@@ -102,7 +113,11 @@ impl Hot<'_> {
             let r = self.source.next();
             let intended_us = intended_ns / 1_000;
             let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
-            slots.batch.push(r.partition, r.key, r.value, opaque);
+            let value = match (STAMP, &mut self.stamp) {
+                (true, Some(s)) => s.put(k, r.value, intended_ns),
+                _ => r.value,
+            };
+            slots.batch.push(r.partition, r.key, value, opaque);
             slots.intended_ns[k] = intended_ns;
         }
         slots.batch.len()

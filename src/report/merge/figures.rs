@@ -141,6 +141,11 @@ fn merged_row(
         queue_depth: parts.iter().map(|p| p.row.queue_depth).sum(),
         // Instances of one run share the stage schedule.
         stage: parts.iter().find_map(|p| p.row.stage),
+        // Each instance's consumers count their own instance's records.
+        consumed: parts.iter().map(|p| p.row.consumed).sum(),
+        consumed_per_sec: parts.iter().map(|p| p.row.consumed).sum::<u64>() as f64 / len,
+        consumer_lag: parts.iter().map(|p| p.row.consumer_lag).sum(),
+        e2e_p99_us: parts.iter().map(|p| p.row.e2e_p99_us).max().unwrap_or(0),
         fault: (!faults.is_empty()).then(|| faults.join("; ")),
         mean_us: (!hist.is_empty()).then(|| hist.mean()),
         // The windows' weights are not kept with a run: a second of one run keeps its

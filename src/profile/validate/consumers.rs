@@ -1,0 +1,106 @@
+//! Checks of the `[consumers]` table (`--consumers`, `--consumer-groups`, `--backlog`):
+//! ranges, and the value size the end-to-end stamp needs.
+
+use super::V;
+use crate::error::ConfigError;
+use crate::profile::layer::Merged;
+use crate::profile::model::{Profile, SizeDist};
+use crate::units::{format_duration, format_size};
+
+/// Bytes at the start of each value that carry the end-to-end stamp (magic + intended
+/// time); the engine writes exactly this many.
+pub const STAMP_BYTES: u32 = 16;
+/// Consumer threads per group at most.
+pub const MAX_CONSUMERS: u64 = 256;
+/// Consumer groups at most.
+pub const MAX_GROUPS: u64 = 64;
+
+/// Checks `[consumers]`; called after the other rules, with their provenance.
+pub(crate) fn validate(p: &Profile, m: &Merged) -> Result<(), ConfigError> {
+    check(p, &V { m })
+}
+
+fn check(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
+    let c = &p.consumers;
+    v.range(
+        "consumers.count",
+        c.count.into(),
+        0,
+        MAX_CONSUMERS,
+        "consumers.count",
+    )?;
+    v.range(
+        "consumers.groups",
+        c.groups.into(),
+        1,
+        MAX_GROUPS,
+        "consumers.groups",
+    )?;
+    if let Some(b) = c.fetch_min_bytes {
+        // librdkafka's fetch.min.bytes range.
+        v.range(
+            "consumers.fetch_min_bytes",
+            b,
+            1,
+            100_000_000,
+            "fetch.min.bytes",
+        )?;
+    }
+    if let Some(ms) = c.fetch_wait_max_ms {
+        v.range(
+            "consumers.fetch_wait_max_ms",
+            ms,
+            0,
+            300_000,
+            "fetch.wait.max.ms",
+        )?;
+    }
+    if c.count == 0 {
+        if let Some(b) = c.backlog {
+            return Err(v.err(
+                "consumers.backlog",
+                format!(
+                    "a backlog of {} needs consumers, and consumers.count is 0",
+                    format_duration(b)
+                ),
+                "add --consumers 1 (consumers.count = 1), or drop --backlog",
+            ));
+        }
+        return Ok(());
+    }
+    let min = match &p.workload.size {
+        SizeDist::Fixed { bytes } => Some(*bytes),
+        SizeDist::Uniform { min, .. } | SizeDist::Normal { min, .. } => Some(*min),
+        SizeDist::File { .. } => None,
+    };
+    if let Some(min) = min.filter(|m| *m < STAMP_BYTES) {
+        return Err(v.err(
+            "workload.size",
+            format!(
+                "records of {} are too small for consumers: each value starts with a {}-byte \
+                 end-to-end stamp",
+                format_size(min.into()),
+                STAMP_BYTES
+            ),
+            format!(
+                "use values of at least {STAMP_BYTES}B (--size {STAMP_BYTES}B), or run without --consumers"
+            ),
+        ));
+    }
+    if let (Some(b), Some(d)) = (c.backlog, p.workload.duration) {
+        if b + p.workload.warmup >= d {
+            return Err(v.err(
+                "consumers.backlog",
+                format!(
+                    "the backlog ({}) plus the warm-up ({}) is not shorter than the run ({}): \
+                     the consumers would never resume",
+                    format_duration(b),
+                    format_duration(p.workload.warmup),
+                    format_duration(d)
+                ),
+                "shorten --backlog or lengthen --duration",
+            ));
+        }
+    }
+    Ok(())
+}
