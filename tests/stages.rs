@@ -85,9 +85,13 @@ fn the_report_has_per_stage_figures_and_intervals_name_their_stage() {
         [(2.0, 2000.0), (3.0, 2000.0), (3.0, 3000.0), (4.0, 3000.0)]
     );
     assert_eq!(step.target_records, 5000.0);
-    assert_eq!(hold.sent, 2000, "{hold:?}");
-    // The flush tail counts in the last stage: the stages add up to the run.
-    assert_eq!(step.sent, 5000, "{step:?}");
+    // A stage counts the records handed to librdkafka during its seconds: one due at 1.999 s
+    // but handed over at 2.001 s on a loaded machine counts in the next stage. So each stage
+    // is within 1% of its target, and the stages add up to the run exactly (the flush tail
+    // counts in the last stage).
+    assert!(hold.sent.abs_diff(2000) <= 20, "{hold:?}");
+    assert!(step.sent.abs_diff(5000) <= 50, "{step:?}");
+    assert_eq!(hold.sent + step.sent, r.records.sent);
     assert_eq!(hold.delivered + step.delivered, r.records.delivered);
     assert_eq!(
         hold.latency_us_by_delivery_second.count + step.latency_us_by_delivery_second.count,
