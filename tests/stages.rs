@@ -9,8 +9,16 @@ fn per_second(stages: &str) -> Vec<(f64, u64)> {
     run(stages).0
 }
 
+/// One staged run at a time: a second's count is the records handed over in it, so four
+/// runs (each with its embedded cluster) sharing two cores would test the scheduler's
+/// fairness at the second boundaries instead of the pacer.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The full seconds (end, sent) and the report.
 fn run(stages: &str) -> (Vec<(f64, u64)>, kprod::report::RunReport) {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("stages.toml");
     std::fs::write(&path, stages).expect("write profile");
@@ -104,6 +112,9 @@ fn the_report_has_per_stage_figures_and_intervals_name_their_stage() {
 
 #[test]
 fn the_run_page_lists_each_stage() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("stages.toml");
     std::fs::write(
