@@ -18,10 +18,71 @@ fn merge(args: &[&str]) -> std::process::Output {
         .expect("run kprod merge")
 }
 
+/// `kprod merge RUNS --out ROOT`, which must succeed: the merged run's directory and the
+/// command's output.
+fn merge_into(runs: &Path, root: &Path) -> (PathBuf, std::process::Output) {
+    let out = merge(&[
+        runs.to_str().expect("utf-8"),
+        "--out",
+        root.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (only_run(root), out)
+}
+
 fn only_run(root: &Path) -> PathBuf {
     let dirs = run_dirs(root);
     assert_eq!(dirs.len(), 1, "one run directory under {}", root.display());
     dirs.into_iter().next().expect("one")
+}
+
+/// The tests that start several kprod processes at a common `--start-at` run one at a
+/// time: five processes starting together on a small machine can miss the start.
+static PROCESSES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn processes() -> std::sync::MutexGuard<'static, ()> {
+    PROCESSES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs `n` instances as separate processes (sharing only the cluster) from a common
+/// `--start-at` a few seconds ahead, so every instance is connected by then; returns that
+/// start (Unix seconds) once all have ended successfully.
+fn run_instances(n: u32, bootstrap: &str, runs: &Path, args: &[&str]) -> String {
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 4;
+    let start = start.to_string();
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            kprod()
+                .args(["bench", "--quiet", "--brokers", bootstrap])
+                .args(["--instance", &format!("{i}/{n}"), "--start-at", &start])
+                .args(args)
+                .arg("--out")
+                .arg(runs)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn bench")
+        })
+        .collect();
+    for (i, c) in children.into_iter().enumerate() {
+        let o = c.wait_with_output().expect("wait for bench");
+        assert!(
+            o.status.success(),
+            "instance {i}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    start
 }
 
 fn sum(reports: &[RunReport], f: impl Fn(&RunReport) -> u64) -> u64 {
@@ -31,42 +92,25 @@ fn sum(reports: &[RunReport], f: impl Fn(&RunReport) -> u64) -> u64 {
 #[test]
 fn three_processes_on_one_cluster_merge_into_exact_sums_and_histograms() {
     const N: u32 = 3;
+    let _one = processes();
     let mut cluster = SharedCluster::start("merge-test", 6);
     let tmp = tempfile::tempdir().expect("temp dir");
     let runs = tmp.path().join("runs");
-    // A common start a few seconds ahead: every instance is connected by then.
-    let start = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-        + 4;
-    let start = start.to_string();
-    let children: Vec<_> = (0..N)
-        .map(|i| {
-            kprod()
-                .args(["bench", "--quiet", "--brokers", &cluster.bootstrap])
-                .args(["--topic", "merge-test", "--instance", &format!("{i}/{N}")])
-                .args(["--rate", "3000", "--duration", "3s", "--warmup", "1s"])
-                .args(["--start-at", &start, "--out"])
-                .arg(&runs)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn bench")
-        })
-        .collect();
-    // All three run at once: they are separate processes sharing only the cluster.
-    let children: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().expect("wait for bench"))
-        .collect();
-    for (i, o) in children.iter().enumerate() {
-        assert!(
-            o.status.success(),
-            "instance {i}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
+    let start = run_instances(
+        N,
+        &cluster.bootstrap,
+        &runs,
+        &[
+            "--topic",
+            "merge-test",
+            "--rate",
+            "3000",
+            "--duration",
+            "3s",
+            "--warmup",
+            "1s",
+        ],
+    );
     let dirs = run_dirs(&runs);
     assert_eq!(dirs.len(), N as usize);
     let reports: Vec<RunReport> = dirs
@@ -97,17 +141,7 @@ fn three_processes_on_one_cluster_merge_into_exact_sums_and_histograms() {
     }
 
     let merged_root = tmp.path().join("merged");
-    let out = merge(&[
-        runs.to_str().expect("utf-8"),
-        "--out",
-        merged_root.to_str().expect("utf-8"),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mdir = only_run(&merged_root);
+    let (mdir, out) = merge_into(&runs, &merged_root);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&mdir.display().to_string()));
     let m = load_report(&mdir).expect("merged report");
 
@@ -340,4 +374,56 @@ fn run_directories_without_totals_are_invalid_input() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("totals.json"));
+}
+
+#[test]
+fn instances_with_consumers_merge_their_end_to_end_latency_and_counts() {
+    const N: u32 = 2;
+    let _one = processes();
+    let mut cluster = SharedCluster::start("merge-e2e", 4);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let runs = tmp.path().join("runs");
+    run_instances(
+        N,
+        &cluster.bootstrap,
+        &runs,
+        &[
+            "--topic",
+            "merge-e2e",
+            "--rate",
+            "2000",
+            "--duration",
+            "2s",
+            "--warmup",
+            "0s",
+            "--consumers",
+            "1",
+        ],
+    );
+    cluster.stop();
+    let dirs = run_dirs(&runs);
+    let reports: Vec<RunReport> = dirs
+        .iter()
+        .map(|d| load_report(d).expect("report"))
+        .collect();
+    // Each instance's consumers count the records its own producers stamped.
+    for r in &reports {
+        let c = r.consumers.as_ref().expect("consumers section");
+        assert_eq!(c.consumed, [r.records.delivered], "{c:?}");
+    }
+    let (mdir, _) = merge_into(&runs, &tmp.path().join("merged"));
+    let m = load_report(&mdir).expect("merged report");
+    let c = m.consumers.as_ref().expect("merged consumers section");
+    assert_eq!(c.consumed, [m.records.delivered]);
+    assert!(c.caught_up);
+    // The merged percentiles are those of the instances' end-to-end histograms added.
+    let mut sum = totals_histogram(&dirs[0], "e2e");
+    sum.add(totals_histogram(&dirs[1], "e2e")).expect("add");
+    assert!(!sum.is_empty());
+    assert_eq!(m.latency_us.e2e, Some(report::percentiles(&sum)));
+    assert_eq!(
+        report::percentiles(&totals_histogram(&mdir, "e2e")),
+        report::percentiles(&sum)
+    );
+    assert!(m.measurement.e2e.is_some());
 }

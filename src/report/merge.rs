@@ -6,6 +6,7 @@
 //! module only does the assembly. The arithmetic of counts, rates, seconds and statistics
 //! is in `figures`.
 
+mod consumers;
 mod figures;
 mod stages;
 
@@ -102,6 +103,12 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         .map(|k| time.offset_s(k) + reports[k].duration_s)
         .fold(0.0, f64::max);
     let merged_stages = stages::stages(&reports, &intervals, &hlog);
+    let (e2e, consumers, consumers_warning) =
+        consumers::consumers(&reports, &hists, &intervals, duration_s);
+    let mut measured = measurement(&first.measurement, inputs.len());
+    if e2e.is_none() {
+        measured.e2e = None;
+    }
     let report = RunReport {
         schema_version: super::SCHEMA_VERSION,
         status,
@@ -129,10 +136,13 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
                 + Duration::from_micros(time.t0_us)
                 + Duration::from_secs_f64(duration_s.max(0.0)),
         )),
-        measurement: measurement(&first.measurement, inputs.len()),
+        measurement: measured,
         records: records(&reports),
         throughput,
-        latency_us: latency(&hists),
+        latency_us: super::Latency {
+            e2e,
+            ..latency(&hists)
+        },
         errors,
         error_details,
         compression_ratio: figures::compression_ratio(&stats),
@@ -142,7 +152,7 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         command_line: None,
         config: first.config.clone(),
         environment: environment(first, &reports),
-        warnings: warnings(inputs, &reports, forced),
+        warnings: warnings(inputs, &reports, forced, consumers_warning),
         intervals,
         faults: faults(inputs, &time),
         stages: merged_stages,
@@ -151,7 +161,7 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
             [one] => one.latency_breakdown_us.clone(),
             _ => None,
         },
-        consumers: None,
+        consumers,
         verify: figures::verify(&reports),
     };
     let totals = RunTotals {
@@ -202,7 +212,7 @@ fn latency(h: &Histograms) -> super::Latency {
         uncorrected: super::percentiles(&h.uncorrected),
         schedule_lag: super::percentiles(&h.schedule_lag),
         commit: (!h.commit.is_empty()).then(|| super::percentiles(&h.commit)),
-        // Not merged yet: totals.json carries no end-to-end histogram.
+        // Set by `consumers::consumers`, which knows whether every run measured it.
         e2e: None,
     }
 }
@@ -363,8 +373,14 @@ fn target(reports: &[&RunReport], one_run: bool) -> Option<f64> {
 
 /// `--force` differences first, then a partial `--verify`, then the runs' own warnings:
 /// those every run has once, the others prefixed with their run.
-fn warnings(inputs: &[MergeInput], reports: &[&RunReport], forced: Vec<String>) -> Vec<String> {
+fn warnings(
+    inputs: &[MergeInput],
+    reports: &[&RunReport],
+    forced: Vec<String>,
+    consumers: Option<String>,
+) -> Vec<String> {
     let mut out = forced;
+    out.extend(consumers);
     let verified = reports.iter().filter(|r| r.verify.is_some()).count();
     if verified > 0 && verified < reports.len() {
         out.push("only some runs used --verify; the merged report has no verify section".into());

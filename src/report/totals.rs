@@ -56,6 +56,9 @@ pub struct TotalHistograms {
     pub uncorrected: String,
     pub schedule_lag: String,
     pub commit: String,
+    /// `[consumers]`: end-to-end latency (`latency_us.e2e`); absent without consumers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e2e: Option<String>,
 }
 
 /// The histograms decoded.
@@ -65,6 +68,7 @@ pub struct Histograms {
     pub uncorrected: Histogram<u64>,
     pub schedule_lag: Histogram<u64>,
     pub commit: Histogram<u64>,
+    pub e2e: Option<Histogram<u64>>,
 }
 
 impl Default for Histograms {
@@ -74,6 +78,7 @@ impl Default for Histograms {
             uncorrected: new_histogram(),
             schedule_lag: new_histogram(),
             commit: new_histogram(),
+            e2e: None,
         }
     }
 }
@@ -91,6 +96,12 @@ impl Histograms {
             a.add(b)
                 .map_err(|e| format!("cannot add the {name} histograms: {e:?}"))?;
         }
+        if let Some(b) = &o.e2e {
+            self.e2e
+                .get_or_insert_with(new_histogram)
+                .add(b)
+                .map_err(|e| format!("cannot add the e2e histograms: {e:?}"))?;
+        }
         Ok(())
     }
 
@@ -100,6 +111,7 @@ impl Histograms {
             uncorrected: encode_histogram(&self.uncorrected)?,
             schedule_lag: encode_histogram(&self.schedule_lag)?,
             commit: encode_histogram(&self.commit)?,
+            e2e: self.e2e.as_ref().map(encode_histogram).transpose()?,
         })
     }
 }
@@ -114,6 +126,7 @@ impl TotalHistograms {
             uncorrected: one("uncorrected", &self.uncorrected)?,
             schedule_lag: one("schedule_lag", &self.schedule_lag)?,
             commit: one("commit", &self.commit)?,
+            e2e: self.e2e.as_deref().map(|t| one("e2e", t)).transpose()?,
         })
     }
 }
@@ -155,6 +168,7 @@ impl RunTotals {
             uncorrected: t.uncorrected.clone(),
             schedule_lag: t.schedule_lag.clone(),
             commit: t.commit.clone(),
+            e2e: out.consumers.as_ref().map(|c| c.e2e.clone()),
         };
         Ok(RunTotals {
             schema_version: TOTALS_VERSION,
