@@ -219,6 +219,34 @@ fn exact_decimal(n: u128, unit: u128, decimals: u32) -> Option<String> {
 }
 
 /// `65536` -> `64KiB`, `1000000` -> `1MB`, `1536` -> `1.5KiB`, `100` -> `100B`.
+/// A CPU list as `taskset -c` takes it: `1`, `0,2`, `2-3`, `0,2-3`. Sorted, no repeats.
+pub fn parse_cpu_list(s: &str) -> Result<Vec<u32>, String> {
+    let mut cpus = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let num = |t: &str| {
+            t.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("`{t}` in `{s}` is not a CPU number"))
+        };
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (num(a)?, num(b)?);
+                if a > b {
+                    return Err(format!("`{part}` in `{s}` is an empty range"));
+                }
+                if b - a >= 4096 {
+                    return Err(format!("`{part}` in `{s}` names more than 4096 CPUs"));
+                }
+                cpus.extend(a..=b);
+            }
+            None => cpus.push(num(part)?),
+        }
+    }
+    cpus.sort_unstable();
+    cpus.dedup();
+    Ok(cpus)
+}
+
 pub fn format_size(bytes: u64) -> String {
     const BINARY: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     const DECIMAL: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")];
@@ -337,6 +365,17 @@ pub mod serde_opt_duration {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cpu_lists_read_like_taskset() {
+        use super::parse_cpu_list as p;
+        assert_eq!(p("1"), Ok(vec![1]));
+        assert_eq!(p("3,0-1, 1"), Ok(vec![0, 1, 3]));
+        assert!(p("2-1").unwrap_err().contains("empty range"));
+        assert!(p("a").unwrap_err().contains("not a CPU number"));
+        assert!(p("").is_err());
+        assert!(p("0-100000").is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -202,6 +202,31 @@ fn profile_errors_name_the_key_and_the_fix() {
         e.contains("c.toml:3") && e.contains("consumers.fetch_wait_max_ms"),
         "{e}"
     );
+    let e = profile_error(&["--consumers", "1", "--consumer-cpus", "1-0"]);
+    assert!(
+        e.contains("--consumer-cpus") && e.contains("empty range"),
+        "{e}"
+    );
+    let e = profile_error(&["--consumer-cpus", "0"]);
+    assert!(e.contains("--consumers 1"), "{e}");
+    let e = profile_error(&["--consumers", "1", "--consumer-cpus", "4000"]);
+    assert!(e.contains("CPU 4000 does not exist"), "{e}");
+}
+
+#[test]
+fn pinned_consumers_still_consume_everything_and_the_caller_keeps_its_cpus() {
+    let before = kprod::engine::affinity::current_cpus().expect("mask");
+    let r = run(&["--consumers", "2", "--consumer-cpus", "0"]);
+    assert_consumed_everything(&r, 1);
+    assert_eq!(
+        r.consumers.as_ref().and_then(|c| c.cpus.as_deref()),
+        Some("0")
+    );
+    // The engine pins only while it makes the consumers; the caller's mask is as it was.
+    assert_eq!(
+        kprod::engine::affinity::current_cpus().expect("mask"),
+        before
+    );
 }
 
 #[test]

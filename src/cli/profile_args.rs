@@ -131,6 +131,10 @@ profile_args! {
     /// Keep the consumers paused this long after the warm-up, then resume: the report's
     /// `consumers.backlog` gives the drain rate and the time to catch up.
     backlog: "backlog" <"DURATION"> in CONSUMERS => "consumers.backlog";
+    /// Run the consumers (their threads and librdkafka's) on these CPUs, e.g. `1` or `2-3`,
+    /// so they do not share cores with the producers (start kprod under `taskset -c 0` to
+    /// keep the producers and the embedded cluster on the others).
+    consumer_cpus: "consumer-cpus" <"CPUS"> in CONSUMERS => "consumers.cpus";
 }
 
 impl ProfileArgs {

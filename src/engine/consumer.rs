@@ -106,6 +106,17 @@ impl Consumers {
     ) -> Result<Consumers, KprodError> {
         let p = &plan.profile;
         let c = &p.consumers;
+        // Held until every consumer, its threads and the merge thread exist: they all
+        // inherit the mask (see `affinity`).
+        let _pinned = match &c.cpus {
+            Some(list) => {
+                let cpus = crate::units::parse_cpu_list(list).map_err(|e| {
+                    KprodError::from(crate::error::ConfigError::new(e).key("consumers.cpus"))
+                })?;
+                Some(super::affinity::pin_current_thread(&cpus)?)
+            }
+            None => None,
+        };
         let topic = p.workload.topic.clone();
         let (tx, rx) = mpsc::channel::<Msg>();
         let per = c.count.max(1);

@@ -3,6 +3,7 @@
 //! [`RunOutcome`], which `report::build` turns into the immutable run report.
 
 pub mod admin;
+pub mod affinity;
 pub mod cluster;
 pub mod consumer;
 pub mod faults;

@@ -158,6 +158,7 @@ fn consumers(g: &Get<'_>, m: &Merged) -> Result<ConsumersCfg, ConfigError> {
         fetch_min_bytes: num("consumers.fetch_min_bytes")?,
         fetch_wait_max_ms: num("consumers.fetch_wait_max_ms")?,
         backlog: g.opt_dur("consumers.backlog")?,
+        cpus: g.opt_string("consumers.cpus")?,
     })
 }
 

@@ -135,6 +135,7 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("consumers.fetch_min_bytes", Kind::Size),
     ("consumers.fetch_wait_max_ms", Kind::U64),
     ("consumers.backlog", Kind::OptDur),
+    ("consumers.cpus", Kind::OptStr),
 ];
 
 pub(crate) const SECTIONS: &[&str] = &[

@@ -266,6 +266,9 @@ pub struct ConsumersCfg {
     /// `--backlog`: consumers stay paused this long after the warm-up, then resume.
     #[serde(with = "crate::units::serde_opt_duration")]
     pub backlog: Option<Duration>,
+    /// `--consumer-cpus`: the CPUs the consumers (their threads and librdkafka's) run on,
+    /// as `taskset -c` writes them (`1`, `2-3`); None = wherever the process may run.
+    pub cpus: Option<String>,
 }
 
 impl ConsumersCfg {

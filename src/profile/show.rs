@@ -120,6 +120,7 @@ pub fn render_show(p: &Profile) -> String {
                     "backlog",
                     opt(&c.backlog, |d| crate::units::format_duration(*d), "none"),
                 ),
+                ("cpus", opt(&c.cpus, String::clone, "(any)")),
             ],
         );
     }

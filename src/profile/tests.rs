@@ -98,6 +98,7 @@ fn base_sets_every_required_key() {
         "consumers.fetch_min_bytes",
         "consumers.fetch_wait_max_ms",
         "consumers.backlog",
+        "consumers.cpus",
     ];
     for (key, _) in keys::KEYS {
         if !optional.contains(key) {

@@ -34,6 +34,9 @@ pub struct ConsumersReport {
     pub fetch_min_bytes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog: Option<BacklogReport>,
+    /// `--consumer-cpus`: the CPUs the consumers ran on (as given); None = not pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<String>,
 }
 
 /// `--backlog`: consumers paused from t0 until warm-up + backlog, then resumed.
@@ -91,6 +94,7 @@ pub(super) fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
         fetch_wait_max_ms: wait,
         fetch_min_bytes: cfg.fetch_min_bytes,
         backlog,
+        cpus: cfg.cpus.clone(),
     });
     r.warnings.extend(c.warnings.iter().cloned());
     let delivered = r.records.delivered;

@@ -55,6 +55,22 @@ fn check(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
             "fetch.wait.max.ms",
         )?;
     }
+    if let Some(cpus) = &c.cpus {
+        crate::units::parse_cpu_list(cpus).map_err(|e| {
+            v.err(
+                "consumers.cpus",
+                e,
+                "write CPUs as taskset -c does: `1`, `0,2` or `2-3`",
+            )
+        })?;
+        if c.count == 0 {
+            return Err(v.err(
+                "consumers.cpus",
+                format!("CPUs {cpus} are for consumers, and consumers.count is 0"),
+                "add --consumers 1 (consumers.count = 1), or drop --consumer-cpus",
+            ));
+        }
+    }
     if c.count == 0 {
         if let Some(b) = c.backlog {
             return Err(v.err(

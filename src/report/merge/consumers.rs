@@ -66,6 +66,7 @@ pub(super) fn consumers(
         // Resume times, drain rates and catch-up are each instance's own (its consumers
         // resume on its own clock); they are not added up here.
         backlog: None,
+        cpus: first.cpus.clone(),
     };
     let e2e = hists.e2e.as_ref().map(percentiles);
     let warning = first.backlog.is_some().then(|| {
