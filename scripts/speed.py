@@ -18,6 +18,7 @@ summary under results/ (never overwriting).
     scripts/speed.py --also-brokers 127.0.0.1:19092   # everything, and the peak on both clusters
     scripts/speed.py peak --against /tmp/kprod-before  # this build vs another kprod binary
     scripts/speed.py instructions --against /tmp/kprod-before   # contention-free ratio
+    scripts/speed.py consumers       # producer peak with consumers on CPU 1 vs without (issue 13)
 
 `instructions` counts the instructions the WHOLE process executes (valgrind callgrind's Ir;
 `perf stat -e instructions` is not available on the development VM) per delivered record,
@@ -85,9 +86,10 @@ def kprod_run(extra, out, binary=KPROD):
     return rep
 
 
-def kprod_run_cpu(extra, out, binary=KPROD):
-    """One kprod run: (report.json, CPU seconds of the kprod process)."""
-    cmd = [binary, "bench", "--quiet", "--out", out] + extra
+def kprod_run_cpu(extra, out, binary=KPROD, prefix=()):
+    """One kprod run: (report.json, CPU seconds of the kprod process). `prefix`: a command
+    kprod runs under (taskset)."""
+    cmd = list(prefix) + [binary, "bench", "--quiet", "--out", out] + extra
     before = cpu_children()
     p = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True)
     cpu = cpu_children() - before
@@ -192,6 +194,49 @@ def peak(args, out, log, brokers=None):
     log(f"ratio kprod 1 producer / rdkafka_performance CPU per record = "
         f"{result['cpu_ratio_vs_perf']['kprod']:.3f} (target <= 0.8)")
     return result
+
+
+def consumers(args, out, log):
+    """Issue 13: producer peak with consumers on vs producers only, on the same share of the
+    machine. Pinned: the whole process (producers and the embedded cluster) on CPU 0 in both,
+    and with consumers, the consumers (their threads and librdkafka's) on CPU 1
+    (--consumer-cpus); CPU 1 stays idle in the producers-only run. Unpinned: both on every CPU,
+    for comparison (there the consumers compete with the producers for the same cores)."""
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    if (os.cpu_count() or 1) < 2:
+        sys.exit("the consumers check needs at least 2 CPUs")
+    records = args.records or 2_000_000
+    common = PEAK_SETTINGS + ["--records", str(records)]
+    cons = ["--consumers", "1"]
+    variants = {
+        "producers (cpu 0)": (["taskset", "-c", "0"], []),
+        "+consumers (cpu 1)": (["taskset", "-c", "0"], cons + ["--consumer-cpus", "1"]),
+        "producers (all cpus)": ([], []),
+        "+consumers (all cpus)": ([], cons),
+    }
+    rates = {k: [] for k in variants}
+    consumed = {k: [] for k in variants}
+    for r in range(args.rounds):
+        for name, (prefix, extra) in variants.items():
+            rep, _ = kprod_run_cpu(common + extra, out, prefix=prefix)
+            assert rep["records"]["identity_holds"], "accounting identity broken"
+            v = rep["throughput"]["records_per_sec"]
+            c = rep.get("consumers", {}).get("consumed", [0])[0] if extra else 0
+            rates[name].append(v)
+            consumed[name].append(c)
+            log(f"round {r + 1} {name:22s} {v:12,.0f} records/s produced"
+                + (f", {c:,} consumed" if extra else ""))
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    pinned = med["+consumers (cpu 1)"] / med["producers (cpu 0)"]
+    shared = med["+consumers (all cpus)"] / med["producers (all cpus)"]
+    log(f"{records:,} records of 100 B, median of {args.rounds} alternating rounds, embedded cluster")
+    for k in variants:
+        log(f"{k:22s} {med[k]:12,.0f} records/s")
+    log(f"producer peak with consumers / without, same share (producers + cluster on CPU 0, "
+        f"consumers on CPU 1) = {pinned:.3f} ({'met' if pinned >= 0.9 else 'NOT met'}, >= 0.9)")
+    log(f"producer peak with consumers / without, all CPUs shared = {shared:.3f}")
+    return {"records": records, "rounds": args.rounds, "samples": rates, "consumed": consumed,
+            "medians_records_per_sec": med, "ratio_pinned": pinned, "ratio_shared": shared}
 
 
 def callgrind_ir(cmd):
@@ -314,7 +359,7 @@ def targets(summary, log):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("check", nargs="?", default="all", choices=["all", "peak", "rate", "memory", "instructions"])
+    ap.add_argument("check", nargs="?", default="all", choices=["all", "peak", "rate", "memory", "instructions", "consumers"])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--records", type=int,
                     help="records per peak run (default: 3,000,000 embedded, 2,000,000 with --brokers; "
@@ -351,6 +396,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kprod-speed-") as out:
         if args.check == "instructions":
             summary["instructions"] = instructions(args, out, log)
+        if args.check == "consumers":
+            summary["consumers"] = consumers(args, out, log)
         if args.check in ("all", "peak"):
             summary["peak"] = peak(args, out, log, args.brokers)
             if args.also_brokers:
