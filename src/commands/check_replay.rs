@@ -145,6 +145,31 @@ fn workload(w: &serde_json::Map<String, Value>) -> Result<Table, String> {
             "headers" => {
                 t.insert(k.clone(), headers(&path, v)?);
             }
+            // `[[workload.topics]]`, expanded: each topic with its literal name.
+            "topics" => {
+                let mut list = Vec::new();
+                for (i, topic) in v.as_array().into_iter().flatten().enumerate() {
+                    let mut tt = Table::new();
+                    for (tk, tv) in object(&format!("{path}[{i}]"), topic)? {
+                        let val = match tv {
+                            Value::Object(c) => Toml::Table(
+                                c.iter()
+                                    .filter_map(|(n, x)| {
+                                        x.as_str().map(|x| (n.clone(), Toml::String(x.into())))
+                                    })
+                                    .collect(),
+                            ),
+                            x => match scalar(&format!("{path}[{i}].{tk}"), x)? {
+                                Some(x) => x,
+                                None => continue,
+                            },
+                        };
+                        tt.insert(tk.clone(), val);
+                    }
+                    list.push(Toml::Table(tt));
+                }
+                t.insert(k.clone(), Toml::Array(list));
+            }
             _ => {
                 if let Some(val) = scalar(&path, v)? {
                     t.insert(k.clone(), val);

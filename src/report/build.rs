@@ -116,8 +116,10 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         stages: super::stages::build(plan, out),
         latency_breakdown_us: super::breakdown::build(out, warmup_s),
         consumers: None,
+        topics: Vec::new(),
     };
     super::consumers::apply(plan, out, &mut r);
+    super::topics::apply(plan, out, &mut r);
     r
 }
 
@@ -452,6 +454,7 @@ mod tests {
             cluster: "embedded".into(),
             embedded: true,
             partitions: 6,
+            topic_partitions: Vec::new(),
             started_at: SystemTime::UNIX_EPOCH,
             duration: Duration::from_secs(5),
             interrupted: false,

@@ -471,6 +471,13 @@ pub fn summary_table(report: &RunReport) -> String {
     sections.extend(transactions_section(report));
     sections.extend(faults_section(report));
     sections.extend(verify_section(report));
+    let topics = super::topics::detail_rows(report);
+    if !topics.is_empty() {
+        sections.push(Section {
+            name: "topics",
+            rows: topics,
+        });
+    }
 
     let mut table = Table::new();
     table

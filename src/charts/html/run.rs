@@ -231,6 +231,7 @@ pub fn run_page_with(
         &lat_rows,
     );
     super::stages::stages_block(&mut page, r);
+    super::topics::topics_block(&mut page, r);
     if !r.error_details.is_empty() {
         page.heading("Errors");
         let rows: Vec<Vec<Cell>> = r
