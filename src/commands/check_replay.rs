@@ -316,4 +316,32 @@ mod tests {
         let f = doc["fault"].as_array().unwrap();
         assert_eq!(f[0]["spec"].as_str(), Some("broker-down:2@10s+5s"));
     }
+
+    #[test]
+    fn many_topics_replay_to_the_same_profile() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("t.toml");
+        std::fs::write(
+            &src,
+            "[[workload.topics]]\nname = \"o-{i}\"\ncount = 2\nshare = 3\n\
+             config = { \"retention.ms\" = 1000 }\n[[workload.topics]]\nname = \"b\"\n",
+        )
+        .unwrap();
+        let resolve = |p: &std::path::Path| {
+            let arg = p.display().to_string();
+            let prof = crate::profile::resolve(&[arg], &Default::default(), d.path()).unwrap();
+            serde_json::to_value(&prof).unwrap()
+        };
+        let first = resolve(&src);
+        let text = profile_toml(&first, "x").unwrap();
+        let again = d.path().join("replay.toml");
+        std::fs::write(&again, text).unwrap();
+        let second = resolve(&again);
+        assert!(differences(&first, &second, &[]).is_empty());
+        assert_eq!(second["workload"]["topics"][1]["name"], "o-1");
+        assert_eq!(
+            second["workload"]["topics"][0]["config"]["retention.ms"],
+            "1000"
+        );
+    }
 }
