@@ -78,6 +78,11 @@ fn assert_topics(r: &RunReport) {
         r.throughput.records_per_sec
     );
     assert_eq!(r.partitions, 6, "the run's partitions: every topic's");
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("partition")),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[test]

@@ -436,10 +436,13 @@ impl Collecting<'_> {
         let faults = std::thread::scope(|scope| {
             let (stop_faults, stop_rx) = mpsc::channel::<()>();
             let injector = cluster.mock().filter(|_| !p.faults.is_empty()).map(|mock| {
-                let target = Target {
-                    mock,
-                    topic: &p.workload.topic,
-                };
+                // Many topics: `leader:` faults move partitions of the first one.
+                let topic = p
+                    .workload
+                    .topics
+                    .first()
+                    .map_or(&p.workload.topic, |t| &t.name);
+                let target = Target { mock, topic };
                 scope.spawn(move || faults::run(target, &p.faults, t0, stop_rx))
             });
             aborted = self.collect(&mut ledgers);

@@ -225,6 +225,23 @@ fn nothing_measured(out: &RunOutcome, warmup_s: f64) -> Option<(Status, String)>
 /// its default. `partitions` is what metadata showed; this says the profile's was not used.
 fn partitions_warning(plan: &Plan, out: &RunOutcome) -> Option<String> {
     let w = &plan.profile.workload;
+    if !w.topics.is_empty() {
+        // Many topics: each against its own entry.
+        let off: Vec<String> = w
+            .topics
+            .iter()
+            .zip(&out.topic_partitions)
+            .filter(|(t, n)| t.partitions != **n)
+            .map(|(t, n)| format!("`{}` has {n}, not {}", t.name, t.partitions))
+            .collect();
+        return (!off.is_empty()).then(|| {
+            format!(
+                "topic partitions differ from the profile's: {}; the run used the topics as \
+                 they are (kprod never changes an existing topic)",
+                off.join(", ")
+            )
+        });
+    }
     (out.partitions != w.partitions).then(|| {
         format!(
             "topic `{}` has {} partition(s), not the {} the profile asks for \
