@@ -177,10 +177,7 @@ fn run_section(r: &RunReport) -> Section {
         _ => {}
     }
     s.row("producers", producers);
-    s.row(
-        "topic",
-        format!("{} ({} partitions)", r.topic, r.partitions),
-    );
+    s.row("topic", super::topics::topic_label(r));
     s
 }
 

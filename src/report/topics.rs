@@ -91,6 +91,21 @@ pub fn merge(reports: &[&RunReport], window_s: f64) -> Vec<TopicReport> {
     out
 }
 
+/// The run's topic as tables show it: `name (P partitions)`, or with many topics
+/// `N topics: first .. last (P partitions)` (P = all of theirs).
+pub fn topic_label(r: &RunReport) -> String {
+    match (r.topics.first(), r.topics.last()) {
+        (Some(a), Some(b)) if r.topics.len() > 1 => format!(
+            "{} topics: {} .. {} ({} partitions)",
+            r.topics.len(),
+            a.name,
+            b.name,
+            r.partitions
+        ),
+        _ => format!("{} ({} partitions)", r.topic, r.partitions),
+    }
+}
+
 /// The `--details` rows of a many-topics run: a row per topic (its shape, counts, rates).
 pub fn detail_rows(r: &RunReport) -> Vec<(String, String)> {
     use super::{fmt_count, fmt_mb_per_sec, fmt_rate};

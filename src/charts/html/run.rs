@@ -110,10 +110,7 @@ pub fn run_details(page: &mut Page, r: &RunReport, heading: &str) {
         ),
         ("duration", format!("{:.3} s", r.duration_s)),
         ("warm-up", format!("{} s", r.measurement.warmup_s)),
-        (
-            "topic",
-            format!("{} ({} partitions)", r.topic, r.partitions),
-        ),
+        ("topic", crate::report::topics::topic_label(r)),
         (
             "producers",
             format!("{} ({} send)", r.producers, r.send_mode),
