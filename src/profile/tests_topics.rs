@@ -39,6 +39,12 @@ fn patterns_expand_and_defaults_come_from_the_workload() {
     assert_eq!(t[2].config["min.insync.replicas"], "2");
     assert!(t[3].config.is_empty());
     assert_eq!(p.workload.topic_list(), p.workload.topics);
+    let shown = render_show(&p);
+    assert!(shown.contains("[workload.topics]"), "{shown}");
+    assert!(
+        shown.contains("min.insync.replicas=2, retention.ms=3600000"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -63,6 +69,7 @@ fn without_topics_the_run_has_its_one_topic() {
     // The single-topic profile serialises as before: no `topics` key.
     let json = serde_json::to_value(&p.workload).unwrap();
     assert!(json.get("topics").is_none());
+    assert!(!render_show(&p).contains("[workload.topics]"));
 }
 
 #[test]
