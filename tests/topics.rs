@@ -110,6 +110,20 @@ fn records_with_headers_take_the_one_record_path_and_split_by_share() {
 }
 
 #[test]
+fn fire_and_forget_infers_each_topics_deliveries() {
+    let r = run(&["--set", "workload.send_mode=fire-and-forget"]);
+    assert!(r.records.delivered_inferred);
+    assert_topics(&r);
+}
+
+#[test]
+fn transactional_records_split_by_share() {
+    let r = run(&["--profile", "transactional"]);
+    assert!(r.transactions.is_some());
+    assert_topics(&r);
+}
+
+#[test]
 fn consumers_read_every_topic() {
     let r = run(&["--consumers", "2"]);
     assert_topics(&r);
