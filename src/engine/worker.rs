@@ -301,13 +301,16 @@ fn prepare(spec: &WorkerSpec, producer: &NativeProducer, tx: &Sender<WorkerMsg>)
     unsafe {
         libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong);
     }
-    // Learn the topics' leaders before t0, as a long-running application would have.
-    for topic in &spec.topics {
-        let _ = producer
-            .base()
-            .client()
-            .fetch_metadata(Some(topic), Duration::from_secs(10));
-    }
+    // Learn the topics' leaders before t0, as a long-running application would have
+    // (several topics: one request for all of them).
+    let one = match spec.topics.as_slice() {
+        [t] => Some(t.as_str()),
+        _ => None,
+    };
+    let _ = producer
+        .base()
+        .client()
+        .fetch_metadata(one, Duration::from_secs(10));
     let _ = tx.send(WorkerMsg::Ready {
         producer: spec.index,
     });
