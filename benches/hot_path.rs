@@ -56,6 +56,7 @@ fn cfg() -> WorkloadCfg {
         send_mode: SendMode::Async,
         seed: 1,
         stages: Vec::new(),
+        topics: Vec::new(),
     }
 }
 
@@ -129,7 +130,8 @@ fn worker_loop(records: u64, sticky_callback: bool) {
     .collect();
     let spec = WorkerSpec {
         index: 0,
-        topic: "bench".into(),
+        topics: vec!["bench".into()],
+        route: Vec::new(),
         rate: None,
         curve: None,
         records: Some(records),

@@ -59,6 +59,7 @@ fn main() {
         send_mode: SendMode::Async,
         seed: 1,
         stages: Vec::new(),
+        topics: Vec::new(),
     };
     let payloads = match Payloads::build(&cfg, Path::new(".")) {
         Ok(p) => p,

@@ -427,3 +427,62 @@ fn instances_with_consumers_merge_their_end_to_end_latency_and_counts() {
     );
     assert!(m.measurement.e2e.is_some());
 }
+
+#[test]
+fn two_instances_with_many_topics_merge_their_topics_by_name() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let runs = tmp.path().join("runs");
+    let mut reports = Vec::new();
+    for i in 0..2 {
+        let o = common::bench_in(
+            &runs,
+            &[
+                "--topics",
+                "2",
+                "--records",
+                "800",
+                "--warmup",
+                "0s",
+                "--rate",
+                "4000",
+                "--instance",
+                &format!("{i}/2"),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        reports.push(o.report);
+    }
+    let out = tmp.path().join("merged");
+    let mut args: Vec<String> = run_dirs(&runs)
+        .iter()
+        .map(|d| d.to_string_lossy().into_owned())
+        .collect();
+    args.extend(["--out".into(), out.to_string_lossy().into_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let merged = merge(&args);
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let m = load_report(&only_run(&out)).expect("merged");
+    let names: Vec<&str> = m.topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["kprod-bench-0", "kprod-bench-1"]);
+    for t in &m.topics {
+        let parts: Vec<_> = reports
+            .iter()
+            .map(|r| r.topics.iter().find(|x| x.name == t.name).expect("topic"))
+            .collect();
+        assert_eq!(
+            t.counts.sent,
+            parts.iter().map(|p| p.counts.sent).sum::<u64>()
+        );
+        assert_eq!(
+            t.counts.delivered,
+            parts.iter().map(|p| p.counts.delivered).sum::<u64>()
+        );
+        assert_eq!(t.counts.sent, 400, "each instance sent 200 to each topic");
+    }
+    let sent: u64 = m.topics.iter().map(|t| t.counts.sent).sum();
+    assert_eq!(sent, m.records.sent);
+}

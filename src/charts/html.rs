@@ -9,6 +9,7 @@
 
 mod run;
 mod stages;
+mod topics;
 
 pub use run::{
     run_details, run_facts, run_page, run_page_with, shell_quote, shell_words, status_tone,

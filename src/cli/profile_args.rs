@@ -115,6 +115,13 @@ profile_args! {
     /// Topic to produce to (created when missing). Default: from the profile (base:
     /// kprod-bench).
     topic: "topic" -'t' <"TOPIC"> in WORKLOAD => "workload.topic";
+    /// Partitions of the topic (of each topic with --topics) when kprod creates it; an
+    /// existing topic keeps its own (the report warns). Default: from the profile (base: 6).
+    partitions: "partitions" <"N"> in WORKLOAD => "workload.partitions";
+    /// Produce to N topics `<topic>-0` .. `<topic>-N-1` (each with the profile's partitions,
+    /// equal shares of every producer's records) instead of the one topic; per-topic
+    /// figures in the report. For other shapes use [[workload.topics]] in a profile.
+    topics: "topics" <"N"> in WORKLOAD => "workload.topic_count";
     /// Bootstrap list of a real cluster; without it the embedded cluster is used.
     brokers: "brokers" -'b' <"HOST:PORT,..."> in CLUSTER => "cluster.brokers";
     /// Broker count of the embedded cluster. Default: from the profile (base: 3).

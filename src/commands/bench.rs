@@ -90,6 +90,15 @@ pub fn execute(
     }
     let mut plan = Plan::new(profile, flush, cwd.to_path_buf())?;
     plan.verify = args.verify;
+    if plan.verify && !plan.profile.workload.topics.is_empty() {
+        return Err(crate::error::ConfigError::flag(
+            "--verify",
+            "--verify reads back one topic; this run has several (workload.topics / --topics)",
+            "drop --verify, or run one topic (drop --topics / [[workload.topics]])",
+        )
+        .key("workload.topics")
+        .into());
+    }
     if let Some(id) = instance {
         plan.set_instance(id.index, id.count)?;
     }

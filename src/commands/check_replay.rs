@@ -145,6 +145,31 @@ fn workload(w: &serde_json::Map<String, Value>) -> Result<Table, String> {
             "headers" => {
                 t.insert(k.clone(), headers(&path, v)?);
             }
+            // `[[workload.topics]]`, expanded: each topic with its literal name.
+            "topics" => {
+                let mut list = Vec::new();
+                for (i, topic) in v.as_array().into_iter().flatten().enumerate() {
+                    let mut tt = Table::new();
+                    for (tk, tv) in object(&format!("{path}[{i}]"), topic)? {
+                        let val = match tv {
+                            Value::Object(c) => Toml::Table(
+                                c.iter()
+                                    .filter_map(|(n, x)| {
+                                        x.as_str().map(|x| (n.clone(), Toml::String(x.into())))
+                                    })
+                                    .collect(),
+                            ),
+                            x => match scalar(&format!("{path}[{i}].{tk}"), x)? {
+                                Some(x) => x,
+                                None => continue,
+                            },
+                        };
+                        tt.insert(tk.clone(), val);
+                    }
+                    list.push(Toml::Table(tt));
+                }
+                t.insert(k.clone(), Toml::Array(list));
+            }
             _ => {
                 if let Some(val) = scalar(&path, v)? {
                     t.insert(k.clone(), val);
@@ -290,5 +315,33 @@ mod tests {
         assert!(!c.contains_key("p50"));
         let f = doc["fault"].as_array().unwrap();
         assert_eq!(f[0]["spec"].as_str(), Some("broker-down:2@10s+5s"));
+    }
+
+    #[test]
+    fn many_topics_replay_to_the_same_profile() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("t.toml");
+        std::fs::write(
+            &src,
+            "[[workload.topics]]\nname = \"o-{i}\"\ncount = 2\nshare = 3\n\
+             config = { \"retention.ms\" = 1000 }\n[[workload.topics]]\nname = \"b\"\n",
+        )
+        .unwrap();
+        let resolve = |p: &std::path::Path| {
+            let arg = p.display().to_string();
+            let prof = crate::profile::resolve(&[arg], &Default::default(), d.path()).unwrap();
+            serde_json::to_value(&prof).unwrap()
+        };
+        let first = resolve(&src);
+        let text = profile_toml(&first, "x").unwrap();
+        let again = d.path().join("replay.toml");
+        std::fs::write(&again, text).unwrap();
+        let second = resolve(&again);
+        assert!(differences(&first, &second, &[]).is_empty());
+        assert_eq!(second["workload"]["topics"][1]["name"], "o-1");
+        assert_eq!(
+            second["workload"]["topics"][0]["config"]["retention.ms"],
+            "1000"
+        );
     }
 }

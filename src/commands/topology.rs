@@ -82,6 +82,20 @@ pub fn prepare(r: &Request<'_>) -> Result<Option<(FreshTopics, Vec<StepTopic>)>,
     if !needed(r.profiles, r.forced) {
         return Ok(None);
     }
+    if r.profiles.iter().any(|p| !p.workload.topics.is_empty()) {
+        return Err(crate::error::ConfigError::new(format!(
+            "{} changes the topics' shape against --brokers, and fresh topics per step are \
+             made for one topic only; this run has several (workload.topics / --topics)",
+            r.asker.what
+        ))
+        .key("workload.topics")
+        .fix(format!(
+            "run one topic per step, or create each step's topics yourself and sweep the topic \
+             names; or {}",
+            r.asker.instead
+        ))
+        .into());
+    }
     let steps: Vec<(String, &Profile)> = r
         .profiles
         .iter()
@@ -303,5 +317,31 @@ mod tests {
         );
         let embedded = [profile(None, 3), profile(None, 6)];
         assert!(!needed(&embedded, true));
+    }
+
+    #[test]
+    fn several_topics_with_fresh_topics_per_step_are_refused_before_connecting() {
+        let mut a = profile(Some("h:9092"), 3);
+        a.workload.topics = a.workload.topic_list();
+        let profiles = [a, profile(Some("h:9092"), 6)];
+        let suffix = |i: usize| format!("s{i}");
+        let e = prepare(&Request {
+            profiles: &profiles,
+            forced: false,
+            suffix: &suffix,
+            keep: false,
+            quiet: true,
+            asker: Asker {
+                what: "--param workload.partitions",
+                instead: "use the embedded cluster",
+            },
+        })
+        .err()
+        .expect("refused");
+        let text = e.to_string();
+        assert!(
+            text.contains("workload.topics") && text.contains("--param"),
+            "{text}"
+        );
     }
 }

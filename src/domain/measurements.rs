@@ -43,6 +43,8 @@ pub struct Totals {
     pub lag_saturated: u64,
     /// Records due before the end that were never sent: the generator was behind.
     pub behind_schedule: u64,
+    /// Many topics: one entry per topic of the run, in its order; empty with one topic.
+    pub topics: Vec<super::TopicCounts>,
 }
 
 impl Default for Totals {
@@ -61,6 +63,7 @@ impl Default for Totals {
             errors: Vec::new(),
             lag_saturated: 0,
             behind_schedule: 0,
+            topics: Vec::new(),
         }
     }
 }
@@ -115,6 +118,12 @@ impl Totals {
         };
         self.lag_saturated += o.lag_saturated;
         self.behind_schedule += o.behind_schedule;
+        if self.topics.len() < o.topics.len() {
+            self.topics.resize(o.topics.len(), Default::default());
+        }
+        for (a, b) in self.topics.iter_mut().zip(&o.topics) {
+            a.add(b);
+        }
         for &(code, n) in &o.errors {
             count_error(&mut self.errors, code, n);
         }

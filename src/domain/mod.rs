@@ -30,5 +30,7 @@ pub use measurements::{
 };
 pub use observer::{Both, Observer, Silent};
 pub use outcome::{AppliedFault, RunOutcome, EMBEDDED_NOTE, MOCK_RETAINED_BYTES_PER_PARTITION};
-pub use results::{Counts, LibrdkafkaStats, StatsWeights, Verify, VerifyPartition, VerifyUnknown};
+pub use results::{
+    Counts, LibrdkafkaStats, StatsWeights, TopicCounts, Verify, VerifyPartition, VerifyUnknown,
+};
 pub use secrets::{register_secret, scrub, scrub_bytes};

@@ -33,6 +33,9 @@ pub struct RunOutcome {
     pub cluster: String,
     pub embedded: bool,
     pub partitions: u32,
+    /// Many topics: each topic's partitions as metadata showed them, in the profile's
+    /// order (`workload.topics`); empty with one topic.
+    pub topic_partitions: Vec<u32>,
     pub started_at: SystemTime,
     /// t0 -> all producers finished flushing.
     pub duration: Duration,

@@ -133,3 +133,28 @@ pub struct VerifyPartition {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost_records: Vec<String>,
 }
+
+/// One topic's records (many-topics runs): the whole run's outcomes (warm-up included,
+/// like `records.*`) and the measured records' deliveries and bytes for its rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicCounts {
+    pub sent: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub unknown: u64,
+    /// Records sent after the warm-up and delivered (fire-and-forget: not failed).
+    pub measured_delivered: u64,
+    /// Their key + value + header bytes.
+    pub measured_bytes: u64,
+}
+
+impl TopicCounts {
+    pub fn add(&mut self, o: &TopicCounts) {
+        self.sent += o.sent;
+        self.delivered += o.delivered;
+        self.failed += o.failed;
+        self.unknown += o.unknown;
+        self.measured_delivered += o.measured_delivered;
+        self.measured_bytes += o.measured_bytes;
+    }
+}

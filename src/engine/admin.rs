@@ -16,6 +16,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::metadata::Metadata;
 use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::types::RDKafkaErrorCode;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// The deadline of every admin call (metadata for the controller, CreateTopics including
@@ -26,12 +27,14 @@ pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Creates `topic` and returns its partition count; one that already exists (created
 /// concurrently by another instance) is fine. `cfg` holds the client settings and
 /// bootstrap.servers.
+/// `config`: topic configs for CreateTopics (`[[workload.topics]]`'s `config`).
 pub fn create_topic(
     cfg: &ClientConfig,
     bootstrap: &str,
     topic: &str,
     partitions: u32,
     rf: u32,
+    config: &BTreeMap<String, String>,
 ) -> Result<u32, KprodError> {
     let admin: AdminClient<DefaultClientContext> =
         cfg.create().map_err(|e| KprodError::Unreachable {
@@ -39,7 +42,7 @@ pub fn create_topic(
             detail: e.to_string(),
         })?;
     match controller(admin.inner(), topic)? {
-        Controller::Broker => create_at_controller(&admin, topic, partitions, rf)?,
+        Controller::Broker => create_at_controller(&admin, topic, partitions, rf, config)?,
         Controller::Missing(id) => {
             drop(admin);
             let got = create_on_demand(cfg, bootstrap, topic, id)?;
@@ -98,8 +101,12 @@ pub(super) fn create_at_controller(
     topic: &str,
     partitions: u32,
     rf: u32,
+    config: &BTreeMap<String, String>,
 ) -> Result<(), KprodError> {
-    let new = NewTopic::new(topic, partitions as i32, TopicReplication::Fixed(rf as i32));
+    let mut new = NewTopic::new(topic, partitions as i32, TopicReplication::Fixed(rf as i32));
+    for (k, v) in config {
+        new = new.set(k, v);
+    }
     let opts = AdminOptions::new()
         .operation_timeout(Some(ADMIN_TIMEOUT))
         .request_timeout(Some(ADMIN_TIMEOUT));
@@ -129,9 +136,20 @@ pub(super) fn create_at_controller(
     for r in res {
         if let Err((_, code)) = r {
             if code != RDKafkaErrorCode::TopicAlreadyExists {
+                let configs = match config.is_empty() {
+                    true => String::new(),
+                    false => format!(
+                        " and configs {}",
+                        config
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
                 return Err(failed(format!(
-                    "the cluster refused to create it with {partitions} partitions and \
-                     replication factor {rf}: {code}"
+                    "the cluster refused to create it with {partitions} partitions, \
+                     replication factor {rf}{configs}: {code}"
                 )));
             }
         }

@@ -3,6 +3,7 @@
 
 use crate::client::{admin_props, client_config};
 use crate::error::KprodError;
+use crate::profile::TopicCfg;
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
@@ -73,16 +74,15 @@ pub fn create_mock_topic(
         })
 }
 
-/// Start the embedded cluster with the topic already created.
-pub fn start_embedded(
-    brokers: u32,
-    topic: &str,
-    partitions: u32,
-    rf: u32,
-) -> Result<Cluster, KprodError> {
+/// Start the embedded cluster with the run's topics already created (their configs
+/// cannot be applied there: the mock topic has none).
+pub fn start_embedded(brokers: u32, topics: &[TopicCfg]) -> Result<Cluster, KprodError> {
     let mock = start_mock(brokers)?;
-    // The mock cluster cannot place more replicas than it has brokers.
-    create_mock_topic(&mock, topic, partitions, rf.min(brokers).max(1))?;
+    for t in topics {
+        // The mock cluster cannot place more replicas than it has brokers.
+        let rf = t.replication_factor.min(brokers).max(1);
+        create_mock_topic(&mock, &t.name, t.partitions, rf)?;
+    }
     let bootstrap = mock.bootstrap_servers();
     Ok(Cluster::Embedded { mock, bootstrap })
 }
@@ -134,38 +134,53 @@ pub struct TopicInfo {
     pub created: bool,
 }
 
-/// Ask the cluster for metadata within [`PREFLIGHT_TIMEOUT`]; create the topic if missing.
-/// `props` are the client properties (security settings included) with bootstrap.servers.
+/// Ask the cluster for metadata within [`PREFLIGHT_TIMEOUT`]; create each topic that is
+/// missing (with its configs). `props` are the client properties (security settings
+/// included). One [`TopicInfo`] per topic, in order.
 pub fn preflight(
     props: &BTreeMap<String, String>,
     bootstrap: &str,
-    topic: &str,
-    partitions: u32,
-    rf: u32,
+    topics: &[TopicCfg],
     create: bool,
-) -> Result<TopicInfo, KprodError> {
+) -> Result<Vec<TopicInfo>, KprodError> {
     let mut cfg = client_config(&admin_props(props));
     cfg.set("bootstrap.servers", bootstrap);
     let md = metadata(&cfg, bootstrap)?;
-    if let Some(t) = md.topics().iter().find(|t| t.name() == topic) {
-        if t.error().is_none() && !t.partitions().is_empty() {
-            return Ok(TopicInfo {
+    let mut out = Vec::with_capacity(topics.len());
+    for want in topics {
+        let topic = want.name.as_str();
+        let seen = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .filter(|t| t.error().is_none() && !t.partitions().is_empty());
+        if let Some(t) = seen {
+            out.push(TopicInfo {
                 partitions: t.partitions().len() as u32,
                 created: false,
             });
+            continue;
         }
-    }
-    if !create {
-        return Err(KprodError::Topic {
-            topic: topic.into(),
-            detail: "does not exist on the cluster".into(),
+        if !create {
+            return Err(KprodError::Topic {
+                topic: topic.into(),
+                detail: "does not exist on the cluster".into(),
+            });
+        }
+        let partitions = super::admin::create_topic(
+            &cfg,
+            bootstrap,
+            topic,
+            want.partitions,
+            want.replication_factor,
+            &want.config,
+        )?;
+        out.push(TopicInfo {
+            partitions,
+            created: true,
         });
     }
-    let partitions = super::admin::create_topic(&cfg, bootstrap, topic, partitions, rf)?;
-    Ok(TopicInfo {
-        partitions,
-        created: true,
-    })
+    Ok(out)
 }
 
 /// The whole cluster's metadata, through a probe client whose error events explain a

@@ -3,7 +3,8 @@
 //! measure end-to-end latency (the stamp's intended send time → the record returned by the
 //! poll, on the run's clock) and what was consumed per second.
 //!
-//! Each group's threads split the partitions (partition p → thread p mod N) and are
+//! Each group's threads split the partitions of every topic of the run (numbered in topic
+//! order; partition k → thread k mod N) and are
 //! *assigned* (no group rebalance, no commits) at the end offsets taken before t0, so only
 //! this run's records count. A thread owns its consumer, histograms and counts; it shares
 //! nothing with the producers and ships one snapshot per second to the merge thread
@@ -39,10 +40,19 @@ const EMBEDDED_FETCH_WAIT_MS: u64 = 10;
 /// How long a watermark query may take.
 const WATERMARK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One partition of one of the run's topics and where its consumers start (its end
+/// offset before the run).
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
 /// What one consumer thread is told after the flush.
 struct Finish {
-    /// Each assigned partition's end offset after the flush.
-    targets: Vec<(i32, i64)>,
+    /// Each assigned partition's (index into the run's [`Start`]s) end offset after the flush.
+    targets: Vec<(usize, i64)>,
     deadline: Instant,
 }
 
@@ -74,7 +84,10 @@ struct Thread {
     group: u32,
     consumer: BaseConsumer,
     assignment: TopicPartitionList,
-    partitions: Vec<i32>,
+    /// Indices into `parts` of this thread's partitions.
+    partitions: Vec<usize>,
+    /// Every partition of the run's topics (shared by the threads).
+    parts: std::sync::Arc<[Start]>,
     instance: u32,
     warmup_us: u64,
     /// `--backlog`: paused until this time since t0.
@@ -85,9 +98,9 @@ struct Thread {
 pub struct Consumers {
     groups: u32,
     per_group_threads: u32,
-    topic: String,
+    parts: std::sync::Arc<[Start]>,
     starters: Vec<mpsc::Sender<Clock>>,
-    finishers: Vec<(mpsc::Sender<Finish>, Vec<i32>)>,
+    finishers: Vec<(mpsc::Sender<Finish>, Vec<usize>)>,
     handles: Vec<JoinHandle<()>>,
     merger: Option<JoinHandle<merge::Merged>>,
     /// One consumer kept for the end-offset queries after the flush.
@@ -97,12 +110,13 @@ pub struct Consumers {
 
 impl Consumers {
     /// Creates and assigns every consumer before t0 (at `start`, each partition's end
-    /// offset before the run); the threads wait for the clock.
+    /// offset before the run, every partition of every topic of the run, numbered in
+    /// order: the k-th goes to thread k mod N); the threads wait for the clock.
     pub fn spawn(
         plan: &Plan,
         bootstrap: &str,
         embedded: bool,
-        start: &[i64],
+        start: &[Start],
     ) -> Result<Consumers, KprodError> {
         let p = &plan.profile;
         let c = &p.consumers;
@@ -117,14 +131,14 @@ impl Consumers {
             }
             None => None,
         };
-        let topic = p.workload.topic.clone();
+        let all: std::sync::Arc<[Start]> = start.to_vec().into();
         let (tx, rx) = mpsc::channel::<Msg>();
         let per = c.count.max(1);
         let parts = start.len() as u32;
         let mut set = Consumers {
             groups: c.groups.max(1),
             per_group_threads: per,
-            topic: topic.clone(),
+            parts: all.clone(),
             starters: Vec::new(),
             finishers: Vec::new(),
             handles: Vec::new(),
@@ -135,16 +149,20 @@ impl Consumers {
         let pause_until_ns = c.backlog.map(|b| (p.workload.warmup + b).as_nanos() as u64);
         for group in 0..set.groups {
             for t in 0..per {
-                let partitions: Vec<i32> = (0..parts)
+                let partitions: Vec<usize> = (0..parts)
                     .filter(|q| q % per == t)
-                    .map(|q| q as i32)
+                    .map(|q| q as usize)
                     .collect();
                 let consumer = consumer(plan, bootstrap, embedded, &format!("{group}-{t}"))?;
                 let mut assignment = TopicPartitionList::new();
-                for &q in &partitions {
-                    let off = start.get(q as usize).copied().unwrap_or(0).max(0);
+                for &k in &partitions {
+                    let s = &all[k];
                     assignment
-                        .add_partition_offset(&topic, q, Offset::Offset(off))
+                        .add_partition_offset(
+                            &s.topic,
+                            s.partition,
+                            Offset::Offset(s.offset.max(0)),
+                        )
                         .map_err(|e| KprodError::Kafka(format!("consumer assignment: {e}")))?;
                 }
                 // `--backlog`: assigned only at the resume, at these same offsets. (Paused
@@ -161,6 +179,7 @@ impl Consumers {
                     consumer,
                     assignment,
                     partitions: partitions.clone(),
+                    parts: all.clone(),
                     instance: plan.instance,
                     warmup_us: p.workload.warmup.as_micros() as u64,
                     pause_until_ns,
@@ -207,18 +226,19 @@ impl Consumers {
         let mut warnings = Vec::new();
         let mut ends = std::collections::BTreeMap::new();
         for (_, parts) in &self.finishers {
-            for &q in parts {
+            for &k in parts {
+                let s = &self.parts[k];
                 match self
                     .probe
-                    .fetch_watermarks(&self.topic, q, WATERMARK_TIMEOUT)
+                    .fetch_watermarks(&s.topic, s.partition, WATERMARK_TIMEOUT)
                 {
                     Ok((_, high)) => {
-                        ends.insert(q, high);
+                        ends.insert(k, high);
                     }
                     Err(e) => warnings.push(format!(
-                        "consumers: cannot read the end offset of {}/{q} after the flush ({e}); \
+                        "consumers: cannot read the end offset of {}/{} after the flush ({e}); \
                          its records are counted as far as they were read",
-                        self.topic
+                        s.topic, s.partition
                     )),
                 }
             }
@@ -424,38 +444,19 @@ impl Thread {
     }
 
     /// Whether every partition's position reached its target end offset.
-    fn reached(&self, targets: &[(i32, i64)]) -> bool {
+    fn reached(&self, targets: &[(usize, i64)]) -> bool {
         let Ok(pos) = self.consumer.position() else {
             return false;
         };
-        targets.iter().all(|(q, end)| {
-            pos.find_partition(&self.assignment_topic(), *q)
+        targets.iter().all(|(k, end)| {
+            let s = &self.parts[*k];
+            pos.find_partition(&s.topic, s.partition)
                 .and_then(|e| match e.offset() {
                     Offset::Offset(o) => Some(o >= *end),
                     _ => None,
                 })
                 // Nothing fetched yet: caught up only if there is nothing to read.
-                .unwrap_or(*end <= self.start_of(*q))
+                .unwrap_or(*end <= s.offset.max(0))
         })
-    }
-
-    fn assignment_topic(&self) -> String {
-        self.assignment
-            .elements()
-            .first()
-            .map(|e| e.topic().to_string())
-            .unwrap_or_default()
-    }
-
-    fn start_of(&self, q: i32) -> i64 {
-        self.assignment
-            .elements()
-            .iter()
-            .find(|e| e.partition() == q)
-            .and_then(|e| match e.offset() {
-                Offset::Offset(o) => Some(o),
-                _ => None,
-            })
-            .unwrap_or(0)
     }
 }

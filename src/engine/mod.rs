@@ -66,7 +66,8 @@ pub fn run(
         let bootstrap = setup.cluster.bootstrap();
         crate::verify::Reader::start(&plan.props, bootstrap, &p.workload.topic, b, plan.instance)
     });
-    let mut collector = Collector::new(crew.n, &p.workload.topic);
+    let names: Vec<String> = setup.topics.iter().map(|t| t.name.clone()).collect();
+    let mut collector = Collector::new(crew.n, &names);
     crew.await_ready(&mut collector, obs);
     let (clock, started_at) = crew.start(&flags, obs)?;
     if let Some(c) = &mut consumers {
@@ -95,6 +96,7 @@ pub fn run(
         payloads,
         cluster,
         partitions,
+        topic_partitions,
         ..
     } = setup;
     // Producers are gone; only now may the cluster and the pools go.
@@ -109,6 +111,7 @@ pub fn run(
         },
         embedded: p.cluster.brokers.is_none(),
         partitions,
+        topic_partitions,
         started_at,
         duration,
         interrupted: flags.interrupted.load(Ordering::Relaxed),
@@ -127,11 +130,16 @@ struct Setup {
     payloads: Arc<Payloads>,
     keys: Arc<KeySpace>,
     cluster: Cluster,
+    /// The first topic's partitions (the run's when it has one topic; else all topics').
     partitions: u32,
+    /// The run's topics, and (many topics only) each one's partitions as metadata showed.
+    topics: Vec<crate::profile::TopicCfg>,
+    topic_partitions: Vec<u32>,
     /// `--verify`: where each partition ended before the run (the reader starts there).
     baseline: Option<crate::verify::Baseline>,
-    /// `[consumers]`: where each partition ended before the run (the consumers start there).
-    consumer_start: Option<Vec<i64>>,
+    /// `[consumers]`: where each partition of each topic ended before the run (the
+    /// consumers start there).
+    consumer_start: Option<Vec<consumer::Start>>,
 }
 
 impl Setup {
@@ -141,25 +149,27 @@ impl Setup {
         // Pools first: a bad value file must fail before anything connects.
         let payloads = Payloads::build(w, &plan.base_dir)?;
         let keys = KeySpace::build(w, plan.instance, plan.instances)?;
+        let topics = w.topic_list();
         let cluster = match &p.cluster.brokers {
-            None => cluster::start_embedded(
-                p.cluster.mock_brokers,
-                &w.topic,
-                w.partitions,
-                w.replication_factor,
-            )?,
+            None => cluster::start_embedded(p.cluster.mock_brokers, &topics)?,
             Some(b) => Cluster::External {
                 bootstrap: b.clone(),
             },
         };
-        let info = cluster::preflight(
+        let infos = cluster::preflight(
             &plan.props,
             cluster.bootstrap(),
-            &w.topic,
-            w.partitions,
-            w.replication_factor,
+            &topics,
             !cluster.is_embedded(),
         )?;
+        let info = infos.first().cloned().ok_or_else(|| KprodError::Topic {
+            topic: w.topic.clone(),
+            detail: "the run has no topic".into(),
+        })?;
+        let topic_partitions: Vec<u32> = match topics.len() {
+            1 => Vec::new(),
+            _ => infos.iter().map(|i| i.partitions).collect(),
+        };
         // --verify reads back from where each partition ended before the run.
         let baseline = match plan.verify {
             true => Some(crate::verify::baseline(
@@ -174,25 +184,41 @@ impl Setup {
             0 => None,
             _ => {
                 check_stamp_room(&payloads)?;
-                Some(match &baseline {
-                    Some(b) => b.start.clone(),
-                    None => {
-                        crate::verify::baseline(
-                            &plan.props,
-                            cluster.bootstrap(),
-                            &w.topic,
-                            info.partitions,
-                        )?
-                        .start
-                    }
-                })
+                let mut starts = Vec::new();
+                for (t, i) in topics.iter().zip(&infos) {
+                    let offsets = match &baseline {
+                        Some(b) => b.start.clone(),
+                        None => {
+                            crate::verify::baseline(
+                                &plan.props,
+                                cluster.bootstrap(),
+                                &t.name,
+                                i.partitions,
+                            )?
+                            .start
+                        }
+                    };
+                    starts.extend(offsets.into_iter().enumerate().map(|(q, off)| {
+                        consumer::Start {
+                            topic: t.name.clone(),
+                            partition: q as i32,
+                            offset: off,
+                        }
+                    }));
+                }
+                Some(starts)
             }
         };
         Ok(Setup {
             payloads,
             keys,
             cluster,
-            partitions: info.partitions,
+            partitions: match topic_partitions.is_empty() {
+                true => info.partitions,
+                false => topic_partitions.iter().sum(),
+            },
+            topics,
+            topic_partitions,
             baseline,
             consumer_start,
         })
@@ -212,7 +238,6 @@ struct Crew {
 
 impl Crew {
     fn spawn(plan: &Plan, setup: &Setup, flags: &Arc<RunFlags>) -> Result<Crew, KprodError> {
-        let w = &plan.profile.workload;
         let (tx, rx) = mpsc::channel::<WorkerMsg>();
         let mut crew = Crew {
             n: plan.shares.len() as u32,
@@ -234,8 +259,14 @@ impl Crew {
                 plan.source_seed(),
             );
             let mut spec = worker_spec(plan, share, header_bytes);
+            spec.topics = setup.topics.iter().map(|t| t.name.clone()).collect();
+            if setup.topics.len() > 1 {
+                let shares: Vec<u32> = setup.topics.iter().map(|t| t.share).collect();
+                spec.route = crate::profile::topics::route_cycle(&shares);
+            }
+            let names: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
             let mut producer =
-                NativeProducer::new(&props, &w.topic, worker::batched(&spec, &source))?;
+                NativeProducer::with_topics(&props, &names, worker::batched(&spec, &source))?;
             if plan.profile.consumers.count > 0 {
                 spec.stamp = Some(worker::StampSpec {
                     instance: plan.instance,
@@ -352,7 +383,8 @@ fn worker_spec(plan: &Plan, share: &ProducerShare, header_bytes: u64) -> WorkerS
     };
     WorkerSpec {
         index: share.index,
-        topic: w.topic.clone(),
+        topics: vec![w.topic.clone()],
+        route: Vec::new(),
         rate: share.rate,
         curve,
         records: share.records,
@@ -405,10 +437,13 @@ impl Collecting<'_> {
         let faults = std::thread::scope(|scope| {
             let (stop_faults, stop_rx) = mpsc::channel::<()>();
             let injector = cluster.mock().filter(|_| !p.faults.is_empty()).map(|mock| {
-                let target = Target {
-                    mock,
-                    topic: &p.workload.topic,
-                };
+                // Many topics: `leader:` faults move partitions of the first one.
+                let topic = p
+                    .workload
+                    .topics
+                    .first()
+                    .map_or(&p.workload.topic, |t| &t.name);
+                let target = Target { mock, topic };
                 scope.spawn(move || faults::run(target, &p.faults, t0, stop_rx))
             });
             aborted = self.collect(&mut ledgers);

@@ -23,6 +23,9 @@ use std::ptr;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+mod batch;
+pub use batch::{Batch, BATCH};
+
 /// Client context: routes librdkafka's log lines; delivery reports never come through it
 /// because kprod serves the event queue itself.
 pub struct KprodContext;
@@ -60,15 +63,21 @@ pub trait EventSink {
     }
     /// `--verify`: the outcome of the record with this sequence number.
     fn verify_delivery(&mut self, _seq: u64, _partition: i32, _err: RDKafkaRespErr) {}
+    /// Many topics: the record about to be passed to [`EventSink::delivery`] went to topic
+    /// `topic` (the index in the handle's topic list). Not called with one topic.
+    fn delivery_topic(&mut self, _topic: usize, _opaque: usize, _err: RDKafkaRespErr, _kv: u64) {}
 }
 
 pub struct NativeProducer {
     inner: BaseProducer<KprodContext>,
-    rkt: *mut rdsys::rd_kafka_topic_t,
+    /// One handle per topic of the run, in its order (`[[workload.topics]]`); usually one.
+    rkts: Box<[*mut rdsys::rd_kafka_topic_t]>,
     queue: *mut rdsys::rd_kafka_queue_t,
-    /// The keyless partitioner's state (see `engine::sticky`); declared after `inner` so it
-    /// is dropped only once the client, which may still call the partitioner, is gone.
-    sticky: Option<Box<Sticky>>,
+    /// The keyless partitioner's state (see `engine::sticky`), one per topic handle (each
+    /// topic sticks to its own partition); declared after `inner` so it is dropped only
+    /// once the client, which may still call the partitioner, is gone. Filled once before
+    /// the handles take pointers into it and never grown, so the states never move.
+    sticky: Vec<Sticky>,
     /// Paced producers: the pipe librdkafka signals when the queue gets an event.
     wakeup: Option<Wakeup>,
     /// 0, or `RD_KAFKA_MSG_F_COPY` when values come from a scratch buffer (end-to-end
@@ -89,12 +98,24 @@ impl NativeProducer {
         topic: &str,
         batched: bool,
     ) -> Result<Self, KprodError> {
-        let sticky = batched
-            .then(|| Sticky::for_props(props))
-            .flatten()
-            .map(Box::new);
+        Self::with_topics(props, &[topic], batched)
+    }
+
+    /// A producer with a handle for each of `topics` (`produce`'s `topic` indexes them).
+    pub fn with_topics(
+        props: &BTreeMap<String, String>,
+        topics: &[&str],
+        batched: bool,
+    ) -> Result<Self, KprodError> {
+        let sticky: Vec<Sticky> = match batched.then(|| Sticky::for_props(props)).flatten() {
+            Some(_) => topics
+                .iter()
+                .filter_map(|_| Sticky::for_props(props))
+                .collect(),
+            None => Vec::new(),
+        };
         let mut config = client_config(props);
-        if sticky.is_some() {
+        if !sticky.is_empty() {
             // librdkafka takes its own sticky path before a partitioner callback unless
             // its linger is 0; the callback applies the configured linger instead.
             config.set("sticky.partitioning.linger.ms", "0");
@@ -106,24 +127,53 @@ impl NativeProducer {
                         .fix("run `kprod profiles show` to see the effective properties"),
                 )
             })?;
+        let rk = inner.client().native_ptr();
+        // SAFETY: as below; the main queue carries the events rust-rdkafka enabled
+        // (delivery reports, statistics, errors).
+        let queue = unsafe { rdsys::rd_kafka_queue_get_main(rk) };
+        let mut me = NativeProducer {
+            inner,
+            rkts: Box::new([]),
+            queue,
+            sticky,
+            wakeup: None,
+            msgflags: 0,
+        };
+        let mut rkts = Vec::with_capacity(topics.len());
+        for (i, topic) in topics.iter().enumerate() {
+            let rkt = me.topic_handle(topic, me.sticky.get(i));
+            match rkt {
+                Ok(rkt) => rkts.push(rkt),
+                Err(e) => {
+                    me.rkts = rkts.into_boxed_slice();
+                    return Err(e);
+                }
+            }
+        }
+        me.rkts = rkts.into_boxed_slice();
+        Ok(me)
+    }
+
+    fn topic_handle(
+        &self,
+        topic: &str,
+        sticky: Option<&Sticky>,
+    ) -> Result<*mut rdsys::rd_kafka_topic_t, KprodError> {
         let topic_c = CString::new(topic).map_err(|_| {
             KprodError::from(
                 ConfigError::new("topic name contains a NUL byte").key("workload.topic"),
             )
         })?;
-        let rk = inner.client().native_ptr();
+        let rk = self.inner.client().native_ptr();
         // SAFETY: rk is a live producer handle; a null topic conf means the defaults set
         // on the global conf (partitioner and friends); with the sticky callback, a copy
         // of those defaults plus the callback, whose opaque lives as long as self.
         let rkt = unsafe {
-            let tconf = match &sticky {
+            let tconf = match sticky {
                 None => ptr::null_mut(),
                 Some(s) => {
                     let tconf = rdsys::rd_kafka_default_topic_conf_dup(rk);
-                    rdsys::rd_kafka_topic_conf_set_opaque(
-                        tconf,
-                        &**s as *const Sticky as *mut c_void,
-                    );
+                    rdsys::rd_kafka_topic_conf_set_opaque(tconf, s as *const Sticky as *mut c_void);
                     rdsys::rd_kafka_topic_conf_set_partitioner_cb(tconf, Some(sticky::partition));
                     tconf
                 }
@@ -135,17 +185,18 @@ impl NativeProducer {
                 "cannot create a handle for topic {topic}"
             )));
         }
-        // SAFETY: as above; the main queue carries the events rust-rdkafka enabled
-        // (delivery reports, statistics, errors).
-        let queue = unsafe { rdsys::rd_kafka_queue_get_main(rk) };
-        Ok(NativeProducer {
-            inner,
-            rkt,
-            queue,
-            sticky,
-            wakeup: None,
-            msgflags: 0,
-        })
+        Ok(rkt)
+    }
+
+    /// How many topics this producer has handles for.
+    pub fn topic_count(&self) -> usize {
+        self.rkts.len()
+    }
+
+    /// The index of a delivery report's topic handle (several topics only).
+    #[inline]
+    fn topic_of(&self, rkt: *mut rdsys::rd_kafka_topic_t) -> usize {
+        self.rkts.iter().position(|&r| r == rkt).unwrap_or(0)
     }
 
     /// Let [`NativeProducer::wait_event`] wake the moment an event is queued (see
@@ -173,14 +224,20 @@ impl NativeProducer {
 
     /// Whether keyless records are partitioned by `engine::sticky`.
     pub fn sticky_callback(&self) -> bool {
-        self.sticky.is_some()
+        !self.sticky.is_empty()
     }
 
     /// The clock (ns since t0) of the batch about to be produced: the sticky partitioner's
     /// time, read once per batch instead of once per record.
     #[inline]
     pub fn set_clock(&self, now_ns: u64) {
-        if let Some(s) = &self.sticky {
+        self.set_clock_for(0, now_ns);
+    }
+
+    /// [`NativeProducer::set_clock`] for the batch about to go to topic `topic`.
+    #[inline]
+    pub fn set_clock_for(&self, topic: usize, now_ns: u64) {
+        if let Some(s) = self.sticky.get(topic) {
             s.set_now_ns(now_ns);
         }
     }
@@ -195,6 +252,7 @@ impl NativeProducer {
     #[inline]
     pub fn produce(
         &self,
+        topic: usize,
         partition: i32,
         key: Option<&[u8]>,
         value: &[u8],
@@ -205,12 +263,13 @@ impl NativeProducer {
             (k.as_ptr() as *mut c_void, k.len())
         });
         let vp = value.as_ptr() as *mut c_void;
+        let rkt = self.rkts[topic];
         let Some(headers) = headers else {
             // SAFETY: rkt is live; flags 0 = librdkafka references the payload, which the
             // caller guarantees outlives the delivery report (F_COPY: copied here).
             let rc = unsafe {
                 rdsys::rd_kafka_produce(
-                    self.rkt,
+                    rkt,
                     partition,
                     self.msgflags,
                     vp,
@@ -235,7 +294,7 @@ impl NativeProducer {
                 rdsys::rd_kafka_producev(
                     self.inner.client().native_ptr(),
                     RD_KAFKA_VTYPE_RKT,
-                    self.rkt,
+                    rkt,
                     RD_KAFKA_VTYPE_PARTITION,
                     partition,
                     RD_KAFKA_VTYPE_MSGFLAGS,
@@ -277,7 +336,13 @@ impl NativeProducer {
     /// slots' partitions are set to it.
     #[inline]
     pub fn produce_batch(&self, batch: &mut Batch, from: usize) -> usize {
-        let fixed = match &self.sticky {
+        self.produce_batch_to(0, batch, from)
+    }
+
+    /// [`NativeProducer::produce_batch`] to topic `topic` (its own sticky partition).
+    #[inline]
+    pub fn produce_batch_to(&self, topic: usize, batch: &mut Batch, from: usize) -> usize {
+        let fixed = match self.sticky.get(topic) {
             Some(s) if batch.keyless => s.current(s.now_ns()),
             _ => None,
         };
@@ -309,7 +374,7 @@ impl NativeProducer {
         // free.
         let n = unsafe {
             rdsys::rd_kafka_produce_batch(
-                self.rkt,
+                self.rkts[topic],
                 partition,
                 flags | self.msgflags,
                 msgs.as_mut_ptr(),
@@ -333,6 +398,7 @@ impl NativeProducer {
                 rdsys::RD_KAFKA_EVENT_DR => {
                     sink.delivery_batch();
                     let verifying = sink.verifying();
+                    let many = self.rkts.len() > 1;
                     loop {
                         let m = rdsys::rd_kafka_event_message_next(ev);
                         if m.is_null() {
@@ -345,7 +411,16 @@ impl NativeProducer {
                             }
                         }
                         let m = &*m;
-                        sink.delivery(m._private as usize, m.err, (m.len + m.key_len) as u64);
+                        let kv = (m.len + m.key_len) as u64;
+                        if many {
+                            sink.delivery_topic(
+                                self.topic_of(m.rkt),
+                                m._private as usize,
+                                m.err,
+                                kv,
+                            );
+                        }
+                        sink.delivery(m._private as usize, m.err, kv);
                         n += 1;
                     }
                 }
@@ -439,86 +514,10 @@ impl Drop for NativeProducer {
         // SAFETY: created in new(), destroyed exactly once, before the client itself.
         unsafe {
             rdsys::rd_kafka_queue_destroy(self.queue);
-            rdsys::rd_kafka_topic_destroy(self.rkt);
+            for &rkt in self.rkts.iter() {
+                rdsys::rd_kafka_topic_destroy(rkt);
+            }
         }
-    }
-}
-
-/// Records per [`NativeProducer::produce_batch`] call.
-pub const BATCH: usize = 64;
-
-/// Up to [`BATCH`] records for one `rd_kafka_produce_batch` call, reused for the whole run
-/// (no allocation per record). Records with headers cannot go through it: librdkafka's
-/// batch call takes none.
-pub struct Batch {
-    msgs: Box<[rdsys::rd_kafka_message_t; BATCH]>,
-    len: usize,
-    /// Every slot has no key and no explicit partition (the sticky path's records).
-    keyless: bool,
-}
-
-impl Default for Batch {
-    fn default() -> Self {
-        // SAFETY: rd_kafka_message_t is plain data (integers and raw pointers); all zero
-        // is a valid empty message.
-        let empty: rdsys::rd_kafka_message_t = unsafe { std::mem::zeroed() };
-        Batch {
-            msgs: Box::new([empty; BATCH]),
-            len: 0,
-            keyless: true,
-        }
-    }
-}
-
-impl Batch {
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.len
-    }
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-    #[inline]
-    pub fn clear(&mut self) {
-        self.len = 0;
-        self.keyless = true;
-    }
-    /// Add one record (at most [`BATCH`]); `opaque` comes back in its delivery report.
-    #[inline]
-    pub fn push(&mut self, partition: i32, key: Option<&[u8]>, value: &[u8], opaque: usize) {
-        let m = &mut self.msgs[self.len];
-        m.partition = partition;
-        m.payload = value.as_ptr() as *mut c_void;
-        m.len = value.len();
-        (m.key, m.key_len) = key.map_or((ptr::null_mut(), 0), |k| {
-            (k.as_ptr() as *mut c_void, k.len())
-        });
-        m._private = opaque as *mut c_void;
-        m.err = RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR;
-        self.keyless &= partition == -1 && key.is_none();
-        self.len += 1;
-    }
-    /// The outcome of slot `i` in the last [`NativeProducer::produce_batch`] call.
-    #[inline]
-    pub fn err(&self, i: usize) -> RDKafkaRespErr {
-        self.msgs[i].err
-    }
-    /// The partition slot `i` was last produced with (-1: the partitioner's choice, seen
-    /// only in its delivery report).
-    #[inline]
-    pub fn partition(&self, i: usize) -> i32 {
-        self.msgs[i].partition
-    }
-    /// Key + value bytes of slot `i`.
-    #[inline]
-    pub fn bytes(&self, i: usize) -> u64 {
-        (self.msgs[i].len + self.msgs[i].key_len) as u64
-    }
-    /// Replace slot `i`'s opaque (a retried record carries its new schedule lag).
-    #[inline]
-    pub fn set_opaque(&mut self, i: usize, opaque: usize) {
-        self.msgs[i]._private = opaque as *mut c_void;
     }
 }
 

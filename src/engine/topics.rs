@@ -97,7 +97,7 @@ impl TopicAdmin {
     /// metadata shows the topic with that many partitions. The error's detail says what
     /// the cluster answered (not authorized, creation disabled, too few brokers, ...).
     pub fn create_exact(&self, topic: &str, partitions: u32, rf: u32) -> Result<(), KprodError> {
-        create_at_controller(&self.admin, topic, partitions, rf)?;
+        create_at_controller(&self.admin, topic, partitions, rf, &Default::default())?;
         self.await_partitions(topic, partitions)
     }
 

@@ -23,10 +23,11 @@ use std::ffi::CStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use txn::{TxnStep, TxnStepper};
 
 mod batch;
+mod finish;
 mod stamped;
 mod txn;
 mod wait;
@@ -76,7 +77,11 @@ pub struct VerifySpec {
 #[derive(Debug, Clone)]
 pub struct WorkerSpec {
     pub index: u32,
-    pub topic: String,
+    /// The run's topics (usually one); records go to them in `route` order.
+    pub topics: Vec<String>,
+    /// Many topics: the routing cycle (topic indices, `profile::topics::route_cycle`);
+    /// record i goes to `route[i % len]`. Empty with one topic.
+    pub route: Vec<u16>,
     /// Records per second for this producer; None = unlimited.
     pub rate: Option<f64>,
     /// Load stages: this producer's rate curve (then `rate` is only its mean).
@@ -108,8 +113,8 @@ pub struct RunFlags {
     pub interrupted: AtomicBool,
 }
 
+/// The flush deadline after a signal (also a last transaction's commit).
 const INTERRUPT_FLUSH: Duration = Duration::from_secs(5);
-const PURGE_GRACE: Duration = Duration::from_secs(2);
 /// Records between two drains of the event queue when running flat out.
 const POLL_EVERY: u32 = 64;
 
@@ -148,6 +153,11 @@ impl EventSink for Sink<'_> {
         if let Some(l) = &mut self.ledger {
             l.reported(seq, partition, err);
         }
+    }
+    #[inline]
+    fn delivery_topic(&mut self, topic: usize, opaque: usize, err: RDKafkaRespErr, kv: u64) {
+        self.rec
+            .topic_reported(topic, opaque, err, kv + self.header_bytes);
     }
     fn stats(&mut self, json: &CStr) {
         let _ = self.tx.send(WorkerMsg::Stats {
@@ -227,8 +237,12 @@ pub fn run(
     }
 
     let latency = spec.send_mode != SendMode::FireAndForget;
+    let mut rec = Recorder::new(spec.index, spec.warmup.as_micros() as u64, latency);
+    if spec.topics.len() > 1 {
+        rec = rec.with_topics(spec.topics.len());
+    }
     let sink = Sink {
-        rec: Recorder::new(spec.index, spec.warmup.as_micros() as u64, latency),
+        rec,
         clock,
         now_us: 0,
         producer: spec.index,
@@ -251,7 +265,7 @@ pub fn run(
     let generation_end_us = sink.now_us();
     let interrupted = flags.interrupted.load(Ordering::Relaxed);
     txn.finish(&producer, &mut sink, interrupted);
-    finish_outstanding(&producer, &mut sink, &spec, &flags, latency);
+    finish::finish_outstanding(&producer, &mut sink, &spec, &flags, latency);
     let now_us = sink.now_us();
     let last = sink.rec.take_interval(now_us);
     let _ = tx.send(WorkerMsg::Interval(last));
@@ -287,11 +301,16 @@ fn prepare(spec: &WorkerSpec, producer: &NativeProducer, tx: &Sender<WorkerMsg>)
     unsafe {
         libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong);
     }
-    // Learn the topic's leaders before t0, as a long-running application would have.
+    // Learn the topics' leaders before t0, as a long-running application would have
+    // (several topics: one request for all of them).
+    let one = match spec.topics.as_slice() {
+        [t] => Some(t.as_str()),
+        _ => None,
+    };
     let _ = producer
         .base()
         .client()
-        .fetch_metadata(Some(&spec.topic), Duration::from_secs(10));
+        .fetch_metadata(one, Duration::from_secs(10));
     let _ = tx.send(WorkerMsg::Ready {
         producer: spec.index,
     });
@@ -319,6 +338,9 @@ struct Hot<'a> {
     since_poll: u32,
     /// Index of the next record.
     i: u64,
+    /// Many topics: the routing cycle and the next record's place in it.
+    many: bool,
+    route_at: usize,
 }
 
 impl<'a> Hot<'a> {
@@ -355,13 +377,26 @@ impl<'a> Hot<'a> {
             txn: TxnStepper::new(spec.records_per_transaction, spec.transaction_timeout),
             since_poll: 0,
             i: 0,
+            many: spec.route.len() > 1 && spec.topics.len() > 1,
+            route_at: 0,
         }
+    }
+
+    /// Many topics: the topic of the next record (a step along the routing cycle).
+    #[inline(always)]
+    fn next_topic(&mut self) -> usize {
+        let t = self.spec.route[self.route_at] as usize;
+        self.route_at += 1;
+        if self.route_at == self.spec.route.len() {
+            self.route_at = 0;
+        }
+        t
     }
 
     /// Generate until the share is sent, the duration ends, a stop or a fatal error.
     fn generate(&mut self) {
         if batch::eligible(self.spec, &self.source) {
-            return self.generate_batched(&mut batch::Slots::default());
+            return self.generate_batched(&mut batch::Slots::new(self.spec.topics.len()));
         }
         loop {
             if self.stopped() || self.sink.fatal.is_some() {
@@ -451,6 +486,7 @@ impl<'a> Hot<'a> {
         if verifying {
             self.tag[8..].copy_from_slice(&i.to_be_bytes());
         }
+        let topic = if self.many { self.next_topic() } else { 0 };
         let tag = &self.tag;
         let r = self.source.next();
         let value = match &mut self.stamp {
@@ -476,15 +512,17 @@ impl<'a> Hot<'a> {
             let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
             match self
                 .producer
-                .produce(r.partition, r.key, value, headers, opaque)
+                .produce(topic, r.partition, r.key, value, headers, opaque)
             {
                 Ok(()) => {
                     let bytes = r.key.map_or(0, <[u8]>::len) + value.len();
-                    self.sink.rec.on_enqueued(
-                        intended_us,
-                        enq_us,
-                        bytes as u64 + self.sink.header_bytes,
-                    );
+                    let bytes = bytes as u64 + self.sink.header_bytes;
+                    self.sink.rec.on_enqueued(intended_us, enq_us, bytes);
+                    if self.many {
+                        self.sink
+                            .rec
+                            .topic_enqueued(topic, intended_us, bytes, true);
+                    }
                     if let Some(l) = &mut self.sink.ledger {
                         l.enqueued(i);
                     }
@@ -502,6 +540,9 @@ impl<'a> Hot<'a> {
                 }
                 Err(e) => {
                     self.sink.rec.on_enqueue_failed(intended_us, e);
+                    if self.many {
+                        self.sink.rec.topic_enqueued(topic, intended_us, 0, false);
+                    }
                     if let Some(l) = &mut self.sink.ledger {
                         l.refused(i);
                     }
@@ -532,46 +573,5 @@ impl<'a> Hot<'a> {
                 self.sink.roll(now_ns / 1_000);
             }
         }
-    }
-}
-
-/// Wait for outstanding delivery reports up to the flush deadline, then purge what is
-/// left so every record ends delivered, failed or unknown.
-fn finish_outstanding(
-    p: &NativeProducer,
-    sink: &mut Sink<'_>,
-    spec: &WorkerSpec,
-    flags: &RunFlags,
-    latency: bool,
-) {
-    let pending = |p: &NativeProducer, s: &Sink<'_>| {
-        if latency {
-            s.rec.in_flight() > 0 || p.outq_len() > 0
-        } else {
-            p.outq_len() > 0
-        }
-    };
-    let mut deadline = Instant::now() + spec.flush_timeout;
-    while pending(p, sink) && Instant::now() < deadline {
-        if flags.interrupted.load(Ordering::Relaxed) {
-            deadline = deadline.min(Instant::now() + INTERRUPT_FLUSH);
-        }
-        p.poll(10, sink);
-        let now = sink.now_us();
-        sink.roll(now);
-    }
-    if pending(p, sink) {
-        p.purge();
-        let grace = Instant::now() + PURGE_GRACE;
-        while pending(p, sink) && Instant::now() < grace {
-            p.poll(10, sink);
-        }
-    }
-    drain(p, sink);
-    if latency {
-        sink.rec.unreported_to_unknown();
-    } else {
-        let flushed = sink.now_us();
-        sink.rec.infer_delivered(flushed);
     }
 }

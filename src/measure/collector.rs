@@ -31,12 +31,13 @@ pub struct Collector {
 }
 
 impl Collector {
-    pub fn new(producers: u32, topic: &str) -> Self {
+    /// `topics`: the run's topics, whose statistics are summed.
+    pub fn new(producers: u32, topics: &[String]) -> Self {
         Collector {
             producers,
             closed: vec![None; producers as usize],
             partial: BTreeMap::new(),
-            stats: StatsAggregator::new(topic),
+            stats: StatsAggregator::many(topics),
             m: Measurements::default(),
         }
     }
@@ -150,7 +151,7 @@ mod tests {
 
     #[test]
     fn intervals_finalise_when_every_producer_moved_past_them() {
-        let mut c = Collector::new(2, "t");
+        let mut c = Collector::new(2, &["t".to_string()]);
         assert!(c.interval(snap(0, 0, 5, 100)).is_empty());
         assert!(c.interval(snap(0, 1, 5, 100)).is_empty());
         let fin = c.interval(snap(1, 0, 3, 300));
@@ -166,7 +167,7 @@ mod tests {
     #[test]
     fn totals_merge_histograms_exactly() {
         // Producer 0: 99 fast records, producer 1: 1 slow one. Merged p99 must see both.
-        let mut c = Collector::new(2, "t");
+        let mut c = Collector::new(2, &["t".to_string()]);
         let mut a = Recorder::new(0, 0, true);
         for i in 0..99 {
             a.on_enqueued(i, i, 10);

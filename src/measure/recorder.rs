@@ -5,7 +5,7 @@
 //! integer, no allocation): the intended send time and the schedule lag, both in µs since
 //! the run's t0. Everything here is in microseconds on the monotonic clock.
 
-use crate::domain::{count_error, new_histogram, Counts, IntervalCounts, Totals};
+use crate::domain::{count_error, new_histogram, Counts, IntervalCounts, TopicCounts, Totals};
 use hdrhistogram::Histogram;
 use rdkafka::types::RDKafkaRespErr;
 
@@ -66,6 +66,9 @@ pub struct Recorder {
     interval_hist: Histogram<u64>,
     interval_warmup_hist: Histogram<u64>,
     interval: IntervalCounts,
+    /// Many topics: each topic's counts (indexed by the producer's topic index), allocated
+    /// before t0; empty with one topic, when the worker never calls the `topic_*` methods.
+    topics: Vec<TopicCounts>,
 }
 
 impl Recorder {
@@ -84,6 +87,55 @@ impl Recorder {
             interval_hist: new_histogram(),
             interval_warmup_hist: new_histogram(),
             interval: IntervalCounts::default(),
+            topics: Vec::new(),
+        }
+    }
+
+    /// Count per topic too: `n` topics (only for runs with more than one).
+    pub fn with_topics(mut self, n: usize) -> Self {
+        self.topics = vec![TopicCounts::default(); n];
+        self
+    }
+
+    /// Topic `t` got a record handed over (`ok`) or refused at enqueue.
+    #[inline]
+    pub fn topic_enqueued(&mut self, t: usize, intended_us: u64, bytes: u64, ok: bool) {
+        let (latency, measured) = (self.latency, intended_us >= self.warmup_us);
+        if let Some(c) = self.topics.get_mut(t) {
+            c.sent += 1;
+            if !ok {
+                c.failed += 1;
+            } else if !latency && measured {
+                // Fire-and-forget: no report brings the bytes (as `on_enqueued`); the
+                // record counts as delivered unless a failure report comes.
+                c.measured_bytes += bytes;
+                c.measured_delivered += 1;
+            }
+        }
+    }
+
+    /// Topic `t`'s delivery report (its opaque, whether it succeeded, the bytes).
+    #[inline]
+    pub fn topic_reported(&mut self, t: usize, opaque: usize, err: RDKafkaRespErr, bytes: u64) {
+        let (intended_us, _) = unpack(opaque);
+        let measured = intended_us >= self.warmup_us;
+        let latency = self.latency;
+        let Some(c) = self.topics.get_mut(t) else {
+            return;
+        };
+        if !latency && measured && err != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+            c.measured_delivered = c.measured_delivered.saturating_sub(1);
+        }
+        if err == RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+            c.delivered += 1;
+            if measured {
+                c.measured_delivered += 1;
+                c.measured_bytes += bytes;
+            }
+        } else if crate::domain::errors::is_unknown_outcome(err) {
+            c.unknown += 1;
+        } else {
+            c.failed += 1;
         }
     }
 
@@ -249,12 +301,19 @@ impl Recorder {
         if self.t.measured.delivered > 0 {
             self.t.measured_last_delivery_us = flushed_us;
         }
+        for c in &mut self.topics {
+            c.delivered = c.sent - c.failed - c.unknown;
+        }
         self.in_flight = 0;
     }
 
     /// Records never reported at all are unknown (called after purge and the last poll).
     pub fn unreported_to_unknown(&mut self) {
         for c in [&mut self.t.measured, &mut self.t.warmup] {
+            let reported = c.delivered + c.failed + c.unknown;
+            c.unknown += c.sent.saturating_sub(reported);
+        }
+        for c in &mut self.topics {
             let reported = c.delivered + c.failed + c.unknown;
             c.unknown += c.sent.saturating_sub(reported);
         }
@@ -271,6 +330,7 @@ impl Recorder {
         let _ = unc.subtract(&self.corrected_lagged);
         let _ = unc.add(&self.uncorrected_lagged);
         self.t.uncorrected = unc;
+        self.t.topics = self.topics;
         self.t
     }
 }

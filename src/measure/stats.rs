@@ -42,7 +42,8 @@ struct PerProducer {
 /// Accumulates statistics emits of all producers of one run.
 #[derive(Debug, Default)]
 pub struct StatsAggregator {
-    topic: String,
+    /// The run's topics (one, or `[[workload.topics]]`): their figures are added up.
+    topics: Vec<String>,
     samples: u64,
     wire_bytes: f64,
     batches: f64,
@@ -57,8 +58,13 @@ pub struct StatsAggregator {
 
 impl StatsAggregator {
     pub fn new(topic: &str) -> Self {
+        Self::many(&[topic.to_string()])
+    }
+
+    /// Statistics over several topics: batch figures and partition bytes add up.
+    pub fn many(topics: &[String]) -> Self {
         StatsAggregator {
-            topic: topic.to_string(),
+            topics: topics.to_vec(),
             ..Default::default()
         }
     }
@@ -101,7 +107,11 @@ impl StatsAggregator {
             }
             p.produce_requests = reqs;
         }
-        if let Some(t) = v.get("topics").and_then(|t| t.get(&self.topic)) {
+        let mut txbytes = None;
+        for name in &self.topics {
+            let Some(t) = v.get("topics").and_then(|t| t.get(name)) else {
+                continue;
+            };
             if let Some(w) = t.get("batchsize") {
                 self.wire_bytes += w.get("sum").and_then(Value::as_f64).unwrap_or(0.0);
                 self.batches += w.get("cnt").and_then(Value::as_f64).unwrap_or(0.0);
@@ -111,12 +121,16 @@ impl StatsAggregator {
             }
             if let Some(parts) = t.get("partitions").and_then(Value::as_object) {
                 // Partition -1 is librdkafka's internal unassigned queue, not a partition.
-                p.txbytes = parts
+                let sum: u64 = parts
                     .iter()
                     .filter(|(id, _)| id.as_str() != "-1")
                     .filter_map(|(_, p)| p.get("txbytes").and_then(Value::as_u64))
                     .sum();
+                *txbytes.get_or_insert(0) += sum;
             }
+        }
+        if let Some(b) = txbytes {
+            p.txbytes = b;
         }
     }
 

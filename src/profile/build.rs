@@ -176,21 +176,39 @@ fn workload(g: &Get<'_>, m: &Merged) -> Result<WorkloadCfg, ConfigError> {
             _ => return Err(g.wrong("workload.zipf_s")),
         },
     };
-    let partition_map = match m.values.get("workload.partition_map").map(|e| &e.val) {
-        None => Default::default(),
-        Some(Val::Map(entries)) => entries
-            .iter()
-            // Out-of-range partitions are reported by validation with their location.
-            .map(|(k, p, _)| (k.clone(), i32::try_from(*p).unwrap_or(i32::MAX)))
-            .collect(),
-        Some(_) => return Err(g.wrong("workload.partition_map")),
-    };
+    let partition_map: std::collections::BTreeMap<String, i32> =
+        match m.values.get("workload.partition_map").map(|e| &e.val) {
+            None => Default::default(),
+            Some(Val::Map(entries)) => entries
+                .iter()
+                // Out-of-range partitions are reported by validation with their location.
+                .map(|(k, p, _)| (k.clone(), i32::try_from(*p).unwrap_or(i32::MAX)))
+                .collect(),
+            Some(_) => return Err(g.wrong("workload.partition_map")),
+        };
     let fixed = match m.values.get("workload.headers.fixed").map(|e| &e.val) {
         None => Vec::new(),
         Some(Val::Pairs(p)) => p.clone(),
         Some(_) => return Err(g.wrong("workload.headers.fixed")),
     };
     let (rate, duration, stages) = with_stages(g, m)?;
+    let topics = many_topics(g, m)?;
+    if !topics.is_empty() && !partition_map.is_empty() {
+        let at = m
+            .values
+            .get("workload.partition_map")
+            .map(|e| e.origin.loc.clone());
+        let mut e = ConfigError::new(
+            "`workload.partition_map` names partitions of one topic; this run has several \
+             (workload.topics / --topics)",
+        )
+        .key("workload.partition_map")
+        .fix("drop the partition map, or run one topic");
+        if let Some(at) = at {
+            e = e.at(at);
+        }
+        return Err(e);
+    }
     Ok(WorkloadCfg {
         topic: g.string("workload.topic")?,
         partitions: g.u32("workload.partitions")?,
@@ -213,6 +231,21 @@ fn workload(g: &Get<'_>, m: &Merged) -> Result<WorkloadCfg, ConfigError> {
         send_mode: pick!(g, "workload.send_mode", SendMode),
         seed: g.u64("workload.seed")?,
         stages,
+        topics,
+    })
+}
+
+/// `[[workload.topics]]` or `--topics N`, expanded with the workload's defaults.
+fn many_topics(g: &Get<'_>, m: &Merged) -> Result<Vec<super::TopicCfg>, ConfigError> {
+    let count = g.opt_u64("workload.topic_count")?;
+    let count_loc = m.values.get("workload.topic_count").map(|e| &e.origin.loc);
+    let topic = g.string("workload.topic")?;
+    super::topics::resolve(super::topics::Sources {
+        list: m.topics.as_ref(),
+        count: count.zip(count_loc),
+        topic: &topic,
+        partitions: g.u32("workload.partitions")?,
+        replication_factor: g.u32("workload.replication_factor")?,
     })
 }
 

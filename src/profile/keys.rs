@@ -101,6 +101,7 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("backpressure.max_block", Kind::Dur),
     ("backpressure.max_in_flight_records", Kind::OptU64),
     ("workload.topic", Kind::Str),
+    ("workload.topic_count", Kind::OptU64),
     ("workload.partitions", Kind::U32),
     ("workload.replication_factor", Kind::U32),
     ("workload.rate", Kind::Rate),

@@ -41,6 +41,8 @@ pub(crate) struct Layer {
     pub faults: Vec<crate::faults::FaultSpec>,
     /// `[[workload.stages]]` of this layer and where they start (a later list replaces).
     pub stages: Option<(Vec<super::Stage>, Location)>,
+    /// `[[workload.topics]]` of this layer (a later list replaces).
+    pub topics: Option<(Vec<super::topics::TopicSpec>, Location)>,
 }
 
 impl Layer {
@@ -62,6 +64,8 @@ pub(crate) struct Merged {
     pub faults: Vec<crate::faults::FaultSpec>,
     /// The last layer's stages, where they were written and that layer's rank.
     pub stages: Option<(Vec<super::Stage>, Location, usize)>,
+    /// The last layer's `[[workload.topics]]` and where they were written.
+    pub topics: Option<(Vec<super::topics::TopicSpec>, Location)>,
 }
 
 /// Parses one profile file (or built-in profile text) into a layer.
@@ -179,6 +183,9 @@ fn walk_section(
             }
             (None, raw) if full == "workload.stages" => {
                 layer.stages = Some((super::stages::from_raw(raw, &e.loc)?, e.loc));
+            }
+            (None, raw) if full == "workload.topics" => {
+                layer.topics = Some((super::topics::from_raw(raw, &e.loc)?, e.loc));
             }
             (None, Raw::Table(t)) if full == "workload.headers" => {
                 walk_section(layer, &full, t, base_dir)?
@@ -445,6 +452,9 @@ pub(crate) fn merge(layers: Vec<Layer>) -> Merged {
         m.faults.extend(layer.faults);
         if let Some((s, loc)) = layer.stages {
             m.stages = Some((s, loc, rank));
+        }
+        if let Some(t) = layer.topics {
+            m.topics = Some(t);
         }
     }
     m

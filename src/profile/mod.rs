@@ -22,6 +22,7 @@ mod model;
 mod raw;
 mod show;
 pub mod stages;
+pub mod topics;
 mod validate;
 mod warnings;
 
@@ -31,6 +32,7 @@ pub use librdkafka::{is_secret, librdkafka_properties, redacted};
 pub use model::*;
 pub use show::render_show;
 pub use stages::Stage;
+pub use topics::TopicCfg;
 pub use validate::consumers::{MAX_CONSUMERS, MAX_GROUPS, STAMP_BYTES};
 pub use validate::valid_topic;
 /// The documented ranges and the planned-memory cap (`kprod cluster` uses them too).
@@ -142,5 +144,7 @@ mod tests;
 mod tests_java;
 #[cfg(test)]
 mod tests_stages;
+#[cfg(test)]
+mod tests_topics;
 #[cfg(test)]
 mod tests_validate;

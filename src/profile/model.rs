@@ -224,6 +224,25 @@ pub struct WorkloadCfg {
     /// `[[workload.stages]]`; when given, `rate` is their mean and `duration` at most their total.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<super::Stage>,
+    /// `[[workload.topics]]` or `--topics N`, expanded; empty = the one topic `topic`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<super::TopicCfg>,
+}
+
+impl WorkloadCfg {
+    /// The run's topics: `topics`, or the one topic `topic` with the workload's shape.
+    pub fn topic_list(&self) -> Vec<super::TopicCfg> {
+        if !self.topics.is_empty() {
+            return self.topics.clone();
+        }
+        vec![super::TopicCfg {
+            name: self.topic.clone(),
+            partitions: self.partitions,
+            replication_factor: self.replication_factor,
+            share: 1,
+            config: BTreeMap::new(),
+        }]
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

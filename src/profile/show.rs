@@ -254,6 +254,26 @@ fn workload_section(out: &mut String, p: &Profile) {
             ("seed", w.seed.to_string()),
         ],
     );
+    if !w.topics.is_empty() {
+        let rows: Vec<(&str, String)> = w
+            .topics
+            .iter()
+            .map(|t| {
+                let configs: Vec<String> =
+                    t.config.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let configs = match configs.is_empty() {
+                    true => String::new(),
+                    false => format!(", {}", configs.join(", ")),
+                };
+                let shape = format!(
+                    "{} partitions, rf {}, share {}{configs}",
+                    t.partitions, t.replication_factor, t.share
+                );
+                (t.name.as_str(), shape)
+            })
+            .collect();
+        section(out, "workload.topics", &rows);
+    }
 }
 
 /// Warnings, the exact librdkafka properties and the Java comparison.

@@ -85,6 +85,8 @@ fn base_sets_every_required_key() {
         "backpressure.max_in_flight_records",
         "workload.records",
         "workload.partition_map",
+        // Unset: the run's one topic; `--topics N` sets it.
+        "workload.topic_count",
         "cluster.brokers",
         // [check] thresholds: unset means kprod check's documented defaults.
         "check.throughput",

@@ -33,15 +33,18 @@ rate = "50k"
 for = "5s"
 "#;
 
-fn resolve_text(text: &str, o: &Overrides) -> Result<Profile, String> {
+pub(super) fn resolve_text(text: &str, o: &Overrides) -> Result<Profile, String> {
     let d = tmp();
     write(d.path(), "profiles/t.toml", text);
     resolve_in(d.path(), &["t"], o).map_err(|e| e.to_string())
 }
 
-fn fails(text: &str, o: &Overrides, line: usize, key: &str, what: &str) {
+pub(super) fn fails(text: &str, o: &Overrides, line: usize, key: &str, what: &str) {
     let e = match resolve_text(text, o) {
-        Ok(p) => panic!("expected an error, got {:?}", p.workload.stages),
+        Ok(p) => panic!(
+            "expected an error, got {:?} {:?}",
+            p.workload.stages, p.workload.topics
+        ),
         Err(e) => e,
     };
     assert!(

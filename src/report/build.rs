@@ -116,8 +116,10 @@ pub fn build(plan: &Plan, out: &RunOutcome) -> RunReport {
         stages: super::stages::build(plan, out),
         latency_breakdown_us: super::breakdown::build(out, warmup_s),
         consumers: None,
+        topics: Vec::new(),
     };
     super::consumers::apply(plan, out, &mut r);
+    super::topics::apply(plan, out, &mut r);
     r
 }
 
@@ -223,6 +225,23 @@ fn nothing_measured(out: &RunOutcome, warmup_s: f64) -> Option<(Status, String)>
 /// its default. `partitions` is what metadata showed; this says the profile's was not used.
 fn partitions_warning(plan: &Plan, out: &RunOutcome) -> Option<String> {
     let w = &plan.profile.workload;
+    if !w.topics.is_empty() {
+        // Many topics: each against its own entry.
+        let off: Vec<String> = w
+            .topics
+            .iter()
+            .zip(&out.topic_partitions)
+            .filter(|(t, n)| t.partitions != **n)
+            .map(|(t, n)| format!("`{}` has {n}, not {}", t.name, t.partitions))
+            .collect();
+        return (!off.is_empty()).then(|| {
+            format!(
+                "topic partitions differ from the profile's: {}; the run used the topics as \
+                 they are (kprod never changes an existing topic)",
+                off.join(", ")
+            )
+        });
+    }
     (out.partitions != w.partitions).then(|| {
         format!(
             "topic `{}` has {} partition(s), not the {} the profile asks for \
@@ -452,6 +471,7 @@ mod tests {
             cluster: "embedded".into(),
             embedded: true,
             partitions: 6,
+            topic_partitions: Vec::new(),
             started_at: SystemTime::UNIX_EPOCH,
             duration: Duration::from_secs(5),
             interrupted: false,

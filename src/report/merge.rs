@@ -163,6 +163,12 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
         },
         consumers,
         verify: figures::verify(&reports),
+        topics: Vec::new(),
+    };
+    let window_s = report.throughput.window_end_s - report.throughput.window_start_s;
+    let report = RunReport {
+        topics: super::topics::merge(&reports, window_s),
+        ..report
     };
     let totals = RunTotals {
         schema_version: super::TOTALS_VERSION,

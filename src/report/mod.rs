@@ -26,6 +26,7 @@ mod summary;
 mod table;
 #[doc(hidden)]
 pub mod testing;
+pub mod topics;
 mod totals;
 mod usable;
 

@@ -286,6 +286,10 @@ pub struct RunReport {
     /// `[consumers]`: what the consumers read during the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consumers: Option<super::consumers::ConsumersReport>,
+    /// Many topics (`[[workload.topics]]`, `--topics N`): per-topic figures, in the
+    /// profile's order; absent with one topic.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<super::topics::TopicReport>,
 }
 
 /// One injected fault and when it was really applied and undone.

@@ -177,10 +177,7 @@ fn run_section(r: &RunReport) -> Section {
         _ => {}
     }
     s.row("producers", producers);
-    s.row(
-        "topic",
-        format!("{} ({} partitions)", r.topic, r.partitions),
-    );
+    s.row("topic", super::topics::topic_label(r));
     s
 }
 
@@ -471,6 +468,13 @@ pub fn summary_table(report: &RunReport) -> String {
     sections.extend(transactions_section(report));
     sections.extend(faults_section(report));
     sections.extend(verify_section(report));
+    let topics = super::topics::detail_rows(report);
+    if !topics.is_empty() {
+        sections.push(Section {
+            name: "topics",
+            rows: topics,
+        });
+    }
 
     let mut table = Table::new();
     table

@@ -110,6 +110,7 @@ pub fn sample_report() -> RunReport {
         stages: Vec::new(),
         latency_breakdown_us: None,
         consumers: None,
+        topics: Vec::new(),
     }
 }
 

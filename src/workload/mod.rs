@@ -296,6 +296,7 @@ pub(crate) mod tests {
             send_mode: SendMode::Async,
             seed: 1,
             stages: Vec::new(),
+            topics: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod consumers;
 pub mod fixtures;
 pub mod secure;
 pub mod stages;
+pub mod topics;
 pub mod topology;
 pub mod wire;
 

@@ -110,10 +110,7 @@ pub fn run_details(page: &mut Page, r: &RunReport, heading: &str) {
         ),
         ("duration", format!("{:.3} s", r.duration_s)),
         ("warm-up", format!("{} s", r.measurement.warmup_s)),
-        (
-            "topic",
-            format!("{} ({} partitions)", r.topic, r.partitions),
-        ),
+        ("topic", crate::report::topics::topic_label(r)),
         (
             "producers",
             format!("{} ({} send)", r.producers, r.send_mode),
@@ -231,6 +228,7 @@ pub fn run_page_with(
         &lat_rows,
     );
     super::stages::stages_block(&mut page, r);
+    super::topics::topics_block(&mut page, r);
     if !r.error_details.is_empty() {
         page.heading("Errors");
         let rows: Vec<Vec<Cell>> = r

@@ -8,7 +8,10 @@
 //! (-1 still runs the configured partitioner) and its own outcome: a slot librdkafka
 //! refuses is retried (queue full under `on_full = block`) or counted failed exactly as
 //! on the one-record path. Records with headers (including `--verify`'s), transactions,
-//! sync sends and `max_in_flight_records` keep the one-record path.
+//! sync sends and `max_in_flight_records` keep the one-record path. With several topics a
+//! turn's records are split by topic (each record's topic from the route cycle) into one
+//! batch per topic, and each batch that got records is one call; with one topic the fill is
+//! the same code as before (a const parameter), one batch.
 //!
 //! The batch's one clock read is every slot's enqueue time. Flat out, it is also every
 //! slot's intended time, so a slot's corrected latency includes the few µs the call spends
@@ -31,17 +34,31 @@ pub(super) fn eligible(spec: &WorkerSpec, source: &RecordSource) -> bool {
         && source.payloads().headers().is_empty()
 }
 
-/// The reusable batch and each slot's intended time (ns since t0).
+/// The reusable batches, one per topic (many topics: the records of one turn are split
+/// by topic, one `rd_kafka_produce_batch` call per topic that got any).
 pub(super) struct Slots {
+    per: Vec<TopicSlots>,
+    /// Many topics: the topics that got records this turn, in first-use order.
+    touched: Vec<u16>,
+}
+
+/// One topic's batch and each slot's intended time (ns since t0).
+pub(super) struct TopicSlots {
     batch: Batch,
     intended_ns: [u64; BATCH],
 }
 
-impl Default for Slots {
-    fn default() -> Self {
+impl Slots {
+    /// Allocated before t0: a batch for each of `topics`.
+    pub(super) fn new(topics: usize) -> Self {
         Slots {
-            batch: Batch::default(),
-            intended_ns: [0; BATCH],
+            per: (0..topics.max(1))
+                .map(|_| TopicSlots {
+                    batch: Batch::default(),
+                    intended_ns: [0; BATCH],
+                })
+                .collect(),
+            touched: Vec::with_capacity(BATCH),
         }
     }
 }
@@ -66,12 +83,23 @@ impl Hot<'_> {
                 break;
             };
             let max = left.min(BATCH as u64) as usize;
-            // One branch per batch: without consumers the fill is as before.
-            let n = match self.stamp.is_some() {
-                true => self.fill::<true>(first_ns, now_ns, max, slots),
-                false => self.fill::<false>(first_ns, now_ns, max, slots),
+            // One branch per batch: without consumers or topics the fill is as before.
+            let n = match (self.stamp.is_some(), self.many) {
+                (true, false) => self.fill::<true, false>(first_ns, now_ns, max, slots),
+                (false, false) => self.fill::<false, false>(first_ns, now_ns, max, slots),
+                (true, true) => self.fill::<true, true>(first_ns, now_ns, max, slots),
+                (false, true) => self.fill::<false, true>(first_ns, now_ns, max, slots),
             };
-            let now_ns = self.send_batch(now_ns, slots);
+            let now_ns = if self.many {
+                let mut now = now_ns;
+                for j in 0..slots.touched.len() {
+                    let t = slots.touched[j] as usize;
+                    now = self.send_batch(t, now, &mut slots.per[t]);
+                }
+                now
+            } else {
+                self.send_batch(0, now_ns, &mut slots.per[0])
+            };
             self.i += n as u64;
             if self.paced {
                 drain(self.producer, &mut self.sink);
@@ -90,15 +118,23 @@ impl Hot<'_> {
     /// Put the records due by `now_ns` (at most `max`, the first due at `first_ns`) into
     /// the batch; returns how many.
     #[inline(always)]
-    fn fill<const STAMP: bool>(
+    fn fill<const STAMP: bool, const MANY: bool>(
         &mut self,
         first_ns: u64,
         now_ns: u64,
         max: usize,
         slots: &mut Slots,
     ) -> usize {
-        slots.batch.clear();
+        if MANY {
+            for &t in &slots.touched {
+                slots.per[t as usize].batch.clear();
+            }
+            slots.touched.clear();
+        } else {
+            slots.per[0].batch.clear();
+        }
         let enq_us = now_ns / 1_000;
+        let mut n = 0;
         for k in 0..max {
             let intended_ns = if k == 0 {
                 first_ns
@@ -110,6 +146,7 @@ impl Hot<'_> {
                     Some(_) => break,
                 }
             };
+            let t = if MANY { self.next_topic() } else { 0 };
             let r = self.source.next();
             let intended_us = intended_ns / 1_000;
             let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
@@ -117,32 +154,42 @@ impl Hot<'_> {
                 (true, Some(s)) => s.put(k, r.value, intended_ns),
                 _ => r.value,
             };
-            slots.batch.push(r.partition, r.key, value, opaque);
-            slots.intended_ns[k] = intended_ns;
+            let ts = &mut slots.per[t];
+            if MANY && ts.batch.is_empty() {
+                slots.touched.push(t as u16);
+            }
+            ts.intended_ns[ts.batch.len()] = intended_ns;
+            ts.batch.push(r.partition, r.key, value, opaque);
+            n += 1;
         }
-        slots.batch.len()
+        n
     }
 
     /// Enqueue the batch, recording each slot's outcome; blocks (serving delivery reports)
     /// while the queue is full, as `send` does. Returns the time of the last attempt.
     #[inline(always)]
-    fn send_batch(&mut self, mut now_ns: u64, slots: &mut Slots) -> u64 {
+    fn send_batch(&mut self, topic: usize, mut now_ns: u64, slots: &mut TopicSlots) -> u64 {
         let len = slots.batch.len();
         let mut from = 0;
         while from < len {
-            self.producer.set_clock(now_ns);
-            self.producer.produce_batch(&mut slots.batch, from);
+            self.producer.set_clock_for(topic, now_ns);
+            self.producer
+                .produce_batch_to(topic, &mut slots.batch, from);
             let enq_us = now_ns / 1_000;
             let mut retry = None;
             for k in from..len {
                 let intended_ns = slots.intended_ns[k];
                 let intended_us = intended_ns / 1_000;
                 match slots.batch.err(k) {
-                    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR => self.sink.rec.on_enqueued(
-                        intended_us,
-                        enq_us,
-                        slots.batch.bytes(k) + self.sink.header_bytes,
-                    ),
+                    RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR => {
+                        let bytes = slots.batch.bytes(k) + self.sink.header_bytes;
+                        self.sink.rec.on_enqueued(intended_us, enq_us, bytes);
+                        if self.many {
+                            self.sink
+                                .rec
+                                .topic_enqueued(topic, intended_us, bytes, true);
+                        }
+                    }
                     // librdkafka refused this slot and every later one of the call.
                     RDKafkaRespErr::RD_KAFKA_RESP_ERR__QUEUE_FULL
                         if self.spec.on_full == OnFull::Block
@@ -152,7 +199,12 @@ impl Hot<'_> {
                         retry = Some(k);
                         break;
                     }
-                    e => self.sink.rec.on_enqueue_failed(intended_us, e),
+                    e => {
+                        self.sink.rec.on_enqueue_failed(intended_us, e);
+                        if self.many {
+                            self.sink.rec.topic_enqueued(topic, intended_us, 0, false);
+                        }
+                    }
                 }
             }
             let Some(k) = retry else { break };

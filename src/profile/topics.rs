@@ -1,0 +1,358 @@
+//! Many topics in one run: `[[workload.topics]]` and `--topics N` (`workload.topic_count`).
+//!
+//! ```toml
+//! [[workload.topics]]
+//! name = "orders-{i}"      # `{i}` is replaced by 0..count-1; without it, a literal name
+//! count = 3                # default 1
+//! partitions = 12          # default workload.partitions
+//! replication_factor = 3   # default workload.replication_factor
+//! share = 2                # relative share of every producer's records, default 1
+//! config = { "retention.ms" = "3600000", "min.insync.replicas" = 2 }
+//! ```
+//!
+//! Entries are parsed per layer with the location of every key (a later layer's list
+//! replaces an earlier one's); [`resolve`] expands them once the profile's defaults are
+//! known. Without either, the run has one topic, `workload.topic`, and `topics` is empty.
+
+use super::raw::{Raw, RawEntry};
+use crate::error::{ConfigError, Location};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Topic configs kprod passes in CreateTopics: the ones a capacity plan varies.
+pub const TOPIC_CONFIGS: &[&str] = &[
+    "cleanup.policy",
+    "compression.type",
+    "max.message.bytes",
+    "min.insync.replicas",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.ms",
+];
+
+/// Most topics in one run (each producer holds a handle per topic).
+pub const MAX_TOPICS: usize = 1_000;
+/// Most total share weight: the routing cycle has one entry per unit of share.
+pub const MAX_SHARE_SUM: u64 = 65_536;
+
+/// One topic of the run, expanded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopicCfg {
+    pub name: String,
+    pub partitions: u32,
+    pub replication_factor: u32,
+    /// Relative share of every producer's records.
+    pub share: u32,
+    /// Topic configs applied when kprod creates the topic.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub config: BTreeMap<String, String>,
+}
+
+/// One `[[workload.topics]]` entry as written.
+#[derive(Debug, Clone)]
+pub(crate) struct TopicSpec {
+    name: String,
+    count: u32,
+    partitions: Option<u32>,
+    replication_factor: Option<u32>,
+    share: u32,
+    config: BTreeMap<String, String>,
+    loc: Location,
+}
+
+const KEYS: &[&str] = &[
+    "name",
+    "count",
+    "partitions",
+    "replication_factor",
+    "share",
+    "config",
+];
+
+/// Parses the `topics` value of `[workload]` (an array of tables).
+pub(crate) fn from_raw(raw: Raw, loc: &Location) -> Result<Vec<TopicSpec>, ConfigError> {
+    let Raw::List(items) = raw else {
+        return Err(ConfigError::new("`topics` is a list of tables")
+            .at(loc.clone())
+            .key("workload.topics")
+            .fix("write each topic as a [[workload.topics]] table with name = \"...\""));
+    };
+    if items.is_empty() {
+        return Err(ConfigError::new("`topics` is empty")
+            .at(loc.clone())
+            .key("workload.topics")
+            .fix("add at least one [[workload.topics]] table, or drop `topics`"));
+    }
+    let mut out = Vec::new();
+    for (n, (item, iloc)) in items.into_iter().enumerate() {
+        let Raw::Table(entries) = item else {
+            return Err(ConfigError::new("each topic is a table")
+                .at(iloc)
+                .key("workload.topics")
+                .fix("write [[workload.topics]] on its own line, then name = \"...\" below it"));
+        };
+        out.push(one(&entries, iloc, n)?);
+    }
+    Ok(out)
+}
+
+fn one(entries: &[RawEntry], loc: Location, n: usize) -> Result<TopicSpec, ConfigError> {
+    let key = |k: &str| format!("workload.topics[{n}].{k}");
+    if let Some(e) = entries.iter().find(|e| !KEYS.contains(&e.key.as_str())) {
+        let hint = super::keys::closest(&e.key, KEYS.iter().copied())
+            .map_or_else(String::new, |b| format!("did you mean `{b}`? "));
+        return Err(
+            ConfigError::new(format!("unknown key `{}` in a topic", e.key))
+                .at(e.key_loc.clone())
+                .key(key(&e.key))
+                .fix(format!(
+                    "{hint}a topic takes {} (per-topic sizes and keys are not supported: \
+                     they come from [workload])",
+                    KEYS.join(", ")
+                )),
+        );
+    }
+    let find = |k: &str| entries.iter().find(|e| e.key == k);
+    let Some(name_e) = find("name") else {
+        return Err(ConfigError::new(format!("topic {n} needs `name`"))
+            .at(loc)
+            .key(key("name"))
+            .fix("add name = \"orders\" (or a pattern such as \"orders-{i}\" with count)"));
+    };
+    let name = match &name_e.value {
+        Raw::Str(s) | Raw::Text(s) => s.clone(),
+        other => {
+            return Err(ConfigError::new(format!(
+                "expected a string, found a {}",
+                other.type_name()
+            ))
+            .at(name_e.loc.clone())
+            .key(key("name"))
+            .fix("write name = \"orders\""))
+        }
+    };
+    let whole = |k: &str, min: u64, max: u64| -> Result<Option<u32>, ConfigError> {
+        let Some(e) = find(k) else { return Ok(None) };
+        let v = match &e.value {
+            Raw::Int(i) => u64::try_from(*i).ok(),
+            Raw::Str(s) | Raw::Text(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        match v.filter(|v| (min..=max).contains(v)) {
+            Some(v) => Ok(Some(v as u32)),
+            None => Err(ConfigError::new(format!(
+                "`{k}` must be a whole number from {min} to {max}"
+            ))
+            .at(e.loc.clone())
+            .key(key(k))
+            .fix(format!("write {k} = {min} or more"))),
+        }
+    };
+    let count = whole("count", 1, MAX_TOPICS as u64)?.unwrap_or(1);
+    if count > 1 && !name.contains("{i}") {
+        return Err(
+            ConfigError::new(format!("count = {count} needs a name pattern with `{{i}}`"))
+                .at(name_e.loc.clone())
+                .key(key("name"))
+                .fix(format!("write name = \"{name}-{{i}}\", or drop count")),
+        );
+    }
+    let config = match find("config") {
+        None => BTreeMap::new(),
+        Some(e) => configs(e, &key("config"))?,
+    };
+    Ok(TopicSpec {
+        name,
+        count,
+        partitions: whole("partitions", 1, u64::from(super::limits::MAX_PARTITIONS))?,
+        replication_factor: whole("replication_factor", 1, i16::MAX as u64)?,
+        share: whole("share", 1, MAX_SHARE_SUM)?.unwrap_or(1),
+        config,
+        loc,
+    })
+}
+
+/// The `config` table: names on the allow-list, values as strings. Unquoted dotted names
+/// (`retention.ms = 1000`) arrive as nested tables and are joined back.
+fn configs(e: &RawEntry, key: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+    let Raw::Table(entries) = &e.value else {
+        return Err(ConfigError::new("`config` is a table of topic configs")
+            .at(e.loc.clone())
+            .key(key.to_string())
+            .fix("write config = { \"retention.ms\" = \"3600000\" }"));
+    };
+    let mut out = BTreeMap::new();
+    let mut flat = Vec::new();
+    flatten("", entries, &mut flat);
+    for (name, value, loc) in flat {
+        if !TOPIC_CONFIGS.contains(&name.as_str()) {
+            let hint = super::keys::closest(&name, TOPIC_CONFIGS.iter().copied())
+                .map_or_else(String::new, |b| format!("did you mean `{b}`? "));
+            return Err(
+                ConfigError::new(format!("`{name}` is not a topic config kprod sets"))
+                    .at(loc)
+                    .key(format!("{key}.{name}"))
+                    .fix(format!("{hint}kprod sets {}", TOPIC_CONFIGS.join(", "))),
+            );
+        }
+        let text = match value {
+            Raw::Str(s) | Raw::Text(s) => s.clone(),
+            Raw::Int(i) => i.to_string(),
+            Raw::Float(f) => f.to_string(),
+            Raw::Bool(b) => b.to_string(),
+            other => {
+                return Err(ConfigError::new(format!(
+                    "expected a string or a number, found a {}",
+                    other.type_name()
+                ))
+                .at(loc)
+                .key(format!("{key}.{name}"))
+                .fix(format!("write \"{name}\" = \"value\"")))
+            }
+        };
+        out.insert(name, text);
+    }
+    Ok(out)
+}
+
+fn flatten<'a>(prefix: &str, entries: &'a [RawEntry], out: &mut Vec<(String, &'a Raw, Location)>) {
+    for e in entries {
+        let name = match prefix {
+            "" => e.key.clone(),
+            p => format!("{p}.{}", e.key),
+        };
+        match &e.value {
+            Raw::Table(t) => flatten(&name, t, out),
+            v => out.push((name, v, e.key_loc.clone())),
+        }
+    }
+}
+
+/// Where the many-topics settings came from, for [`resolve`].
+pub(crate) struct Sources<'a> {
+    /// `[[workload.topics]]` of the last layer that gave them.
+    pub list: Option<&'a (Vec<TopicSpec>, Location)>,
+    /// `workload.topic_count` (`--topics N`) and where it was set.
+    pub count: Option<(u64, &'a Location)>,
+    pub topic: &'a str,
+    pub partitions: u32,
+    pub replication_factor: u32,
+}
+
+/// The run's topics, expanded; empty for the single-topic run (`workload.topic`).
+pub(crate) fn resolve(s: Sources<'_>) -> Result<Vec<TopicCfg>, ConfigError> {
+    let out = match (s.list, s.count) {
+        (None, None) => return Ok(Vec::new()),
+        (Some((_, at)), Some((_, loc))) => {
+            return Err(ConfigError::new(
+                "`workload.topic_count` (--topics) and [[workload.topics]] both name the topics",
+            )
+            .at(loc.clone())
+            .key("workload.topic_count")
+            .fix(format!(
+                "drop --topics (or workload.topic_count), or drop the [[workload.topics]] at {at}"
+            )))
+        }
+        (None, Some((n, loc))) => {
+            if n == 0 || n > MAX_TOPICS as u64 {
+                return Err(ConfigError::new(format!(
+                    "topic_count must be from 1 to {MAX_TOPICS}, not {n}"
+                ))
+                .at(loc.clone())
+                .key("workload.topic_count")
+                .fix("give --topics 3, for example"));
+            }
+            (0..n)
+                .map(|i| TopicCfg {
+                    name: format!("{}-{i}", s.topic),
+                    partitions: s.partitions,
+                    replication_factor: s.replication_factor,
+                    share: 1,
+                    config: BTreeMap::new(),
+                })
+                .collect()
+        }
+        (Some((specs, _)), None) => {
+            let mut out: Vec<TopicCfg> = Vec::new();
+            for spec in specs {
+                for i in 0..spec.count {
+                    let name = spec.name.replace("{i}", &i.to_string());
+                    if !super::valid_topic(&name) {
+                        return Err(ConfigError::new(format!(
+                            "{name:?} is not a valid Kafka topic name (1-249 characters of \
+                             a-z, A-Z, 0-9, '.', '_', '-')"
+                        ))
+                        .at(spec.loc.clone())
+                        .key("workload.topics.name")
+                        .fix("use a name such as \"orders-{i}\""));
+                    }
+                    if out.iter().any(|t| t.name == name) {
+                        return Err(ConfigError::new(format!("topic `{name}` is listed twice"))
+                            .at(spec.loc.clone())
+                            .key("workload.topics.name")
+                            .fix("give every topic its own name"));
+                    }
+                    out.push(TopicCfg {
+                        name,
+                        partitions: spec.partitions.unwrap_or(s.partitions),
+                        replication_factor: spec.replication_factor.unwrap_or(s.replication_factor),
+                        share: spec.share,
+                        config: spec.config.clone(),
+                    });
+                }
+            }
+            if out.len() > MAX_TOPICS {
+                return Err(ConfigError::new(format!(
+                    "{} topics: at most {MAX_TOPICS}",
+                    out.len()
+                ))
+                .at(specs[0].loc.clone())
+                .key("workload.topics")
+                .fix("lower the counts"));
+            }
+            let sum: u64 = out.iter().map(|t| u64::from(t.share)).sum();
+            if sum > MAX_SHARE_SUM {
+                return Err(ConfigError::new(format!(
+                    "the topics' shares add up to {sum}: at most {MAX_SHARE_SUM}"
+                ))
+                .at(specs[0].loc.clone())
+                .key("workload.topics.share")
+                .fix("use smaller share weights (only their ratios matter)"));
+            }
+            out
+        }
+    };
+    Ok(out)
+}
+
+/// The routing cycle: topic indices in smooth weighted round-robin order over one period
+/// (the shares divided by their gcd), so any run of a cycle's length holds each topic's
+/// exact share, spread out rather than in blocks.
+pub fn route_cycle(shares: &[u32]) -> Vec<u16> {
+    let g = shares.iter().fold(0u32, |a, &b| gcd(a, b)).max(1);
+    let w: Vec<i64> = shares.iter().map(|&s| i64::from(s / g)).collect();
+    let total: i64 = w.iter().sum();
+    let mut current = vec![0i64; w.len()];
+    let mut out = Vec::with_capacity(total as usize);
+    for _ in 0..total {
+        let mut best = 0;
+        for (i, wi) in w.iter().enumerate() {
+            current[i] += wi;
+            if current[i] > current[best] {
+                best = i;
+            }
+        }
+        current[best] -= total;
+        out.push(best as u16);
+    }
+    out
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}

@@ -1,0 +1,184 @@
+//! `topics[]`: per-topic figures of a run with many topics (`[[workload.topics]]`,
+//! `--topics N`), built from the producers' per-topic counts and merged by name.
+
+use super::model::RunReport;
+use crate::domain::{RunOutcome, TopicCounts};
+use crate::plan::Plan;
+use serde::{Deserialize, Serialize};
+
+/// One topic's figures. Counts are the whole run's (warm-up included, like `records`);
+/// the rates count the records sent after the warm-up and delivered, over the run's
+/// measured window (`throughput.window_start_s..window_end_s`), so they add up to
+/// `throughput`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TopicReport {
+    pub name: String,
+    /// As metadata showed them before t0.
+    pub partitions: u32,
+    pub replication_factor: u32,
+    /// Relative share of every producer's records.
+    pub share: u32,
+    /// `sent`, `delivered`, `failed`, `unknown`, and the rates' numerators
+    /// `measured_delivered`, `measured_bytes`, kept so `kprod merge` recomputes them exactly.
+    #[serde(flatten)]
+    pub counts: TopicCounts,
+    pub records_per_sec: f64,
+    pub bytes_per_sec: f64,
+}
+
+/// Fills `r.topics` (many topics only) and warns once when topic configs could not be
+/// applied (the embedded cluster's topics take none).
+pub fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
+    let w = &plan.profile.workload;
+    if w.topics.is_empty() {
+        return;
+    }
+    if out.embedded && w.topics.iter().any(|t| !t.config.is_empty()) {
+        r.warnings.push(
+            "topic configs ([[workload.topics]] config) are not applied on the embedded \
+             cluster: its mock topics take none; they apply when kprod creates the topics \
+             with --brokers"
+                .into(),
+        );
+    }
+    let counts = &out.measurements.totals.topics;
+    let window = r.throughput.window_end_s - r.throughput.window_start_s;
+    r.topics = w
+        .topics
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut tr = TopicReport {
+                name: t.name.clone(),
+                partitions: out.topic_partitions.get(i).copied().unwrap_or(t.partitions),
+                replication_factor: t.replication_factor,
+                share: t.share,
+                counts: counts.get(i).copied().unwrap_or_default(),
+                ..TopicReport::default()
+            };
+            rates(&mut tr, window);
+            tr
+        })
+        .collect();
+}
+
+fn rates(t: &mut TopicReport, window_s: f64) {
+    (t.records_per_sec, t.bytes_per_sec) = match window_s > 0.0 {
+        true => (
+            t.counts.measured_delivered as f64 / window_s,
+            t.counts.measured_bytes as f64 / window_s,
+        ),
+        false => (0.0, 0.0),
+    };
+}
+
+/// The instances' topics added up by name (first-seen order), rates over the merged
+/// measured window.
+pub fn merge(reports: &[&RunReport], window_s: f64) -> Vec<TopicReport> {
+    let mut out: Vec<TopicReport> = Vec::new();
+    for t in reports.iter().flat_map(|r| &r.topics) {
+        match out.iter_mut().find(|o| o.name == t.name) {
+            Some(o) => {
+                o.counts.add(&t.counts);
+                o.partitions = o.partitions.max(t.partitions);
+            }
+            None => out.push(t.clone()),
+        }
+    }
+    for t in &mut out {
+        rates(t, window_s);
+    }
+    out
+}
+
+/// The run's topic as tables show it: `name (P partitions)`, or with many topics
+/// `N topics: first .. last (P partitions)` (P = all of theirs).
+pub fn topic_label(r: &RunReport) -> String {
+    match (r.topics.first(), r.topics.last()) {
+        (Some(a), Some(b)) if r.topics.len() > 1 => format!(
+            "{} topics: {} .. {} ({} partitions)",
+            r.topics.len(),
+            a.name,
+            b.name,
+            r.partitions
+        ),
+        _ => format!("{} ({} partitions)", r.topic, r.partitions),
+    }
+}
+
+/// The `--details` rows of a many-topics run: a row per topic (its shape, counts, rates).
+pub fn detail_rows(r: &RunReport) -> Vec<(String, String)> {
+    use super::{fmt_count, fmt_mb_per_sec, fmt_rate};
+    r.topics
+        .iter()
+        .map(|t| {
+            let c = &t.counts;
+            let value = format!(
+                "{} partitions, rf {}, share {}: sent {}, delivered {}, failed {}; {}, {}",
+                t.partitions,
+                t.replication_factor,
+                t.share,
+                fmt_count(c.sent),
+                fmt_count(c.delivered),
+                fmt_count(c.failed),
+                fmt_rate(t.records_per_sec),
+                fmt_mb_per_sec(t.bytes_per_sec)
+            );
+            (t.name.clone(), value)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::sample_report;
+
+    fn topic(name: &str, sent: u64, measured: u64) -> TopicReport {
+        TopicReport {
+            name: name.into(),
+            partitions: 2,
+            replication_factor: 1,
+            share: 1,
+            counts: TopicCounts {
+                sent,
+                delivered: sent - 1,
+                failed: 1,
+                unknown: 0,
+                measured_delivered: measured,
+                measured_bytes: measured * 100,
+            },
+            records_per_sec: 0.0,
+            bytes_per_sec: 0.0,
+        }
+    }
+
+    #[test]
+    fn instances_add_up_by_name_and_rates_use_the_merged_window() {
+        let mut a = sample_report();
+        a.topics = vec![topic("x", 10, 8), topic("y", 20, 18)];
+        let mut b = sample_report();
+        // Another order, and a topic only this instance had.
+        b.topics = vec![topic("y", 5, 4), topic("x", 7, 6), topic("z", 3, 3)];
+        let m = merge(&[&a, &b], 2.0);
+        let names: Vec<&str> = m.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["x", "y", "z"]);
+        let x = &m[0];
+        assert_eq!(
+            (x.counts.sent, x.counts.delivered, x.counts.failed),
+            (17, 15, 2)
+        );
+        assert_eq!(
+            (x.counts.measured_delivered, x.counts.measured_bytes),
+            (14, 1400)
+        );
+        assert_eq!((x.records_per_sec, x.bytes_per_sec), (7.0, 700.0));
+        assert_eq!(m[1].counts.sent, 25);
+        assert_eq!(m[2].counts.sent, 3);
+    }
+
+    #[test]
+    fn a_report_without_topics_merges_to_none() {
+        assert!(merge(&[&sample_report(), &sample_report()], 1.0).is_empty());
+    }
+}
