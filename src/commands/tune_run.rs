@@ -1,12 +1,12 @@
 //! The running half of `kprod tune`: trials (one `bench::execute` each, judged by sweep's
-//! saturation rule and the SLO), the rungs of successive halving under the budget and the
+//! saturation rule on the rate sent and the SLO), the rungs of successive halving under the budget and the
 //! rung caps, the confirmation of the winner and the best built-in, and `winner.toml`.
 
 use super::search::{self, Bracket};
 use super::{Candidate, Confirmation, FrontierPoint, Ratio, Trial, TuneResult};
 use crate::cli::{TuneArgs, TuneObjective};
 use crate::commands::bench;
-use crate::commands::sweep::judge::{judge, SloTerm};
+use crate::commands::sweep::judge::{judge_by, Pace, SloTerm};
 use crate::engine::{Observer, Silent};
 use crate::error::KprodError;
 use crate::report::{self, Status};
@@ -121,7 +121,7 @@ impl<'a, 'o> Tuner<'a, 'o> {
         let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_now() - cpu0);
         self.overhead.push((wall - trial_s).max(0.0));
         let r = &o.report;
-        let j = judge(r, &self.slo);
+        let j = judge_by(r, &self.slo, Pace::Sent);
         let c99 = &r.latency_us.corrected;
         let per_record = (r.throughput.records_per_sec > 0.0)
             .then(|| r.throughput.bytes_per_sec / r.throughput.records_per_sec);
@@ -282,7 +282,12 @@ impl<'a, 'o> Tuner<'a, 'o> {
             // Only candidates that passed somewhere go on: a longer trial of one that met
             // the SLO at no rate tried would have nowhere to start.
             scores.retain(|(_, s)| s.is_finite());
-            pool = search::survivors(&scores, next.max(1));
+            let builtin = |id: usize| self.result.candidates[id].builtin.is_some();
+            pool = if self.result.plan.baselines > 0 {
+                search::survivors_with_builtin(&scores, next.max(1), builtin)
+            } else {
+                search::survivors(&scores, next.max(1))
+            };
             if self.result.budget_exhausted || next == 0 || pool.is_empty() {
                 break;
             }

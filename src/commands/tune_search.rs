@@ -16,7 +16,8 @@ const LATER_STEPS: usize = 3;
 /// One rung of successive halving.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rung {
-    /// Candidates entering the rung.
+    /// Candidates entering the rung (after the first: the survivors and the best
+    /// built-in).
     pub candidates: usize,
     /// Each trial's `--duration`.
     pub trial_s: f64,
@@ -56,8 +57,11 @@ fn cost(trial_s: f64, overhead_s: f64) -> f64 {
 }
 
 /// Rungs for a pool of `pool` candidates: trial length doubles and precision tightens per
-/// rung; the last rung holds at most 2 finalists.
-fn rungs(pool: usize, trial_s: f64) -> Vec<Rung> {
+/// rung; the last rung holds at most 2 finalists. With `carry`, every rung after the first
+/// has one more place: the best built-in goes on to the end even when it is not among the
+/// best third, so the ratio compares two rates found with the same trial length and
+/// precision (a built-in left at the first rung's 25% bracket would be understated).
+fn rungs(pool: usize, trial_s: f64, carry: bool) -> Vec<Rung> {
     let mut out = Vec::new();
     let mut n = pool;
     // The first rung starts from a guess and may need a step more to bracket; later rungs
@@ -71,14 +75,15 @@ fn rungs(pool: usize, trial_s: f64) -> Vec<Rung> {
         if n == 0 {
             break;
         }
+        let entering = if k > 0 && carry { n + 1 } else { n };
         out.push(Rung {
-            candidates: n,
+            candidates: entering,
             trial_s: trial_s * mult,
             precision,
             max_steps,
             // Every candidate may use all its steps: none late in a rung is starved by
             // earlier ones, and the caps still bound the plan.
-            trial_cap: n * max_steps,
+            trial_cap: entering * max_steps,
         });
         if n <= 1 {
             break;
@@ -112,12 +117,13 @@ pub fn plan(
     let confirm_cap = 2 * confirm_repeats * 2;
     let confirm_s = (2 * confirm_repeats) as f64 * cost(confirm_trial_s, overhead_s);
     let mut samples = 0usize;
+    let carry = baselines > 0;
     let fits = |samples: usize| {
-        let r = rungs(baselines + samples, trial_s);
+        let r = rungs(baselines + samples, trial_s, carry);
         confirm_s + rungs_cost(&r, overhead_s) <= budget_s
     };
     if !fits(0) {
-        let need = confirm_s + rungs_cost(&rungs(baselines, trial_s), overhead_s);
+        let need = confirm_s + rungs_cost(&rungs(baselines, trial_s, carry), overhead_s);
         return Err(format!(
             "{budget_s:.0} s does not fit the {baselines} built-in baselines and the \
              confirmation (about {need:.0} s with {trial_s} s trials)"
@@ -126,7 +132,7 @@ pub fn plan(
     while samples < 500 && fits(samples + 1) {
         samples += 1;
     }
-    let r = rungs(baselines + samples, trial_s);
+    let r = rungs(baselines + samples, trial_s, carry);
     let max_trials = r.iter().map(|g| g.trial_cap).sum::<usize>() + confirm_cap;
     let planned_s = confirm_s + rungs_cost(&r, overhead_s);
     Ok(Plan {
@@ -204,6 +210,31 @@ pub fn survivors(scores: &[(usize, f64)], keep: usize) -> Vec<usize> {
     s.into_iter().take(keep).map(|(id, _)| id).collect()
 }
 
+/// The `keep` best of `(id, score)`, among them the best of those `is_builtin` marks when
+/// there is one: it takes the last place if it did not earn one.
+pub fn survivors_with_builtin(
+    scores: &[(usize, f64)],
+    keep: usize,
+    is_builtin: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    let mut out = survivors(scores, keep);
+    let best = survivors(
+        &scores
+            .iter()
+            .copied()
+            .filter(|(id, _)| is_builtin(*id))
+            .collect::<Vec<_>>(),
+        1,
+    );
+    if let Some(&b) = best.first() {
+        if !out.contains(&b) && keep > 0 {
+            out.truncate(keep - 1);
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// A measured point: a trial that met the SLO and kept up with its rate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
@@ -248,19 +279,24 @@ mod tests {
         assert!(big.planned_s <= 600.0);
         assert!(big.samples > small.samples, "{small:?} {big:?}");
         assert_eq!(big.rungs[0].candidates, big.baselines + big.samples);
-        // Halving: each rung keeps a third; the last at most two finalists.
+        // Halving: each rung keeps a third, the last at most two finalists, and the best
+        // built-in is carried beside them.
+        let mut n = big.rungs[0].candidates;
         for w in big.rungs.windows(2) {
-            assert_eq!(
-                w[1].candidates,
-                w[0].candidates.div_ceil(ETA).min(if w[1].precision < 0.1 {
-                    2
-                } else {
-                    usize::MAX
-                })
-            );
+            n = n
+                .div_ceil(ETA)
+                .min(if w[1].precision < 0.1 { 2 } else { usize::MAX });
+            assert_eq!(w[1].candidates, n + 1);
+            assert_eq!(w[1].trial_cap, w[1].candidates * w[1].max_steps);
             assert!(w[1].trial_s >= w[0].trial_s && w[1].precision < w[0].precision);
         }
-        assert!(big.rungs.last().unwrap().candidates <= 2);
+        assert!(big.rungs.last().unwrap().candidates <= 3);
+        // Without baselines nothing is carried.
+        let none = plan(600.0, 2.0, 1.5, 0, 2).unwrap();
+        assert_eq!(
+            none.rungs[1].candidates,
+            none.rungs[0].candidates.div_ceil(ETA)
+        );
         assert!(plan(5.0, 2.0, 1.5, 3, 2).is_err());
     }
 
@@ -295,6 +331,21 @@ mod tests {
         assert_eq!(
             survivors(&[(0, 5.0), (1, 9.0), (2, 5.0), (3, 1.0)], 3),
             [1, 0, 2]
+        );
+    }
+
+    #[test]
+    fn the_best_builtin_is_carried_in_the_last_place() {
+        let scores = [(0, 50.0), (1, 40.0), (5, 90.0), (6, 80.0), (7, 70.0)];
+        let builtin = |id: usize| id < 2;
+        assert_eq!(survivors_with_builtin(&scores, 3, builtin), [5, 6, 0]);
+        // A built-in that earned its place keeps it; nothing else is displaced.
+        let scores = [(0, 95.0), (1, 40.0), (5, 90.0), (6, 80.0)];
+        assert_eq!(survivors_with_builtin(&scores, 2, builtin), [0, 5]);
+        // No built-in scored: the plain survivors.
+        assert_eq!(
+            survivors_with_builtin(&[(5, 1.0), (6, 2.0)], 1, builtin),
+            [6]
         );
     }
 
