@@ -99,6 +99,12 @@ impl<'a, 'o> Tuner<'a, 'o> {
         let cand = self.result.candidates[c].clone();
         let mut a = self.args.bench.bench();
         a.output.out = self.dir.clone();
+        // An unreadable --flush-timeout is left for bench to report.
+        if let Ok(user) = crate::units::parse_duration(&a.flush_timeout) {
+            let worst = self.slo.iter().map(|t| t.limit_us).max().unwrap_or(0);
+            let s = search::flush_deadline_s(worst, user.as_secs_f64());
+            a.flush_timeout = format!("{}ms", (s * 1000.0).round());
+        }
         a.profile.duration = Some(format!("{}ms", (trial_s * 1000.0).round()));
         if !a.profile.key_flag_given("--warmup") {
             // A quarter of the trial: enough for connections and the first batches.

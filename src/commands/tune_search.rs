@@ -149,6 +149,22 @@ pub fn plan(
     })
 }
 
+/// A trial waits for its last deliveries this many times the SLO's largest limit...
+const FLUSH_SLO_MULTIPLE: f64 = 5.0;
+/// ...and at least this long (seconds), at most `--flush-timeout`.
+const MIN_FLUSH_S: f64 = 2.0;
+
+/// The flush deadline of a trial (seconds), from the SLO's largest limit. A record still
+/// undelivered after it is counted unknown, so the trial is saturated, which it is: waiting
+/// out the backlog of a configuration far past its capacity learns nothing more and cost
+/// tens of seconds a trial (durable at 50k/s with a 100 ms round trip: 23 s), the budget
+/// of several trials of others.
+pub fn flush_deadline_s(worst_limit_us: u64, flush_timeout_s: f64) -> f64 {
+    (worst_limit_us as f64 / 1e6 * FLUSH_SLO_MULTIPLE)
+        .max(MIN_FLUSH_S)
+        .min(flush_timeout_s)
+}
+
 /// What the rate search knows of one candidate: the highest rate that passed and the
 /// lowest that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -324,6 +340,14 @@ mod tests {
         let (b, n) = search(1e9, 1e6);
         assert_eq!((b.lo, b.hi), (Some(1e7), None));
         assert!(n <= 5);
+    }
+
+    #[test]
+    fn a_trial_waits_for_its_last_deliveries_a_few_slos_within_the_flush_timeout() {
+        assert_eq!(flush_deadline_s(400_000, 30.0), 2.0);
+        assert_eq!(flush_deadline_s(2_000_000, 30.0), 10.0);
+        assert_eq!(flush_deadline_s(2_000_000, 4.0), 4.0);
+        assert_eq!(flush_deadline_s(5_000, 30.0), MIN_FLUSH_S);
     }
 
     #[test]
