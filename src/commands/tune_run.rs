@@ -85,7 +85,8 @@ impl<'a, 'o> Tuner<'a, 'o> {
 
     fn confirm_reserve(&self) -> f64 {
         let p = &self.result.plan;
-        (2 * p.confirm_repeats) as f64 * (p.confirm_trial_s + self.overhead_s())
+        (search::RESERVED_ROUNDS * p.confirm_repeats) as f64
+            * (p.confirm_trial_s + self.overhead_s())
     }
 
     /// Runs one trial of candidate `c` at `rate`; None when interrupted.
@@ -319,7 +320,8 @@ impl<'a, 'o> Tuner<'a, 'o> {
     }
 
     /// Interleaved repeats of the winner and the best built-in at their rates; a
-    /// configuration that fails the majority steps down 5% once, budget permitting.
+    /// configuration that fails the majority steps down 5% and is repeated again, at most
+    /// `STEP_DOWNS` times, budget permitting.
     fn confirm(&mut self, winner: usize, builtin: Option<usize>) -> Result<(), KprodError> {
         let mut who = vec![winner];
         if let Some(b) = builtin.filter(|b| *b != winner) {
@@ -333,11 +335,18 @@ impl<'a, 'o> Tuner<'a, 'o> {
             .collect();
         let mut runs: Vec<Vec<Trial>> = vec![Vec::new(); who.len()];
         let majority = |r: &[Trial]| r.iter().filter(|t| Self::passed(t)).count() * 2 > r.len();
-        for attempt in 0..2 {
+        for attempt in 0..=search::STEP_DOWNS {
             let redo: Vec<usize> = (0..who.len())
                 .filter(|&i| attempt == 0 || !majority(&runs[i]))
                 .collect();
             if redo.is_empty() {
+                break;
+            }
+            // A step-down round that cannot finish would leave its side with fewer repeats
+            // than the one it replaces: keep what was measured instead.
+            let rest = (redo.len() * reps).saturating_sub(1) as f64 * (ts + self.overhead_s());
+            if attempt > 0 && !self.fits(ts, rest) {
+                self.result.budget_exhausted = true;
                 break;
             }
             for &i in &redo {

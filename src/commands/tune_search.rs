@@ -5,6 +5,14 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A confirmed side that fails the majority of its repeats steps down 5% at most this
+/// many times: the found rate is the highest of several noisy passes, so it sits where a
+/// trial passes about half the time, and one step is often not enough on a busy machine.
+pub const STEP_DOWNS: usize = 3;
+/// Confirmation rounds (each `confirm_repeats` trials) the plan keeps time for: one per
+/// side and one step-down; further step-downs run only if the budget still allows.
+pub const RESERVED_ROUNDS: usize = 3;
+
 /// Survivors per rung: the best 1/ETA go on.
 pub const ETA: usize = 3;
 /// Rates are whole records per second; nothing below this is tried.
@@ -44,7 +52,7 @@ pub struct Plan {
     /// Confirmation: runs per configuration (winner and best built-in), and their length.
     pub confirm_repeats: usize,
     pub confirm_trial_s: f64,
-    /// Confirmation trials at most (two configurations, one step down each if needed).
+    /// Confirmation trials at most (two configurations, [`STEP_DOWNS`] each if needed).
     pub confirm_cap: usize,
     /// Upper bound on trials of the whole tune: the rung caps plus the confirmation cap.
     pub max_trials: usize,
@@ -114,8 +122,8 @@ pub fn plan(
     confirm_repeats: usize,
 ) -> Result<Plan, String> {
     let confirm_trial_s = trial_s * 2.0;
-    let confirm_cap = 2 * confirm_repeats * 2;
-    let confirm_s = (2 * confirm_repeats) as f64 * cost(confirm_trial_s, overhead_s);
+    let confirm_cap = 2 * confirm_repeats * (1 + STEP_DOWNS);
+    let confirm_s = (RESERVED_ROUNDS * confirm_repeats) as f64 * cost(confirm_trial_s, overhead_s);
     let mut samples = 0usize;
     let carry = baselines > 0;
     let fits = |samples: usize| {
@@ -314,6 +322,18 @@ mod tests {
             none.rungs[0].candidates.div_ceil(ETA)
         );
         assert!(plan(5.0, 2.0, 1.5, 3, 2).is_err());
+        // Time is kept for the confirmation of both sides and one step-down round.
+        assert_eq!(big.confirm_cap, 2 * 2 * (1 + STEP_DOWNS));
+        let rungs_s: f64 = big
+            .rungs
+            .iter()
+            .map(|g| g.trial_cap as f64 * (g.trial_s + 1.5))
+            .sum();
+        let confirm_s = (RESERVED_ROUNDS * 2) as f64 * (big.confirm_trial_s + 1.5);
+        assert!(
+            (big.planned_s - rungs_s - confirm_s).abs() < 1e-6,
+            "{big:?}"
+        );
     }
 
     fn search(capacity: f64, start: f64) -> (Bracket, usize) {
