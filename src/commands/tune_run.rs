@@ -320,8 +320,8 @@ impl<'a, 'o> Tuner<'a, 'o> {
     }
 
     /// Interleaved repeats of the winner and the best built-in at their rates; a
-    /// configuration that fails the majority steps down 5% and is repeated again, at most
-    /// `STEP_DOWNS` times, budget permitting.
+    /// configuration that fails the majority steps down 10% (`STEP_DOWN`) and is repeated
+    /// again, at most `STEP_DOWNS` times, budget permitting.
     fn confirm(&mut self, winner: usize, builtin: Option<usize>) -> Result<(), KprodError> {
         let mut who = vec![winner];
         if let Some(b) = builtin.filter(|b| *b != winner) {
@@ -351,7 +351,7 @@ impl<'a, 'o> Tuner<'a, 'o> {
             }
             for &i in &redo {
                 if attempt > 0 {
-                    rates[i] = rates[i].map(|x| (x * 0.95).round());
+                    rates[i] = rates[i].map(|x| (x * search::STEP_DOWN).round());
                     runs[i].clear();
                 }
             }
