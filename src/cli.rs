@@ -62,7 +62,7 @@ pub enum Command {
     /// Search producer settings for the best configuration at an SLO (successive halving).
     #[command(after_help = examples::TUNE)]
     Tune(TuneArgs),
-    /// Re-render the table, CSV and charts of a saved bench, compare or sweep directory.
+    /// Redraw the table, CSV and charts of a saved bench, compare, sweep or tune directory.
     #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
     /// Merge the run directories of one distributed run (`--instance I/N`) into one run.
@@ -420,7 +420,7 @@ pub struct TuneArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// A result directory written by bench, compare, sweep, check or merge.
+    /// A result directory written by bench, compare, sweep, check, tune or merge.
     pub dir: PathBuf,
     /// A run directory: print the full results table above the compact summary.
     #[arg(long)]

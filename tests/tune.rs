@@ -5,7 +5,7 @@
 mod outputs;
 
 use kprod::cli::Command;
-use kprod::commands::{bench, tune};
+use kprod::commands::{bench, report_cmd, tune};
 use kprod::engine::Silent;
 use kprod::report::load_report;
 use outputs::{command, cwd, parse_xml};
@@ -67,6 +67,12 @@ fn a_small_tune_stays_in_its_plan_and_its_winner_toml_reproduces_the_winner() {
         );
     }
     assert_eq!(r.candidates[0].builtin.as_deref(), Some("durable"));
+    // The best built-in is searched as deep as the winner, so the ratio compares like
+    // with like.
+    let deepest = r.candidates.iter().map(|c| c.rungs).max().unwrap_or(0);
+    if let Some(b) = &r.best_builtin {
+        assert_eq!(r.candidates[b.candidate].rungs, deepest, "{table}");
+    }
     assert_eq!(r.cluster, "embedded");
     // Every trial is a run directory inside the tune directory with its report.
     for t in &r.trials {
@@ -104,6 +110,23 @@ fn a_small_tune_stays_in_its_plan_and_its_winner_toml_reproduces_the_winner() {
     let csv = std::fs::read_to_string(o.dir.join(tune::TUNE_CSV)).unwrap();
     assert_eq!(csv.lines().count(), r.trials.len() + 1);
     assert!(table.contains("Cluster: embedded"), "{table}");
+
+    // `kprod report DIR` redraws the CSV, chart and page of a tune directory from tune.json.
+    let redrawn = [tune::TUNE_CSV, tune::FRONTIER_SVG, "report.html"];
+    let before: Vec<Vec<u8>> = redrawn
+        .iter()
+        .map(|f| std::fs::read(o.dir.join(f)).unwrap())
+        .collect();
+    for f in redrawn {
+        std::fs::remove_file(o.dir.join(f)).unwrap();
+    }
+    let Command::Report(rep) = command(&["report", o.dir.to_str().unwrap()]) else {
+        unreachable!()
+    };
+    assert_eq!(report_cmd::execute(&rep, &cwd()).unwrap(), table);
+    for (f, b) in redrawn.iter().zip(&before) {
+        assert_eq!(&std::fs::read(o.dir.join(f)).unwrap(), b, "{f} redrawn");
+    }
 
     // winner.toml loads through `kprod bench --profile PATH` and is the winner.
     let w = r

@@ -2,11 +2,12 @@
 //! A bench run directory gets its summary (and with `--details` the full table), `intervals.csv` and charts back; a compare
 //! directory its table, `compare.csv` and charts; a sweep directory its table, `sweep.csv`
 //! and `sweep.svg`; a check directory its verdict table; a baseline set (`bench --repeat N`)
-//! its runs and recorded threshold rows. Every kind gets its `report.html`
+//! its runs and recorded threshold rows; a tune directory its table, `tune.csv` and
+//! `frontier.svg`. Every kind gets its `report.html`
 //! rewritten (`--html` prints its path instead of the table). The JSON files are the
 //! source and are never rewritten.
 
-use super::{bench_set, check, compare, sweep};
+use super::{bench_set, check, compare, sweep, tune};
 use crate::cli::ReportArgs;
 use crate::error::{ConfigError, KprodError, Location};
 use crate::report::{self, INTERVALS_CSV_FILE, REPORT_FILE};
@@ -21,6 +22,7 @@ pub enum Kind {
     Check,
     /// A baseline set (`bench --repeat N`): `set.json` and its runs' directories.
     Set,
+    Tune,
 }
 
 pub fn kind_of(dir: &Path) -> Option<Kind> {
@@ -30,6 +32,8 @@ pub fn kind_of(dir: &Path) -> Option<Kind> {
         Some(Kind::Compare)
     } else if dir.join(check::CHECK_JSON).is_file() {
         Some(Kind::Check)
+    } else if dir.join(tune::TUNE_JSON).is_file() {
+        Some(Kind::Tune)
     } else if dir.join(check::runs::SET_FILE).is_file() {
         Some(Kind::Set)
     } else if dir.join(REPORT_FILE).is_file() {
@@ -46,6 +50,7 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
         Some(Kind::Sweep) => sweep::rerender(&dir),
         Some(Kind::Compare) => compare::rerender(&dir),
         Some(Kind::Set) => bench_set::rerender(&dir),
+        Some(Kind::Tune) => tune::rerender(&dir),
         Some(Kind::Check) => {
             let v = check::load(&dir)?;
             let page = check::html_page(&v, &check::current_runs(&dir));
@@ -90,12 +95,12 @@ pub fn execute(args: &ReportArgs, cwd: &Path) -> Result<String, KprodError> {
             format!("{} is a file, not a directory", dir.display())
         } else {
             format!(
-                "{} holds no report.json, compare.json, sweep.json, check.json or set.json",
+                "{} holds no report.json, compare.json, sweep.json, check.json, set.json or tune.json",
                 dir.display()
             )
         })
         .at(Location::flag("report DIR"))
-        .fix("give a directory written by kprod bench (or bench --repeat N), compare, sweep or check (under results/)")
+        .fix("give a directory written by kprod bench (or bench --repeat N), compare, sweep, check or tune (under results/)")
         .into()),
     }
 }

@@ -108,17 +108,39 @@ pub fn queue_slope(r: &RunReport) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
+/// Which rate must reach [`ACHIEVED_SHARE`] of the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// Delivered records over the measured window, which ends at the last delivery: a
+    /// step whose latency is a sizeable part of its window falls short by that part.
+    Achieved,
+    /// Records handed to the producer over the generation window: whether the producer
+    /// kept pace with the schedule. With failures, a growing queue and the SLO judged
+    /// too, latency bounded means deliveries keep pace as well (Little's law), so a short
+    /// trial is not failed for the latency of its last records.
+    Sent,
+}
+
 /// Judges one step's report against the saturation rule and the SLO.
 pub fn judge(r: &RunReport, slo: &[SloTerm]) -> Judgement {
+    judge_by(r, slo, Pace::Achieved)
+}
+
+/// [`judge`] with the rate that must keep up with the target chosen by `pace`.
+pub fn judge_by(r: &RunReport, slo: &[SloTerm], pace: Pace) -> Judgement {
     let mut reasons = Vec::new();
+    let (what, rate) = match pace {
+        Pace::Achieved => ("achieved", r.throughput.records_per_sec),
+        Pace::Sent => ("sent", r.throughput.send_records_per_sec),
+    };
     let achieved = r.throughput.records_per_sec;
     let target = r.throughput.target_records_per_sec;
     if let Some(t) = target {
-        if achieved < ACHIEVED_SHARE * t {
+        if rate < ACHIEVED_SHARE * t {
             reasons.push(format!(
-                "achieved {} is {:.1}% of the target {}",
-                report::fmt_rate(achieved),
-                achieved / t * 100.0,
+                "{what} {} is {:.1}% of the target {}",
+                report::fmt_rate(rate),
+                rate / t * 100.0,
                 report::fmt_rate(t)
             ));
         }
@@ -353,5 +375,29 @@ mod tests {
         }
         let j = judge(&r, &slo);
         assert!(j.queue_growing && j.saturated, "{j:?}");
+    }
+
+    #[test]
+    fn judged_on_sends_a_step_is_not_failed_for_its_last_deliveries_latency() {
+        let mut r = sample_report();
+        r.records.failed = 0;
+        r.records.unknown = 0;
+        r.throughput.target_records_per_sec = Some(10_000.0);
+        for (k, i) in r.intervals.iter_mut().enumerate() {
+            i.in_warmup = false;
+            i.queue_depth = 10;
+            i.t_s = k as f64 + 1.0;
+        }
+        let slo = parse_slo("p99<=1s").unwrap();
+        // Every record sent on schedule, the window stretched by the last one's latency.
+        r.throughput.send_records_per_sec = 9_990.0;
+        r.throughput.records_per_sec = 9_000.0;
+        assert!(judge(&r, &slo).saturated);
+        let j = judge_by(&r, &slo, Pace::Sent);
+        assert!(!j.saturated, "{j:?}");
+        // A producer that fell behind its schedule is saturated either way.
+        r.throughput.send_records_per_sec = 9_500.0;
+        let j = judge_by(&r, &slo, Pace::Sent);
+        assert!(j.saturated && j.reasons[0].starts_with("sent "), "{j:?}");
     }
 }

@@ -44,9 +44,11 @@ const TRIAL_OVERHEAD_S: f64 = 1.0;
 pub const METHOD: &str = "Successive halving over a seeded Latin-hypercube sample of the \
      space plus every built-in profile that keeps acks=all and idempotence: all candidates get \
      short trials and a coarse search (25%) for the highest rate that meets the SLO without \
-     saturating; the best third go on with trials twice as long and a 10% search; at most two \
-     finalists get a 5% search; the winner and the best built-in are then confirmed with \
-     interleaved repeats (median and 95% bootstrap interval). The budget is a hard wall-clock \
+     saturating (the producer keeps pace with the schedule, no failures, no growing queue); \
+     the best third go on with trials twice as long and a 10% search; at most two finalists \
+     get a 5% search; the best built-in goes on to every rung beside them, so both sides of \
+     the comparison are searched alike; the winner and the best built-in are then confirmed \
+     with interleaved repeats (median and 95% bootstrap interval). The budget is a hard wall-clock \
      cap: no trial starts that would overrun it, the confirmation included.";
 
 /// One trial (one bench run), as stored in `tune.json`.
@@ -98,6 +100,34 @@ pub struct Candidate {
     pub score: Option<f64>,
     /// The last rung's rate bracket.
     pub bracket: Bracket,
+}
+
+impl Candidate {
+    /// A candidate not yet run, from its resolved profile: the space's keys as it
+    /// resolves them and its codec.
+    fn from_profile(
+        id: usize,
+        label: String,
+        builtin: Option<String>,
+        sets: Vec<String>,
+        p: &Profile,
+        dims: &[space::Dim],
+    ) -> Self {
+        Candidate {
+            id,
+            label,
+            builtin,
+            sets,
+            settings: dims
+                .iter()
+                .map(|d| (d.key.clone(), setting(p, &d.key)))
+                .collect(),
+            codec: p.compression.codec.name().to_string(),
+            rungs: 0,
+            score: None,
+            bracket: Bracket::default(),
+        }
+    }
 }
 
 /// A confirmation: repeats of one configuration at one rate.
@@ -327,11 +357,6 @@ fn setup(args: &TuneArgs, cwd: &Path) -> Result<Setup, KprodError> {
     let mut notes = Vec::new();
     let mut candidates = Vec::new();
     let mut seen: Vec<String> = Vec::new();
-    let settings = |pr: &Profile| -> BTreeMap<String, String> {
-        dims.iter()
-            .map(|d| (d.key.clone(), setting(pr, &d.key)))
-            .collect()
-    };
     let builtins: Vec<String> = crate::profile::builtin_profiles()
         .into_iter()
         .map(|(n, _)| n.to_string())
@@ -375,17 +400,14 @@ fn setup(args: &TuneArgs, cwd: &Path) -> Result<Setup, KprodError> {
             continue;
         }
         seen.push(fp);
-        candidates.push(Candidate {
-            id: candidates.len(),
-            label: name.to_string(),
-            builtin: Some(name.to_string()),
-            sets: Vec::new(),
-            settings: settings(&pr),
-            codec: pr.compression.codec.name().to_string(),
-            rungs: 0,
-            score: None,
-            bracket: Bracket::default(),
-        });
+        candidates.push(Candidate::from_profile(
+            candidates.len(),
+            name.to_string(),
+            Some(name.to_string()),
+            Vec::new(),
+            &pr,
+            &dims,
+        ));
     }
     let plan = search::plan(
         budget_s,
@@ -416,17 +438,14 @@ fn setup(args: &TuneArgs, cwd: &Path) -> Result<Setup, KprodError> {
                     continue;
                 }
                 seen.push(fp);
-                candidates.push(Candidate {
-                    id: candidates.len(),
-                    label: format!("c{:02}", k + 1),
-                    builtin: None,
+                candidates.push(Candidate::from_profile(
+                    candidates.len(),
+                    format!("c{:02}", k + 1),
+                    None,
                     sets,
-                    settings: settings(&pr),
-                    codec: pr.compression.codec.name().to_string(),
-                    rungs: 0,
-                    score: None,
-                    bracket: Bracket::default(),
-                });
+                    &pr,
+                    &dims,
+                ));
             }
             // A space whose every point is invalid is the user's mistake: say which.
             Err(e) if k == 0 => return Err(as_space(e)),
@@ -526,6 +545,15 @@ pub fn run(args: &TuneArgs, cwd: &Path) -> Result<i32, KprodError> {
     super::json_out::say(json, &format!("results: {}", o.dir.display()));
     super::json_out::print_file(json, &o.dir.join(TUNE_JSON))?;
     Ok(o.exit_code())
+}
+
+/// `kprod report` on a tune directory: `tune.csv`, `frontier.svg` and `report.html` from
+/// `tune.json`; returns the table.
+pub fn rerender(dir: &Path) -> Result<String, KprodError> {
+    let r = load(dir)?;
+    report::write_csv(&dir.join(TUNE_CSV), tune_csv(&r))?;
+    write_chart(dir, &r)?;
+    Ok(render_table(&r))
 }
 
 /// Loads a tune directory written earlier (for `kprod report`).

@@ -1,12 +1,12 @@
 //! The running half of `kprod tune`: trials (one `bench::execute` each, judged by sweep's
-//! saturation rule and the SLO), the rungs of successive halving under the budget and the
+//! saturation rule on the rate sent and the SLO), the rungs of successive halving under the budget and the
 //! rung caps, the confirmation of the winner and the best built-in, and `winner.toml`.
 
 use super::search::{self, Bracket};
 use super::{Candidate, Confirmation, FrontierPoint, Ratio, Trial, TuneResult};
 use crate::cli::{TuneArgs, TuneObjective};
 use crate::commands::bench;
-use crate::commands::sweep::judge::{judge, SloTerm};
+use crate::commands::sweep::judge::{judge_by, Pace, SloTerm};
 use crate::engine::{Observer, Silent};
 use crate::error::KprodError;
 use crate::report::{self, Status};
@@ -85,7 +85,8 @@ impl<'a, 'o> Tuner<'a, 'o> {
 
     fn confirm_reserve(&self) -> f64 {
         let p = &self.result.plan;
-        (2 * p.confirm_repeats) as f64 * (p.confirm_trial_s + self.overhead_s())
+        (search::RESERVED_ROUNDS * p.confirm_repeats) as f64
+            * (p.confirm_trial_s + self.overhead_s())
     }
 
     /// Runs one trial of candidate `c` at `rate`; None when interrupted.
@@ -99,6 +100,12 @@ impl<'a, 'o> Tuner<'a, 'o> {
         let cand = self.result.candidates[c].clone();
         let mut a = self.args.bench.bench();
         a.output.out = self.dir.clone();
+        // An unreadable --flush-timeout is left for bench to report.
+        if let Ok(user) = crate::units::parse_duration(&a.flush_timeout) {
+            let worst = self.slo.iter().map(|t| t.limit_us).max().unwrap_or(0);
+            let s = search::flush_deadline_s(worst, user.as_secs_f64());
+            a.flush_timeout = format!("{}ms", (s * 1000.0).round());
+        }
         a.profile.duration = Some(format!("{}ms", (trial_s * 1000.0).round()));
         if !a.profile.key_flag_given("--warmup") {
             // A quarter of the trial: enough for connections and the first batches.
@@ -121,7 +128,7 @@ impl<'a, 'o> Tuner<'a, 'o> {
         let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_now() - cpu0);
         self.overhead.push((wall - trial_s).max(0.0));
         let r = &o.report;
-        let j = judge(r, &self.slo);
+        let j = judge_by(r, &self.slo, Pace::Sent);
         let c99 = &r.latency_us.corrected;
         let per_record = (r.throughput.records_per_sec > 0.0)
             .then(|| r.throughput.bytes_per_sec / r.throughput.records_per_sec);
@@ -282,7 +289,12 @@ impl<'a, 'o> Tuner<'a, 'o> {
             // Only candidates that passed somewhere go on: a longer trial of one that met
             // the SLO at no rate tried would have nowhere to start.
             scores.retain(|(_, s)| s.is_finite());
-            pool = search::survivors(&scores, next.max(1));
+            let builtin = |id: usize| self.result.candidates[id].builtin.is_some();
+            pool = if self.result.plan.baselines > 0 {
+                search::survivors_with_builtin(&scores, next.max(1), builtin)
+            } else {
+                search::survivors(&scores, next.max(1))
+            };
             if self.result.budget_exhausted || next == 0 || pool.is_empty() {
                 break;
             }
@@ -308,7 +320,8 @@ impl<'a, 'o> Tuner<'a, 'o> {
     }
 
     /// Interleaved repeats of the winner and the best built-in at their rates; a
-    /// configuration that fails the majority steps down 5% once, budget permitting.
+    /// configuration that fails the majority steps down 10% (`STEP_DOWN`) and is repeated
+    /// again, at most `STEP_DOWNS` times, budget permitting.
     fn confirm(&mut self, winner: usize, builtin: Option<usize>) -> Result<(), KprodError> {
         let mut who = vec![winner];
         if let Some(b) = builtin.filter(|b| *b != winner) {
@@ -322,16 +335,23 @@ impl<'a, 'o> Tuner<'a, 'o> {
             .collect();
         let mut runs: Vec<Vec<Trial>> = vec![Vec::new(); who.len()];
         let majority = |r: &[Trial]| r.iter().filter(|t| Self::passed(t)).count() * 2 > r.len();
-        for attempt in 0..2 {
+        for attempt in 0..=search::STEP_DOWNS {
             let redo: Vec<usize> = (0..who.len())
                 .filter(|&i| attempt == 0 || !majority(&runs[i]))
                 .collect();
             if redo.is_empty() {
                 break;
             }
+            // A step-down round that cannot finish would leave its side with fewer repeats
+            // than the one it replaces: keep what was measured instead.
+            let rest = (redo.len() * reps).saturating_sub(1) as f64 * (ts + self.overhead_s());
+            if attempt > 0 && !self.fits(ts, rest) {
+                self.result.budget_exhausted = true;
+                break;
+            }
             for &i in &redo {
                 if attempt > 0 {
-                    rates[i] = rates[i].map(|x| (x * 0.95).round());
+                    rates[i] = rates[i].map(|x| (x * search::STEP_DOWN).round());
                     runs[i].clear();
                 }
             }

@@ -5,6 +5,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A confirmed side that fails the majority of its repeats steps down to this share of
+/// its rate, at most [`STEP_DOWNS`] times: the found rate is the highest of several noisy
+/// passes, so it sits where a trial passes about half the time. Near its limit p99 climbs
+/// steeply (base with rtt 100 ms on a loaded 2-core machine: 250 ms at 42k/s, 330-610 ms
+/// at 54k/s), so 5% steps were not enough to leave the edge in two rounds.
+pub const STEP_DOWN: f64 = 0.9;
+pub const STEP_DOWNS: usize = 3;
+/// Confirmation rounds (each `confirm_repeats` trials) the plan keeps time for: one per
+/// side and two step-downs; a third runs only if the budget still allows.
+pub const RESERVED_ROUNDS: usize = 4;
+
 /// Survivors per rung: the best 1/ETA go on.
 pub const ETA: usize = 3;
 /// Rates are whole records per second; nothing below this is tried.
@@ -16,7 +27,8 @@ const LATER_STEPS: usize = 3;
 /// One rung of successive halving.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rung {
-    /// Candidates entering the rung.
+    /// Candidates entering the rung (after the first: the survivors and the best
+    /// built-in).
     pub candidates: usize,
     /// Each trial's `--duration`.
     pub trial_s: f64,
@@ -43,7 +55,7 @@ pub struct Plan {
     /// Confirmation: runs per configuration (winner and best built-in), and their length.
     pub confirm_repeats: usize,
     pub confirm_trial_s: f64,
-    /// Confirmation trials at most (two configurations, one step down each if needed).
+    /// Confirmation trials at most (two configurations, [`STEP_DOWNS`] each if needed).
     pub confirm_cap: usize,
     /// Upper bound on trials of the whole tune: the rung caps plus the confirmation cap.
     pub max_trials: usize,
@@ -56,8 +68,11 @@ fn cost(trial_s: f64, overhead_s: f64) -> f64 {
 }
 
 /// Rungs for a pool of `pool` candidates: trial length doubles and precision tightens per
-/// rung; the last rung holds at most 2 finalists.
-fn rungs(pool: usize, trial_s: f64) -> Vec<Rung> {
+/// rung; the last rung holds at most 2 finalists. With `carry`, every rung after the first
+/// has one more place: the best built-in goes on to the end even when it is not among the
+/// best third, so the ratio compares two rates found with the same trial length and
+/// precision (a built-in left at the first rung's 25% bracket would be understated).
+fn rungs(pool: usize, trial_s: f64, carry: bool) -> Vec<Rung> {
     let mut out = Vec::new();
     let mut n = pool;
     // The first rung starts from a guess and may need a step more to bracket; later rungs
@@ -71,14 +86,15 @@ fn rungs(pool: usize, trial_s: f64) -> Vec<Rung> {
         if n == 0 {
             break;
         }
+        let entering = if k > 0 && carry { n + 1 } else { n };
         out.push(Rung {
-            candidates: n,
+            candidates: entering,
             trial_s: trial_s * mult,
             precision,
             max_steps,
             // Every candidate may use all its steps: none late in a rung is starved by
             // earlier ones, and the caps still bound the plan.
-            trial_cap: n * max_steps,
+            trial_cap: entering * max_steps,
         });
         if n <= 1 {
             break;
@@ -109,15 +125,16 @@ pub fn plan(
     confirm_repeats: usize,
 ) -> Result<Plan, String> {
     let confirm_trial_s = trial_s * 2.0;
-    let confirm_cap = 2 * confirm_repeats * 2;
-    let confirm_s = (2 * confirm_repeats) as f64 * cost(confirm_trial_s, overhead_s);
+    let confirm_cap = 2 * confirm_repeats * (1 + STEP_DOWNS);
+    let confirm_s = (RESERVED_ROUNDS * confirm_repeats) as f64 * cost(confirm_trial_s, overhead_s);
     let mut samples = 0usize;
+    let carry = baselines > 0;
     let fits = |samples: usize| {
-        let r = rungs(baselines + samples, trial_s);
+        let r = rungs(baselines + samples, trial_s, carry);
         confirm_s + rungs_cost(&r, overhead_s) <= budget_s
     };
     if !fits(0) {
-        let need = confirm_s + rungs_cost(&rungs(baselines, trial_s), overhead_s);
+        let need = confirm_s + rungs_cost(&rungs(baselines, trial_s, carry), overhead_s);
         return Err(format!(
             "{budget_s:.0} s does not fit the {baselines} built-in baselines and the \
              confirmation (about {need:.0} s with {trial_s} s trials)"
@@ -126,7 +143,7 @@ pub fn plan(
     while samples < 500 && fits(samples + 1) {
         samples += 1;
     }
-    let r = rungs(baselines + samples, trial_s);
+    let r = rungs(baselines + samples, trial_s, carry);
     let max_trials = r.iter().map(|g| g.trial_cap).sum::<usize>() + confirm_cap;
     let planned_s = confirm_s + rungs_cost(&r, overhead_s);
     Ok(Plan {
@@ -141,6 +158,22 @@ pub fn plan(
         max_trials,
         planned_s,
     })
+}
+
+/// A trial waits for its last deliveries this many times the SLO's largest limit...
+const FLUSH_SLO_MULTIPLE: f64 = 5.0;
+/// ...and at least this long (seconds), at most `--flush-timeout`.
+const MIN_FLUSH_S: f64 = 2.0;
+
+/// The flush deadline of a trial (seconds), from the SLO's largest limit. A record still
+/// undelivered after it is counted unknown, so the trial is saturated, which it is: waiting
+/// out the backlog of a configuration far past its capacity learns nothing more and cost
+/// tens of seconds a trial (durable at 50k/s with a 100 ms round trip: 23 s), the budget
+/// of several trials of others.
+pub fn flush_deadline_s(worst_limit_us: u64, flush_timeout_s: f64) -> f64 {
+    (worst_limit_us as f64 / 1e6 * FLUSH_SLO_MULTIPLE)
+        .max(MIN_FLUSH_S)
+        .min(flush_timeout_s)
 }
 
 /// What the rate search knows of one candidate: the highest rate that passed and the
@@ -204,6 +237,31 @@ pub fn survivors(scores: &[(usize, f64)], keep: usize) -> Vec<usize> {
     s.into_iter().take(keep).map(|(id, _)| id).collect()
 }
 
+/// The `keep` best of `(id, score)`, among them the best of those `is_builtin` marks when
+/// there is one: it takes the last place if it did not earn one.
+pub fn survivors_with_builtin(
+    scores: &[(usize, f64)],
+    keep: usize,
+    is_builtin: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    let mut out = survivors(scores, keep);
+    let best = survivors(
+        &scores
+            .iter()
+            .copied()
+            .filter(|(id, _)| is_builtin(*id))
+            .collect::<Vec<_>>(),
+        1,
+    );
+    if let Some(&b) = best.first() {
+        if !out.contains(&b) && keep > 0 {
+            out.truncate(keep - 1);
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// A measured point: a trial that met the SLO and kept up with its rate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
@@ -248,20 +306,37 @@ mod tests {
         assert!(big.planned_s <= 600.0);
         assert!(big.samples > small.samples, "{small:?} {big:?}");
         assert_eq!(big.rungs[0].candidates, big.baselines + big.samples);
-        // Halving: each rung keeps a third; the last at most two finalists.
+        // Halving: each rung keeps a third, the last at most two finalists, and the best
+        // built-in is carried beside them.
+        let mut n = big.rungs[0].candidates;
         for w in big.rungs.windows(2) {
-            assert_eq!(
-                w[1].candidates,
-                w[0].candidates.div_ceil(ETA).min(if w[1].precision < 0.1 {
-                    2
-                } else {
-                    usize::MAX
-                })
-            );
+            n = n
+                .div_ceil(ETA)
+                .min(if w[1].precision < 0.1 { 2 } else { usize::MAX });
+            assert_eq!(w[1].candidates, n + 1);
+            assert_eq!(w[1].trial_cap, w[1].candidates * w[1].max_steps);
             assert!(w[1].trial_s >= w[0].trial_s && w[1].precision < w[0].precision);
         }
-        assert!(big.rungs.last().unwrap().candidates <= 2);
+        assert!(big.rungs.last().unwrap().candidates <= 3);
+        // Without baselines nothing is carried.
+        let none = plan(600.0, 2.0, 1.5, 0, 2).unwrap();
+        assert_eq!(
+            none.rungs[1].candidates,
+            none.rungs[0].candidates.div_ceil(ETA)
+        );
         assert!(plan(5.0, 2.0, 1.5, 3, 2).is_err());
+        // Time is kept for the confirmation of both sides and one step-down round.
+        assert_eq!(big.confirm_cap, 2 * 2 * (1 + STEP_DOWNS));
+        let rungs_s: f64 = big
+            .rungs
+            .iter()
+            .map(|g| g.trial_cap as f64 * (g.trial_s + 1.5))
+            .sum();
+        let confirm_s = (RESERVED_ROUNDS * 2) as f64 * (big.confirm_trial_s + 1.5);
+        assert!(
+            (big.planned_s - rungs_s - confirm_s).abs() < 1e-6,
+            "{big:?}"
+        );
     }
 
     fn search(capacity: f64, start: f64) -> (Bracket, usize) {
@@ -291,10 +366,33 @@ mod tests {
     }
 
     #[test]
+    fn a_trial_waits_for_its_last_deliveries_a_few_slos_within_the_flush_timeout() {
+        assert_eq!(flush_deadline_s(400_000, 30.0), 2.0);
+        assert_eq!(flush_deadline_s(2_000_000, 30.0), 10.0);
+        assert_eq!(flush_deadline_s(2_000_000, 4.0), 4.0);
+        assert_eq!(flush_deadline_s(5_000, 30.0), MIN_FLUSH_S);
+    }
+
+    #[test]
     fn survivors_are_the_best_scores_with_stable_ties() {
         assert_eq!(
             survivors(&[(0, 5.0), (1, 9.0), (2, 5.0), (3, 1.0)], 3),
             [1, 0, 2]
+        );
+    }
+
+    #[test]
+    fn the_best_builtin_is_carried_in_the_last_place() {
+        let scores = [(0, 50.0), (1, 40.0), (5, 90.0), (6, 80.0), (7, 70.0)];
+        let builtin = |id: usize| id < 2;
+        assert_eq!(survivors_with_builtin(&scores, 3, builtin), [5, 6, 0]);
+        // A built-in that earned its place keeps it; nothing else is displaced.
+        let scores = [(0, 95.0), (1, 40.0), (5, 90.0), (6, 80.0)];
+        assert_eq!(survivors_with_builtin(&scores, 2, builtin), [0, 5]);
+        // No built-in scored: the plain survivors.
+        assert_eq!(
+            survivors_with_builtin(&[(5, 1.0), (6, 2.0)], 1, builtin),
+            [6]
         );
     }
 
