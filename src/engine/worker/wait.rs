@@ -63,3 +63,20 @@ impl Hot<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::still_due;
+
+    #[test]
+    fn a_record_due_before_the_end_is_sent_when_reached_a_little_late_but_not_much() {
+        let end = 10_000_000_000;
+        // The last record of a 20k/s run, reached 300 µs after the end: jitter, sent.
+        assert!(still_due(end - 50_000, end + 300_000, end));
+        // Reached 5 ms or more after the end: the generator is behind; it stops on time.
+        assert!(!still_due(end - 50_000, end + 5_000_000, end));
+        // Due at or after the end: never sent.
+        assert!(!still_due(end, end - 1, end));
+        assert!(still_due(end - 1, end - 2, end));
+    }
+}
