@@ -19,13 +19,15 @@ use crate::measure::clock::Clock;
 use crate::plan::Plan;
 use hdrhistogram::Histogram;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod drain;
 mod merge;
+
+use drain::{Drain, Got};
 
 /// How long the consumers may take after the flush to reach the end offsets.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -336,6 +338,17 @@ impl Thread {
         tx: mpsc::Sender<Msg>,
     ) {
         let Ok(clock) = start.recv() else { return };
+        let Some(mut drain) = Drain::new(&self.consumer) else {
+            let _ = tx.send(Msg::Done(Box::new(ThreadDone {
+                group: self.group,
+                consumed: 0,
+                e2e: new_histogram(),
+                caught_up_at: None,
+                resumed_at_s: None,
+                error: Some("consumer error: librdkafka gave no consumer queue".into()),
+            })));
+            return;
+        };
         let base = clock.t0_unix_ns();
         let mut second = new_histogram();
         let mut total = new_histogram();
@@ -378,14 +391,8 @@ impl Thread {
                     break;
                 }
             }
-            let got = match self.consumer.poll(POLL) {
-                Some(Ok(m)) => m.payload().and_then(stamp::read),
-                Some(Err(e)) => {
-                    error.get_or_insert_with(|| format!("consumer error: {e}"));
-                    None
-                }
-                None => None,
-            };
+            let n = drain.next_batch(POLL);
+            // The batch was in the queue when it returned: consumed now.
             let now_ns = clock.now_ns();
             let now_idx = now_ns / 1_000_000_000;
             if now_idx > idx {
@@ -399,18 +406,28 @@ impl Thread {
                 });
                 (idx, in_second) = (now_idx, 0);
             }
-            let Some((_, unix_ns)) = got.filter(|(i, _)| *i == self.instance) else {
-                continue;
-            };
-            consumed += 1;
-            in_second += 1;
-            let intended_ns = unix_ns.saturating_sub(base);
-            let e2e_us = (now_ns.saturating_sub(intended_ns) / 1_000).max(1);
-            second.saturating_record(e2e_us);
-            if intended_ns / 1_000 >= self.warmup_us {
-                total.saturating_record(e2e_us);
+            for i in 0..n {
+                let got = match drain.get(i) {
+                    Got::Payload(p) => p.and_then(stamp::read),
+                    Got::Error(e) => {
+                        error.get_or_insert_with(|| format!("consumer error: {e}"));
+                        None
+                    }
+                };
+                let Some((_, unix_ns)) = got.filter(|(i, _)| *i == self.instance) else {
+                    continue;
+                };
+                consumed += 1;
+                in_second += 1;
+                let intended_ns = unix_ns.saturating_sub(base);
+                let e2e_us = (now_ns.saturating_sub(intended_ns) / 1_000).max(1);
+                second.saturating_record(e2e_us);
+                if intended_ns / 1_000 >= self.warmup_us {
+                    total.saturating_record(e2e_us);
+                }
             }
         }
+        drop(drain);
         let _ = tx.send(Msg::Second {
             thread: self.index,
             group: self.group,
