@@ -78,6 +78,19 @@ fn e2e_latency_is_at_least_the_producer_latency_and_every_record_is_consumed() {
         .is_some_and(|m| m.contains("consumer's poll")));
     let json = serde_json::to_value(&r).expect("serialises");
     assert!(json["latency_us"]["e2e"]["p99"].as_u64().is_some());
+    // latency-e2e.hlog: one histogram per interval row, holding exactly the records that
+    // row counts as consumed, and the row's e2e_p99_us is its p99.
+    let (_, log) = kprod::report::read_hlog_file(&o.dir.join(kprod::report::E2E_HLOG_FILE))
+        .expect("latency-e2e.hlog");
+    assert_eq!(log.len(), r.intervals.len());
+    for (row, i) in r.intervals.iter().zip(&log) {
+        assert_eq!(i.hist.len(), row.consumed, "interval at {} s", row.t_s);
+        let p99 = match i.hist.is_empty() {
+            true => 0,
+            false => i.hist.value_at_quantile(0.99),
+        };
+        assert_eq!(row.e2e_p99_us, p99, "interval at {} s", row.t_s);
+    }
 }
 
 #[test]
@@ -98,6 +111,7 @@ fn without_consumers_nothing_changes() {
     assert_accounted(&o);
     let svg = std::fs::read_to_string(o.dir.join("throughput-p99.svg")).expect("timeline");
     assert!(!svg.contains("consumed records/s"));
+    assert!(!o.dir.join(kprod::report::E2E_HLOG_FILE).exists());
     let r = o.report;
     assert!(r.consumers.is_none());
     assert!(r.latency_us.e2e.is_none());

@@ -426,6 +426,32 @@ fn instances_with_consumers_merge_their_end_to_end_latency_and_counts() {
         report::percentiles(&sum)
     );
     assert!(m.measurement.e2e.is_some());
+    // Per second: each instance logs its end-to-end histograms, every record consumed in
+    // exactly one of them, and a merged second's p99 is that of the seconds added, not the
+    // higher of the two p99s.
+    let e2e_log = |d: &std::path::Path| {
+        report::read_hlog_file(&d.join(report::E2E_HLOG_FILE))
+            .expect("latency-e2e.hlog")
+            .1
+    };
+    let count = |log: &[report::IntervalHistogram]| log.iter().map(|i| i.hist.len()).sum::<u64>();
+    for (d, r) in dirs.iter().zip(&reports) {
+        let log = e2e_log(d);
+        assert_eq!(count(&log), r.records.delivered, "{}", d.display());
+    }
+    let merged_log = e2e_log(&mdir);
+    assert_eq!(count(&merged_log), m.records.delivered);
+    assert_eq!(merged_log.len(), m.intervals.len());
+    let mut nonempty = 0;
+    for (row, i) in m.intervals.iter().zip(&merged_log) {
+        let want = match i.hist.is_empty() {
+            true => 0,
+            false => i.hist.value_at_quantile(0.99),
+        };
+        nonempty += u32::from(!i.hist.is_empty());
+        assert_eq!(row.e2e_p99_us, want, "second starting {}", i.start_s);
+    }
+    assert!(nonempty >= 2, "{merged_log:?}");
 }
 
 #[test]

@@ -218,6 +218,9 @@ fn write_results(
         &hlog,
         &outcome.measurements.totals.corrected,
     )?;
+    if let Some(e2e) = report::consumers::e2e_interval_histograms(outcome) {
+        report::write_e2e_hlog(dir, report, &e2e)?;
+    }
     // Whole-run histograms and rate parts, for `kprod merge`.
     report::write_outcome_totals(dir, outcome, plan)?;
     crate::charts::write_run_charts_or_warn(dir, report);

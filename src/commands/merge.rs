@@ -91,12 +91,19 @@ fn load(dir: PathBuf) -> Result<MergeInput, KprodError> {
         })
     })?;
     let (_, intervals) = report::read_hlog_file(&dir.join(report::HLOG_FILE)).map_err(bad)?;
+    // Only runs with consumers have one (and only since kprod wrote it).
+    let e2e_path = dir.join(report::E2E_HLOG_FILE);
+    let e2e_intervals = match e2e_path.is_file() {
+        true => Some(report::read_hlog_file(&e2e_path).map_err(bad)?.1),
+        false => None,
+    };
     Ok(MergeInput {
         dir,
         report,
         totals,
         hists,
         intervals,
+        e2e_intervals,
     })
 }
 
@@ -132,6 +139,7 @@ pub fn execute(args: &MergeArgs, cwd: &Path) -> Result<MergeOutcome, KprodError>
     let Merged {
         mut report,
         hlog,
+        e2e_hlog,
         totals,
     } = report::merge::merge(&inputs, forced)?;
     report.command_line = Some(super::run_name::command_line());
@@ -156,6 +164,9 @@ pub fn execute(args: &MergeArgs, cwd: &Path) -> Result<MergeOutcome, KprodError>
             message: m,
         })?;
     report::write_run(&out_root, &dir, &report, &hlog, &hists.corrected)?;
+    if let Some(e2e) = &e2e_hlog {
+        report::write_e2e_hlog(&dir, &report, e2e)?;
+    }
     report::write_totals(&dir, &totals)?;
     // The charts of a merged run are those of any run (`charts::write_run_charts`).
     crate::charts::write_run_charts_or_warn(&dir, &report);

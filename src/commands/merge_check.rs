@@ -137,6 +137,7 @@ mod tests {
             },
             hists,
             intervals: Vec::new(),
+            e2e_intervals: None,
         }
     }
 

@@ -12,6 +12,18 @@ pub struct ConsumedSecond {
     pub consumed: Vec<u64>,
     /// End-to-end p99 (intended send → consumed, µs) of the records consumed in it.
     pub e2e_p99_us: u64,
+    /// Their end-to-end histogram, V2-encoded (kept small for long runs; `latency-e2e.hlog`
+    /// and `kprod merge` decode it).
+    pub e2e_encoded: Vec<u8>,
+}
+
+impl ConsumedSecond {
+    /// The second's end-to-end histogram (every group's records), decoded.
+    pub fn e2e_histogram(&self) -> Histogram<u64> {
+        hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut self.e2e_encoded.as_slice())
+            .unwrap_or_else(|_| super::new_histogram())
+    }
 }
 
 /// The consumers' whole run.

@@ -7,9 +7,10 @@
 //! below 0. Consumption after the producers' last second (the drain after the flush) is
 //! counted in the last interval, as the flush tail is.
 
-use super::{percentiles, Interval, RunReport};
-use crate::domain::{ConsumerOutcome, RunOutcome};
+use super::{percentiles, Interval, IntervalHistogram, RunReport};
+use crate::domain::{new_histogram, ConsumerOutcome, RunOutcome};
 use crate::plan::Plan;
+use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -65,8 +66,9 @@ pub(super) fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
          warm-up, every group's"
             .into(),
     );
-    let idxs: Vec<u64> = out.measurements.intervals.iter().map(|i| i.idx).collect();
-    let per_group = fill_intervals(c, &idxs, &mut r.intervals);
+    let idxs = interval_idxs(out);
+    let e2e = row_histograms(c, &idxs);
+    let per_group = fill_intervals(c, &idxs, &e2e, &mut r.intervals);
     let cfg = &plan.profile.consumers;
     let wait = cfg.fetch_wait_max_ms.or(out.embedded.then_some(10));
     let span = r.duration_s + c.catch_up_s.unwrap_or(30.0);
@@ -116,26 +118,74 @@ pub(super) fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
     }
 }
 
-/// Sets the per-second columns; returns, per interval, the records consumed up to its end
-/// by the slowest group.
-fn fill_intervals(c: &ConsumerOutcome, idxs: &[u64], rows: &mut [Interval]) -> Vec<u64> {
+fn interval_idxs(out: &RunOutcome) -> Vec<u64> {
+    out.measurements.intervals.iter().map(|i| i.idx).collect()
+}
+
+/// The interval a consumer second counts in: the one of the same second; a second past
+/// the last (the drain) or missing among the producers' goes to the next one there is,
+/// else the last.
+fn slot(idxs: &[u64], second: u64) -> Option<usize> {
+    idxs.iter()
+        .position(|i| *i >= second)
+        .or(idxs.len().checked_sub(1))
+}
+
+/// Per interval, the end-to-end histogram of the records consumed in it (the seconds
+/// [`slot`] puts there, added): its p99 is the interval's `e2e_p99_us`, and it is the
+/// interval's entry in `latency-e2e.hlog`, which `kprod merge` adds across instances.
+fn row_histograms(c: &ConsumerOutcome, idxs: &[u64]) -> Vec<Histogram<u64>> {
+    let mut hists: Vec<Histogram<u64>> = idxs.iter().map(|_| new_histogram()).collect();
+    for s in &c.seconds {
+        if let Some(k) = slot(idxs, s.idx) {
+            // Same settings on both sides: adding cannot fail.
+            let _ = hists[k].add(s.e2e_histogram());
+        }
+    }
+    hists
+}
+
+/// `latency-e2e.hlog`'s intervals (aligned with `latency.hlog`'s); None without consumers.
+pub fn e2e_interval_histograms(out: &RunOutcome) -> Option<Vec<IntervalHistogram>> {
+    let c = out.consumers.as_ref()?;
+    let idxs = interval_idxs(out);
+    let hists = row_histograms(c, &idxs);
+    Some(
+        idxs.iter()
+            .zip(hists)
+            .map(|(&idx, hist)| IntervalHistogram {
+                start_s: idx as f64,
+                duration_s: 1.0,
+                hist,
+            })
+            .collect(),
+    )
+}
+
+/// Sets the per-second columns (`e2e`: [`row_histograms`]); returns, per interval, the
+/// records consumed up to its end by the slowest group.
+fn fill_intervals(
+    c: &ConsumerOutcome,
+    idxs: &[u64],
+    e2e: &[Histogram<u64>],
+    rows: &mut [Interval],
+) -> Vec<u64> {
     let groups = c.groups.max(1) as usize;
     let n = rows.len().min(idxs.len());
     let mut by_group = vec![vec![0u64; groups]; n];
     for s in &c.seconds {
-        // The interval of the same second; a second past the last (the drain) or missing
-        // among the producers' goes to the next one there is, else the last.
-        let Some(k) = idxs[..n]
-            .iter()
-            .position(|i| *i >= s.idx)
-            .or(n.checked_sub(1))
-        else {
+        let Some(k) = slot(&idxs[..n], s.idx) else {
             continue;
         };
         for (g, v) in s.consumed.iter().enumerate().take(groups) {
             by_group[k][g] += v;
         }
-        rows[k].e2e_p99_us = rows[k].e2e_p99_us.max(s.e2e_p99_us);
+    }
+    for (row, h) in rows.iter_mut().zip(e2e) {
+        row.e2e_p99_us = match h.is_empty() {
+            true => 0,
+            false => h.value_at_quantile(0.99),
+        };
     }
     let mut cum = vec![0u64; groups];
     let mut delivered = 0u64;
@@ -211,16 +261,32 @@ mod tests {
             e2e: new_histogram(),
             seconds: seconds
                 .into_iter()
-                .map(|(idx, consumed)| ConsumedSecond {
-                    idx,
-                    consumed,
-                    e2e_p99_us: 100 + idx,
+                .map(|(idx, consumed)| {
+                    // Each record of second k took (k + 1) ms end to end.
+                    let n: u64 = consumed.iter().sum();
+                    second(idx, consumed, &[(1000 * (idx + 1), n)])
                 })
                 .collect(),
             caught_up: true,
             catch_up_s: Some(0.5),
             resumed_at_s: resumed,
             warnings: Vec::new(),
+        }
+    }
+
+    fn second(idx: u64, consumed: Vec<u64>, values: &[(u64, u64)]) -> ConsumedSecond {
+        use hdrhistogram::serialization::{Serializer, V2Serializer};
+        let mut h = new_histogram();
+        for &(v, n) in values {
+            h.record_n(v, n).unwrap();
+        }
+        let mut e2e_encoded = Vec::new();
+        V2Serializer::new().serialize(&h, &mut e2e_encoded).unwrap();
+        ConsumedSecond {
+            idx,
+            consumed,
+            e2e_p99_us: h.value_at_quantile(0.99),
+            e2e_encoded,
         }
     }
 
@@ -249,13 +315,17 @@ mod tests {
             None,
         );
         let mut r = rows(&[10, 10]);
-        let slowest = fill_intervals(&c, &[0, 1], &mut r);
+        let slowest = fill_intervals(&c, &[0, 1], &row_histograms(&c, &[0, 1]), &mut r);
         assert_eq!(r[0].consumed, 15);
         assert_eq!(r[0].consumer_lag, 5);
         // Seconds 2 and 3 (the drain) fold into the last interval.
         assert_eq!(r[1].consumed, 25);
         assert_eq!(r[1].consumer_lag, 0);
-        assert_eq!(r[1].e2e_p99_us, 103);
+        // 20 records at 2 ms and 5 at 3 ms: the top 1% is at 3 ms.
+        let mut want = new_histogram();
+        want.record_n(2000, 20).unwrap();
+        want.record_n(3000, 5).unwrap();
+        assert_eq!(r[1].e2e_p99_us, want.value_at_quantile(0.99));
         assert_eq!(slowest, vec![5, 20]);
     }
 
@@ -271,7 +341,8 @@ mod tests {
             Some(2.0),
         );
         let mut r = rows(&[100, 100, 100, 100, 100]);
-        let slowest = fill_intervals(&c, &[0, 1, 2, 3, 4], &mut r);
+        let idxs = [0, 1, 2, 3, 4];
+        let slowest = fill_intervals(&c, &idxs, &row_histograms(&c, &idxs), &mut r);
         assert_eq!(
             r.iter().map(|i| i.consumer_lag).collect::<Vec<_>>(),
             vec![100, 200, 0, 0, 0]
@@ -280,5 +351,29 @@ mod tests {
         assert_eq!(b.records_at_resume, 200);
         assert_eq!(b.catch_up_s, Some(1.0));
         assert_eq!(b.drain_records_per_sec, Some(300.0));
+    }
+
+    #[test]
+    fn an_interval_p99_is_a_percentile_of_its_seconds_added_not_the_highest_seconds_p99() {
+        // Second 1: 200 records at 2 ms; second 2 (the drain, folded into the last
+        // interval): one record at 9 ms. Alone, second 2's p99 is 9 ms; over the 201
+        // records of the interval, 1% is 2 records, so the p99 is 2 ms.
+        let mut c = outcome(Vec::new(), None);
+        c.seconds = vec![
+            second(0, vec![0, 0], &[]),
+            second(1, vec![200, 200], &[(2000, 200)]),
+            second(2, vec![1, 1], &[(9000, 1)]),
+        ];
+        let idxs = [0, 1];
+        let hists = row_histograms(&c, &idxs);
+        let mut r = rows(&[0, 201]);
+        fill_intervals(&c, &idxs, &hists, &mut r);
+        let mut want = new_histogram();
+        want.record_n(2000, 200).unwrap();
+        want.record(9000).unwrap();
+        assert_eq!(r[1].e2e_p99_us, want.value_at_quantile(0.99));
+        assert!(r[1].e2e_p99_us < 3000, "{}", r[1].e2e_p99_us);
+        assert_eq!(hists[1].len(), 201);
+        assert_eq!(r[0].e2e_p99_us, 0);
     }
 }

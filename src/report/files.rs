@@ -17,6 +17,9 @@ use std::time::SystemTime;
 pub const REPORT_FILE: &str = "report.json";
 pub const INTERVALS_CSV_FILE: &str = "intervals.csv";
 pub const HLOG_FILE: &str = "latency.hlog";
+/// With consumers: end-to-end latency of the records consumed in each interval, the same
+/// intervals as `latency.hlog`.
+pub const E2E_HLOG_FILE: &str = "latency-e2e.hlog";
 pub const HGRM_FILE: &str = "latency.hgrm";
 
 /// Longest label kept in a directory name; file systems cap names at 255 bytes.
@@ -232,6 +235,20 @@ pub fn write_run(
 
     written.push(append_run(root, &run_name, report)?);
     Ok(written)
+}
+
+/// `latency-e2e.hlog` (runs with consumers), atomically, with `latency.hlog`'s base time.
+pub fn write_e2e_hlog(
+    dir: &Path,
+    report: &RunReport,
+    intervals: &[IntervalHistogram],
+) -> Result<PathBuf, ReportError> {
+    let path = dir.join(E2E_HLOG_FILE);
+    let mut hlog = Vec::new();
+    write_hlog(&mut hlog, start_unix_ms(report), intervals)
+        .map_err(|e| ReportError::io(&path, "encode end-to-end interval log", e))?;
+    write_atomic(&path, &hlog)?;
+    Ok(path)
 }
 
 /// A run's id in `runs.csv` and `intervals.csv`: its directory's name.

@@ -28,6 +28,8 @@ pub struct MergeInput {
     /// `totals.histograms`, decoded.
     pub hists: Histograms,
     pub intervals: Vec<IntervalHistogram>,
+    /// `latency-e2e.hlog` (runs with consumers), the same intervals as `intervals`.
+    pub e2e_intervals: Option<Vec<IntervalHistogram>>,
 }
 
 impl MergeInput {
@@ -44,6 +46,8 @@ impl MergeInput {
 pub struct Merged {
     pub report: RunReport,
     pub hlog: Vec<IntervalHistogram>,
+    /// The merged `latency-e2e.hlog`: only when every run had one.
+    pub e2e_hlog: Option<Vec<IntervalHistogram>>,
     pub totals: RunTotals,
 }
 
@@ -90,9 +94,14 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
             offset_us,
             rows: &i.report.intervals,
             hists: &i.intervals,
+            e2e: i.e2e_intervals.as_deref(),
         })
         .collect();
-    let (intervals, hlog) = figures::align_intervals(&runs, time.t0_us / 1000).map_err(err)?;
+    let figures::Aligned {
+        rows: intervals,
+        hlog,
+        e2e_hlog,
+    } = figures::align_intervals(&runs, time.t0_us / 1000).map_err(err)?;
     let hists = figures::histograms(&inputs.iter().map(|i| i.hists.clone()).collect::<Vec<_>>())
         .map_err(err)?;
     let one_run = forced.is_empty() && reports.len() > 1;
@@ -180,6 +189,7 @@ pub fn merge(inputs: &[MergeInput], forced: Vec<String>) -> Result<Merged, Repor
     Ok(Merged {
         report,
         hlog,
+        e2e_hlog,
         totals,
     })
 }

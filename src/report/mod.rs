@@ -35,8 +35,8 @@ pub use datetime::format_rfc3339_utc;
 pub(crate) use datetime::parse_rfc3339_ms;
 pub use files::{
     check_writable, create_run_dir, load_report, read_hlog_file, read_json, run_id, sanitize_label,
-    write_atomic, write_csv, write_json, write_run, HGRM_FILE, HLOG_FILE, INTERVALS_CSV_FILE,
-    REPORT_FILE,
+    write_atomic, write_csv, write_e2e_hlog, write_json, write_run, E2E_HLOG_FILE, HGRM_FILE,
+    HLOG_FILE, INTERVALS_CSV_FILE, REPORT_FILE,
 };
 pub use hdr::{new_histogram, percentiles, write_hgrm, HIST_HIGHEST_US, HIST_SIGFIG};
 pub use hlog::{read_hlog, write_hlog, IntervalHistogram};

@@ -23,10 +23,22 @@ pub struct RunIntervals<'a> {
     pub offset_us: u64,
     pub rows: &'a [Interval],
     pub hists: &'a [IntervalHistogram],
+    /// `latency-e2e.hlog`'s intervals (runs with consumers), one per row.
+    pub e2e: Option<&'a [IntervalHistogram]>,
+}
+
+/// The merged seconds: rows, `latency.hlog`, and `latency-e2e.hlog` when every run had one.
+pub struct Aligned {
+    pub rows: Vec<Interval>,
+    pub hlog: Vec<IntervalHistogram>,
+    pub e2e_hlog: Option<Vec<IntervalHistogram>>,
 }
 
 struct Part<'a> {
     row: &'a Interval,
+    /// This run's end-to-end histogram of the second (None: the run has no
+    /// `latency-e2e.hlog`).
+    e2e: Option<&'a hdrhistogram::Histogram<u64>>,
     idx: u64,
     /// Merged second minus own second: 0 unless this run started half a second or more
     /// after the earliest one.
@@ -35,10 +47,10 @@ struct Part<'a> {
 }
 
 /// Merged `intervals[]` and `.hlog` intervals; `t0_ms` is the merged t0 (Unix ms).
-pub fn align_intervals(
-    runs: &[RunIntervals<'_>],
-    t0_ms: u64,
-) -> Result<(Vec<Interval>, Vec<IntervalHistogram>), String> {
+/// A merged second's `e2e_p99_us` is the p99 of the runs' end-to-end histograms added
+/// when every run kept `latency-e2e.hlog`; otherwise (runs of an older kprod) the highest
+/// run's p99, an upper bound.
+pub fn align_intervals(runs: &[RunIntervals<'_>], t0_ms: u64) -> Result<Aligned, String> {
     let mut buckets: BTreeMap<u64, Vec<Part<'_>>> = BTreeMap::new();
     for run in runs {
         if run.rows.len() != run.hists.len() {
@@ -49,8 +61,16 @@ pub fn align_intervals(
                 run.hists.len()
             ));
         }
+        if let Some(e2e) = run.e2e.filter(|e| e.len() != run.rows.len()) {
+            return Err(format!(
+                "{}: report.json has {} intervals but latency-e2e.hlog has {}",
+                run.name,
+                run.rows.len(),
+                e2e.len()
+            ));
+        }
         let shift = (run.offset_us + 500_000) / 1_000_000;
-        for (row, h) in run.rows.iter().zip(run.hists) {
+        for (k, (row, h)) in run.rows.iter().zip(run.hists).enumerate() {
             let idx = h.start_s.round().max(0.0) as u64;
             // Both files list the same seconds; a row outside its second means they don't.
             if !(row.t_s > idx as f64 && row.t_s <= (idx + 1) as f64 + 1e-6) {
@@ -62,28 +82,55 @@ pub fn align_intervals(
             }
             buckets.entry(idx + shift).or_default().push(Part {
                 row,
+                e2e: run.e2e.map(|e| &e[k].hist),
                 idx,
                 shift,
                 hist: &h.hist,
             });
         }
     }
+    let all_e2e = !runs.is_empty() && runs.iter().all(|r| r.e2e.is_some());
     let mut rows = Vec::with_capacity(buckets.len());
     let mut hists = Vec::with_capacity(buckets.len());
+    let mut e2e_hists = Vec::with_capacity(buckets.len());
     for (b, parts) in buckets {
-        let mut hist = report::new_histogram();
-        for p in &parts {
-            hist.add(p.hist)
-                .map_err(|e| format!("cannot add interval histograms: {e:?}"))?;
+        let hist = added(parts.iter().map(|p| p.hist))?;
+        let mut row = merged_row(b, &parts, &hist, t0_ms);
+        if all_e2e {
+            let e2e = added(parts.iter().filter_map(|p| p.e2e))?;
+            row.e2e_p99_us = match e2e.is_empty() {
+                true => 0,
+                false => e2e.value_at_quantile(0.99),
+            };
+            e2e_hists.push(IntervalHistogram {
+                start_s: b as f64,
+                duration_s: 1.0,
+                hist: e2e,
+            });
         }
-        rows.push(merged_row(b, &parts, &hist, t0_ms));
+        rows.push(row);
         hists.push(IntervalHistogram {
             start_s: b as f64,
             duration_s: 1.0,
             hist,
         });
     }
-    Ok((rows, hists))
+    Ok(Aligned {
+        rows,
+        hlog: hists,
+        e2e_hlog: all_e2e.then_some(e2e_hists),
+    })
+}
+
+fn added<'a>(
+    hists: impl Iterator<Item = &'a hdrhistogram::Histogram<u64>>,
+) -> Result<hdrhistogram::Histogram<u64>, String> {
+    let mut sum = report::new_histogram();
+    for h in hists {
+        sum.add(h)
+            .map_err(|e| format!("cannot add interval histograms: {e:?}"))?;
+    }
+    Ok(sum)
 }
 
 /// Merged second `b` from the parts that fell into it; `hist` is their latencies added.
@@ -145,6 +192,7 @@ fn merged_row(
         consumed: parts.iter().map(|p| p.row.consumed).sum(),
         consumed_per_sec: parts.iter().map(|p| p.row.consumed).sum::<u64>() as f64 / len,
         consumer_lag: parts.iter().map(|p| p.row.consumer_lag).sum(),
+        // Replaced by the p99 of the added histograms when every run kept them.
         e2e_p99_us: parts.iter().map(|p| p.row.e2e_p99_us).max().unwrap_or(0),
         fault: (!faults.is_empty()).then(|| faults.join("; ")),
         mean_us: (!hist.is_empty()).then(|| hist.mean()),
@@ -359,15 +407,22 @@ mod tests {
                 offset_us: 0,
                 rows: &a_rows,
                 hists: &a_h,
+                e2e: None,
             },
             RunIntervals {
                 name: "b".into(),
                 offset_us: 1_200_000,
                 rows: &b_rows,
                 hists: &b_h,
+                e2e: None,
             },
         ];
-        let (rows, hists) = align_intervals(&runs, 1_000_000).expect("align");
+        let Aligned {
+            rows,
+            hlog: hists,
+            e2e_hlog,
+        } = align_intervals(&runs, 1_000_000).expect("align");
+        assert!(e2e_hlog.is_none());
         assert_eq!(rows.len(), 3);
         assert_eq!(hists.len(), 3);
         assert_eq!(rows[0].delivered, 2);
@@ -391,6 +446,7 @@ mod tests {
             offset_us: 0,
             rows: &rows,
             hists: &hs,
+            e2e: None,
         }];
         assert!(align_intervals(&runs, 0).is_err());
         let runs = [RunIntervals {
@@ -398,8 +454,57 @@ mod tests {
             offset_us: 0,
             rows: &rows,
             hists: &[],
+            e2e: None,
         }];
         assert!(align_intervals(&runs, 0).is_err());
+        let ok = [hist(0.0, &[1])];
+        let runs = [RunIntervals {
+            name: "x".into(),
+            offset_us: 0,
+            rows: &rows,
+            hists: &ok,
+            e2e: Some(&[]),
+        }];
+        let e = align_intervals(&runs, 0).err().expect("refused");
+        assert!(e.contains("latency-e2e.hlog has 0"), "{e}");
+    }
+
+    #[test]
+    fn a_merged_seconds_end_to_end_p99_is_a_percentile_of_the_runs_histograms_added() {
+        // Run a: 99 records at 1 ms; run b: 1 record at 50 ms. b's own p99 is 50 ms; over
+        // the 100 records of the merged second the p99 is 1 ms.
+        let mut a_row = row(1.0, 99);
+        a_row.e2e_p99_us = 1000;
+        let mut b_row = row(1.0, 1);
+        b_row.e2e_p99_us = 50_000;
+        let (a_rows, b_rows) = ([a_row], [b_row]);
+        let (a_h, b_h) = ([hist(0.0, &[10])], [hist(0.0, &[10])]);
+        let a_e = [hist(0.0, &[1000; 99])];
+        let b_e = [hist(0.0, &[50_000])];
+        let run = |name: &str, rows, hists, e2e| RunIntervals {
+            name: name.into(),
+            offset_us: 0,
+            rows,
+            hists,
+            e2e,
+        };
+        let both = [
+            run("a", &a_rows, &a_h, Some(&a_e[..])),
+            run("b", &b_rows, &b_h, Some(&b_e[..])),
+        ];
+        let m = align_intervals(&both, 0).expect("align");
+        let e2e = m.e2e_hlog.expect("both runs kept it");
+        assert_eq!(e2e[0].hist.len(), 100);
+        assert_eq!(m.rows[0].e2e_p99_us, e2e[0].hist.value_at_quantile(0.99));
+        assert!(m.rows[0].e2e_p99_us < 2000, "{}", m.rows[0].e2e_p99_us);
+        // A run without the file: no merged log, and the bound (the highest run's p99).
+        let one = [
+            run("a", &a_rows, &a_h, Some(&a_e[..])),
+            run("b", &b_rows, &b_h, None),
+        ];
+        let m = align_intervals(&one, 0).expect("align");
+        assert!(m.e2e_hlog.is_none());
+        assert_eq!(m.rows[0].e2e_p99_us, 50_000);
     }
 
     #[test]
