@@ -125,11 +125,25 @@ fn transactional_records_split_by_share() {
 
 #[test]
 fn consumers_read_every_topic() {
-    let r = run(&["--consumers", "2"]);
+    let r = run(&["--consumers", "2", "--consumer-groups", "2"]);
     assert_topics(&r);
     let c = r.consumers.as_ref().expect("a consumers section");
-    assert_eq!(c.consumed, vec![r.records.delivered], "{:?}", r.warnings);
+    assert_eq!(c.consumed, vec![r.records.delivered; 2], "{:?}", r.warnings);
     assert!(c.caught_up, "{c:?}");
+    // Per topic, each group read exactly what that topic was delivered (1:2:1, so a
+    // record counted under the wrong topic would show), and the topics add up per group.
+    for t in &r.topics {
+        assert_eq!(t.consumed, vec![t.counts.delivered; 2], "{}", t.name);
+    }
+    assert_eq!(
+        r.topics.iter().map(|t| t.consumed[0]).sum::<u64>(),
+        c.consumed[0]
+    );
+    let json = serde_json::to_value(&r).expect("serialises");
+    assert_eq!(
+        json["topics"][1]["consumed"][1],
+        r.topics[1].counts.delivered
+    );
 }
 
 #[test]
@@ -153,9 +167,10 @@ fn topics_flag_makes_n_equal_topics_and_one_topic_reports_none() {
     assert!(r
         .topics
         .iter()
-        .all(|t| t.counts.sent == 1000 && t.partitions == 2));
+        .all(|t| t.counts.sent == 1000 && t.partitions == 2 && t.consumed.is_empty()));
     let json = serde_json::to_value(r).unwrap();
     assert!(json.get("topics").is_some());
+    assert!(json["topics"][0].get("consumed").is_none());
 
     let (_d, o) = bench(&["--records", "100", "--rate", "1000", "--warmup", "0s"]);
     assert!(o.report.topics.is_empty());

@@ -33,6 +33,8 @@ pub struct ConsumerOutcome {
     pub per_group_threads: u32,
     /// Records of this run consumed per group (the warm-up's included).
     pub consumed: Vec<u64>,
+    /// With several topics: per group, per topic of the run (its order); else empty.
+    pub consumed_by_topic: Vec<Vec<u64>>,
     /// Intended send time → returned by the consumer poll, µs, records intended after the
     /// warm-up only, every group's.
     pub e2e: Histogram<u64>,

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 mod drain;
 mod merge;
 
-use drain::{Drain, Got};
+use drain::{Drain, Got, TopicIndex};
 
 /// How long the consumers may take after the flush to reach the end offsets.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -73,6 +73,8 @@ enum Msg {
 struct ThreadDone {
     group: u32,
     consumed: u64,
+    /// Per topic of the run (its order); empty with one topic (all of `consumed`).
+    by_topic: Vec<u64>,
     e2e: Histogram<u64>,
     /// When it reached its targets; None = not within the deadline (or never asked).
     caught_up_at: Option<Instant>,
@@ -90,6 +92,8 @@ struct Thread {
     partitions: Vec<usize>,
     /// Every partition of the run's topics (shared by the threads).
     parts: std::sync::Arc<[Start]>,
+    /// The run's topics in order (their consumed counts are kept per topic when several).
+    topics: std::sync::Arc<[String]>,
     instance: u32,
     warmup_us: u64,
     /// `--backlog`: paused until this time since t0.
@@ -134,6 +138,13 @@ impl Consumers {
             None => None,
         };
         let all: std::sync::Arc<[Start]> = start.to_vec().into();
+        let mut names: Vec<String> = Vec::new();
+        for s in start {
+            if names.last() != Some(&s.topic) && !names.contains(&s.topic) {
+                names.push(s.topic.clone());
+            }
+        }
+        let names: std::sync::Arc<[String]> = names.into();
         let (tx, rx) = mpsc::channel::<Msg>();
         let per = c.count.max(1);
         let parts = start.len() as u32;
@@ -182,6 +193,7 @@ impl Consumers {
                     assignment,
                     partitions: partitions.clone(),
                     parts: all.clone(),
+                    topics: names.clone(),
                     instance: plan.instance,
                     warmup_us: p.workload.warmup.as_micros() as u64,
                     pause_until_ns,
@@ -199,11 +211,11 @@ impl Consumers {
             }
         }
         drop(tx);
-        let (threads, groups) = (set.handles.len(), set.groups);
+        let (threads, groups, topics) = (set.handles.len(), set.groups, names.len());
         set.merger = Some(
             std::thread::Builder::new()
                 .name("kprod-consumer-merge".into())
-                .spawn(move || merge::run(rx, threads, groups))
+                .spawn(move || merge::run(rx, threads, groups, topics))
                 .map_err(|e| KprodError::io("spawning the consumer merge thread", e))?,
         );
         Ok(set)
@@ -286,6 +298,7 @@ impl Consumers {
             groups: self.groups,
             per_group_threads: self.per_group_threads,
             consumed: m.consumed,
+            consumed_by_topic: m.by_topic,
             e2e: m.e2e,
             seconds: m.seconds,
             caught_up: m.all_caught_up,
@@ -342,6 +355,7 @@ impl Thread {
             let _ = tx.send(Msg::Done(Box::new(ThreadDone {
                 group: self.group,
                 consumed: 0,
+                by_topic: Vec::new(),
                 e2e: new_histogram(),
                 caught_up_at: None,
                 resumed_at_s: None,
@@ -359,6 +373,11 @@ impl Thread {
         let mut caught_up_at = None;
         let mut error = None;
         let mut last_check = Instant::now();
+        // Several topics: what each topic's partitions gave (a record of no topic of the
+        // run cannot arrive: only the run's partitions are assigned).
+        let many = self.topics.len() > 1;
+        let mut by_topic = vec![0u64; if many { self.topics.len() } else { 0 }];
+        let mut index = TopicIndex::new(self.topics.clone());
         loop {
             let now_ns = clock.now_ns();
             if paused && self.pause_until_ns.is_some_and(|u| now_ns >= u) {
@@ -419,6 +438,11 @@ impl Thread {
                 };
                 consumed += 1;
                 in_second += 1;
+                if many {
+                    if let Some(c) = index.of(drain.topic(i)).and_then(|t| by_topic.get_mut(t)) {
+                        *c += 1;
+                    }
+                }
                 let intended_ns = unix_ns.saturating_sub(base);
                 let e2e_us = (now_ns.saturating_sub(intended_ns) / 1_000).max(1);
                 second.saturating_record(e2e_us);
@@ -438,6 +462,7 @@ impl Thread {
         let _ = tx.send(Msg::Done(Box::new(ThreadDone {
             group: self.group,
             consumed,
+            by_topic,
             e2e: total,
             caught_up_at: match ending.as_ref().is_some_and(|f| f.targets.is_empty()) {
                 true => Some(Instant::now()),

@@ -255,6 +255,7 @@ mod tests {
 
     fn outcome(seconds: Vec<(u64, Vec<u64>)>, resumed: Option<f64>) -> ConsumerOutcome {
         ConsumerOutcome {
+            consumed_by_topic: Vec::new(),
             groups: 2,
             per_group_threads: 1,
             consumed: vec![0, 0],

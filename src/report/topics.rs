@@ -24,6 +24,10 @@ pub struct TopicReport {
     pub counts: TopicCounts,
     pub records_per_sec: f64,
     pub bytes_per_sec: f64,
+    /// With `[consumers]`: this topic's records read per consumer group (each group reads
+    /// every topic, so each entry equals `delivered` when all went well).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumed: Vec<u64>,
 }
 
 /// Fills `r.topics` (many topics only) and warns once when topic configs could not be
@@ -42,6 +46,10 @@ pub fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
         );
     }
     let counts = &out.measurements.totals.topics;
+    let consumed: &[Vec<u64>] = out
+        .consumers
+        .as_ref()
+        .map_or(&[], |c| c.consumed_by_topic.as_slice());
     let window = r.throughput.window_end_s - r.throughput.window_start_s;
     r.topics = w
         .topics
@@ -54,6 +62,10 @@ pub fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
                 replication_factor: t.replication_factor,
                 share: t.share,
                 counts: counts.get(i).copied().unwrap_or_default(),
+                consumed: consumed
+                    .iter()
+                    .map(|g| g.get(i).copied().unwrap_or(0))
+                    .collect(),
                 ..TopicReport::default()
             };
             rates(&mut tr, window);
@@ -74,18 +86,38 @@ fn rates(t: &mut TopicReport, window_s: f64) {
 
 /// The instances' topics added up by name (first-seen order), rates over the merged
 /// measured window.
+/// Consumed counts add per group, and only when every run has them for the topic (a run
+/// without consumers would make the sum cover part of the records).
 pub fn merge(reports: &[&RunReport], window_s: f64) -> Vec<TopicReport> {
     let mut out: Vec<TopicReport> = Vec::new();
+    let mut runs_with: Vec<usize> = Vec::new();
     for t in reports.iter().flat_map(|r| &r.topics) {
-        match out.iter_mut().find(|o| o.name == t.name) {
-            Some(o) => {
+        match out.iter().position(|o| o.name == t.name) {
+            Some(k) => {
+                let o = &mut out[k];
                 o.counts.add(&t.counts);
                 o.partitions = o.partitions.max(t.partitions);
+                if o.consumed.len() == t.consumed.len() && !t.consumed.is_empty() {
+                    for (c, n) in o.consumed.iter_mut().zip(&t.consumed) {
+                        *c += n;
+                    }
+                    runs_with[k] += 1;
+                }
             }
-            None => out.push(t.clone()),
+            None => {
+                runs_with.push(usize::from(!t.consumed.is_empty()));
+                out.push(t.clone());
+            }
         }
     }
-    for t in &mut out {
+    for (t, with) in out.iter_mut().zip(runs_with) {
+        let runs = reports
+            .iter()
+            .filter(|r| r.topics.iter().any(|x| x.name == t.name))
+            .count();
+        if with != runs {
+            t.consumed.clear();
+        }
         rates(t, window_s);
     }
     out
@@ -113,8 +145,20 @@ pub fn detail_rows(r: &RunReport) -> Vec<(String, String)> {
         .iter()
         .map(|t| {
             let c = &t.counts;
+            let consumed = match t.consumed.as_slice() {
+                [] => String::new(),
+                [one] => format!(", consumed {}", fmt_count(*one)),
+                groups => format!(
+                    ", consumed {} (per group)",
+                    groups
+                        .iter()
+                        .map(|n| fmt_count(*n))
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                ),
+            };
             let value = format!(
-                "{} partitions, rf {}, share {}: sent {}, delivered {}, failed {}; {}, {}",
+                "{} partitions, rf {}, share {}: sent {}, delivered {}, failed {}{consumed}; {}, {}",
                 t.partitions,
                 t.replication_factor,
                 t.share,
@@ -150,6 +194,7 @@ mod tests {
             },
             records_per_sec: 0.0,
             bytes_per_sec: 0.0,
+            consumed: Vec::new(),
         }
     }
 
@@ -175,6 +220,25 @@ mod tests {
         assert_eq!((x.records_per_sec, x.bytes_per_sec), (7.0, 700.0));
         assert_eq!(m[1].counts.sent, 25);
         assert_eq!(m[2].counts.sent, 3);
+    }
+
+    #[test]
+    fn consumed_counts_add_per_group_only_when_every_run_has_them() {
+        let with = |name: &str, consumed: Vec<u64>| TopicReport {
+            consumed,
+            ..topic(name, 10, 8)
+        };
+        let mut a = sample_report();
+        a.topics = vec![with("x", vec![9, 8]), with("y", vec![5, 5])];
+        let mut b = sample_report();
+        b.topics = vec![with("x", vec![9, 9]), with("y", vec![])];
+        let m = merge(&[&a, &b], 1.0);
+        assert_eq!(m[0].consumed, [18, 17]);
+        assert!(m[1].consumed.is_empty(), "{:?}", m[1].consumed);
+        // A topic only one run had keeps that run's counts.
+        let mut c = sample_report();
+        c.topics = vec![with("z", vec![4])];
+        assert_eq!(merge(&[&a, &c], 1.0)[2].consumed, [4]);
     }
 
     #[test]

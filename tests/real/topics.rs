@@ -59,6 +59,9 @@ fn three_topics_are_created_counted_and_consumed_against_the_broker() {
     assert_eq!(sum(|t| t.counts.failed), r.records.failed);
     let c = r.consumers.as_ref().expect("a consumers section");
     assert_eq!(c.consumed, vec![r.records.delivered], "{:?}", r.warnings);
+    for t in &r.topics {
+        assert_eq!(t.consumed, vec![t.counts.delivered], "{}", t.name);
+    }
     let created: Vec<String> = (0..3).map(|i| format!("{topic}-{i}")).collect();
     let refs: Vec<&str> = created.iter().map(String::as_str).collect();
     let _ = admin.delete(&refs);

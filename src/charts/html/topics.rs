@@ -7,11 +7,13 @@ pub(super) fn topics_block(page: &mut Page, r: &RunReport) {
     if r.topics.is_empty() {
         return;
     }
+    // With consumers: the slowest group's count, equal to delivered when all went well.
+    let consumed = r.topics.iter().any(|t| !t.consumed.is_empty());
     let rows: Vec<Vec<Cell>> = r
         .topics
         .iter()
         .map(|t| {
-            vec![
+            let mut row: Vec<Cell> = vec![
                 t.name.clone().into(),
                 t.partitions.to_string().into(),
                 t.replication_factor.to_string().into(),
@@ -21,25 +23,30 @@ pub(super) fn topics_block(page: &mut Page, r: &RunReport) {
                 fmt_count(t.counts.failed).into(),
                 fmt_rate(t.records_per_sec).into(),
                 fmt_mb_per_sec(t.bytes_per_sec).into(),
-            ]
+            ];
+            if consumed {
+                let slowest = t.consumed.iter().min().copied().unwrap_or(0);
+                row.insert(7, fmt_count(slowest).into());
+            }
+            row
         })
         .collect();
+    let mut head = vec![
+        "topic",
+        "partitions",
+        "rf",
+        "share",
+        "sent",
+        "delivered",
+        "failed",
+        "records/s",
+        "MB/s",
+    ];
+    if consumed {
+        head.insert(7, "consumed (slowest group)");
+    }
     page.heading("Topics");
-    page.table(
-        "topics",
-        &[
-            "topic",
-            "partitions",
-            "rf",
-            "share",
-            "sent",
-            "delivered",
-            "failed",
-            "records/s",
-            "MB/s",
-        ],
-        &rows,
-    );
+    page.table("topics", &head, &rows);
 }
 
 #[cfg(test)]
@@ -66,5 +73,13 @@ mod tests {
         assert!(page.contains("&lt;i&gt;orders&lt;/i&gt;"), "{page}");
         assert!(!page.contains("<i>orders"), "{page}");
         assert!(page.contains(">Topics<"), "{page}");
+        assert!(!page.contains("consumed (slowest group)"), "{page}");
+        r.topics[0].consumed = vec![41_234, 40_001];
+        let page = run_page(dir, &r, &charts);
+        assert!(page.contains("consumed (slowest group)"), "{page}");
+        assert!(
+            page.contains("40,001") && !page.contains("41,234"),
+            "{page}"
+        );
     }
 }

@@ -76,6 +76,14 @@ impl Drain {
         }
     }
 
+    /// The topic handle of message `i` of the current batch: the same pointer for every
+    /// message of one topic while the consumer lives, so a thread maps it to the run's
+    /// topic index once ([`topic_name`] on the first message) and compares pointers after.
+    pub(super) fn topic(&self, i: usize) -> *mut rdsys::rd_kafka_topic_t {
+        // SAFETY: as in `get`: the message is live until `release`.
+        unsafe { (*self.slots[i]).rkt }
+    }
+
     fn take(&mut self, timeout_ms: i32, max: usize) -> usize {
         // SAFETY: `slots` has room for `max` ≤ BATCH pointers; the queue is valid.
         let n = unsafe {
@@ -104,5 +112,59 @@ impl Drop for Drain {
         self.release();
         // SAFETY: the reference taken in `new`, released once.
         unsafe { rdsys::rd_kafka_queue_destroy(self.queue) };
+    }
+}
+
+/// A topic handle's name (empty for a null handle).
+pub(super) fn topic_name(rkt: *mut rdsys::rd_kafka_topic_t) -> String {
+    if rkt.is_null() {
+        return String::new();
+    }
+    // SAFETY: a handle from a live message (see `Drain::topic`); librdkafka returns a
+    // NUL-terminated name that lives as long as the handle.
+    unsafe { CStr::from_ptr(rdsys::rd_kafka_topic_name(rkt)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Which of the run's topics a message belongs to, by its topic handle: the name is read
+/// once per handle, then a record costs a pointer comparison (the last topic seen) or a
+/// hash lookup.
+pub(super) struct TopicIndex {
+    names: std::sync::Arc<[String]>,
+    last: (*mut rdsys::rd_kafka_topic_t, usize),
+    seen: std::collections::HashMap<usize, usize>,
+}
+
+// SAFETY: the handles are only compared, never dereferenced, except in `topic_name` on
+// the thread that owns the messages they came from.
+unsafe impl Send for TopicIndex {}
+
+impl TopicIndex {
+    pub(super) fn new(names: std::sync::Arc<[String]>) -> TopicIndex {
+        TopicIndex {
+            names,
+            last: (std::ptr::null_mut(), 0),
+            seen: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The index (in the run's topic order) of the topic `rkt` names; None for a topic that
+    /// is not the run's.
+    pub(super) fn of(&mut self, rkt: *mut rdsys::rd_kafka_topic_t) -> Option<usize> {
+        if !rkt.is_null() && rkt == self.last.0 {
+            return Some(self.last.1);
+        }
+        let i = match self.seen.get(&(rkt as usize)) {
+            Some(i) => *i,
+            None => {
+                let name = topic_name(rkt);
+                let i = self.names.iter().position(|n| *n == name)?;
+                self.seen.insert(rkt as usize, i);
+                i
+            }
+        };
+        self.last = (rkt, i);
+        Some(i)
     }
 }

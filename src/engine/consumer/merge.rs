@@ -12,6 +12,8 @@ use std::time::Instant;
 
 pub(super) struct Merged {
     pub consumed: Vec<u64>,
+    /// Per group, per topic (several topics only; else empty).
+    pub by_topic: Vec<Vec<u64>>,
     pub e2e: Histogram<u64>,
     pub seconds: Vec<ConsumedSecond>,
     pub all_caught_up: bool,
@@ -24,6 +26,7 @@ impl Merged {
     pub fn empty(groups: u32) -> Merged {
         Merged {
             consumed: vec![0; groups as usize],
+            by_topic: Vec::new(),
             e2e: new_histogram(),
             seconds: Vec::new(),
             all_caught_up: false,
@@ -35,8 +38,11 @@ impl Merged {
 }
 
 /// Merges until every one of `threads` is done (or gone).
-pub(super) fn run(rx: mpsc::Receiver<Msg>, threads: usize, groups: u32) -> Merged {
+pub(super) fn run(rx: mpsc::Receiver<Msg>, threads: usize, groups: u32, topics: usize) -> Merged {
     let mut m = Merged::empty(groups);
+    if topics > 1 {
+        m.by_topic = vec![vec![0; topics]; groups as usize];
+    }
     m.all_caught_up = true;
     let mut open: BTreeMap<u64, (Vec<u64>, Histogram<u64>)> = BTreeMap::new();
     let mut closed: Vec<Option<u64>> = vec![None; threads];
@@ -71,6 +77,11 @@ pub(super) fn run(rx: mpsc::Receiver<Msg>, threads: usize, groups: u32) -> Merge
                 done += 1;
                 if let Some(c) = m.consumed.get_mut(d.group as usize) {
                     *c += d.consumed;
+                }
+                if let Some(g) = m.by_topic.get_mut(d.group as usize) {
+                    for (c, n) in g.iter_mut().zip(&d.by_topic) {
+                        *c += n;
+                    }
                 }
                 let _ = m.e2e.add(&d.e2e);
                 match d.caught_up_at {
