@@ -167,6 +167,53 @@ fn topics_flag_makes_n_equal_topics_and_one_topic_reports_none() {
 }
 
 #[test]
+fn one_listed_topic_is_counted_like_the_run() {
+    // `--topics 1` produces to the one listed topic: its row carries the run's figures.
+    let (_d, o) = bench(&[
+        "--topics",
+        "1",
+        "--partitions",
+        "3",
+        "--records",
+        "1200",
+        "--rate",
+        "4000",
+        "--warmup",
+        "0s",
+    ]);
+    assert_accounted(&o);
+    let r = &o.report;
+    let names: Vec<&str> = r.topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["kprod-bench-0"]);
+    let t = &r.topics[0];
+    assert_eq!(
+        (
+            t.counts.sent,
+            t.counts.delivered,
+            t.counts.failed,
+            t.counts.unknown
+        ),
+        (
+            r.records.sent,
+            r.records.delivered,
+            r.records.failed,
+            r.records.unknown
+        )
+    );
+    assert_eq!(t.counts.sent, 1200);
+    assert_eq!(t.partitions, 3, "as metadata showed it");
+    assert_eq!(r.partitions, 3);
+    assert!(
+        (t.records_per_sec - r.throughput.records_per_sec).abs()
+            < 1e-6 * r.throughput.records_per_sec.max(1.0),
+        "topic rate {} vs run {}",
+        t.records_per_sec,
+        r.throughput.records_per_sec
+    );
+    assert!(t.records_per_sec > 0.0);
+}
+
+#[test]
 fn topic_configs_on_the_embedded_cluster_warn_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("cfg.toml");
