@@ -264,3 +264,59 @@ fn verify_with_many_topics_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_topic_count_sweep_rows_read_topics_and_all_partitions() {
+    use clap::Parser;
+    let d = tempfile::tempdir().expect("temp dir");
+    let out = d.path().to_str().expect("utf-8 path");
+    let argv = [
+        "kprod",
+        "sweep",
+        "--param",
+        "workload.topic_count=1,2",
+        "--partitions",
+        "2",
+        "--rate",
+        "300",
+        "--step-duration",
+        "1s",
+        "--warmup",
+        "0s",
+        "--quiet",
+        "--out",
+        out,
+    ];
+    let kprod::cli::Command::Sweep(a) = kprod::cli::Cli::try_parse_from(argv)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .command
+    else {
+        unreachable!()
+    };
+    let o = kprod::commands::sweep::execute(&a, d.path(), Some(&mut kprod::engine::Silent))
+        .expect("sweep runs");
+    let rows: Vec<(Option<u32>, Option<u32>)> = o
+        .result
+        .steps
+        .iter()
+        .map(|s| (s.topics, s.partitions))
+        .collect();
+    assert_eq!(rows, [(Some(1), Some(2)), (Some(2), Some(4))]);
+    for s in &o.result.steps {
+        let r = kprod::report::load_report(&d.path().join(&s.run_dir)).expect("step report");
+        assert_eq!(Some(r.topics.len() as u32), s.topics);
+        assert!(
+            r.topics.iter().all(|t| t.counts.delivered > 0),
+            "{:?}",
+            r.topics
+        );
+    }
+    let table = kprod::commands::sweep::render_table(&o.result);
+    assert!(
+        table.contains("1 topic (2 partitions)") && table.contains("2 topics (4 partitions)"),
+        "{table}"
+    );
+    let json = std::fs::read_to_string(o.dir.join("sweep.json")).expect("sweep.json");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["steps"][1]["topics"], 2);
+}
