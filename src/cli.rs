@@ -279,8 +279,8 @@ pub struct CompareArgs {
     /// layers, so variants differ only in what the variant profile sets.
     #[arg(required = true, num_args = 2.., value_name = "PROFILE")]
     pub variants: Vec<String>,
-    /// Keep the topic kprod creates per variant when variants differ in partitions or
-    /// replication against --brokers (deleted at the end by default).
+    /// Keep the topics kprod creates per variant when the variants' topics differ in count,
+    /// partitions, replication or configs against --brokers (deleted at the end by default).
     #[arg(long, help_heading = CLUSTER)]
     pub keep_topics: bool,
     #[command(flatten)]
@@ -341,8 +341,9 @@ pub struct SweepArgs {
     /// --find-max: stop the binary search when the bracket is this narrow (relative).
     #[arg(long, value_name = "PERCENT", default_value = "5%")]
     pub precision: String,
-    /// Keep the topic kprod creates per step when --param sweeps workload.partitions or
-    /// workload.replication_factor against --brokers (deleted at the end by default).
+    /// Keep the topics kprod creates per step when --param sweeps workload.partitions,
+    /// workload.replication_factor or workload.topic_count against --brokers (deleted at
+    /// the end by default).
     #[arg(long, help_heading = CLUSTER)]
     pub keep_topics: bool,
     #[command(flatten)]

@@ -316,3 +316,92 @@ fn variants_of_different_partitions_get_a_topic_each_or_are_refused_up_front() {
     let saved = compare::load(&o.dir).unwrap();
     assert_eq!(saved.runs[1].partitions, Some(6));
 }
+
+/// Many-topic variants that differ only in a topic config against `--brokers`: every topic
+/// of each variant gets the variant's suffix; refused up front where kprod may not create
+/// them, run on them where they exist.
+#[test]
+fn many_topic_variants_that_differ_in_a_topic_config_get_their_own_topics() {
+    let profiles = tempfile::tempdir().unwrap();
+    let variant = |name: &str, retention: u32| {
+        let p = profiles.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &p,
+            format!(
+                "[workload]\npartitions = 2\nreplication_factor = 1\n\n\
+                 [[workload.topics]]\nname = \"mt-a\"\n\n\
+                 [[workload.topics]]\nname = \"mt-b\"\nconfig = {{ \"retention.ms\" = {retention} }}\n"
+            ),
+        )
+        .unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let (c1, c2) = (variant("c1", 60_000), variant("c2", 120_000));
+    let mock = |topics: &[&str]| {
+        let m = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
+        for t in topics {
+            m.create_topic(t, 2, 1).expect("topic");
+        }
+        let b = m.bootstrap_servers();
+        (m, b)
+    };
+    let compare_in = |out: &std::path::Path, brokers: &str| {
+        let Command::Compare(a) = command(&[
+            "compare",
+            &c1,
+            &c2,
+            "--repeat",
+            "1",
+            "--brokers",
+            brokers,
+            "--rate",
+            "200",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]) else {
+            unreachable!()
+        };
+        compare::execute(&a, &cwd(), Some(&mut Silent))
+    };
+
+    let (_m, brokers) = mock(&["mt-a", "mt-b"]);
+    let out = tempfile::tempdir().unwrap();
+    let e = compare_in(out.path(), &brokers).err().expect("refused");
+    assert_eq!(e.exit_code(), 3, "{e}");
+    let msg = e.to_string();
+    for t in ["mt-a-v1-c1", "mt-b-v1-c1", "mt-a-v2-c2", "mt-b-v2-c2"] {
+        assert!(msg.contains(&format!("{t} (2 partitions)")), "{t}: {msg}");
+    }
+    assert!(!out.path().join("runs.csv").exists(), "nothing ran");
+
+    let (_m, brokers) = mock(&["mt-a-v1-c1", "mt-b-v1-c1", "mt-a-v2-c2", "mt-b-v2-c2"]);
+    let out = tempfile::tempdir().unwrap();
+    let o = compare_in(out.path(), &brokers).expect("compare runs");
+    let names: Vec<Vec<&str>> = o
+        .reports
+        .iter()
+        .map(|r| r.topics.iter().map(|t| t.name.as_str()).collect())
+        .collect();
+    assert_eq!(
+        names,
+        [["mt-a-v1-c1", "mt-b-v1-c1"], ["mt-a-v2-c2", "mt-b-v2-c2"]]
+    );
+    assert!(o
+        .reports
+        .iter()
+        .all(|r| r.topics.iter().all(|t| t.counts.delivered > 0)));
+    let rows: Vec<(Option<u32>, Option<u32>)> = o
+        .result
+        .runs
+        .iter()
+        .map(|r| (r.topics, r.partitions))
+        .collect();
+    assert_eq!(rows, [(Some(2), Some(4)), (Some(2), Some(4))]);
+    let saved = compare::load(&o.dir).unwrap();
+    assert_eq!(saved.runs[1].topics, Some(2));
+}

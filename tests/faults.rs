@@ -235,3 +235,119 @@ fn faults_are_refused_on_a_real_cluster() {
         &["cannot be used with --brokers (a real cluster)"],
     );
 }
+
+/// A topic of the run, for the leader tests.
+fn mock_topic(name: &str, partitions: u32) -> kprod::profile::TopicCfg {
+    kprod::profile::TopicCfg {
+        name: name.into(),
+        partitions,
+        replication_factor: 3,
+        share: 1,
+        config: Default::default(),
+    }
+}
+
+/// Each topic's leader of `partition` as the mock cluster's metadata shows it (None: the
+/// topic has no such partition).
+fn leaders(bootstrap: &str, topics: &[&str], partition: i32) -> Vec<Option<i32>> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("metadata client");
+    let md = c
+        .fetch_metadata(None, std::time::Duration::from_secs(10))
+        .expect("metadata");
+    topics
+        .iter()
+        .map(|name| {
+            md.topics()
+                .iter()
+                .find(|t| t.name() == *name)
+                .and_then(|t| t.partitions().iter().find(|p| p.id() == partition))
+                .map(|p| p.leader())
+        })
+        .collect()
+}
+
+#[test]
+fn a_leader_move_moves_the_partition_in_every_topic_that_has_it() {
+    use kprod::engine::{cluster, faults};
+    let mock = cluster::start_mock(3).expect("embedded cluster");
+    // Leaders start where the mock puts them (spread at random), so with five topics that
+    // have partition 1 a move applied to only one would show.
+    let topics: Vec<_> = (0..5)
+        .map(|i| mock_topic(&format!("lead-{i}"), 2))
+        .chain([mock_topic("lead-small", 1)])
+        .collect();
+    for t in &topics {
+        cluster::create_mock_topic(&mock, &t.name, t.partitions, 3).expect("topic");
+    }
+    let names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+    let bootstrap = mock.bootstrap_servers();
+    let spec = kprod::faults::parse("leader:1=2@0s", &kprod::error::Location::flag("--fault"))
+        .expect("spec");
+    let specs = [spec];
+    let (stop, stop_rx) = std::sync::mpsc::channel::<()>();
+    // Made here and moved: the target (not the mock itself) is what may cross threads.
+    let target = faults::Target {
+        mock: &mock,
+        topics: &topics,
+    };
+    let applied = std::thread::scope(|s| {
+        let h = s.spawn(|| faults::run(target, &specs, std::time::Instant::now(), stop_rx));
+        // The schedule applies the fault at once; the stop comes after it.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let _ = stop.send(());
+        h.join().expect("schedule thread")
+    });
+    assert!(
+        applied[0].applied_s.is_some() && applied[0].error.is_none(),
+        "{applied:?}"
+    );
+    let seen = leaders(&bootstrap, &names, 1);
+    assert_eq!(
+        seen,
+        [Some(2), Some(2), Some(2), Some(2), Some(2), None],
+        "partition 1's leader in each topic (the one-partition topic has none)"
+    );
+}
+
+#[test]
+fn a_leader_fault_fits_the_largest_topic_of_a_many_topic_run() {
+    // workload.partitions = 1, but topic b has 4 partitions: partition 3 exists in the run.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = dir.path().join("two.toml");
+    std::fs::write(
+        &p,
+        "[workload]\npartitions = 1\n\n[[workload.topics]]\nname = \"a\"\n\n\
+         [[workload.topics]]\nname = \"b\"\npartitions = 4\n",
+    )
+    .expect("profile");
+    let (_d, o) = bench(&[
+        "--profile",
+        p.to_str().expect("utf-8"),
+        "--duration",
+        "3s",
+        "--warmup",
+        "0s",
+        "--rate",
+        "500",
+        "--fault",
+        "leader:3=2@1s",
+    ]);
+    assert_accounted(&o);
+    let r = &o.report;
+    assert_eq!(r.records.delivered, r.records.sent, "{:?}", r.records);
+    let f = &r.faults[0];
+    assert!(f.applied_s.is_some() && f.error.is_none(), "{f:?}");
+    refused(
+        &[
+            "--profile",
+            p.to_str().expect("utf-8"),
+            "--fault",
+            "leader:4=2@1s",
+        ],
+        &["partition 4 does not exist"],
+    );
+}

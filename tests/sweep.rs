@@ -439,3 +439,87 @@ fn a_step_topic_of_the_right_partitions_but_another_replication_factor_is_refuse
     );
     assert!(!out.path().join("runs.csv").exists(), "nothing ran");
 }
+
+#[test]
+fn a_topic_count_sweep_against_a_cluster_that_cannot_create_topics_lists_every_step_topic() {
+    let (_m, brokers) = mock_with(&[]);
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--param",
+        "workload.topic_count=1,2",
+        "--partitions",
+        "3",
+        "--brokers",
+        &brokers,
+        "--topic",
+        "topo-n",
+    ];
+    args.extend_from_slice(TOPO_STEP);
+    let e = sweep_err(out.path(), &args);
+    assert_eq!(e.exit_code(), 3, "{e}");
+    let msg = e.to_string();
+    for part in [
+        "--param workload.topic_count",
+        "topo-n-0-s01 (3 partitions)",
+        "topo-n-0-s02 (3 partitions)",
+        "topo-n-1-s02 (3 partitions)",
+        "create the topics yourself",
+        "no controller",
+    ] {
+        assert!(msg.contains(part), "{part:?} missing from: {msg}");
+    }
+    assert!(!out.path().join("runs.csv").exists(), "nothing ran");
+}
+
+#[test]
+fn a_sweep_of_a_many_topic_profile_runs_each_step_on_its_own_suffixed_topics() {
+    // The step topics made by hand (as the refusal's fix says): the runs must produce to
+    // them, every topic of the step with the step's suffix, and leave them in place.
+    let (_m, brokers) = mock_with(&[
+        ("topo-m-0-s01", 2),
+        ("topo-m-0-s02", 2),
+        ("topo-m-1-s02", 2),
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--param",
+        "workload.topic_count=1,2",
+        "--partitions",
+        "2",
+        "--brokers",
+        &brokers,
+        "--topic",
+        "topo-m",
+    ];
+    args.extend_from_slice(TOPO_STEP);
+    let o = run_sweep(out.path(), &args);
+    let mut produced = Vec::new();
+    for s in &o.result.steps {
+        let r = load_report(&out.path().join(&s.run_dir)).unwrap();
+        assert!(
+            r.records.delivered > 0 && r.records.failed == 0,
+            "{:?}",
+            r.records
+        );
+        for t in &r.topics {
+            assert!(t.counts.delivered > 0, "{t:?}");
+            assert_eq!(t.partitions, 2, "{t:?}");
+        }
+        produced.push(r.topics.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
+    }
+    assert_eq!(
+        produced,
+        [
+            vec!["topo-m-0-s01".to_string()],
+            vec!["topo-m-0-s02".to_string(), "topo-m-1-s02".to_string()]
+        ]
+    );
+    let rows: Vec<(Option<u32>, Option<u32>)> = o
+        .result
+        .steps
+        .iter()
+        .map(|s| (s.topics, s.partitions))
+        .collect();
+    assert_eq!(rows, [(Some(1), Some(2)), (Some(2), Some(4))]);
+    assert!(sweep::render_table(&o.result).contains("2 topics (4 partitions)"));
+}

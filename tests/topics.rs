@@ -182,6 +182,57 @@ fn topics_flag_makes_n_equal_topics_and_one_topic_reports_none() {
 }
 
 #[test]
+fn one_listed_topic_is_counted_like_the_run() {
+    // `--topics 1` produces to the one listed topic: its row carries the run's figures.
+    let (_d, o) = bench(&[
+        "--topics",
+        "1",
+        "--partitions",
+        "3",
+        "--records",
+        "1200",
+        "--rate",
+        "4000",
+        "--warmup",
+        "0s",
+        "--consumers",
+        "1",
+    ]);
+    assert_accounted(&o);
+    let r = &o.report;
+    let names: Vec<&str> = r.topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["kprod-bench-0"]);
+    // Its consumed count is the group's own (consumers count per topic only among several).
+    assert_eq!(r.topics[0].consumed, [r.records.delivered]);
+    let t = &r.topics[0];
+    assert_eq!(
+        (
+            t.counts.sent,
+            t.counts.delivered,
+            t.counts.failed,
+            t.counts.unknown
+        ),
+        (
+            r.records.sent,
+            r.records.delivered,
+            r.records.failed,
+            r.records.unknown
+        )
+    );
+    assert_eq!(t.counts.sent, 1200);
+    assert_eq!(t.partitions, 3, "as metadata showed it");
+    assert_eq!(r.partitions, 3);
+    assert!(
+        (t.records_per_sec - r.throughput.records_per_sec).abs()
+            < 1e-6 * r.throughput.records_per_sec.max(1.0),
+        "topic rate {} vs run {}",
+        t.records_per_sec,
+        r.throughput.records_per_sec
+    );
+    assert!(t.records_per_sec > 0.0);
+}
+
+#[test]
 fn topic_configs_on_the_embedded_cluster_warn_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("cfg.toml");
@@ -231,4 +282,60 @@ fn verify_with_many_topics_is_refused() {
         e.contains("--verify") && e.contains("workload.topics"),
         "{e}"
     );
+}
+
+#[test]
+fn a_topic_count_sweep_rows_read_topics_and_all_partitions() {
+    use clap::Parser;
+    let d = tempfile::tempdir().expect("temp dir");
+    let out = d.path().to_str().expect("utf-8 path");
+    let argv = [
+        "kprod",
+        "sweep",
+        "--param",
+        "workload.topic_count=1,2",
+        "--partitions",
+        "2",
+        "--rate",
+        "300",
+        "--step-duration",
+        "1s",
+        "--warmup",
+        "0s",
+        "--quiet",
+        "--out",
+        out,
+    ];
+    let kprod::cli::Command::Sweep(a) = kprod::cli::Cli::try_parse_from(argv)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .command
+    else {
+        unreachable!()
+    };
+    let o = kprod::commands::sweep::execute(&a, d.path(), Some(&mut kprod::engine::Silent))
+        .expect("sweep runs");
+    let rows: Vec<(Option<u32>, Option<u32>)> = o
+        .result
+        .steps
+        .iter()
+        .map(|s| (s.topics, s.partitions))
+        .collect();
+    assert_eq!(rows, [(Some(1), Some(2)), (Some(2), Some(4))]);
+    for s in &o.result.steps {
+        let r = kprod::report::load_report(&d.path().join(&s.run_dir)).expect("step report");
+        assert_eq!(Some(r.topics.len() as u32), s.topics);
+        assert!(
+            r.topics.iter().all(|t| t.counts.delivered > 0),
+            "{:?}",
+            r.topics
+        );
+    }
+    let table = kprod::commands::sweep::render_table(&o.result);
+    assert!(
+        table.contains("1 topic (2 partitions)") && table.contains("2 topics (4 partitions)"),
+        "{table}"
+    );
+    let json = std::fs::read_to_string(o.dir.join("sweep.json")).expect("sweep.json");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["steps"][1]["topics"], 2);
 }

@@ -69,6 +69,11 @@ macro_rules! profile_args {
             #[arg(long, value_name = "RATE", help_heading = WORKLOAD,
                   allow_negative_numbers = true, conflicts_with = "rate")]
             pub throughput: Option<String>,
+
+            /// Not a flag: `sweep` and `compare` set it for a step that gets fresh topics
+            /// (`profile::Overrides::topic_suffix`).
+            #[arg(skip)]
+            pub topic_suffix: Option<String>,
         }
 
         /// Every flag that is a shorthand for one profile key: (`--flag`, `section.key`).

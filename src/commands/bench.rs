@@ -21,6 +21,7 @@ pub struct BenchOutcome {
 pub fn overrides(a: &ProfileArgs) -> Overrides {
     Overrides {
         flags: a.key_flag_values(),
+        topic_suffix: a.topic_suffix.clone(),
         ..layer_overrides(&a.layers)
     }
 }
@@ -33,6 +34,7 @@ pub fn layer_overrides(l: &LayerArgs) -> Overrides {
         flags: Vec::new(),
         librdkafka: l.librdkafka.clone(),
         java_props: l.producer_props.clone(),
+        topic_suffix: None,
     }
 }
 

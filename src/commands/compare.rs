@@ -140,6 +140,9 @@ pub struct CompareRun {
     pub topic: Option<String>,
     #[serde(default)]
     pub partitions: Option<u32>,
+    /// Many topics: how many (`partitions` is then all of theirs); absent for one topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<u32>,
 }
 
 /// One variant's aggregate of one figure.
@@ -372,7 +375,7 @@ pub fn execute(
                 let t = &topics[vi];
                 // Verified again just before the run: it must not start on another shape.
                 fresh.check(t)?;
-                a.profile.topic = Some(t.name.clone());
+                a.profile.topic_suffix = Some(t.suffix.clone());
             }
             let o = bench::execute(&a, cwd, obs)?;
             bench::print_run_details(&args.bench.output, &o);
@@ -390,6 +393,7 @@ pub fn execute(
                 figures: run_figures(&o.report),
                 topic: Some(o.report.topic.clone()),
                 partitions: Some(o.report.partitions),
+                topics: super::sweep::many_topics(&o.report),
             });
             reports.push(o.report);
             result.figures = aggregate(args.variants.len(), &result.runs);
@@ -418,12 +422,13 @@ pub fn execute(
     })
 }
 
-/// Variants that differ in partitions or replication against `--brokers`: a topic per
-/// variant (`<topic>-v2-<variant>`), shared by its repeats, created before the first run.
+/// Variants whose topics differ in count, partitions, replication or configs against
+/// `--brokers`: fresh topics per variant (`<name>-v2-<variant>`), shared by its repeats,
+/// created before the first run.
 fn fresh_topics(
     args: &CompareArgs,
     profiles: &[crate::profile::Profile],
-) -> Result<Option<(FreshTopics, Vec<topology::StepTopic>)>, KprodError> {
+) -> Result<Option<(FreshTopics, Vec<topology::StepTopics>)>, KprodError> {
     topology::prepare(&topology::Request {
         profiles,
         forced: false,
@@ -431,7 +436,7 @@ fn fresh_topics(
         keep: args.keep_topics,
         quiet: args.bench.output.quiet,
         asker: Asker {
-            what: "the compared variants' workload.partitions / workload.replication_factor",
+            what: "the compared variants' topics (count, partitions, replication or configs)",
             instead: "compare variants of one topology per run",
         },
     })
@@ -516,6 +521,7 @@ mod tests {
             figures,
             topic: None,
             partitions: None,
+            topics: None,
         }
     }
 

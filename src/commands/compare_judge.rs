@@ -200,6 +200,7 @@ mod tests {
             figures,
             topic: None,
             partitions: None,
+            topics: None,
         }
     }
 

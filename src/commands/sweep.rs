@@ -8,7 +8,7 @@
 pub mod judge;
 
 use super::bench;
-use super::topology::{self, Asker, FreshTopics, StepTopic};
+use super::topology::{self, Asker, FreshTopics, StepTopics};
 use crate::cli::{NoVerdict, RunArgs, SweepArgs};
 use crate::engine::Observer;
 use crate::error::KprodError;
@@ -56,6 +56,15 @@ pub struct Step {
     pub topic: Option<String>,
     #[serde(default)]
     pub partitions: Option<u32>,
+    /// Many topics (`[[workload.topics]]`, `--topics N`): how many; `partitions` is then
+    /// all of theirs. Absent for a one-topic step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<u32>,
+}
+
+/// The topic count of a many-topic run (`report.topics[]`), None for one topic.
+pub fn many_topics(r: &crate::report::RunReport) -> Option<u32> {
+    (!r.topics.is_empty()).then_some(r.topics.len() as u32)
 }
 
 /// `sweep.json`.
@@ -215,10 +224,10 @@ struct Runner<'a, 'o> {
     slo: Vec<SloTerm>,
     result: SweepResult,
     observer: Option<&'o mut dyn Observer>,
-    /// A fresh topic per `--param` step when the sweep changes the topology against
+    /// Fresh topics per `--param` step when the sweep changes the topology against
     /// `--brokers`; `step_topics[i]` is value i's. Dropped (topics deleted) with the runner.
     fresh: Option<FreshTopics>,
-    step_topics: Vec<StepTopic>,
+    step_topics: Vec<StepTopics>,
 }
 
 impl Runner<'_, '_> {
@@ -276,7 +285,7 @@ impl Runner<'_, '_> {
         if let (Some(fresh), Some(t)) = (&self.fresh, self.step_topics.get(index)) {
             // Verified again just before the step: the run must not start on another shape.
             fresh.check(t)?;
-            a.profile.topic = Some(t.name.clone());
+            a.profile.topic_suffix = Some(t.suffix.clone());
         }
         a.label = Some(super::run_name::sweep_step(
             &self.args.bench.profile.profiles,
@@ -316,6 +325,7 @@ impl Runner<'_, '_> {
                 .unwrap_or_default(),
             topic: Some(r.topic.clone()),
             partitions: Some(r.partitions),
+            topics: many_topics(r),
         };
         if !self.args.bench.output.quiet {
             crate::print_stderr(&out::step_line(&step));
@@ -444,13 +454,14 @@ fn probe_profiles(
     }
 }
 
-/// `--param` over a topology key against `--brokers`: every step's topic, created (and
-/// checked) before the first step. Step i's topic is `<topic>-s<i+1>` (`kprod-bench-s03`).
+/// `--param` over a topology key against `--brokers`: every step's topics, created (and
+/// checked) before the first step. Step i's topics are `<name>-s<i+1>` (`kprod-bench-s03`,
+/// `orders-0-s03`).
 fn fresh_topics(
     args: &SweepArgs,
     plan: &Plan,
     profiles: &[crate::profile::Profile],
-) -> Result<(Option<FreshTopics>, Vec<StepTopic>), KprodError> {
+) -> Result<(Option<FreshTopics>, Vec<StepTopics>), KprodError> {
     let Plan::Param { key, .. } = plan else {
         return Ok((None, Vec::new()));
     };

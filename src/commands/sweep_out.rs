@@ -43,13 +43,18 @@ pub fn step_line(s: &Step) -> String {
 /// Whether the steps ran on different topics or partition counts: then the table shows
 /// each step's (a `--param workload.partitions` sweep, fresh topics per step).
 fn topology_varies(r: &SweepResult) -> bool {
-    let shape = |s: &Step| (s.topic.clone(), s.partitions);
+    let shape = |s: &Step| (s.topic.clone(), s.partitions, s.topics);
     r.steps
         .first()
         .is_some_and(|f| r.steps.iter().any(|s| shape(s) != shape(f)))
 }
 
+/// `topic (P)`, or for a many-topic step `N topics (P partitions)` (P = all of theirs).
 fn topic_cell(s: &Step) -> String {
+    if let (Some(n), Some(p)) = (s.topics, s.partitions) {
+        let noun = if n == 1 { "topic" } else { "topics" };
+        return format!("{n} {noun} ({p} partitions)");
+    }
     match (&s.topic, s.partitions) {
         (Some(t), Some(p)) => format!("{t} ({p})"),
         (Some(t), None) => t.clone(),
@@ -471,7 +476,34 @@ mod tests {
             run_dir: format!("d{index}"),
             topic: None,
             partitions: None,
+            topics: None,
         }
+    }
+
+    #[test]
+    fn many_topic_steps_show_their_topic_count_and_all_partitions() {
+        let mut one = step(0, 100.0, false);
+        (one.topic, one.partitions) = (Some("t-s01".into()), Some(3));
+        let mut two = step(1, 100.0, false);
+        (two.topic, two.partitions, two.topics) = (Some("t-s02".into()), Some(6), Some(2));
+        assert_eq!(topic_cell(&one), "t-s01 (3)", "one topic: unchanged");
+        assert_eq!(topic_cell(&two), "2 topics (6 partitions)");
+        let mut single = two.clone();
+        single.topics = Some(1);
+        assert_eq!(topic_cell(&single), "1 topic (6 partitions)");
+        let mut r: SweepResult = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "kind": "sweep", "created_at": "2026-12-03T07:00:00Z",
+            "mode": "param", "param_key": "workload.topic_count", "profiles": [], "slo": [],
+            "step_duration_s": 1.0, "saturation_rule": "r", "steps": [],
+            "interrupted": false
+        }))
+        .expect("sweep result");
+        r.steps = vec![one, two];
+        let table = render_table(&r);
+        assert!(
+            table.contains("2 topics (6 partitions)") && table.contains("t-s01 (3)"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -1,27 +1,52 @@
-//! A fresh topic per step when a `sweep` or `compare` varies the topology against
-//! `--brokers`: reusing one topic would run every step on its old partition count. Each
-//! step (sweep) or variant (compare) gets `<topic>-<suffix>` with exactly its partitions
-//! and replication factor, created and verified by metadata before the first run, checked
-//! again before each run, and deleted at the end (also when the command fails) unless
-//! `--keep-topics`. A topic of that name that already exists is used only when its
-//! partition count is the step's; kprod deletes only the topics it created. The embedded
-//! cluster needs none of this: each run starts its own with the step's topic.
+//! Fresh topics per step when a `sweep` or `compare` varies the topology against
+//! `--brokers`: reusing a topic would run every step on its old partition count (or
+//! configs). Each step (sweep) or variant (compare) gets its own topics: every topic of
+//! the run, one (`workload.topic`) or many (`[[workload.topics]]`, `--topics N`), becomes
+//! `<name>-<suffix>` (`profile::topics::step_topic_name`), created with exactly its
+//! partitions, replication factor and topic configs and verified by metadata before the
+//! first run, checked again before each run, and deleted at the end (also when the command
+//! fails) unless `--keep-topics`. The step's run produces to those names because it is
+//! resolved with the suffix (`ProfileArgs::topic_suffix`). A topic of such a name that
+//! already exists is used only when its partition count and replication are the step's;
+//! kprod deletes only the topics it created. The embedded cluster needs none of this: each
+//! run starts its own with the step's topics.
 
 use crate::engine::topics::TopicAdmin;
 use crate::error::KprodError;
-use crate::profile::Profile;
+use crate::profile::topics::apply_suffix;
+use crate::profile::{Profile, TopicCfg};
+use std::collections::BTreeMap;
 
-/// Profile keys that change a topic's shape (what a reused topic would silently ignore).
-pub const TOPOLOGY_KEYS: &[&str] = &["workload.partitions", "workload.replication_factor"];
+/// Profile keys that change the topics' shape (what reused topics would silently ignore):
+/// a sweep over one of them always gets fresh topics against `--brokers`.
+pub const TOPOLOGY_KEYS: &[&str] = &[
+    "workload.partitions",
+    "workload.replication_factor",
+    "workload.topic_count",
+    "workload.topics",
+];
 
-/// One step's topic.
+/// Most topic names a message lists before "and N more" (a run may have 1,000 topics).
+const LISTED: usize = 8;
+
+/// One fresh topic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepTopic {
     pub name: String,
     pub partitions: u32,
     pub replication_factor: u32,
+    /// Topic configs it is created with.
+    pub config: BTreeMap<String, String>,
     /// kprod created it (so it deletes it, unless `--keep-topics`).
     pub created: bool,
+}
+
+/// One step's fresh topics: the suffix its run is resolved with and the topics (in the
+/// profile's order) it produces to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepTopics {
+    pub suffix: String,
+    pub names: Vec<String>,
 }
 
 /// The fresh topics of one sweep or compare; deletes what it created when dropped.
@@ -40,34 +65,37 @@ pub struct Asker<'a> {
     pub instead: &'a str,
 }
 
-/// `<topic>-<suffix>`, cut so it stays a valid topic name (249 characters at most).
-pub fn step_topic_name(topic: &str, suffix: &str) -> String {
-    let suffix: String = suffix
-        .chars()
-        .map(
-            |c| match c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                true => c,
-                false => '_',
-            },
-        )
-        .collect();
-    let room = 249usize.saturating_sub(suffix.len() + 1);
-    let base: String = topic.chars().take(room).collect();
-    format!("{base}-{suffix}")
+/// What a step's topics look like to the cluster: per topic, in order, its partitions,
+/// replication factor and configs. Names are left out: steps that differ only in topic
+/// names run on the user's own topics (sweeping `workload.topic` over topics made
+/// beforehand is the way around a cluster where kprod may not create topics).
+pub fn shape(p: &Profile) -> Vec<(u32, u32, BTreeMap<String, String>)> {
+    p.workload
+        .topic_list()
+        .into_iter()
+        .map(|t| (t.partitions, t.replication_factor, t.config))
+        .collect()
 }
 
-/// Whether the steps' profiles need a topic each: an external cluster, and the steps'
-/// partitions or replication differ (or the sweep sets a topology key itself: `forced`).
+/// Whether the steps' profiles need fresh topics: an external cluster, and the steps'
+/// topic shapes differ (or the sweep sets a topology key itself: `forced`).
 pub fn needed(profiles: &[Profile], forced: bool) -> bool {
     let Some(first) = profiles.first() else {
         return false;
     };
-    let shape = |p: &Profile| (p.workload.partitions, p.workload.replication_factor);
-    first.cluster.brokers.is_some() && (forced || profiles.iter().any(|p| shape(p) != shape(first)))
+    let head = shape(first);
+    first.cluster.brokers.is_some() && (forced || profiles.iter().any(|p| shape(p) != head))
+}
+
+/// A step's topics under its suffix, named exactly as its run will resolve them.
+pub fn step_topics(p: &Profile, suffix: &str) -> Result<Vec<TopicCfg>, KprodError> {
+    let mut w = p.workload.clone();
+    apply_suffix(&mut w, suffix)?;
+    Ok(w.topic_list())
 }
 
 /// What a sweep or compare asks for: its steps' profiles, whether it sets a topology key
-/// itself, how a step's topic is suffixed, and the messages' wording.
+/// itself, how a step's topics are suffixed, and the messages' wording.
 pub struct Request<'a> {
     pub profiles: &'a [Profile],
     pub forced: bool,
@@ -78,66 +106,62 @@ pub struct Request<'a> {
 }
 
 /// The fresh topics and each step's own (in step order), or None when the steps need none.
-pub fn prepare(r: &Request<'_>) -> Result<Option<(FreshTopics, Vec<StepTopic>)>, KprodError> {
+pub fn prepare(r: &Request<'_>) -> Result<Option<(FreshTopics, Vec<StepTopics>)>, KprodError> {
     if !needed(r.profiles, r.forced) {
         return Ok(None);
     }
-    if r.profiles.iter().any(|p| !p.workload.topics.is_empty()) {
-        return Err(crate::error::ConfigError::new(format!(
-            "{} changes the topics' shape against --brokers, and fresh topics per step are \
-             made for one topic only; this run has several (workload.topics / --topics)",
-            r.asker.what
-        ))
-        .key("workload.topics")
-        .fix(format!(
-            "run one topic per step, or create each step's topics yourself and sweep the topic \
-             names; or {}",
-            r.asker.instead
-        ))
-        .into());
+    let mut steps = Vec::new();
+    for (i, p) in r.profiles.iter().enumerate() {
+        let suffix = (r.suffix)(i);
+        let topics = step_topics(p, &suffix)?;
+        steps.push((suffix, topics));
     }
-    let steps: Vec<(String, &Profile)> = r
-        .profiles
-        .iter()
-        .enumerate()
-        .map(|(i, p)| ((r.suffix)(i), p))
+    let fresh = FreshTopics::prepare(&r.profiles[0], &steps, r.keep, r.quiet, &r.asker)?;
+    let steps = steps
+        .into_iter()
+        .map(|(suffix, topics)| StepTopics {
+            suffix,
+            names: topics.into_iter().map(|t| t.name).collect(),
+        })
         .collect();
-    let fresh = FreshTopics::prepare(&steps, r.keep, r.quiet, &r.asker)?;
-    let topics = steps
-        .iter()
-        .filter_map(|(suffix, p)| fresh.topic(&p.workload.topic, suffix).cloned())
-        .collect();
-    Ok(Some((fresh, topics)))
+    Ok(Some((fresh, steps)))
+}
+
+/// `a, b, c and 5 more`: names for a message, at most [`LISTED`] of them.
+fn listing<S: AsRef<str>>(names: &[S]) -> String {
+    let shown: Vec<&str> = names.iter().take(LISTED).map(AsRef::as_ref).collect();
+    match names.len().saturating_sub(LISTED) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
 }
 
 impl FreshTopics {
-    /// Checks and creates every step's topic before the first run. `steps`: the suffix and
-    /// resolved profile of each step, in order. Refuses (exit 3) when a topic of a step's
-    /// name exists with another partition count, or when the cluster may not create topics;
-    /// topics created before such a refusal are deleted again.
+    /// Checks and creates every step's topics before the first run. `first`: the first
+    /// step's profile (the cluster and its connection settings); `steps`: each step's
+    /// suffix and suffixed topics, in order. Refuses (exit 3) when a topic of a step's
+    /// name exists with another partition count or replication, or when the cluster may
+    /// not create topics; topics created before such a refusal are deleted again.
     pub fn prepare(
-        steps: &[(String, &Profile)],
+        first: &Profile,
+        steps: &[(String, Vec<TopicCfg>)],
         keep: bool,
         quiet: bool,
         asker: &Asker<'_>,
     ) -> Result<FreshTopics, KprodError> {
-        let Some((_, first)) = steps.first() else {
-            return Err(KprodError::Kafka("no step to prepare a topic for".into()));
-        };
         let bootstrap = first.cluster.brokers.clone().unwrap_or_default();
         let props = crate::profile::librdkafka_properties(first);
         let admin = TopicAdmin::connect(&props, &bootstrap)?;
-        let mut topics = Vec::new();
-        for (suffix, p) in steps {
-            let w = &p.workload;
-            let name = step_topic_name(&w.topic, suffix);
-            if topics.iter().any(|t: &StepTopic| t.name == name) {
+        let mut topics: Vec<StepTopic> = Vec::new();
+        for t in steps.iter().flat_map(|(_, ts)| ts) {
+            if topics.iter().any(|s| s.name == t.name) {
                 continue;
             }
             topics.push(StepTopic {
-                name,
-                partitions: w.partitions,
-                replication_factor: w.replication_factor,
+                name: t.name.clone(),
+                partitions: t.partitions,
+                replication_factor: t.replication_factor,
+                config: t.config.clone(),
                 created: false,
             });
         }
@@ -158,28 +182,35 @@ impl FreshTopics {
     fn create_all(&mut self, asker: &Asker<'_>) -> Result<(), KprodError> {
         // Every existing topic is judged before anything is created.
         let mut missing = Vec::new();
+        let mut reused = Vec::new();
         for (i, t) in self.topics.iter().enumerate() {
             let (want_p, want_rf) = (t.partitions, t.replication_factor);
             match self.admin.shape(&t.name)? {
-                Some(s) if s.partitions == want_p && s.replicas == want_rf => self.say(&format!(
-                    "topic `{}` already exists with {want_p} partitions and replication factor \
-                     {want_rf}: used as it is, not deleted",
-                    t.name
-                )),
+                Some(s) if s.partitions == want_p && s.replicas == want_rf => {
+                    reused.push(t.name.clone())
+                }
                 Some(s) => {
                     return Err(KprodError::Topic {
                         topic: t.name.clone(),
                         detail: format!(
                             "{} needs it with {want_p} partitions and replication factor \
                              {want_rf}, but it exists with {} and {}; kprod never reuses a \
-                             topic of another shape: delete it, or give another base name with \
-                             --topic",
+                             topic of another shape: delete it, or give another base name \
+                             (--topic, or the names of [[workload.topics]])",
                             asker.what, s.partitions, s.replicas
                         ),
                     })
                 }
                 None => missing.push(i),
             }
+        }
+        if !reused.is_empty() {
+            // Configs are not described back: an existing topic keeps its own.
+            self.say(&format!(
+                "used as they are (their partitions and replication match; topic configs \
+                 not checked), not deleted: {}",
+                listing(&reused)
+            ));
         }
         if missing.is_empty() {
             return Ok(());
@@ -189,24 +220,34 @@ impl FreshTopics {
         }
         for i in missing.iter().copied() {
             let t = &self.topics[i];
-            if let Err(e) = self
-                .admin
-                .create_exact(&t.name, t.partitions, t.replication_factor)
+            if let Err(e) =
+                self.admin
+                    .create_exact(&t.name, t.partitions, t.replication_factor, &t.config)
             {
                 let why = match e {
-                    KprodError::Topic { detail, .. } => detail,
+                    KprodError::Topic { topic, detail } => format!("`{topic}`: {detail}"),
                     e => e.to_string(),
                 };
                 // Drop deletes the ones created so far.
                 return Err(self.refused(&missing, asker, &why));
             }
             self.topics[i].created = true;
-            let t = &self.topics[i];
-            self.say(&format!(
-                "created topic `{}` ({} partitions, replication factor {})",
-                t.name, t.partitions, t.replication_factor
-            ));
         }
+        let created: Vec<String> = missing
+            .iter()
+            .map(|&i| {
+                let t = &self.topics[i];
+                let configs = match t.config.is_empty() {
+                    true => String::new(),
+                    false => format!(", {} config(s)", t.config.len()),
+                };
+                format!(
+                    "`{}` ({} partitions, replication factor {}{configs})",
+                    t.name, t.partitions, t.replication_factor
+                )
+            })
+            .collect();
+        self.say(&format!("created topics: {}", listing(&created)));
         Ok(())
     }
 
@@ -221,26 +262,29 @@ impl FreshTopics {
         KprodError::Topic {
             topic: self.topics[missing[0]].name.clone(),
             detail: format!(
-                "{} changes the topic's shape, so each step needs a fresh topic, and kprod \
-                 cannot create it: {why}. Fix: create the topics yourself ({}; kprod uses an \
-                 existing topic of that name when its partition count matches, and deletes \
-                 only topics it created), or {}",
+                "{} changes the topics' shape, so each step needs fresh topics, and kprod \
+                 cannot create them: {why}. Fix: create the topics yourself ({}; kprod uses \
+                 an existing topic of that name when its partitions and replication match, \
+                 and deletes only topics it created), or {}",
                 asker.what,
-                list.join(", "),
+                listing(&list),
                 asker.instead
             ),
         }
     }
 
-    /// The topic of a step with this suffix and base topic.
-    pub fn topic(&self, base: &str, suffix: &str) -> Option<&StepTopic> {
-        let name = step_topic_name(base, suffix);
-        self.topics.iter().find(|t| t.name == name)
-    }
-
-    /// Before a step: metadata still shows the topic with the step's partition count.
-    pub fn check(&self, t: &StepTopic) -> Result<(), KprodError> {
-        self.admin.await_partitions(&t.name, t.partitions)
+    /// Before a step: metadata still shows each of its topics with its partition count.
+    pub fn check(&self, step: &StepTopics) -> Result<(), KprodError> {
+        for name in &step.names {
+            let Some(t) = self.topics.iter().find(|t| &t.name == name) else {
+                return Err(KprodError::Topic {
+                    topic: name.clone(),
+                    detail: "not among the fresh topics prepared for this command".into(),
+                });
+            };
+            self.admin.await_partitions(&t.name, t.partitions)?;
+        }
+        Ok(())
     }
 
     fn say(&self, line: &str) {
@@ -275,7 +319,7 @@ impl Drop for FreshTopics {
             ));
         }
         if failed.is_empty() {
-            self.say(&format!("deleted topics: {}", created.join(", ")));
+            self.say(&format!("deleted topics: {}", listing(&created)));
         }
     }
 }
@@ -284,24 +328,30 @@ impl Drop for FreshTopics {
 mod tests {
     use super::*;
 
-    #[test]
-    fn step_names_are_valid_topic_names_however_long_or_odd_the_parts() {
-        assert_eq!(step_topic_name("kprod-bench", "s03"), "kprod-bench-s03");
-        assert_eq!(
-            step_topic_name("t", "profiles/lz4 fast.toml"),
-            "t-profiles_lz4_fast.toml"
-        );
-        let long = "x".repeat(249);
-        let n = step_topic_name(&long, "s12");
-        assert!(crate::profile::valid_topic(&n), "{n}");
-        assert!(n.ends_with("-s12"));
-    }
-
     fn profile(brokers: Option<&str>, partitions: u32) -> Profile {
         let mut p = crate::profile::resolve(&[], &Default::default(), std::path::Path::new("."))
             .expect("base profile");
         p.cluster.brokers = brokers.map(str::to_string);
         p.workload.partitions = partitions;
+        p
+    }
+
+    fn topic(name: &str, partitions: u32, config: &[(&str, &str)]) -> TopicCfg {
+        TopicCfg {
+            name: name.into(),
+            partitions,
+            replication_factor: 1,
+            share: 1,
+            config: config
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn many(topics: &[TopicCfg]) -> Profile {
+        let mut p = profile(Some("h:9092"), 3);
+        p.workload.topics = topics.to_vec();
         p
     }
 
@@ -313,35 +363,83 @@ mod tests {
         assert!(!needed(&same, false));
         assert!(
             needed(&same, true),
-            "a swept topology key always gets its topic"
+            "a swept topology key always gets its topics"
         );
         let embedded = [profile(None, 3), profile(None, 6)];
         assert!(!needed(&embedded, true));
     }
 
     #[test]
-    fn several_topics_with_fresh_topics_per_step_are_refused_before_connecting() {
-        let mut a = profile(Some("h:9092"), 3);
-        a.workload.topics = a.workload.topic_list();
-        let profiles = [a, profile(Some("h:9092"), 6)];
-        let suffix = |i: usize| format!("s{i}");
-        let e = prepare(&Request {
-            profiles: &profiles,
-            forced: false,
-            suffix: &suffix,
-            keep: false,
-            quiet: true,
-            asker: Asker {
-                what: "--param workload.partitions",
-                instead: "use the embedded cluster",
-            },
-        })
-        .err()
-        .expect("refused");
-        let text = e.to_string();
+    fn the_whole_topic_shape_decides_count_partitions_replication_and_configs() {
+        let a = topic("a", 3, &[]);
+        let b = topic("b", 3, &[]);
+        let base = many(&[a.clone(), b.clone()]);
+        let differs = |other: Profile| needed(&[base.clone(), other], false);
+        assert!(!differs(base.clone()));
+        assert!(differs(many(std::slice::from_ref(&a))), "topic count");
         assert!(
-            text.contains("workload.topics") && text.contains("--param"),
-            "{text}"
+            differs(many(&[a.clone(), topic("b", 4, &[])])),
+            "partitions"
         );
+        let mut rf = b.clone();
+        rf.replication_factor = 3;
+        assert!(differs(many(&[a.clone(), rf])), "replication");
+        assert!(
+            differs(many(&[
+                a.clone(),
+                topic("b", 3, &[("min.insync.replicas", "2")])
+            ])),
+            "a topic config"
+        );
+        assert!(
+            !differs(many(&[topic("x", 3, &[]), topic("y", 3, &[])])),
+            "names alone: the user's own topics, no fresh ones"
+        );
+        let mut share = b.clone();
+        share.share = 5;
+        assert!(!differs(many(&[a, share])), "a share is not a shape");
+    }
+
+    #[test]
+    fn every_topic_of_a_step_gets_the_suffix_one_or_many() {
+        let one = profile(Some("h:9092"), 3);
+        let names = |p: &Profile, s: &str| -> Vec<String> {
+            step_topics(p, s)
+                .expect("suffixed")
+                .into_iter()
+                .map(|t| t.name)
+                .collect()
+        };
+        assert_eq!(names(&one, "s01"), ["kprod-bench-s01"]);
+        let two = many(&[
+            topic("orders-0", 2, &[("retention.ms", "60000")]),
+            topic("audit", 5, &[]),
+        ]);
+        assert_eq!(names(&two, "v2-lz4"), ["orders-0-v2-lz4", "audit-v2-lz4"]);
+        let t = step_topics(&two, "s02").expect("suffixed");
+        assert_eq!((t[0].partitions, t[1].partitions), (2, 5));
+        assert_eq!(t[0].config["retention.ms"], "60000", "configs travel along");
+    }
+
+    #[test]
+    fn listings_stop_after_a_few_names() {
+        assert_eq!(listing(&["a", "b"]), "a, b");
+        let names: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
+        let l = listing(&names);
+        assert!(
+            l.starts_with("t0, t1") && l.ends_with("t7 and 12 more"),
+            "{l}"
+        );
+    }
+
+    #[test]
+    fn topic_count_and_topic_lists_are_topology_keys() {
+        for k in [
+            "workload.topic_count",
+            "workload.topics",
+            "workload.partitions",
+        ] {
+            assert!(TOPOLOGY_KEYS.contains(&k), "{k}");
+        }
     }
 }

@@ -5,16 +5,19 @@
 
 use crate::domain::AppliedFault;
 use crate::faults::{FaultKind, FaultSpec};
+use crate::profile::TopicCfg;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::RDKafkaRespErr;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-/// A mock cluster borrowed by the schedule thread.
+/// A mock cluster borrowed by the schedule thread, and the run's topics.
 pub struct Target<'a> {
     pub mock: &'a MockCluster<'static, DefaultProducerContext>,
-    pub topic: &'a str,
+    /// Every topic of the run: a `leader:` fault moves its partition in each topic that
+    /// has it (one topic's move would leave the others' traffic on the old leader).
+    pub topics: &'a [TopicCfg],
 }
 
 // SAFETY: MockCluster is a raw librdkafka handle. Its operations (broker down/up, RTT,
@@ -38,10 +41,28 @@ fn apply(t: &Target<'_>, kind: FaultKind) -> Result<(), String> {
             Ok(())
         }
         FaultKind::Leader { partition, broker } => {
-            t.mock.partition_leader(t.topic, partition, Some(broker))
+            return move_leader(t, partition, broker);
         }
     }
     .map_err(|e| e.to_string())
+}
+
+/// Moves `partition`'s leader in every topic that has that partition; the first error
+/// names its topic, and the other topics are still moved.
+fn move_leader(t: &Target<'_>, partition: i32, broker: i32) -> Result<(), String> {
+    let mut first = None;
+    for topic in t.topics {
+        if i64::from(partition) >= i64::from(topic.partitions) {
+            continue;
+        }
+        if let Err(e) = t
+            .mock
+            .partition_leader(&topic.name, partition, Some(broker))
+        {
+            first.get_or_insert(format!("topic `{}`: {e}", topic.name));
+        }
+    }
+    first.map_or(Ok(()), Err)
 }
 
 fn undo(t: &Target<'_>, kind: FaultKind) -> Result<(), String> {

@@ -434,16 +434,14 @@ impl Collecting<'_> {
         let t0 = self.t0;
         let mut ledgers = Vec::new();
         let mut aborted = None;
+        let topics = p.workload.topic_list();
         let faults = std::thread::scope(|scope| {
             let (stop_faults, stop_rx) = mpsc::channel::<()>();
             let injector = cluster.mock().filter(|_| !p.faults.is_empty()).map(|mock| {
-                // Many topics: `leader:` faults move partitions of the first one.
-                let topic = p
-                    .workload
-                    .topics
-                    .first()
-                    .map_or(&p.workload.topic, |t| &t.name);
-                let target = Target { mock, topic };
+                let target = Target {
+                    mock,
+                    topics: &topics,
+                };
                 scope.spawn(move || faults::run(target, &p.faults, t0, stop_rx))
             });
             aborted = self.collect(&mut ledgers);

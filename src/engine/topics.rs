@@ -1,7 +1,8 @@
 //! Topics with an exact shape on an external cluster, for runs whose topology differs
-//! step by step (`sweep --param workload.partitions=…`, `compare` of profiles that differ
-//! in partitions or replication): the partition count a topic has, creating one with
-//! exactly the partitions and replication asked for (CreateTopics at the controller, never
+//! step by step (`sweep --param workload.partitions=…` or `workload.topic_count=…`,
+//! `compare` of profiles whose topics differ in count, partitions, replication or
+//! configs): the partition count a topic has, creating one with exactly the partitions,
+//! replication and topic configs asked for (CreateTopics at the controller, never
 //! the on-demand creation that gives the broker's default count), waiting until metadata
 //! shows it, and DeleteTopics. Every call is bounded by [`ADMIN_TIMEOUT`].
 
@@ -93,11 +94,18 @@ impl TopicAdmin {
         })
     }
 
-    /// CreateTopics with exactly `partitions` and replication factor `rf`, then waits until
-    /// metadata shows the topic with that many partitions. The error's detail says what
-    /// the cluster answered (not authorized, creation disabled, too few brokers, ...).
-    pub fn create_exact(&self, topic: &str, partitions: u32, rf: u32) -> Result<(), KprodError> {
-        create_at_controller(&self.admin, topic, partitions, rf, &Default::default())?;
+    /// CreateTopics with exactly `partitions`, replication factor `rf` and the topic
+    /// `config` (`[[workload.topics]]` config), then waits until metadata shows the topic
+    /// with that many partitions. The error's detail says what the cluster answered (not
+    /// authorized, creation disabled, too few brokers, a config it refuses, ...).
+    pub fn create_exact(
+        &self,
+        topic: &str,
+        partitions: u32,
+        rf: u32,
+        config: &BTreeMap<String, String>,
+    ) -> Result<(), KprodError> {
+        create_at_controller(&self.admin, topic, partitions, rf, config)?;
         self.await_partitions(topic, partitions)
     }
 

@@ -291,8 +291,9 @@ pub fn check(
         if let FaultKind::Leader { partition, .. } = f.kind {
             if partition < 0 || partition as i64 >= i64::from(partitions) {
                 return Err(err(
-                    format!("partition {partition} does not exist: the topic has {partitions} partitions (0..{partitions})"),
-                    "use a partition below workload.partitions",
+                    format!("partition {partition} does not exist: the topic has {partitions} partitions (0..{partitions}; with several topics, the largest one)"),
+                    "use a partition below workload.partitions (with several topics: below the \
+                     largest topic's partitions)",
                 ));
             }
         }

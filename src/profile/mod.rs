@@ -62,6 +62,10 @@ pub struct Overrides {
     pub flags: Vec<(&'static str, &'static str, String)>,
     /// "-X prop=value" (without the `-X`): override the `[librdkafka]` table.
     pub librdkafka: Vec<String>,
+    /// Not a flag: set by `sweep` and `compare` when each step gets fresh topics. Every
+    /// topic of the run (`workload.topic` and each expanded `[[workload.topics]]` /
+    /// `--topics N` one) becomes `<name>-<suffix>` (`topics::step_topic_name`).
+    pub topic_suffix: Option<String>,
 }
 
 /// Resolve `--profile` arguments (left to right; empty = just the built-in defaults `base`)
@@ -118,6 +122,9 @@ pub fn resolve(
         }
     }
     let mut profile = build::build(&merged)?;
+    if let Some(suffix) = &overrides.topic_suffix {
+        topics::apply_suffix(&mut profile.workload, suffix)?;
+    }
     profile.names = names;
     profile.description = descriptions.join(" + ");
     profile.warnings = validate::validate(&profile, &merged)?;
@@ -127,13 +134,22 @@ pub fn resolve(
     Ok(profile)
 }
 
-/// Faults need the embedded cluster and must fit its brokers, the topic and the run.
+/// Faults need the embedded cluster and must fit its brokers, the topics and the run. A
+/// `leader:` fault moves its partition in every topic that has it, so the partition must
+/// exist in at least one: below the largest topic's partition count.
 pub fn check_faults(p: &Profile) -> Result<(), ConfigError> {
+    let partitions = p
+        .workload
+        .topics
+        .iter()
+        .map(|t| t.partitions)
+        .max()
+        .unwrap_or(p.workload.partitions);
     crate::faults::check(
         &p.faults,
         p.cluster.brokers.is_some(),
         p.cluster.mock_brokers,
-        p.workload.partitions,
+        partitions,
         p.workload.duration,
     )
 }

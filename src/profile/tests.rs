@@ -248,6 +248,7 @@ fn precedence_defaults_extends_profile_java_set_flags_x() {
         flags: vec![flag("--rate", "workload.rate", "6k")],
         librdkafka: names(&["socket.nagle.disable=true"]),
         java_props: Vec::new(),
+        topic_suffix: None,
     };
     let p = ok(d.path(), &["child", "more/second.toml"], &o);
     assert_eq!(

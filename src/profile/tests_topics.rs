@@ -2,7 +2,7 @@
 //! the routing cycle, and errors naming file, line, key and fix.
 
 use super::tests_stages::{fails, resolve_text};
-use super::topics::route_cycle;
+use super::topics::{route_cycle, step_topic_name};
 use super::*;
 
 const TWO: &str = r#"[workload]
@@ -193,4 +193,63 @@ fn the_route_cycle_holds_exact_shares_spread_out() {
     let big = route_cycle(&[5, 3, 2]);
     assert_eq!(big.len(), 10);
     assert_eq!(big.iter().filter(|&&x| x == 0).count(), 5);
+}
+
+#[test]
+fn step_names_are_valid_topic_names_however_long_or_odd_the_parts() {
+    assert_eq!(step_topic_name("kprod-bench", "s03"), "kprod-bench-s03");
+    assert_eq!(
+        step_topic_name("t", "profiles/lz4 fast.toml"),
+        "t-profiles_lz4_fast.toml"
+    );
+    let long = "x".repeat(249);
+    let n = step_topic_name(&long, "s12");
+    assert!(valid_topic(&n), "{n}");
+    assert!(n.ends_with("-s12"));
+}
+
+#[test]
+fn the_step_suffix_names_every_topic_of_the_run() {
+    let suffixed = |flags: Vec<(&'static str, &'static str, String)>, text: &str| {
+        let o = Overrides {
+            flags,
+            topic_suffix: Some("s02".into()),
+            ..Overrides::default()
+        };
+        resolve_text(text, &o).unwrap()
+    };
+    let p = suffixed(Vec::new(), "[workload]\ntopic = \"t\"\n");
+    assert_eq!(p.workload.topic, "t-s02");
+    assert!(p.workload.topics.is_empty(), "one topic stays one topic");
+    let p = suffixed(
+        vec![("--topics", "workload.topic_count", "2".into())],
+        "[workload]\ntopic = \"t\"\npartitions = 4\n",
+    );
+    let names: Vec<&str> = p.workload.topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["t-0-s02", "t-1-s02"]);
+    assert!(p.workload.topics.iter().all(|t| t.partitions == 4));
+    let p = suffixed(Vec::new(), TWO);
+    let names: Vec<&str> = p.workload.topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["orders-0-s02", "orders-1-s02", "orders-2-s02", "audit-s02"]
+    );
+    assert_eq!(p.workload.topics[0].config["retention.ms"], "3600000");
+}
+
+#[test]
+fn a_suffix_that_makes_two_long_names_equal_is_refused() {
+    let a = "a".repeat(247);
+    let text = format!(
+        "[workload]\n[[workload.topics]]\nname = \"{a}x\"\n[[workload.topics]]\nname = \"{a}y\"\n"
+    );
+    let o = Overrides {
+        topic_suffix: Some("s01".into()),
+        ..Overrides::default()
+    };
+    let e = resolve_text(&text, &o).expect_err("names collide once cut");
+    assert!(
+        e.contains("become the same") && e.contains("shorter"),
+        "{e}"
+    );
 }

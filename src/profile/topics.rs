@@ -326,6 +326,44 @@ pub(crate) fn resolve(s: Sources<'_>) -> Result<Vec<TopicCfg>, ConfigError> {
     Ok(out)
 }
 
+/// `<topic>-<suffix>`, cut so it stays a valid topic name (249 characters at most): the
+/// name of a topic in one step of a sweep or compare that gets fresh topics per step.
+pub fn step_topic_name(topic: &str, suffix: &str) -> String {
+    let suffix: String = suffix
+        .chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                true => c,
+                false => '_',
+            },
+        )
+        .collect();
+    let room = 249usize.saturating_sub(suffix.len() + 1);
+    let base: String = topic.chars().take(room).collect();
+    format!("{base}-{suffix}")
+}
+
+/// Gives `workload.topic` and every expanded topic the step suffix
+/// ([`step_topic_name`]), so a sweep or compare step produces to its own fresh topics.
+/// Applied after expansion: the suffix follows `{i}`, so `orders-{i}` becomes
+/// `orders-0-s01`. An error when cutting long names to 249 characters makes two equal.
+pub(crate) fn apply_suffix(w: &mut super::WorkloadCfg, suffix: &str) -> Result<(), ConfigError> {
+    w.topic = step_topic_name(&w.topic, suffix);
+    for i in 0..w.topics.len() {
+        let name = step_topic_name(&w.topics[i].name, suffix);
+        if w.topics[..i].iter().any(|t| t.name == name) {
+            return Err(ConfigError::new(format!(
+                "with the step suffix `{suffix}` two topic names cut to 249 characters \
+                 become the same `{name}`"
+            ))
+            .key("workload.topics.name")
+            .fix("use shorter topic names, so they differ within their first 240 characters"));
+        }
+        w.topics[i].name = name;
+    }
+    Ok(())
+}
+
 /// The routing cycle: topic indices in smooth weighted round-robin order over one period
 /// (the shares divided by their gcd), so any run of a cycle's length holds each topic's
 /// exact share, spread out rather than in blocks.

@@ -45,11 +45,28 @@ pub fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
                 .into(),
         );
     }
-    let counts = &out.measurements.totals.topics;
-    let consumed: &[Vec<u64>] = out
-        .consumers
-        .as_ref()
-        .map_or(&[], |c| c.consumed_by_topic.as_slice());
+    let totals = &out.measurements.totals;
+    // One listed topic (`--topics 1`, a one-entry list) is produced to without per-topic
+    // counting (the producers count per topic only when they route among several), so
+    // its figures are the run's own, and its partitions the preflight's.
+    let single = [TopicCounts {
+        sent: r.records.sent,
+        delivered: r.records.delivered,
+        failed: r.records.failed,
+        unknown: r.records.unknown,
+        measured_delivered: totals.measured.delivered,
+        measured_bytes: totals.measured_bytes,
+    }];
+    let (counts, partitions): (&[TopicCounts], &[u32]) = match w.topics.len() {
+        1 => (&single, std::slice::from_ref(&out.partitions)),
+        _ => (&totals.topics, &out.topic_partitions),
+    };
+    // With consumers: per group, per topic; one topic's are the groups' own counts.
+    let consumed: Vec<Vec<u64>> = match &out.consumers {
+        Some(c) if w.topics.len() == 1 => c.consumed.iter().map(|n| vec![*n]).collect(),
+        Some(c) => c.consumed_by_topic.clone(),
+        None => Vec::new(),
+    };
     let window = r.throughput.window_end_s - r.throughput.window_start_s;
     r.topics = w
         .topics
@@ -58,7 +75,7 @@ pub fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
         .map(|(i, t)| {
             let mut tr = TopicReport {
                 name: t.name.clone(),
-                partitions: out.topic_partitions.get(i).copied().unwrap_or(t.partitions),
+                partitions: partitions.get(i).copied().unwrap_or(t.partitions),
                 replication_factor: t.replication_factor,
                 share: t.share,
                 counts: counts.get(i).copied().unwrap_or_default(),
