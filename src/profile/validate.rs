@@ -467,50 +467,54 @@ fn run_length(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn sizes(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
-    let check = |what: &str, bytes: u32| -> Result<(), ConfigError> {
-        if bytes == 0 || u64::from(bytes) > GIB {
-            return Err(v.err(
-                "workload.size",
+/// What is wrong with a record size distribution, as (message, fix); shared by
+/// `workload.size` and a topic's `size`.
+pub(crate) fn size_problem(size: &SizeDist) -> Option<(String, String)> {
+    let check = |what: &str, bytes: u32| {
+        (bytes == 0 || u64::from(bytes) > GIB).then(|| {
+            (
                 format!(
                     "record size{what} {} must be between 1B and 1GiB",
                     format_size(bytes.into())
                 ),
-                "use a size between \"1B\" and \"1GiB\"",
-            ));
-        }
-        Ok(())
+                "use a size between \"1B\" and \"1GiB\"".to_string(),
+            )
+        })
     };
-    match &p.workload.size {
-        SizeDist::Fixed { bytes } => check("", *bytes)?,
+    match size {
+        SizeDist::Fixed { bytes } => check("", *bytes),
         SizeDist::Uniform { min, max } | SizeDist::Normal { min, max, .. } => {
-            check(" min", *min)?;
-            check(" max", *max)?;
+            if let Some(p) = check(" min", *min).or_else(|| check(" max", *max)) {
+                return Some(p);
+            }
             if min > max {
-                return Err(v.err(
-                    "workload.size",
+                return Some((
                     format!(
                         "min ({}) is larger than max ({})",
                         format_size((*min).into()),
                         format_size((*max).into())
                     ),
-                    "swap min and max",
+                    "swap min and max".into(),
                 ));
             }
-            if let SizeDist::Normal { mean, .. } = &p.workload.size {
-                if mean < min || mean > max {
-                    return Err(v.err(
-                        "workload.size",
-                        format!(
-                            "mean ({}) lies outside [min, max]",
-                            format_size((*mean).into())
-                        ),
-                        "choose a mean between min and max",
-                    ));
-                }
+            match size {
+                SizeDist::Normal { mean, .. } if mean < min || mean > max => Some((
+                    format!(
+                        "mean ({}) lies outside [min, max]",
+                        format_size((*mean).into())
+                    ),
+                    "choose a mean between min and max".into(),
+                )),
+                _ => None,
             }
         }
-        SizeDist::File { .. } => {}
+        SizeDist::File { .. } => None,
+    }
+}
+
+fn sizes(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
+    if let Some((message, fix)) = size_problem(&p.workload.size) {
+        return Err(v.err("workload.size", message, fix));
     }
     let value_bytes = match v
         .m
