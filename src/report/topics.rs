@@ -230,4 +230,27 @@ mod tests {
     fn a_report_without_topics_merges_to_none() {
         assert!(merge(&[&sample_report(), &sample_report()], 1.0).is_empty());
     }
+
+    #[test]
+    fn the_record_size_shown_is_share_weighted_over_topics() {
+        use serde_json::json;
+        let plain = json!({"workload": {"size": {"kind": "fixed", "bytes": 100}}});
+        assert_eq!(fixed_record_bytes(&plain), Some((100.0, false)));
+        // 1 x 100B (the workload's) + 3 x 500B: (100 + 1500) / 4.
+        let mixed = json!({"workload": {
+            "size": {"kind": "fixed", "bytes": 100},
+            "topics": [
+                {"name": "a", "share": 1},
+                {"name": "b", "share": 3, "size": {"kind": "fixed", "bytes": 500}}
+            ]
+        }});
+        assert_eq!(fixed_record_bytes(&mixed), Some((400.0, true)));
+        let uniform = json!({"workload": {
+            "size": {"kind": "fixed", "bytes": 100},
+            "topics": [{"name": "a", "share": 1,
+                        "size": {"kind": "uniform", "min": 1, "max": 9}}]
+        }});
+        assert_eq!(fixed_record_bytes(&uniform), None);
+        assert!(has_topic_sizes(&uniform) && !has_topic_sizes(&plain));
+    }
 }
