@@ -1,4 +1,5 @@
-//! The run page's "Topics" table (many-topics runs): each topic's shape, counts and rates.
+//! The run page's "Topics" table (many-topics runs): each topic's shape, record size and
+//! keys setting, counts and rates.
 
 use super::{Cell, Page};
 use crate::report::{fmt_count, fmt_mb_per_sec, fmt_rate, RunReport};
@@ -16,6 +17,8 @@ pub(super) fn topics_block(page: &mut Page, r: &RunReport) {
                 t.partitions.to_string().into(),
                 t.replication_factor.to_string().into(),
                 t.share.to_string().into(),
+                t.size.clone().into(),
+                t.keys.clone().into(),
                 fmt_count(t.counts.sent).into(),
                 fmt_count(t.counts.delivered).into(),
                 fmt_count(t.counts.failed).into(),
@@ -32,6 +35,8 @@ pub(super) fn topics_block(page: &mut Page, r: &RunReport) {
             "partitions",
             "rf",
             "share",
+            "size",
+            "keys",
             "sent",
             "delivered",
             "failed",
@@ -60,11 +65,13 @@ mod tests {
         r.topics = vec![TopicReport {
             name: "<i>orders</i>".into(),
             partitions: 7,
+            size: "uniform 1B..<9B>".into(),
             ..TopicReport::default()
         }];
         let page = run_page(dir, &r, &charts);
         assert!(page.contains("&lt;i&gt;orders&lt;/i&gt;"), "{page}");
         assert!(!page.contains("<i>orders"), "{page}");
         assert!(page.contains(">Topics<"), "{page}");
+        assert!(page.contains("uniform 1B..&lt;9B&gt;"), "{page}");
     }
 }
