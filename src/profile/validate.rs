@@ -5,6 +5,8 @@
 
 mod brokers;
 pub(crate) mod consumers;
+mod sizes;
+pub(crate) use sizes::size_problem;
 mod limits;
 
 use super::keys::closest;
@@ -12,7 +14,7 @@ use super::layer::Merged;
 use super::librdkafka::PARTITIONERS;
 use super::model::*;
 use crate::error::ConfigError;
-use crate::units::{format_duration, format_size};
+use crate::units::format_duration;
 pub use limits::{
     out_of_range, PlannedMemory, MAX_HEADERS, MAX_HEADER_BYTES, MAX_KEY_COUNT, MAX_MOCK_BROKERS,
     MAX_PARTITIONS, MAX_PLANNED_MEMORY, MAX_PRODUCERS, MAX_RECORD_BYTES,
@@ -465,51 +467,6 @@ fn run_length(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
         }
     }
     Ok(())
-}
-
-/// What is wrong with a record size distribution, as (message, fix); shared by
-/// `workload.size` and a topic's `size`.
-pub(crate) fn size_problem(size: &SizeDist) -> Option<(String, String)> {
-    let check = |what: &str, bytes: u32| {
-        (bytes == 0 || u64::from(bytes) > GIB).then(|| {
-            (
-                format!(
-                    "record size{what} {} must be between 1B and 1GiB",
-                    format_size(bytes.into())
-                ),
-                "use a size between \"1B\" and \"1GiB\"".to_string(),
-            )
-        })
-    };
-    match size {
-        SizeDist::Fixed { bytes } => check("", *bytes),
-        SizeDist::Uniform { min, max } | SizeDist::Normal { min, max, .. } => {
-            if let Some(p) = check(" min", *min).or_else(|| check(" max", *max)) {
-                return Some(p);
-            }
-            if min > max {
-                return Some((
-                    format!(
-                        "min ({}) is larger than max ({})",
-                        format_size((*min).into()),
-                        format_size((*max).into())
-                    ),
-                    "swap min and max".into(),
-                ));
-            }
-            match size {
-                SizeDist::Normal { mean, .. } if mean < min || mean > max => Some((
-                    format!(
-                        "mean ({}) lies outside [min, max]",
-                        format_size((*mean).into())
-                    ),
-                    "choose a mean between min and max".into(),
-                )),
-                _ => None,
-            }
-        }
-        SizeDist::File { .. } => None,
-    }
 }
 
 fn sizes(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
