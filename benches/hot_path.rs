@@ -13,6 +13,9 @@
 //! `KPROD_BENCH_RECORDS` overrides the worker part's record count (0 skips it).
 //! `KPROD_BENCH_AB=N` runs the worker part N times each with and without the keyless
 //! partitioner callback (`engine::sticky`), alternating, to size that lever.
+//! `KPROD_BENCH_LANES=1` adds the record source alone per topic setting: `next()` (one
+//! topic), `next_for` over two topics sharing [workload]'s setting, and over two topics
+//! with settings of their own (`workload::lanes`).
 
 use kprod::engine::cluster::start_mock;
 use kprod::engine::native::NativeProducer;
@@ -20,9 +23,9 @@ use kprod::engine::worker::{self, RunFlags, WorkerMsg, WorkerSpec};
 use kprod::measure::clock::Clock;
 use kprod::measure::recorder::{pack, Recorder};
 use kprod::profile::{
-    HeadersCfg, KeyDist, OnFull, Rate, SendMode, SizeDist, ValueGen, WorkloadCfg,
+    HeadersCfg, KeyDist, OnFull, Rate, SendMode, SizeDist, TopicCfg, ValueGen, WorkloadCfg,
 };
-use kprod::workload::{KeySpace, Payloads, RecordSource};
+use kprod::workload::{KeySpace, LanePlan, Payloads, RecordSource};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
@@ -65,6 +68,56 @@ fn source() -> RecordSource {
     let payloads = Payloads::build(&cfg, Path::new(".")).unwrap_or_else(|e| fail(e));
     let keys = KeySpace::build(&cfg, 0, 1).unwrap_or_else(|e| fail(e));
     RecordSource::new(payloads, keys, 0, 1)
+}
+
+/// ns per record of the source alone: one topic (`next`), or two topics through
+/// `next_for` with [workload]'s setting for both or a setting of their own each.
+#[inline(never)]
+fn source_lanes() {
+    let time = |label: &str, topics: Vec<TopicCfg>| {
+        let mut c = cfg();
+        c.topics = topics;
+        let many = !c.topics.is_empty();
+        let payloads = Payloads::build(&c, Path::new(".")).unwrap_or_else(|e| fail(e));
+        let keys = KeySpace::build(&c, 0, 1).unwrap_or_else(|e| fail(e));
+        let lanes = LanePlan::new(&c)
+            .key_spaces(&c, 0, 1)
+            .unwrap_or_else(|e| fail(e));
+        let mut src = RecordSource::new(payloads, keys, 0, 1).with_lanes(&lanes);
+        let mut bytes = 0u64;
+        let start = Instant::now();
+        for i in 0..SOURCE_CALLS {
+            let r = match many {
+                true => src.next_for(black_box((i & 1) as usize)),
+                false => src.next(),
+            };
+            bytes += black_box(r).payload_bytes;
+        }
+        let ns = start.elapsed().as_nanos() as f64 / SOURCE_CALLS as f64;
+        black_box(bytes);
+        println!("source {label}: {ns:.2} ns/record");
+    };
+    let topic = |name: &str, size: Option<SizeDist>, keys: Option<KeyDist>| TopicCfg {
+        size,
+        keys,
+        ..TopicCfg::plain(name.into(), 4, 1)
+    };
+    time("next, one topic", Vec::new());
+    time(
+        "next_for, two topics, one setting",
+        vec![topic("a", None, None), topic("b", None, None)],
+    );
+    time(
+        "next_for, two topics, two settings",
+        vec![
+            topic("a", None, None),
+            topic(
+                "b",
+                Some(SizeDist::Fixed { bytes: 300 }),
+                Some(KeyDist::Uniform { count: 1000 }),
+            ),
+        ],
+    );
 }
 
 fn fail(e: impl std::fmt::Display) -> ! {
@@ -211,6 +264,9 @@ fn worker_loop(records: u64, sticky_callback: bool) {
 
 fn main() {
     source_and_recorder();
+    if std::env::var("KPROD_BENCH_LANES").is_ok_and(|v| v == "1") {
+        source_lanes();
+    }
     let records = std::env::var("KPROD_BENCH_RECORDS")
         .ok()
         .and_then(|s| s.parse().ok())

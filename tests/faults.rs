@@ -244,6 +244,8 @@ fn mock_topic(name: &str, partitions: u32) -> kprod::profile::TopicCfg {
         replication_factor: 3,
         share: 1,
         config: Default::default(),
+        size: None,
+        keys: None,
     }
 }
 

@@ -92,8 +92,10 @@ fn facts(r: &RunReport) -> Vec<String> {
         .map_or("unlimited rate".to_string(), |t| {
             format!("target {}", rate_tick(t))
         });
-    let size = match p.pointer("/workload/size/bytes").and_then(|b| b.as_u64()) {
-        Some(b) => format!("{b} B records"),
+    let size = match crate::report::topics::fixed_record_bytes(p) {
+        Some((b, false)) => format!("{b} B records"),
+        Some((b, true)) => format!("{b:.0} B records (share-weighted over topics)"),
+        None if crate::report::topics::has_topic_sizes(p) => "per-topic record sizes".into(),
         None => match p.pointer("/workload/size/kind").and_then(|k| k.as_str()) {
             Some(k) => format!("{k} record sizes"),
             None => "record size n/a".into(),

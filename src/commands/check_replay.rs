@@ -151,6 +151,19 @@ fn workload(w: &serde_json::Map<String, Value>) -> Result<Table, String> {
                 for (i, topic) in v.as_array().into_iter().flatten().enumerate() {
                     let mut tt = Table::new();
                     for (tk, tv) in object(&format!("{path}[{i}]"), topic)? {
+                        let tpath = format!("{path}[{i}].{tk}");
+                        // A topic's own records take [workload]'s forms.
+                        match tk.as_str() {
+                            "size" => {
+                                tt.insert(tk.clone(), tagged(&tpath, tv, "dist")?);
+                                continue;
+                            }
+                            "keys" => {
+                                keys(&tpath, tv, &mut tt)?;
+                                continue;
+                            }
+                            _ => {}
+                        }
                         let val = match tv {
                             Value::Object(c) => Toml::Table(
                                 c.iter()
@@ -159,7 +172,7 @@ fn workload(w: &serde_json::Map<String, Value>) -> Result<Table, String> {
                                     })
                                     .collect(),
                             ),
-                            x => match scalar(&format!("{path}[{i}].{tk}"), x)? {
+                            x => match scalar(&tpath, x)? {
                                 Some(x) => x,
                                 None => continue,
                             },
@@ -324,7 +337,9 @@ mod tests {
         std::fs::write(
             &src,
             "[[workload.topics]]\nname = \"o-{i}\"\ncount = 2\nshare = 3\n\
-             config = { \"retention.ms\" = 1000 }\n[[workload.topics]]\nname = \"b\"\n",
+             config = { \"retention.ms\" = 1000 }\n[[workload.topics]]\nname = \"b\"\n\
+             size = { dist = \"uniform\", min = \"20B\", max = \"40B\" }\n\
+             keys = \"zipf\"\nkey_count = 50\n",
         )
         .unwrap();
         let resolve = |p: &std::path::Path| {
@@ -343,5 +358,10 @@ mod tests {
             second["workload"]["topics"][0]["config"]["retention.ms"],
             "1000"
         );
+        let b = &second["workload"]["topics"][2];
+        assert_eq!(b["size"]["min"], 20);
+        assert_eq!(b["keys"]["count"], 50);
+        assert_eq!(b["keys"]["kind"], "zipf");
+        assert!(second["workload"]["topics"][0].get("size").is_none());
     }
 }

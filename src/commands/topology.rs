@@ -346,6 +346,8 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            size: None,
+            keys: None,
         }
     }
 

@@ -129,6 +129,8 @@ pub fn run(
 struct Setup {
     payloads: Arc<Payloads>,
     keys: Arc<KeySpace>,
+    /// The key spaces of the per-topic settings beyond [workload]'s (`workload::lanes`).
+    lane_keys: Vec<Arc<KeySpace>>,
     cluster: Cluster,
     /// The first topic's partitions (the run's when it has one topic; else all topics').
     partitions: u32,
@@ -149,6 +151,8 @@ impl Setup {
         // Pools first: a bad value file must fail before anything connects.
         let payloads = Payloads::build(w, &plan.base_dir)?;
         let keys = KeySpace::build(w, plan.instance, plan.instances)?;
+        let lane_keys =
+            crate::workload::LanePlan::new(w).key_spaces(w, plan.instance, plan.instances)?;
         let topics = w.topic_list();
         let cluster = match &p.cluster.brokers {
             None => cluster::start_embedded(p.cluster.mock_brokers, &topics)?,
@@ -212,6 +216,7 @@ impl Setup {
         Ok(Setup {
             payloads,
             keys,
+            lane_keys,
             cluster,
             partitions: match topic_partitions.is_empty() {
                 true => info.partitions,
@@ -257,7 +262,8 @@ impl Crew {
                 setup.keys.clone(),
                 share.index,
                 plan.source_seed(),
-            );
+            )
+            .with_lanes(&setup.lane_keys);
             let mut spec = worker_spec(plan, share, header_bytes);
             spec.topics = setup.topics.iter().map(|t| t.name.clone()).collect();
             if setup.topics.len() > 1 {
@@ -517,7 +523,7 @@ fn expected_records(records: Option<u64>, rate: Option<f64>, end: Option<Duratio
 /// Values from a size file can be shorter than the end-to-end stamp: refuse before t0
 /// (sizes from the profile were checked when it was read).
 fn check_stamp_room(payloads: &Payloads) -> Result<(), KprodError> {
-    let min = payloads.sizes().min();
+    let min = payloads.min_value_bytes();
     if min < stamp::STAMP_BYTES {
         return Err(crate::error::ConfigError::new(format!(
             "the smallest value ({min}B) is too small for consumers: each value starts with a \

@@ -500,7 +500,10 @@ impl<'a> Hot<'a> {
         }
         let topic = if self.many { self.next_topic() } else { 0 };
         let tag = &self.tag;
-        let r = self.source.next();
+        let r = match self.many {
+            true => self.source.next_for(topic),
+            false => self.source.next(),
+        };
         let value = match &mut self.stamp {
             Some(s) => s.put(0, r.value, intended_ns),
             None => r.value,

@@ -164,18 +164,12 @@ fn consumers(g: &Get<'_>, m: &Merged) -> Result<ConsumersCfg, ConfigError> {
 
 fn workload(g: &Get<'_>, m: &Merged) -> Result<WorkloadCfg, ConfigError> {
     let key_count = g.u64("workload.key_count")?;
-    let keys = match pick!(g, "workload.keys", Keys) {
-        KeyKind::None => KeyDist::None,
-        KeyKind::Sequential => KeyDist::Sequential { count: key_count },
-        KeyKind::Uniform => KeyDist::Uniform { count: key_count },
-        KeyKind::Zipf => match g.val("workload.zipf_s")? {
-            Val::F64(s) => KeyDist::Zipf {
-                count: key_count,
-                s: *s,
-            },
-            _ => return Err(g.wrong("workload.zipf_s")),
-        },
+    let key_kind: KeyKind = pick!(g, "workload.keys", Keys);
+    let zipf_s = match g.val("workload.zipf_s")? {
+        Val::F64(s) => *s,
+        _ => return Err(g.wrong("workload.zipf_s")),
     };
+    let keys = super::topics::key_dist(key_kind, key_count, zipf_s);
     let partition_map: std::collections::BTreeMap<String, i32> =
         match m.values.get("workload.partition_map").map(|e| &e.val) {
             None => Default::default(),
@@ -192,7 +186,7 @@ fn workload(g: &Get<'_>, m: &Merged) -> Result<WorkloadCfg, ConfigError> {
         Some(_) => return Err(g.wrong("workload.headers.fixed")),
     };
     let (rate, duration, stages) = with_stages(g, m)?;
-    let topics = many_topics(g, m)?;
+    let topics = many_topics(g, m, (key_kind, key_count, zipf_s))?;
     if !topics.is_empty() && !partition_map.is_empty() {
         let at = m
             .values
@@ -236,7 +230,11 @@ fn workload(g: &Get<'_>, m: &Merged) -> Result<WorkloadCfg, ConfigError> {
 }
 
 /// `[[workload.topics]]` or `--topics N`, expanded with the workload's defaults.
-fn many_topics(g: &Get<'_>, m: &Merged) -> Result<Vec<super::TopicCfg>, ConfigError> {
+fn many_topics(
+    g: &Get<'_>,
+    m: &Merged,
+    (keys, key_count, zipf_s): (KeyKind, u64, f64),
+) -> Result<Vec<super::TopicCfg>, ConfigError> {
     let count = g.opt_u64("workload.topic_count")?;
     let count_loc = m.values.get("workload.topic_count").map(|e| &e.origin.loc);
     let topic = g.string("workload.topic")?;
@@ -246,6 +244,9 @@ fn many_topics(g: &Get<'_>, m: &Merged) -> Result<Vec<super::TopicCfg>, ConfigEr
         topic: &topic,
         partitions: g.u32("workload.partitions")?,
         replication_factor: g.u32("workload.replication_factor")?,
+        keys,
+        key_count,
+        zipf_s,
     })
 }
 

@@ -185,7 +185,7 @@ fn walk_section(
                 layer.stages = Some((super::stages::from_raw(raw, &e.loc)?, e.loc));
             }
             (None, raw) if full == "workload.topics" => {
-                layer.topics = Some((super::topics::from_raw(raw, &e.loc)?, e.loc));
+                layer.topics = Some((super::topics::from_raw(raw, &e.loc, base_dir)?, e.loc));
             }
             (None, Raw::Table(t)) if full == "workload.headers" => {
                 walk_section(layer, &full, t, base_dir)?

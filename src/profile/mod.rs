@@ -30,7 +30,7 @@ pub use builtin::builtin_profiles;
 pub use env::{register_secret, scrub};
 pub use librdkafka::{is_secret, librdkafka_properties, redacted};
 pub use model::*;
-pub use show::render_show;
+pub use show::{keys as keys_text, render_show, size_dist as size_text};
 pub use stages::Stage;
 pub use topics::TopicCfg;
 pub use validate::consumers::{MAX_CONSUMERS, MAX_GROUPS, STAMP_BYTES};

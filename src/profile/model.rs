@@ -235,13 +235,11 @@ impl WorkloadCfg {
         if !self.topics.is_empty() {
             return self.topics.clone();
         }
-        vec![super::TopicCfg {
-            name: self.topic.clone(),
-            partitions: self.partitions,
-            replication_factor: self.replication_factor,
-            share: 1,
-            config: BTreeMap::new(),
-        }]
+        vec![super::TopicCfg::plain(
+            self.topic.clone(),
+            self.partitions,
+            self.replication_factor,
+        )]
     }
 }
 

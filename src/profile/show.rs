@@ -27,7 +27,8 @@ fn rate(r: &Rate) -> String {
     }
 }
 
-fn size_dist(s: &SizeDist) -> String {
+/// A size setting in a few words (`profiles show`, a report's `topics[].size`).
+pub fn size_dist(s: &SizeDist) -> String {
     let f = |b: u32| format_size(b.into());
     match s {
         SizeDist::Fixed { bytes } => f(*bytes),
@@ -50,7 +51,8 @@ fn size_dist(s: &SizeDist) -> String {
     }
 }
 
-fn keys(k: &KeyDist) -> String {
+/// A key setting in a few words (`profiles show`, a report's `topics[].keys`).
+pub fn keys(k: &KeyDist) -> String {
     match k {
         KeyDist::None => "none (no key: sticky partitioning)".into(),
         KeyDist::Sequential { count } => format!("sequential over {} keys", exact_count(*count)),
@@ -265,8 +267,15 @@ fn workload_section(out: &mut String, p: &Profile) {
                     true => String::new(),
                     false => format!(", {}", configs.join(", ")),
                 };
+                let mut records = String::new();
+                if let Some(s) = &t.size {
+                    records += &format!(", size {}", size_dist(s));
+                }
+                if let Some(k) = &t.keys {
+                    records += &format!(", keys {}", keys(k));
+                }
                 let shape = format!(
-                    "{} partitions, rf {}, share {}{configs}",
+                    "{} partitions, rf {}, share {}{records}{configs}",
                     t.partitions, t.replication_factor, t.share
                 );
                 (t.name.as_str(), shape)

@@ -99,18 +99,115 @@ fn bad_config_names_are_refused_with_their_place() {
     assert!(e.contains("did you mean `retention.ms`"), "{e}");
 }
 
+const RECORDS: &str = r#"[workload]
+size = "1KiB"
+keys = "uniform"
+key_count = 500
+
+[[workload.topics]]
+name = "small"
+size = "50B"
+keys = "none"
+
+[[workload.topics]]
+name = "hot"
+keys = "zipf"
+key_count = 100
+
+[[workload.topics]]
+name = "plain"
+"#;
+
 #[test]
-fn per_topic_sizes_and_keys_are_unknown_keys() {
-    for (k, v) in [("size", "\"1KiB\""), ("keys", "\"uniform\"")] {
-        let text = format!("[[workload.topics]]\nname = \"a\"\n{k} = {v}\n");
-        fails(
-            &text,
-            &Overrides::default(),
-            3,
-            &format!("workload.topics[0].{k}"),
-            "unknown key",
-        );
-    }
+fn per_topic_sizes_and_keys_default_to_the_workloads_key_by_key() {
+    let p = resolve_text(RECORDS, &Overrides::default()).unwrap();
+    let t = &p.workload.topics;
+    assert_eq!(t[0].size, Some(SizeDist::Fixed { bytes: 50 }));
+    assert_eq!(t[0].keys, Some(KeyDist::None));
+    // zipf_s comes from [workload] (the base profile's 1.1), key_count from the topic.
+    assert_eq!(t[1].size, None);
+    assert_eq!(t[1].keys, Some(KeyDist::Zipf { count: 100, s: 1.1 }));
+    assert_eq!((&t[2].size, &t[2].keys), (&None, &None));
+    assert_eq!(p.workload.size, SizeDist::Fixed { bytes: 1024 });
+    let shown = render_show(&p);
+    assert!(shown.contains("size 50B"), "{shown}");
+    assert!(shown.contains("keys zipf s=1.1 over 100 keys"), "{shown}");
+}
+
+#[test]
+fn per_topic_sizes_and_keys_are_checked_where_written() {
+    let o = Overrides::default();
+    let at = |k: &str, v: &str| format!("[[workload.topics]]\nname = \"a\"\n{k} = {v}\n");
+    fails(
+        &at("size", "\"0B\""),
+        &o,
+        3,
+        "workload.topics[0].size",
+        "between 1B and 1GiB",
+    );
+    fails(
+        &at(
+            "size",
+            "{ dist = \"uniform\", min = \"2KiB\", max = \"1KiB\" }",
+        ),
+        &o,
+        3,
+        "workload.topics[0].size",
+        "larger than max",
+    );
+    fails(
+        &at(
+            "size",
+            "{ dist = \"normal\", mean = \"30B\", stddev = \"1B\", min = \"1B\", max = \"20B\" }",
+        ),
+        &o,
+        3,
+        "workload.topics[0].size",
+        "mean",
+    );
+    fails(
+        &at("keys", "\"hashed\""),
+        &o,
+        3,
+        "workload.topics[0].keys",
+        "hashed",
+    );
+    fails(
+        &at("key_count", "0"),
+        &o,
+        3,
+        "workload.topics[0].key_count",
+        "key_count must be from 1",
+    );
+    fails(
+        &at("zipf_s", "-1.0"),
+        &o,
+        3,
+        "workload.topics[0].zipf_s",
+        "positive",
+    );
+    fails(
+        &at("sizes", "\"1KiB\""),
+        &o,
+        3,
+        "workload.topics[0].sizes",
+        "unknown key",
+    );
+    let e = resolve_text(&at("sizes", "\"1KiB\""), &o).unwrap_err();
+    assert!(e.contains("did you mean `size`"), "{e}");
+}
+
+#[test]
+fn a_topic_size_too_small_for_consumers_is_blamed_on_the_topic() {
+    let text = "[consumers]\ncount = 1\n\n[[workload.topics]]\nname = \"a\"\n\
+                [[workload.topics]]\nname = \"b\"\nsize = \"8B\"\n";
+    fails(
+        text,
+        &Overrides::default(),
+        8,
+        "workload.topics[1].size",
+        "too small for consumers",
+    );
 }
 
 #[test]

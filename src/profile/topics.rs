@@ -8,16 +8,26 @@
 //! replication_factor = 3   # default workload.replication_factor
 //! share = 2                # relative share of every producer's records, default 1
 //! config = { "retention.ms" = "3600000", "min.insync.replicas" = 2 }
+//! size = { dist = "uniform", min = "100B", max = "2KiB" }   # default workload.size
+//! keys = "zipf"            # default workload.keys; key_count, zipf_s likewise
+//! key_count = 50000
 //! ```
 //!
 //! Entries are parsed per layer with the location of every key (a later layer's list
 //! replaces an earlier one's); [`resolve`] expands them once the profile's defaults are
 //! known. Without either, the run has one topic, `workload.topic`, and `topics` is empty.
+//! `size`, `keys`, `key_count` and `zipf_s` take what [workload] takes and are checked the
+//! same way where they are written; a topic that sets none of them (or sets [workload]'s
+//! values) shares [workload]'s record source lane, so per-topic settings cost a run only
+//! the distinct settings it has.
 
+use super::keys::{convert, Ctx, KeyKind, Kind, Val};
+use super::model::{KeyDist, SizeDist};
 use super::raw::{Raw, RawEntry};
 use crate::error::{ConfigError, Location};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Topic configs kprod passes in CreateTopics: the ones a capacity plan varies.
 pub const TOPIC_CONFIGS: &[&str] = &[
@@ -47,6 +57,28 @@ pub struct TopicCfg {
     /// Topic configs applied when kprod creates the topic.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub config: BTreeMap<String, String>,
+    /// This topic's record sizes when its entry sets `size`; None = `workload.size`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<SizeDist>,
+    /// This topic's keys when its entry sets `keys`, `key_count` or `zipf_s` (the others
+    /// from [workload]); None = `workload.keys`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<KeyDist>,
+}
+
+impl TopicCfg {
+    /// A topic of `name` with the workload's shape and records.
+    pub fn plain(name: String, partitions: u32, replication_factor: u32) -> TopicCfg {
+        TopicCfg {
+            name,
+            partitions,
+            replication_factor,
+            share: 1,
+            config: BTreeMap::new(),
+            size: None,
+            keys: None,
+        }
+    }
 }
 
 /// One `[[workload.topics]]` entry as written.
@@ -58,6 +90,11 @@ pub(crate) struct TopicSpec {
     replication_factor: Option<u32>,
     share: u32,
     config: BTreeMap<String, String>,
+    /// `size` and where it was written (validation of `[consumers]` blames it there).
+    pub(crate) size: Option<(SizeDist, Location)>,
+    keys: Option<KeyKind>,
+    key_count: Option<u64>,
+    zipf_s: Option<f64>,
     loc: Location,
 }
 
@@ -68,10 +105,19 @@ const KEYS: &[&str] = &[
     "replication_factor",
     "share",
     "config",
+    "size",
+    "keys",
+    "key_count",
+    "zipf_s",
 ];
 
-/// Parses the `topics` value of `[workload]` (an array of tables).
-pub(crate) fn from_raw(raw: Raw, loc: &Location) -> Result<Vec<TopicSpec>, ConfigError> {
+/// Parses the `topics` value of `[workload]` (an array of tables); size files are
+/// relative to `base_dir`, as [workload]'s are.
+pub(crate) fn from_raw(
+    raw: Raw,
+    loc: &Location,
+    base_dir: &Path,
+) -> Result<Vec<TopicSpec>, ConfigError> {
     let Raw::List(items) = raw else {
         return Err(ConfigError::new("`topics` is a list of tables")
             .at(loc.clone())
@@ -92,12 +138,17 @@ pub(crate) fn from_raw(raw: Raw, loc: &Location) -> Result<Vec<TopicSpec>, Confi
                 .key("workload.topics")
                 .fix("write [[workload.topics]] on its own line, then name = \"...\" below it"));
         };
-        out.push(one(&entries, iloc, n)?);
+        out.push(one(&entries, iloc, n, base_dir)?);
     }
     Ok(out)
 }
 
-fn one(entries: &[RawEntry], loc: Location, n: usize) -> Result<TopicSpec, ConfigError> {
+fn one(
+    entries: &[RawEntry],
+    loc: Location,
+    n: usize,
+    base_dir: &Path,
+) -> Result<TopicSpec, ConfigError> {
     let key = |k: &str| format!("workload.topics[{n}].{k}");
     if let Some(e) = entries.iter().find(|e| !KEYS.contains(&e.key.as_str())) {
         let hint = super::keys::closest(&e.key, KEYS.iter().copied())
@@ -106,11 +157,7 @@ fn one(entries: &[RawEntry], loc: Location, n: usize) -> Result<TopicSpec, Confi
             ConfigError::new(format!("unknown key `{}` in a topic", e.key))
                 .at(e.key_loc.clone())
                 .key(key(&e.key))
-                .fix(format!(
-                    "{hint}a topic takes {} (per-topic sizes and keys are not supported: \
-                     they come from [workload])",
-                    KEYS.join(", ")
-                )),
+                .fix(format!("{hint}a topic takes {}", KEYS.join(", "))),
         );
     }
     let find = |k: &str| entries.iter().find(|e| e.key == k);
@@ -162,6 +209,7 @@ fn one(entries: &[RawEntry], loc: Location, n: usize) -> Result<TopicSpec, Confi
         None => BTreeMap::new(),
         Some(e) => configs(e, &key("config"))?,
     };
+    let records = records(entries, n, base_dir)?;
     Ok(TopicSpec {
         name,
         count,
@@ -169,8 +217,88 @@ fn one(entries: &[RawEntry], loc: Location, n: usize) -> Result<TopicSpec, Confi
         replication_factor: whole("replication_factor", 1, i16::MAX as u64)?,
         share: whole("share", 1, MAX_SHARE_SUM)?.unwrap_or(1),
         config,
+        size: records.size,
+        keys: records.keys,
+        key_count: records.key_count,
+        zipf_s: records.zipf_s,
         loc,
     })
+}
+
+/// A topic entry's record settings as written, each checked where it stands.
+#[derive(Default)]
+struct Records {
+    size: Option<(SizeDist, Location)>,
+    keys: Option<KeyKind>,
+    key_count: Option<u64>,
+    zipf_s: Option<f64>,
+}
+
+/// `size`, `keys`, `key_count`, `zipf_s` of topic `n`: the [workload] keys' conversions and
+/// rules, blamed on the topic's line and key.
+fn records(entries: &[RawEntry], n: usize, base_dir: &Path) -> Result<Records, ConfigError> {
+    let mut out = Records::default();
+    for e in entries {
+        let key = format!("workload.topics[{n}].{}", e.key);
+        let kind = match e.key.as_str() {
+            "size" => Kind::SizeDist,
+            "keys" => Kind::Keys,
+            "key_count" => Kind::U64,
+            "zipf_s" => Kind::F64,
+            _ => continue,
+        };
+        let cx = Ctx {
+            key: &key,
+            loc: &e.loc,
+            base_dir,
+        };
+        let bad = |(message, fix): (String, String)| {
+            ConfigError::new(message)
+                .at(e.loc.clone())
+                .key(key.clone())
+                .fix(fix)
+        };
+        match convert(kind, &e.value, &cx)? {
+            Val::Size(d) => {
+                if let Some(p) = super::validate::size_problem(&d) {
+                    return Err(bad(p));
+                }
+                out.size = Some((d, e.loc.clone()));
+            }
+            Val::Keys(k) => out.keys = Some(k),
+            Val::U64(c) => {
+                let max = super::limits::MAX_KEY_COUNT;
+                if c == 0 || c > max {
+                    return Err(bad((
+                        format!("key_count must be from 1 to {max}, not {c}"),
+                        "set key_count = 10000 (keys are pre-rendered in memory)".into(),
+                    )));
+                }
+                out.key_count = Some(c);
+            }
+            Val::F64(s) => {
+                if !(s > 0.0 && s.is_finite()) {
+                    return Err(bad((
+                        format!("zipf_s must be a positive number, got {s}"),
+                        "set zipf_s = 1.1 (larger = hotter keys)".into(),
+                    )));
+                }
+                out.zipf_s = Some(s);
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The keys of a kind, a count and an exponent.
+pub(crate) fn key_dist(kind: KeyKind, count: u64, s: f64) -> KeyDist {
+    match kind {
+        KeyKind::None => KeyDist::None,
+        KeyKind::Sequential => KeyDist::Sequential { count },
+        KeyKind::Uniform => KeyDist::Uniform { count },
+        KeyKind::Zipf => KeyDist::Zipf { count, s },
+    }
 }
 
 /// The `config` table: names on the allow-list, values as strings. Unquoted dotted names
@@ -238,6 +366,10 @@ pub(crate) struct Sources<'a> {
     pub topic: &'a str,
     pub partitions: u32,
     pub replication_factor: u32,
+    /// [workload]'s key settings, the defaults of a topic's `keys`, `key_count`, `zipf_s`.
+    pub keys: KeyKind,
+    pub key_count: u64,
+    pub zipf_s: f64,
 }
 
 /// The run's topics, expanded; empty for the single-topic run (`workload.topic`).
@@ -264,12 +396,12 @@ pub(crate) fn resolve(s: Sources<'_>) -> Result<Vec<TopicCfg>, ConfigError> {
                 .fix("give --topics 3, for example"));
             }
             (0..n)
-                .map(|i| TopicCfg {
-                    name: format!("{}-{i}", s.topic),
-                    partitions: s.partitions,
-                    replication_factor: s.replication_factor,
-                    share: 1,
-                    config: BTreeMap::new(),
+                .map(|i| {
+                    TopicCfg::plain(
+                        format!("{}-{i}", s.topic),
+                        s.partitions,
+                        s.replication_factor,
+                    )
                 })
                 .collect()
         }
@@ -299,6 +431,8 @@ pub(crate) fn resolve(s: Sources<'_>) -> Result<Vec<TopicCfg>, ConfigError> {
                         replication_factor: spec.replication_factor.unwrap_or(s.replication_factor),
                         share: spec.share,
                         config: spec.config.clone(),
+                        size: spec.size.as_ref().map(|(d, _)| d.clone()),
+                        keys: topic_keys(spec, &s)?,
                     });
                 }
             }
@@ -362,6 +496,35 @@ pub(crate) fn apply_suffix(w: &mut super::WorkloadCfg, suffix: &str) -> Result<(
         w.topics[i].name = name;
     }
     Ok(())
+}
+
+/// A topic's keys when its entry sets any key setting: the rest from [workload], whose
+/// `key_count` and `zipf_s` are checked only when [workload] itself is keyed.
+fn topic_keys(spec: &TopicSpec, s: &Sources<'_>) -> Result<Option<KeyDist>, ConfigError> {
+    if spec.keys.is_none() && spec.key_count.is_none() && spec.zipf_s.is_none() {
+        return Ok(None);
+    }
+    let kind = spec.keys.unwrap_or(s.keys);
+    let count = spec.key_count.unwrap_or(s.key_count);
+    let zipf_s = spec.zipf_s.unwrap_or(s.zipf_s);
+    let max = super::limits::MAX_KEY_COUNT;
+    if kind != KeyKind::None && (count == 0 || count > max) {
+        return Err(ConfigError::new(format!(
+            "this topic's keys take workload.key_count = {count}: it must be from 1 to {max}"
+        ))
+        .at(spec.loc.clone())
+        .key("workload.topics.key_count")
+        .fix("set key_count = 10000 in the topic (or in [workload])"));
+    }
+    if kind == KeyKind::Zipf && !(zipf_s > 0.0 && zipf_s.is_finite()) {
+        return Err(ConfigError::new(format!(
+            "this topic's zipf keys take workload.zipf_s = {zipf_s}: it must be positive"
+        ))
+        .at(spec.loc.clone())
+        .key("workload.topics.zipf_s")
+        .fix("set zipf_s = 1.1 in the topic (or in [workload])"));
+    }
+    Ok(Some(key_dist(kind, count, zipf_s)))
 }
 
 /// The routing cycle: topic indices in smooth weighted round-robin order over one period

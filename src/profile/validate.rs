@@ -5,6 +5,8 @@
 
 mod brokers;
 pub(crate) mod consumers;
+mod sizes;
+pub(crate) use sizes::size_problem;
 mod limits;
 
 use super::keys::closest;
@@ -12,7 +14,7 @@ use super::layer::Merged;
 use super::librdkafka::PARTITIONERS;
 use super::model::*;
 use crate::error::ConfigError;
-use crate::units::{format_duration, format_size};
+use crate::units::format_duration;
 pub use limits::{
     out_of_range, PlannedMemory, MAX_HEADERS, MAX_HEADER_BYTES, MAX_KEY_COUNT, MAX_MOCK_BROKERS,
     MAX_PARTITIONS, MAX_PLANNED_MEMORY, MAX_PRODUCERS, MAX_RECORD_BYTES,
@@ -468,49 +470,8 @@ fn run_length(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
 }
 
 fn sizes(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
-    let check = |what: &str, bytes: u32| -> Result<(), ConfigError> {
-        if bytes == 0 || u64::from(bytes) > GIB {
-            return Err(v.err(
-                "workload.size",
-                format!(
-                    "record size{what} {} must be between 1B and 1GiB",
-                    format_size(bytes.into())
-                ),
-                "use a size between \"1B\" and \"1GiB\"",
-            ));
-        }
-        Ok(())
-    };
-    match &p.workload.size {
-        SizeDist::Fixed { bytes } => check("", *bytes)?,
-        SizeDist::Uniform { min, max } | SizeDist::Normal { min, max, .. } => {
-            check(" min", *min)?;
-            check(" max", *max)?;
-            if min > max {
-                return Err(v.err(
-                    "workload.size",
-                    format!(
-                        "min ({}) is larger than max ({})",
-                        format_size((*min).into()),
-                        format_size((*max).into())
-                    ),
-                    "swap min and max",
-                ));
-            }
-            if let SizeDist::Normal { mean, .. } = &p.workload.size {
-                if mean < min || mean > max {
-                    return Err(v.err(
-                        "workload.size",
-                        format!(
-                            "mean ({}) lies outside [min, max]",
-                            format_size((*mean).into())
-                        ),
-                        "choose a mean between min and max",
-                    ));
-                }
-            }
-        }
-        SizeDist::File { .. } => {}
+    if let Some((message, fix)) = size_problem(&p.workload.size) {
+        return Err(v.err("workload.size", message, fix));
     }
     let value_bytes = match v
         .m

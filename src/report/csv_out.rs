@@ -59,6 +59,13 @@ const V1_COLUMNS: usize = 17;
 
 /// `workload.size` of the resolved profile as one short cell.
 fn size_cell(profile: &serde_json::Value) -> String {
+    // Per-topic sizes: the share-weighted mean when all are fixed, else "per-topic".
+    if let Some((b, true)) = super::topics::fixed_record_bytes(profile) {
+        return format!("{b:.0}");
+    }
+    if super::topics::has_topic_sizes(profile) {
+        return "per-topic".into();
+    }
     let size = &profile["workload"]["size"];
     if let Some(b) = size["bytes"].as_u64() {
         return b.to_string();

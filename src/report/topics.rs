@@ -4,6 +4,7 @@
 use super::model::RunReport;
 use crate::domain::{RunOutcome, TopicCounts};
 use crate::plan::Plan;
+use crate::profile::{keys_text, size_text};
 use serde::{Deserialize, Serialize};
 
 /// One topic's figures. Counts are the whole run's (warm-up included, like `records`);
@@ -28,6 +29,13 @@ pub struct TopicReport {
     /// every topic, so each entry equals `delivered` when all went well).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consumed: Vec<u64>,
+    /// The topic's record sizes and keys as set (its own `[[workload.topics]]` settings,
+    /// else [workload]'s), worded as `profiles show` words them (`uniform 100B..2KiB`);
+    /// empty in reports written before per-topic settings.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub size: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub keys: String,
 }
 
 /// Fills `r.topics` (many topics only) and warns once when topic configs could not be
@@ -83,12 +91,48 @@ pub fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
                     .iter()
                     .map(|g| g.get(i).copied().unwrap_or(0))
                     .collect(),
+                size: size_text(t.size.as_ref().unwrap_or(&w.size)),
+                keys: keys_text(t.keys.as_ref().unwrap_or(&w.keys)),
                 ..TopicReport::default()
             };
             rates(&mut tr, window);
             tr
         })
         .collect();
+}
+
+/// Whether a resolved profile (report JSON) gives any topic its own `size`.
+pub fn has_topic_sizes(profile: &serde_json::Value) -> bool {
+    profile
+        .pointer("/workload/topics")
+        .and_then(|t| t.as_array())
+        .is_some_and(|t| t.iter().any(|t| t.get("size").is_some()))
+}
+
+/// The run's mean record size as a resolved profile (report JSON) sets it: `workload.size`
+/// when fixed and no topic has its own; with per-topic sizes, the share-weighted mean of
+/// the topics' fixed sizes (Some((mean, true))); None when any size in play is not fixed.
+pub fn fixed_record_bytes(profile: &serde_json::Value) -> Option<(f64, bool)> {
+    let base = profile
+        .pointer("/workload/size/bytes")
+        .and_then(|b| b.as_u64());
+    let topics = profile
+        .pointer("/workload/topics")
+        .and_then(|t| t.as_array());
+    let Some(topics) = topics.filter(|_| has_topic_sizes(profile)) else {
+        return base.map(|b| (b as f64, false));
+    };
+    let (mut sum, mut shares) = (0.0, 0.0);
+    for t in topics {
+        let bytes = match t.get("size") {
+            Some(s) => s.get("bytes").and_then(|b| b.as_u64())?,
+            None => base?,
+        };
+        let share = t.get("share").and_then(|s| s.as_f64()).unwrap_or(1.0);
+        sum += bytes as f64 * share;
+        shares += share;
+    }
+    (shares > 0.0).then(|| (sum / shares, true))
 }
 
 fn rates(t: &mut TopicReport, window_s: f64) {
@@ -174,8 +218,12 @@ pub fn detail_rows(r: &RunReport) -> Vec<(String, String)> {
                         .join(" / ")
                 ),
             };
+            let records = match t.size.is_empty() {
+                true => String::new(),
+                false => format!(", {} records, keys {}", t.size, t.keys),
+            };
             let value = format!(
-                "{} partitions, rf {}, share {}: sent {}, delivered {}, failed {}{consumed}; {}, {}",
+                "{} partitions, rf {}, share {}{records}: sent {}, delivered {}, failed {}{consumed}; {}, {}",
                 t.partitions,
                 t.replication_factor,
                 t.share,
@@ -211,7 +259,7 @@ mod tests {
             },
             records_per_sec: 0.0,
             bytes_per_sec: 0.0,
-            consumed: Vec::new(),
+            ..TopicReport::default()
         }
     }
 
@@ -261,5 +309,28 @@ mod tests {
     #[test]
     fn a_report_without_topics_merges_to_none() {
         assert!(merge(&[&sample_report(), &sample_report()], 1.0).is_empty());
+    }
+
+    #[test]
+    fn the_record_size_shown_is_share_weighted_over_topics() {
+        use serde_json::json;
+        let plain = json!({"workload": {"size": {"kind": "fixed", "bytes": 100}}});
+        assert_eq!(fixed_record_bytes(&plain), Some((100.0, false)));
+        // 1 x 100B (the workload's) + 3 x 500B: (100 + 1500) / 4.
+        let mixed = json!({"workload": {
+            "size": {"kind": "fixed", "bytes": 100},
+            "topics": [
+                {"name": "a", "share": 1},
+                {"name": "b", "share": 3, "size": {"kind": "fixed", "bytes": 500}}
+            ]
+        }});
+        assert_eq!(fixed_record_bytes(&mixed), Some((400.0, true)));
+        let uniform = json!({"workload": {
+            "size": {"kind": "fixed", "bytes": 100},
+            "topics": [{"name": "a", "share": 1,
+                        "size": {"kind": "uniform", "min": 1, "max": 9}}]
+        }});
+        assert_eq!(fixed_record_bytes(&uniform), None);
+        assert!(has_topic_sizes(&uniform) && !has_topic_sizes(&plain));
     }
 }

@@ -15,7 +15,9 @@
 pub mod curve;
 pub mod headers;
 pub mod keys;
+pub mod lanes;
 pub mod pacer;
+mod record;
 pub mod sizes;
 pub mod values;
 pub mod zipf;
@@ -23,13 +25,16 @@ pub mod zipf;
 pub use curve::Curve;
 pub use headers::{Header, HeaderTable, Headers};
 pub use keys::KeySpace;
+pub use lanes::LanePlan;
 pub use pacer::{wait_strategy, Pacer, Wait};
+use record::make;
+pub use record::Record;
 pub use sizes::SizeTable;
 
 use crate::error::{ConfigError, KprodError};
 use crate::profile::WorkloadCfg;
 use rand::rngs::SmallRng;
-use rand::{RngCore, SeedableRng};
+use rand::SeedableRng;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -85,6 +90,11 @@ pub struct Payloads {
     values: Box<[u8]>,
     sizes: SizeTable,
     headers: HeaderTable,
+    /// Per-topic settings ([`lanes`]): the size tables of lanes 1.., each topic's lane
+    /// (empty when all are lane 0), each lane's share of the records.
+    lane_sizes: Vec<SizeTable>,
+    lane_of: Box<[u16]>,
+    lane_weights: Vec<f64>,
 }
 
 impl Payloads {
@@ -92,14 +102,33 @@ impl Payloads {
     /// resolved against `base_dir`.
     pub fn build(cfg: &WorkloadCfg, base_dir: &Path) -> Result<Arc<Payloads>, WorkloadError> {
         let sizes = SizeTable::build(&cfg.size, base_dir, cfg.seed)?;
-        let len = values::pool_len(sizes.max() as usize);
+        let plan = LanePlan::new(cfg);
+        let lane_sizes = plan.size_tables(base_dir, cfg.seed)?;
+        let max = lane_sizes
+            .iter()
+            .map(SizeTable::max)
+            .fold(sizes.max(), u32::max);
+        let len = values::pool_len(max as usize);
         let values = values::generate(&cfg.value, len, base_dir, cfg.seed)?;
         let headers = HeaderTable::build(&cfg.headers, cfg.seed)?;
         Ok(Arc::new(Payloads {
             values,
             sizes,
             headers,
+            lane_sizes,
+            lane_of: plan.lane_of.into(),
+            lane_weights: plan.weights,
         }))
+    }
+
+    /// Every lane's size table, lane 0 first.
+    fn all_sizes(&self) -> impl Iterator<Item = &SizeTable> {
+        std::iter::once(&self.sizes).chain(&self.lane_sizes)
+    }
+
+    /// Smallest value size any record can have, over every topic's sizes.
+    pub fn min_value_bytes(&self) -> u32 {
+        self.all_sizes().map(SizeTable::min).min().unwrap_or(0)
     }
 
     /// The whole value pool; every record value is a sub-slice of it.
@@ -115,14 +144,18 @@ impl Payloads {
         &self.headers
     }
 
-    /// Expected value size of a record (mean of the size table).
+    /// Expected value size of a record: the size tables' means weighted by the share of
+    /// the records each topic's setting gets.
     pub fn mean_value_bytes(&self) -> f64 {
-        self.sizes.mean()
+        self.all_sizes()
+            .zip(&self.lane_weights)
+            .map(|(s, w)| s.mean() * w)
+            .sum()
     }
 
-    /// Largest value size any record can have.
+    /// Largest value size any record can have, over every topic's sizes.
     pub fn max_value_bytes(&self) -> u32 {
-        self.sizes.max()
+        self.all_sizes().map(SizeTable::max).max().unwrap_or(0)
     }
 
     /// Header names + values carried by every record.
@@ -133,39 +166,14 @@ impl Payloads {
     /// Expected value + header bytes of a record. Keys are not included: add
     /// [`KeySpace::mean_key_bytes`] for the full payload.
     pub fn mean_record_bytes(&self) -> f64 {
-        self.sizes.mean() + self.headers.bytes_per_record() as f64
+        self.mean_value_bytes() + self.headers.bytes_per_record() as f64
     }
 
-    /// Heap bytes held by the value pool, size table and headers.
+    /// Heap bytes held by the value pool, size tables and headers.
     pub fn memory_bytes(&self) -> usize {
-        self.values.len() + self.sizes.memory_bytes() + self.headers.memory_bytes()
-    }
-}
-
-/// One record to send. Every slice points into the shared pools, which outlive the run.
-#[derive(Debug, Clone, Copy)]
-pub struct Record<'a> {
-    /// None when keys are disabled.
-    pub key: Option<&'a [u8]>,
-    pub value: &'a [u8],
-    /// Explicit partition from `partition_map`, or -1 for the configured partitioner.
-    pub partition: i32,
-    pub headers: Headers<'a>,
-    /// key + value + header names + header values, for byte throughput.
-    pub payload_bytes: u64,
-}
-
-impl<'a> Record<'a> {
-    /// Number of headers (fixed + generated); the same for every record of a run.
-    #[inline]
-    pub fn header_count(&self) -> usize {
-        self.headers.len()
-    }
-
-    /// The record's headers (fixed first), iterable without allocating.
-    #[inline]
-    pub fn headers(&self) -> Headers<'a> {
-        self.headers
+        self.values.len()
+            + self.all_sizes().map(SizeTable::memory_bytes).sum::<usize>()
+            + self.headers.memory_bytes()
     }
 }
 
@@ -179,6 +187,8 @@ pub struct RecordSource {
     /// Where the next value starts in the pool.
     value_cursor: usize,
     producer_index: u32,
+    /// Lanes 1.. of a run with per-topic settings ([`lanes`]); empty otherwise.
+    lanes: Box<[lanes::Lane]>,
 }
 
 /// SplitMix64 finalizer: decorrelates nearby seeds (seed, seed + 1, producer 0, 1, ...).
@@ -207,7 +217,21 @@ impl RecordSource {
             // Past the end: the first record picks a random start.
             value_cursor: usize::MAX / 2,
             producer_index,
+            lanes: Box::default(),
         }
+    }
+
+    /// Adds the key spaces of lanes 1.. ([`LanePlan::key_spaces`]), in lane order.
+    pub fn with_lanes(mut self, keys: &[Arc<KeySpace>]) -> RecordSource {
+        let p = self.producer_index;
+        self.lanes = keys
+            .iter()
+            .map(|k| lanes::Lane {
+                key_cursor: k.sequential_start(p),
+                keys: k.clone(),
+            })
+            .collect();
+        self
     }
 
     /// The next record. Hot path: one or two RNG draws, integer math and slicing.
@@ -216,40 +240,44 @@ impl RecordSource {
     #[allow(clippy::should_implement_trait)]
     #[inline]
     pub fn next(&mut self) -> Record<'_> {
-        // One draw feeds three choices: bits 0..16 the size, 16..32 the header window,
-        // 32..64 the value offset.
-        let r = self.rng.next_u64();
         let p = &*self.payloads;
-        let len = p.sizes.pick(r) as usize;
-        // The pool is at least max size long (and under 2^32), so `span` is >= 1 and
-        // the 32x32-bit multiply maps the top bits onto 0..span without a division.
-        // Values walk the pool from a random start, jumping to a new random start when
-        // they reach its end: every record differs, and both kprod and librdkafka (which
-        // copies the value into its batch) read memory sequentially instead of missing the
-        // cache on every record.
-        let mut off = self.value_cursor;
-        if off + len > p.values.len() {
-            let span = (p.values.len() - len + 1) as u64;
-            off = (((r >> 32) * span) >> 32) as usize;
-        }
-        self.value_cursor = off + len;
-        let value = &p.values[off..off + len];
-        let (key, partition) = if self.keys.is_keyed() {
-            let j = self.keys.sample(&mut self.key_cursor, &mut self.rng);
-            let (k, part) = self.keys.key(j);
-            (Some(k), part)
-        } else {
-            (None, -1)
-        };
-        let headers = p.headers.for_record(r);
-        let payload_bytes =
-            (len + key.map_or(0, <[u8]>::len)) as u64 + p.headers.bytes_per_record();
-        Record {
-            key,
-            value,
-            partition,
-            headers,
-            payload_bytes,
+        make(
+            &mut self.rng,
+            &mut self.value_cursor,
+            p,
+            &p.sizes,
+            &self.keys,
+            &mut self.key_cursor,
+        )
+    }
+
+    /// The next record for topic `topic` (its index in the route): made with that topic's
+    /// size and key settings. A topic of lane 0 (all of them in a run without per-topic
+    /// settings, where `lane_of` is empty) is exactly [`RecordSource::next`].
+    #[inline]
+    pub fn next_for(&mut self, topic: usize) -> Record<'_> {
+        let p = &*self.payloads;
+        match p.lane_of.get(topic) {
+            Some(&l) if l > 0 => {
+                let i = usize::from(l) - 1;
+                let lane = &mut self.lanes[i];
+                make(
+                    &mut self.rng,
+                    &mut self.value_cursor,
+                    p,
+                    &p.lane_sizes[i],
+                    &lane.keys,
+                    &mut lane.key_cursor,
+                )
+            }
+            _ => make(
+                &mut self.rng,
+                &mut self.value_cursor,
+                p,
+                &p.sizes,
+                &self.keys,
+                &mut self.key_cursor,
+            ),
         }
     }
 

@@ -1,4 +1,5 @@
-//! The run page's "Topics" table (many-topics runs): each topic's shape, counts and rates.
+//! The run page's "Topics" table (many-topics runs): each topic's shape, record size and
+//! keys setting, counts and rates.
 
 use super::{Cell, Page};
 use crate::report::{fmt_count, fmt_mb_per_sec, fmt_rate, RunReport};
@@ -18,6 +19,8 @@ pub(super) fn topics_block(page: &mut Page, r: &RunReport) {
                 t.partitions.to_string().into(),
                 t.replication_factor.to_string().into(),
                 t.share.to_string().into(),
+                t.size.clone().into(),
+                t.keys.clone().into(),
                 fmt_count(t.counts.sent).into(),
                 fmt_count(t.counts.delivered).into(),
                 fmt_count(t.counts.failed).into(),
@@ -26,7 +29,7 @@ pub(super) fn topics_block(page: &mut Page, r: &RunReport) {
             ];
             if consumed {
                 let slowest = t.consumed.iter().min().copied().unwrap_or(0);
-                row.insert(7, fmt_count(slowest).into());
+                row.insert(9, fmt_count(slowest).into());
             }
             row
         })
@@ -36,6 +39,8 @@ pub(super) fn topics_block(page: &mut Page, r: &RunReport) {
         "partitions",
         "rf",
         "share",
+        "size",
+        "keys",
         "sent",
         "delivered",
         "failed",
@@ -43,7 +48,7 @@ pub(super) fn topics_block(page: &mut Page, r: &RunReport) {
         "MB/s",
     ];
     if consumed {
-        head.insert(7, "consumed (slowest group)");
+        head.insert(9, "consumed (slowest group)");
     }
     page.heading("Topics");
     page.table("topics", &head, &rows);
@@ -67,6 +72,7 @@ mod tests {
         r.topics = vec![TopicReport {
             name: "<i>orders</i>".into(),
             partitions: 7,
+            size: "uniform 1B..<9B>".into(),
             ..TopicReport::default()
         }];
         let page = run_page(dir, &r, &charts);
@@ -81,5 +87,6 @@ mod tests {
             page.contains("40,001") && !page.contains("41,234"),
             "{page}"
         );
+        assert!(page.contains("uniform 1B..&lt;9B&gt;"), "{page}");
     }
 }

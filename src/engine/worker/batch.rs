@@ -146,8 +146,12 @@ impl Hot<'_> {
                     Some(_) => break,
                 }
             };
-            let t = if MANY { self.next_topic() } else { 0 };
-            let r = self.source.next();
+            let (t, r) = if MANY {
+                let t = self.next_topic();
+                (t, self.source.next_for(t))
+            } else {
+                (0, self.source.next())
+            };
             let intended_us = intended_ns / 1_000;
             let opaque = pack(intended_us, enq_us.saturating_sub(intended_us));
             let value = match (STAMP, &mut self.stamp) {

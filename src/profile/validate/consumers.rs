@@ -84,12 +84,7 @@ fn check(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
         }
         return Ok(());
     }
-    let min = match &p.workload.size {
-        SizeDist::Fixed { bytes } => Some(*bytes),
-        SizeDist::Uniform { min, .. } | SizeDist::Normal { min, .. } => Some(*min),
-        SizeDist::File { .. } => None,
-    };
-    if let Some(min) = min.filter(|m| *m < STAMP_BYTES) {
+    if let Some(min) = smallest(&p.workload.size).filter(|m| *m < STAMP_BYTES) {
         return Err(v.err(
             "workload.size",
             format!(
@@ -102,6 +97,24 @@ fn check(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
                 "use values of at least {STAMP_BYTES}B (--size {STAMP_BYTES}B), or run without --consumers"
             ),
         ));
+    }
+    // A topic's own sizes are checked where its entry sets them.
+    for (n, spec) in v.m.topics.iter().flat_map(|(l, _)| l).enumerate() {
+        let Some((size, loc)) = &spec.size else {
+            continue;
+        };
+        if let Some(min) = smallest(size).filter(|m| *m < STAMP_BYTES) {
+            return Err(ConfigError::new(format!(
+                "this topic's records of {} are too small for consumers: each value starts \
+                 with a {STAMP_BYTES}-byte end-to-end stamp",
+                format_size(min.into())
+            ))
+            .at(loc.clone())
+            .key(format!("workload.topics[{n}].size"))
+            .fix(format!(
+                "give the topic values of at least {STAMP_BYTES}B, or run without --consumers"
+            )));
+        }
     }
     if let (Some(b), Some(d)) = (c.backlog, p.workload.duration) {
         if b + p.workload.warmup >= d {
@@ -119,4 +132,13 @@ fn check(p: &Profile, v: &V<'_>) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// The smallest value a size distribution gives (a size file's is known only when read).
+fn smallest(size: &SizeDist) -> Option<u32> {
+    match size {
+        SizeDist::Fixed { bytes } => Some(*bytes),
+        SizeDist::Uniform { min, .. } | SizeDist::Normal { min, .. } => Some(*min),
+        SizeDist::File { .. } => None,
+    }
 }

@@ -11,7 +11,7 @@
 
 use super::V;
 use crate::error::ConfigError;
-use crate::profile::model::{KeyDist, Profile};
+use crate::profile::model::{KeyDist, Profile, SizeDist};
 use crate::units::format_size;
 
 /// Partitions of the benchmark topic (and of `kprod cluster --partitions`).
@@ -74,15 +74,37 @@ impl Profile {
     /// saturating arithmetic so that absurd values give a huge number, never a panic.
     pub fn planned_memory(&self) -> PlannedMemory {
         let w = &self.workload;
-        let record = w.size.max_bytes().map_or(SIZE_FILE_ESTIMATE, u64::from);
-        // values::pool_len: four records or 4 MiB, at most one record + 4 MiB.
-        let pool = (4 * record).max(4 * MIB).min(record + 4 * MIB);
-        let keys = match w.keys {
+        let record_of = |s: &SizeDist| s.max_bytes().map_or(SIZE_FILE_ESTIMATE, u64::from);
+        let keys_of = |k: &KeyDist| match k {
             KeyDist::None => 0,
             KeyDist::Sequential { count }
             | KeyDist::Uniform { count }
             | KeyDist::Zipf { count, .. } => count.saturating_mul(12 + 64 + 1),
         };
+        // Per-topic settings: one value pool for the largest record, and a size table and
+        // key space per distinct setting (`workload::lanes`).
+        let mut settings: Vec<(&SizeDist, &KeyDist)> = vec![(&w.size, &w.keys)];
+        for t in &w.topics {
+            let s = (
+                t.size.as_ref().unwrap_or(&w.size),
+                t.keys.as_ref().unwrap_or(&w.keys),
+            );
+            if !settings.contains(&s) {
+                settings.push(s);
+            }
+        }
+        let record = settings
+            .iter()
+            .map(|(s, _)| record_of(s))
+            .max()
+            .unwrap_or(0);
+        // values::pool_len: four records or 4 MiB, at most one record + 4 MiB.
+        let pool = (4 * record).max(4 * MIB).min(record + 4 * MIB);
+        let tables = (settings.len() as u64).saturating_mul(256 << 10);
+        let keys = settings
+            .iter()
+            .map(|(_, k)| keys_of(k))
+            .fold(0u64, u64::saturating_add);
         let header_bytes = u64::from(w.headers.count) * u64::from(w.headers.value_bytes);
         let headers = header_bytes.saturating_add(header_bytes.min(1 << 16));
         let producers = u64::from(w.producers);
@@ -93,7 +115,7 @@ impl Profile {
             .min(bp.buffer_messages.saturating_mul(per_record));
         let partitions = u64::from(w.partitions);
         let mut parts = vec![
-            ("workload.size", pool.saturating_add(256 << 10)),
+            ("workload.size", pool.saturating_add(tables)),
             ("workload.key_count", keys),
             ("workload.headers.value_bytes", headers),
             ("backpressure.buffer_bytes", producers.saturating_mul(queue)),
