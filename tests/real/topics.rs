@@ -81,17 +81,7 @@ fn topic_configs_are_applied_when_kprod_creates_the_topics() {
         "[[workload.topics]]\nname = \"{topic}-{{i}}\"\ncount = 2\nreplication_factor = 1\n\
          partitions = 2\nconfig = {{ \"retention.ms\" = 3600000 }}\n"
     );
-    let d = tempfile::tempdir().expect("temp dir");
-    let path = d.path().join("cfg.toml");
-    std::fs::write(&path, profile).expect("write profile");
-    let mut args = vec![
-        "--profile",
-        path.to_str().expect("utf-8 path"),
-        "--brokers",
-        &broker,
-    ];
-    args.extend("--records 200 --rate 1000 --warmup 0s".split(' '));
-    let o = bench_in(d.path(), &args).unwrap_or_else(|e| panic!("{e}"));
+    let (_d, o) = bench_profile(&broker, &profile, "--records 200 --rate 1000 --warmup 0s");
     assert_accounted(&o);
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", &broker)
@@ -136,17 +126,11 @@ fn per_topic_sizes_and_keys_reach_the_broker() {
          keys = \"uniform\"\nkey_count = 100\n\n\
          [[workload.topics]]\nname = \"{topic}-c\"\npartitions = 2\nreplication_factor = 1\n"
     );
-    let d = tempfile::tempdir().expect("temp dir");
-    let path = d.path().join("records.toml");
-    std::fs::write(&path, profile).expect("write profile");
-    let mut args = vec![
-        "--profile",
-        path.to_str().expect("utf-8 path"),
-        "--brokers",
+    let (_d, o) = bench_profile(
         &broker,
-    ];
-    args.extend("--records 800 --rate 2000 --warmup 0s --producers 1".split(' '));
-    let o = bench_in(d.path(), &args).unwrap_or_else(|e| panic!("{e}"));
+        &profile,
+        "--records 800 --rate 2000 --warmup 0s --producers 1",
+    );
     assert_accounted(&o);
     let r = &o.report;
     assert_eq!(r.records.delivered, 800, "{:?}", r.records);
@@ -174,4 +158,24 @@ fn per_topic_sizes_and_keys_reach_the_broker() {
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let _ = kprod::engine::topics::TopicAdmin::connect(&Default::default(), &broker)
         .map(|a| a.delete(&refs));
+}
+
+/// Runs `profile` (TOML text) against `broker` with `extra` flags (space-separated).
+fn bench_profile(
+    broker: &str,
+    profile: &str,
+    extra: &str,
+) -> (tempfile::TempDir, kprod::commands::bench::BenchOutcome) {
+    let d = tempfile::tempdir().expect("temp dir");
+    let path = d.path().join("profile.toml");
+    std::fs::write(&path, profile).expect("write profile");
+    let mut args = vec![
+        "--profile",
+        path.to_str().expect("utf-8 path"),
+        "--brokers",
+        broker,
+    ];
+    args.extend(extra.split(' '));
+    let o = bench_in(d.path(), &args).unwrap_or_else(|e| panic!("{e}"));
+    (d, o)
 }
