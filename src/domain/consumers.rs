@@ -10,10 +10,9 @@ pub struct ConsumedSecond {
     pub idx: u64,
     /// Records of this run consumed in the second, per group.
     pub consumed: Vec<u64>,
-    /// End-to-end p99 (intended send → consumed, µs) of the records consumed in it.
-    pub e2e_p99_us: u64,
-    /// Their end-to-end histogram, V2-encoded (kept small for long runs; `latency-e2e.hlog`
-    /// and `kprod merge` decode it).
+    /// The end-to-end histogram (intended send → consumed, µs) of the records consumed in
+    /// it, V2-encoded (kept small for long runs; the report's `e2e_p99_us`,
+    /// `latency-e2e.hlog` and `kprod merge` decode it).
     pub e2e_encoded: Vec<u8>,
 }
 
@@ -33,7 +32,7 @@ pub struct ConsumerOutcome {
     pub per_group_threads: u32,
     /// Records of this run consumed per group (the warm-up's included).
     pub consumed: Vec<u64>,
-    /// With several topics: per group, per topic of the run (its order); else empty.
+    /// Per group, per topic of the run (its order; one entry with one topic).
     pub consumed_by_topic: Vec<Vec<u64>>,
     /// Intended send time → returned by the consumer poll, µs, records intended after the
     /// warm-up only, every group's.

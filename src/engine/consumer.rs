@@ -140,7 +140,7 @@ impl Consumers {
         let all: std::sync::Arc<[Start]> = start.to_vec().into();
         let mut names: Vec<String> = Vec::new();
         for s in start {
-            if names.last() != Some(&s.topic) && !names.contains(&s.topic) {
+            if !names.contains(&s.topic) {
                 names.push(s.topic.clone());
             }
         }
@@ -297,8 +297,13 @@ impl Consumers {
         ConsumerOutcome {
             groups: self.groups,
             per_group_threads: self.per_group_threads,
+            // One topic: its counts are the groups' (the threads count per topic only
+            // among several).
+            consumed_by_topic: match self.parts.iter().all(|s| s.topic == self.parts[0].topic) {
+                true => m.consumed.iter().map(|n| vec![*n]).collect(),
+                false => m.by_topic,
+            },
             consumed: m.consumed,
-            consumed_by_topic: m.by_topic,
             e2e: m.e2e,
             seconds: m.seconds,
             caught_up: m.all_caught_up,

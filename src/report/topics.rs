@@ -69,12 +69,10 @@ pub fn apply(plan: &Plan, out: &RunOutcome, r: &mut RunReport) {
         1 => (&single, std::slice::from_ref(&out.partitions)),
         _ => (&totals.topics, &out.topic_partitions),
     };
-    // With consumers: per group, per topic; one topic's are the groups' own counts.
-    let consumed: Vec<Vec<u64>> = match &out.consumers {
-        Some(c) if w.topics.len() == 1 => c.consumed.iter().map(|n| vec![*n]).collect(),
-        Some(c) => c.consumed_by_topic.clone(),
-        None => Vec::new(),
-    };
+    let consumed: &[Vec<u64>] = out
+        .consumers
+        .as_ref()
+        .map_or(&[], |c| c.consumed_by_topic.as_slice());
     let window = r.throughput.window_end_s - r.throughput.window_start_s;
     r.topics = w
         .topics

@@ -256,29 +256,20 @@ impl RecordSource {
     /// settings, where `lane_of` is empty) is exactly [`RecordSource::next`].
     #[inline]
     pub fn next_for(&mut self, topic: usize) -> Record<'_> {
+        let lane = self.payloads.lane_of.get(topic).copied().unwrap_or(0);
+        let Some(i) = usize::from(lane).checked_sub(1) else {
+            return self.next();
+        };
         let p = &*self.payloads;
-        match p.lane_of.get(topic) {
-            Some(&l) if l > 0 => {
-                let i = usize::from(l) - 1;
-                let lane = &mut self.lanes[i];
-                make(
-                    &mut self.rng,
-                    &mut self.value_cursor,
-                    p,
-                    &p.lane_sizes[i],
-                    &lane.keys,
-                    &mut lane.key_cursor,
-                )
-            }
-            _ => make(
-                &mut self.rng,
-                &mut self.value_cursor,
-                p,
-                &p.sizes,
-                &self.keys,
-                &mut self.key_cursor,
-            ),
-        }
+        let lane = &mut self.lanes[i];
+        make(
+            &mut self.rng,
+            &mut self.value_cursor,
+            p,
+            &p.lane_sizes[i],
+            &lane.keys,
+            &mut lane.key_cursor,
+        )
     }
 
     pub fn producer_index(&self) -> u32 {

@@ -11,39 +11,8 @@ use std::time::{Duration, Instant};
 /// step with that step's partitions (as the broker's metadata shows), runs each step on
 /// its own, records them in `sweep.json`, and deletes them unless `--keep-topics`.
 fn partitions_sweep(broker: &str, base: &str, keep: bool) -> kprod::commands::sweep::SweepOutcome {
-    use clap::Parser;
-    let d = tempfile::tempdir().expect("temp dir");
-    let out = d.path().to_str().expect("utf-8 path").to_string();
-    let mut argv = vec![
-        "kprod",
-        "sweep",
-        "--param",
-        "workload.partitions=3,6,12",
-        "--brokers",
-        broker,
-        "--topic",
-        base,
-        "--rate",
-        "200",
-        "--step-duration",
-        "2s",
-        "--warmup",
-        "0s",
-        "--quiet",
-        "--out",
-        &out,
-    ];
-    if keep {
-        argv.push("--keep-topics");
-    }
-    let kprod::cli::Command::Sweep(a) = kprod::cli::Cli::try_parse_from(argv)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .command
-    else {
-        unreachable!()
-    };
-    let o = kprod::commands::sweep::execute(&a, d.path(), Some(&mut kprod::engine::Silent))
-        .unwrap_or_else(|e| panic!("sweep against {broker}: {e}"));
+    let args = ["--param", "workload.partitions=3,6,12", "--topic", base];
+    let (d, o) = sweep(broker, &args, keep);
     for s in &o.result.steps {
         let r = kprod::report::load_report(&d.path().join(&s.run_dir)).expect("step report");
         assert_eq!(r.status, Status::Complete, "{}", s.run_dir);
@@ -106,7 +75,7 @@ fn a_partitions_sweep_creates_a_topic_per_step_and_deletes_them_unless_kept() {
     );
 }
 
-/// Runs `kprod sweep` with `args` against the broker (2 steps of 2 s at 200 records/s),
+/// Runs `kprod sweep` with `args` against the broker (steps of 2 s at 200 records/s),
 /// checks every step ran complete on its own topics, and returns the outcome with the
 /// directory that holds the step runs.
 fn sweep(

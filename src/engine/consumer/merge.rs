@@ -1,5 +1,5 @@
 //! The consumers' merge thread: adds the threads' per-second snapshots into per-second
-//! figures (a second is final, its histogram reduced to a p99 and kept V2-encoded — a few
+//! figures (a second is final, its histogram kept V2-encoded — a few
 //! hundred bytes — once every thread has moved past it) and their totals.
 
 use super::Msg;
@@ -119,10 +119,6 @@ fn close(
             out.push(ConsumedSecond {
                 idx,
                 consumed,
-                e2e_p99_us: match h.is_empty() {
-                    true => 0,
-                    false => h.value_at_quantile(0.99),
-                },
                 e2e_encoded,
             });
         }

@@ -98,10 +98,7 @@ pub fn align_intervals(runs: &[RunIntervals<'_>], t0_ms: u64) -> Result<Aligned,
         let mut row = merged_row(b, &parts, &hist, t0_ms);
         if all_e2e {
             let e2e = added(parts.iter().filter_map(|p| p.e2e))?;
-            row.e2e_p99_us = match e2e.is_empty() {
-                true => 0,
-                false => e2e.value_at_quantile(0.99),
-            };
+            row.e2e_p99_us = e2e.value_at_quantile(0.99);
             e2e_hists.push(IntervalHistogram {
                 start_s: b as f64,
                 duration_s: 1.0,
