@@ -81,18 +81,20 @@ fn stages_sum_to_the_mean_at_a_moderate_rate_with_linger() {
     );
     // Measured seconds carry their own split. A window is filed under the second holding
     // its middle, and librdkafka's 1 s emits drift against kprod's seconds (more so on a
-    // starved machine), so one second may get two windows and its neighbour none.
+    // starved machine), so one second may get two windows and its neighbour none. The
+    // first measured second's window began in the warm-up (the clients start before t0),
+    // so it is left out there as in the run's figures.
     let later: Vec<_> = r
         .intervals
         .iter()
         .filter(|i| !i.in_warmup && !i.partial)
         .collect();
     assert!(!later.is_empty());
-    let split = later
+    let split = later[1..]
         .iter()
         .filter(|i| i.breakdown_queue_wait_us.is_some() && i.breakdown_broker_rtt_us.is_some())
         .count();
-    assert!(split + 1 >= later.len(), "{later:?}");
+    assert!(split + 2 >= later.len(), "{later:?}");
     assert!(later.iter().all(|i| i.mean_us.is_some()), "{later:?}");
 }
 
@@ -185,4 +187,46 @@ fn an_injected_round_trip_is_the_largest_stage_and_the_compare_says_so() {
         );
     }
     eprintln!("{}", check::verdict_table(&v));
+}
+
+/// With no warm-up, an idempotent producer's start is measured: librdkafka holds every
+/// record until the producer id arrives (it asks 500 ms after the client starts), so the
+/// report says when that was, and warns when it came after t0, where the wait shows in
+/// the first records' latency. Without idempotence there is no id to wait for.
+#[test]
+fn an_idempotent_producers_id_wait_is_reported_when_the_warm_up_does_not_cover_it() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let run = |idempotence: &str| {
+        bench(&[
+            "--duration",
+            "2s",
+            "--warmup",
+            "0s",
+            "--rate",
+            "1000",
+            "--set",
+            &format!("producer.idempotence={idempotence}"),
+        ])
+    };
+    let (_d, o) = run("true");
+    assert_accounted(&o);
+    let r = &o.report;
+    let ms = (r.librdkafka_stats.producer_id_assigned_ms).expect("an idempotent producer's id");
+    let warned = r.warnings.iter().any(|w| w.contains("producer id"));
+    eprintln!(
+        "producer id at {ms:.0} ms; first second {:?}",
+        r.intervals[0]
+    );
+    assert_eq!(warned, ms > 0.0, "{ms} {:?}", r.warnings);
+    if ms > 50.0 {
+        // The records due at t0 waited for the id: the run's worst latency covers it.
+        assert!(
+            r.latency_us.corrected.max as f64 >= 0.9 * ms * 1e3,
+            "max {} µs, id at {ms} ms",
+            r.latency_us.corrected.max
+        );
+    }
+    let (_d, o) = run("false");
+    assert_eq!(o.report.librdkafka_stats.producer_id_assigned_ms, None);
+    assert!(!o.report.warnings.iter().any(|w| w.contains("producer id")));
 }

@@ -221,9 +221,9 @@ pub struct Measurements {
     pub intervals: Vec<MergedInterval>,
     /// librdkafka statistics of every producer, aggregated.
     pub stats: StatsSummary,
-    /// Latency stage sums from the statistics windows, by the second (since t0) each
-    /// window mostly covered.
-    pub stage_seconds: BTreeMap<u64, super::breakdown::StageSums>,
+    /// Latency stage sums from the statistics windows, by (the second since t0 each
+    /// window mostly covered, the second it began in; −1 before t0).
+    pub stage_windows: BTreeMap<(u64, i64), super::breakdown::StageSums>,
     pub committed: u64,
     pub aborted: u64,
     pub client_errors: Vec<String>,

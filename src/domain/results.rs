@@ -48,6 +48,11 @@ pub struct LibrdkafkaStats {
     pub uncompressed_bytes: u64,
     /// Bytes of produced batches on the wire (sum of `batchsize` windows).
     pub wire_bytes: u64,
+    /// Idempotent producers: when the last of them got its producer id, ms after t0
+    /// (negative: before it). librdkafka holds every record until then, and asks for the
+    /// id on a 500 ms timer after the client starts, so this is start-up, not load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producer_id_assigned_ms: Option<f64>,
 }
 
 impl LibrdkafkaStats {

@@ -1,6 +1,13 @@
 //! Latency stages out of librdkafka statistics emits: per broker, the `int_latency`
 //! (per message), `outbuf_latency` and `rtt` (per request) and `throttle` windows, each
-//! filed under the second it mostly covered.
+//! filed under the second it mostly covered and the millisecond it began at.
+//!
+//! The start matters because a window's means cannot be split: a window that began in
+//! the warm-up carries the warm-up's records. An idempotent producer holds its first
+//! records until its producer id arrives, which librdkafka requests on a 500 ms timer (a
+//! second tick when no broker was up at the first, on a loaded machine): those records
+//! leave the queue at 0.5–1 s. Filed by its middle alone, the window that took them once
+//! put a 123 ms queue wait into a run whose measured mean was 3.3 ms.
 //!
 //! Requests carry records unevenly, so the per-request windows are weighted by the
 //! records the broker carried in the same window: the rise of the partitions' cumulative
@@ -22,7 +29,9 @@ pub struct StageTracker {
     last_txmsgs: BTreeMap<(u32, String, i64), u64>,
     /// librdkafka's clock (`ts`, µs) at each producer's previous emit.
     last_ts: BTreeMap<u32, u64>,
-    pub seconds: BTreeMap<u64, StageSums>,
+    /// Keyed by (second holding the window's middle, millisecond it began at; < 0 before
+    /// t0).
+    pub windows: BTreeMap<(u64, i64), StageSums>,
 }
 
 fn f(v: &Value, key: &str) -> f64 {
@@ -32,12 +41,12 @@ fn f(v: &Value, key: &str) -> f64 {
 impl StageTracker {
     /// File one parsed emit of `producer`, received `at` after t0.
     pub fn add(&mut self, producer: u32, v: &Value, at: Duration) {
-        let second = self.second_of(producer, v, at);
+        let key = self.seconds_of(producer, v, at);
         let records = self.records_by_broker(producer, v);
         let Some(brokers) = v.get("brokers").and_then(Value::as_object) else {
             return;
         };
-        let s = self.seconds.entry(second).or_default();
+        let s = self.windows.entry(key).or_default();
         for b in brokers.values() {
             let (int, outbuf, rtt, thr) = (
                 b.get("int_latency").unwrap_or(&Value::Null),
@@ -69,10 +78,10 @@ impl StageTracker {
     }
 
     /// The second (since t0) holding the middle of the window an emit received `at`
-    /// covers: since the producer's previous emit, or, for its first, since the client
-    /// was created (`age`) — before t0, with the start-up's connection set-up in it, so
-    /// it lands in second 0, which a warm-up excludes.
-    fn second_of(&mut self, producer: u32, v: &Value, at: Duration) -> u64 {
+    /// covers, and the millisecond it began at: since the producer's previous emit, or, for
+    /// its first, since the client was created (`age`) — before t0, with the start-up's
+    /// connection set-up in it.
+    fn seconds_of(&mut self, producer: u32, v: &Value, at: Duration) -> (u64, i64) {
         let ts = v.get("ts").and_then(Value::as_u64);
         let span = match (ts, self.last_ts.get(&producer)) {
             (Some(now), Some(&prev)) => now.saturating_sub(prev),
@@ -83,7 +92,8 @@ impl StageTracker {
             self.last_ts.insert(producer, ts);
         }
         let end = at.as_micros() as u64;
-        end.saturating_sub(span / 2) / 1_000_000
+        let start_ms = (end as i64 - span as i64).div_euclid(1_000);
+        (end.saturating_sub(span / 2) / 1_000_000, start_ms)
     }
 
     /// Records each broker (by node id) carried since this producer's previous emit.
@@ -163,9 +173,9 @@ mod tests {
             &emit((200, 200), (3000, 10), (40, 10), (7000, 300)),
             Duration::from_millis(2000),
         );
-        assert_eq!(t.seconds.len(), 2);
+        assert_eq!(t.windows.len(), 2);
         let mut run = StageSums::default();
-        for s in t.seconds.values() {
+        for s in t.windows.values() {
             run.merge(s);
         }
         let m = run.means();
@@ -178,7 +188,7 @@ mod tests {
         assert_eq!(m.throttle, Some(0.0));
         // Per request, broker 2's lone request would have dragged the mean.
         assert!(run.broker_rtt_by_request.mean().unwrap_or(0.0) > 2500.0);
-        assert_eq!(t.seconds[&0].windows, 2);
+        assert_eq!(t.windows[&(0, 0)].windows, 2);
     }
 
     #[test]
@@ -188,7 +198,8 @@ mod tests {
         v["brokers"]["localhost:9092/1"]["throttle"] = serde_json::json!({"avg": 8, "cnt": 1});
         t.add(0, &v, Duration::from_millis(900));
         // One request of four was throttled 8 ms: 2 ms per request on average.
-        assert_eq!(t.seconds[&0].means().throttle, Some(2000.0));
+        // Received at 0.9 s, a window of a second began before t0.
+        assert_eq!(t.windows[&(0, -100)].means().throttle, Some(2000.0));
     }
 
     #[test]
@@ -200,7 +211,7 @@ mod tests {
         )
         .expect("parses");
         t.add(3, &v, Duration::from_millis(2600));
-        let m = t.seconds[&2].means();
+        let m = t.windows[&(2, 1600)].means();
         assert!(!m.by_record);
         assert_eq!(
             (m.broker_rtt, m.inflight_wait, m.queue_wait),
@@ -223,12 +234,16 @@ mod tests {
             t.add(0, &v, Duration::from_nanos(ns));
         }
         // The first emit covers the client's life since before t0 (age 1.008 s): second
-        // 0, with the start-up's connection set-up in its queue wait.
-        assert_eq!(t.seconds.keys().copied().collect::<Vec<_>>(), [0, 1, 2]);
+        // 0, begun 35 ms before t0, with the start-up's connection set-up in its queue
+        // wait. The second began at 0.974 s, the third at 1.974 s.
+        assert_eq!(
+            t.windows.keys().copied().collect::<Vec<_>>(),
+            [(0, -35), (1, 974), (2, 1974)]
+        );
         let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-6);
-        let s0 = t.seconds[&0].means();
+        let s0 = t.windows[&(0, -35)].means();
         assert!(close(s0.queue_wait, 120_335.713_402_061_85), "{s0:?}");
-        let s1 = t.seconds[&1].means();
+        let s1 = t.windows[&(1, 974)].means();
         assert!(s1.by_record);
         assert!(close(s1.queue_wait, 3_307.466_600_199_402), "{s1:?}");
         assert!(close(s1.broker_rtt, 56.462_612_163_509_47), "{s1:?}");
@@ -236,7 +251,7 @@ mod tests {
         assert_eq!(s1.throttle, Some(0.0));
         // Broker 3 led no partition: its 4 metadata round trips in the first window
         // weigh nothing per record.
-        let s2 = t.seconds[&2].means();
+        let s2 = t.windows[&(2, 1974)].means();
         assert!(close(s2.broker_rtt, 63.428_571_428_571_43), "{s2:?}");
         assert!(close(s2.inflight_wait, 98.428_571_428_571_43), "{s2:?}");
     }

@@ -119,7 +119,7 @@ impl Collector {
             figures: self.stats.finish(),
             weights: self.stats.weights(),
         };
-        self.m.stage_seconds = self.stats.stage_seconds();
+        self.m.stage_windows = self.stats.stage_windows();
         self.m
     }
 }

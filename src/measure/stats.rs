@@ -37,6 +37,8 @@ struct PerProducer {
     produce_requests: u64,
     peak_msgs: u64,
     peak_bytes: u64,
+    /// When the producer id was assigned, ms after t0 (idempotent producers only).
+    pid_at_ms: Option<f64>,
 }
 
 /// Accumulates statistics emits of all producers of one run.
@@ -83,6 +85,9 @@ impl StatsAggregator {
         }
         if let Some(n) = v.get("msg_size").and_then(Value::as_u64) {
             p.peak_bytes = p.peak_bytes.max(n);
+        }
+        if p.pid_at_ms.is_none() {
+            p.pid_at_ms = pid_assigned_ms(&v, at);
         }
         if let Some(brokers) = v.get("brokers").and_then(Value::as_object) {
             let mut reqs = 0;
@@ -149,6 +154,9 @@ impl StatsAggregator {
             peak_queue_bytes: self.producers.values().map(|p| p.peak_bytes).sum(),
             uncompressed_bytes: uncompressed,
             wire_bytes: self.wire_bytes as u64,
+            producer_id_assigned_ms: (self.producers.values())
+                .filter_map(|p| p.pid_at_ms)
+                .reduce(f64::max),
         }
     }
 
@@ -157,9 +165,10 @@ impl StatsAggregator {
         self.finish().compression_ratio()
     }
 
-    /// Latency stage sums by the second each statistics window mostly covered.
-    pub fn stage_seconds(&self) -> BTreeMap<u64, StageSums> {
-        self.stages.seconds.clone()
+    /// Latency stage sums by (the second each statistics window mostly covered, the
+    /// second it began in; −1 before t0).
+    pub fn stage_windows(&self) -> BTreeMap<(u64, i64), StageSums> {
+        self.stages.windows.clone()
     }
 
     /// The weights behind the averages of [`Self::finish`], kept with the run so that
@@ -174,6 +183,19 @@ impl StatsAggregator {
             throttle_count: self.throttle.cnt,
         }
     }
+}
+
+/// When the idempotent producer of an emit received `at` after t0 got its producer id
+/// (ms after t0), if it has one: the emit's `eos` block says how long ago its state
+/// changed (ms), and a later epoch bump changes it again, so only the first emit that
+/// shows `Assigned` is asked.
+fn pid_assigned_ms(v: &Value, at: Duration) -> Option<f64> {
+    let eos = v.get("eos")?;
+    if eos.get("idemp_state").and_then(Value::as_str) != Some("Assigned") {
+        return None;
+    }
+    let age_ms = eos.get("idemp_stateage").and_then(Value::as_f64)?;
+    Some(at.as_secs_f64() * 1e3 - age_ms)
 }
 
 #[cfg(test)]
@@ -208,6 +230,26 @@ mod tests {
         assert_eq!(s.rtt_avg_us, Some((100.0 + 400.0 * 3.0) / 4.0));
         assert_eq!(s.requests, 7);
         assert_eq!(a.compression_ratio(), Some(4.0));
+    }
+
+    /// The id time is the first `Assigned` emit's time less its state age, the latest
+    /// over producers; a later emit (after an epoch bump, say) does not move it.
+    #[test]
+    fn the_producer_id_time_is_the_latest_producers_first_assignment() {
+        let eos = |state: &str, age: u64| {
+            format!(r#"{{"eos": {{"idemp_state": "{state}", "idemp_stateage": {age}}}}}"#)
+        };
+        let mut a = StatsAggregator::new("t");
+        a.add(0, &eos("WaitPID", 900), Duration::from_millis(900));
+        assert_eq!(a.finish().producer_id_assigned_ms, None);
+        a.add(1, &eos("Assigned", 1_200), Duration::from_millis(1_000));
+        a.add(0, &eos("Assigned", 1_150), Duration::from_millis(1_900));
+        a.add(0, &eos("Assigned", 10), Duration::from_millis(2_900));
+        assert_eq!(a.finish().producer_id_assigned_ms, Some(750.0));
+        // Not idempotent: librdkafka leaves the block out.
+        let mut b = StatsAggregator::new("t");
+        b.add(0, "{}", Duration::from_millis(1_000));
+        assert_eq!(b.finish().producer_id_assigned_ms, None);
     }
 
     #[test]

@@ -165,19 +165,40 @@ pub fn summary_line(b: &LatencyBreakdown) -> String {
     )
 }
 
-/// Sums of the seconds whose windows mostly lay after the warm-up.
+/// Whether a window that began at `start_ms` (negative: before t0) can speak for
+/// measured records: it began after the warm-up, or nothing was warm-up. A window that
+/// began in the warm-up mixes its records in, and its means cannot be split.
+fn measured_window(start_ms: i64, warmup_s: f64) -> bool {
+    warmup_s <= 0.0 || start_ms as f64 >= warmup_s * 1e3 - 1e-6
+}
+
+/// The windows of the measured part: those that began after the warm-up.
 fn measured_sums(out: &RunOutcome, warmup_s: f64) -> StageSums {
     let mut sums = StageSums::default();
-    for (&second, s) in &out.measurements.stage_seconds {
-        if second as f64 + 1e-9 >= warmup_s {
+    for (&(_, start), s) in &out.measurements.stage_windows {
+        if measured_window(start, warmup_s) {
             sums.merge(s);
         }
     }
     sums
 }
 
-/// The run's breakdown; None when no statistics window fell after the warm-up or nothing
-/// was measured.
+/// One second's windows (by their middle). A measured second leaves out a window that
+/// began in the warm-up, so the measured seconds hold exactly the run's windows.
+pub fn second_sums(out: &RunOutcome, second: u64, warmup_s: f64) -> Option<StageSums> {
+    let in_warmup = (second + 1) as f64 <= warmup_s + 1e-9;
+    let mut sums: Option<StageSums> = None;
+    for (_, s) in (out.measurements.stage_windows)
+        .range((second, i64::MIN)..=(second, i64::MAX))
+        .filter(|((_, start), _)| in_warmup || measured_window(*start, warmup_s))
+    {
+        sums.get_or_insert_with(StageSums::default).merge(s);
+    }
+    sums
+}
+
+/// The run's breakdown; None when no statistics window began after the warm-up or
+/// nothing was measured.
 pub fn build(out: &RunOutcome, warmup_s: f64) -> Option<LatencyBreakdown> {
     let t = &out.measurements.totals;
     let sums = measured_sums(out, warmup_s);
@@ -239,6 +260,63 @@ mod tests {
             sum_explained: sum,
             ..LatencyBreakdown::default()
         }
+    }
+
+    /// One window per (middle second, start ms) with the given queue wait over 1000
+    /// records.
+    fn outcome(windows: &[((u64, i64), f64)]) -> RunOutcome {
+        let mut m = crate::domain::Measurements::default();
+        for &(key, q) in windows {
+            let s = m.stage_windows.entry(key).or_default();
+            s.queue_wait.add(q, 1000.0);
+            s.windows += 1;
+        }
+        RunOutcome {
+            measurements: m,
+            cluster: "embedded".into(),
+            embedded: true,
+            partitions: 1,
+            topic_partitions: Vec::new(),
+            started_at: std::time::SystemTime::UNIX_EPOCH,
+            duration: std::time::Duration::from_secs(4),
+            interrupted: false,
+            aborted: None,
+            props: Default::default(),
+            mean_record_bytes: 100.0,
+            clock: "test",
+            faults: Vec::new(),
+            verify: None,
+            consumers: None,
+        }
+    }
+
+    /// The failure this rule fixes: the start-up held the warm-up's records until just
+    /// after the first emit, so the second window (begun at 0.98 s, middle in second 1)
+    /// carried a 400 ms queue wait that no measured record had.
+    #[test]
+    fn a_window_begun_in_the_warm_up_speaks_for_no_measured_second() {
+        let o = outcome(&[
+            ((0, -20), 120_000.0),
+            ((1, 980), 400_000.0),
+            ((2, 1_980), 3_000.0),
+            ((3, 2_980), 5_000.0),
+        ]);
+        let q = |w: f64| measured_sums(&o, w).means().queue_wait;
+        assert_eq!(q(1.0), Some(4_000.0));
+        assert_eq!(measured_sums(&o, 1.0).windows, 2);
+        // A warm-up shorter than a window: the window begun at 0.98 s speaks for records
+        // that came after it.
+        assert_eq!(measured_sums(&o, 0.5).windows, 3);
+        assert_eq!(q(1.98), Some(4_000.0));
+        assert_eq!(q(2.0), Some(5_000.0));
+        // No warm-up: the start-up is measured, and so are its windows.
+        assert_eq!(measured_sums(&o, 0.0).windows, 4);
+        // The warm-up's second keeps its own window; the first measured one has none.
+        let mean = |s: u64| second_sums(&o, s, 1.0).map(|s| s.means().queue_wait);
+        assert_eq!(mean(0), Some(Some(120_000.0)));
+        assert_eq!(mean(1), None);
+        assert_eq!(mean(2), Some(Some(3_000.0)));
+        assert_eq!(second_sums(&o, 1, 0.0).map(|s| s.windows), Some(1));
     }
 
     #[test]

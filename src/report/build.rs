@@ -147,8 +147,8 @@ fn intervals(plan: &Plan, out: &RunOutcome, warmup_s: f64) -> Vec<Interval> {
             );
             let h = i.histogram();
             let mean = (!h.is_empty()).then(|| h.mean());
-            let sums = out.measurements.stage_seconds.get(&i.idx);
-            super::breakdown::fill_interval(&mut row, mean, sums);
+            let sums = super::breakdown::second_sums(out, i.idx, warmup_s);
+            super::breakdown::fill_interval(&mut row, mean, sums.as_ref());
             row
         })
         .collect()
@@ -272,6 +272,9 @@ fn warnings(plan: &Plan, out: &RunOutcome) -> Vec<String> {
     if let Some(w) = retention_warning(out) {
         warnings.push(w);
     }
+    if let Some(w) = producer_id_warning(out, plan.profile.workload.warmup.as_secs_f64()) {
+        warnings.push(w);
+    }
     if let Some(w) = partitions_warning(plan, out) {
         warnings.push(w);
     }
@@ -279,6 +282,29 @@ fn warnings(plan: &Plan, out: &RunOutcome) -> Vec<String> {
         warnings.push(format!("client errors: {}", m.client_errors.join(" | ")));
     }
     warnings
+}
+
+/// An idempotent producer's id came after the warm-up: records sent before it waited for
+/// it, a start-up cost a long-running producer does not pay, in the measured latency.
+fn producer_id_warning(out: &RunOutcome, warmup_s: f64) -> Option<String> {
+    let ms = out.measurements.stats.figures.producer_id_assigned_ms?;
+    let warmup = match warmup_s > 0.0 {
+        true => format!(
+            "after the {} warm-up",
+            crate::units::format_duration(std::time::Duration::from_secs_f64(warmup_s))
+        ),
+        false => "with no warm-up".to_string(),
+    };
+    (ms > warmup_s * 1e3).then(|| {
+        format!(
+            "the idempotent producer got its producer id {:.2} s after t0, {warmup}: \
+             librdkafka held every record sent before it, so that wait is in the measured \
+             latency (a long-running producer has its id). Raise the warm-up, e.g. \
+             --warmup {}s, to measure the steady state",
+            ms / 1e3,
+            (ms / 1e3 + 1.0).ceil()
+        )
+    })
 }
 
 /// `--verify` on the embedded cluster read back a log the mock broker had already trimmed:

@@ -218,5 +218,6 @@ fn sample_stats() -> LibrdkafkaStats {
         peak_queue_bytes: 4_194_304,
         uncompressed_bytes: 102_400_000,
         wire_bytes: 31_900_311,
+        producer_id_assigned_ms: None,
     }
 }

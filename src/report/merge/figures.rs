@@ -298,6 +298,9 @@ pub fn stats(runs: &[RunFigures<'_>]) -> (LibrdkafkaStats, StatsWeights) {
         peak_queue_bytes: runs.iter().map(|r| s(r).peak_queue_bytes).sum(),
         uncompressed_bytes: runs.iter().map(|r| s(r).uncompressed_bytes).sum(),
         wire_bytes: runs.iter().map(|r| s(r).wire_bytes).sum(),
+        producer_id_assigned_ms: (runs.iter())
+            .filter_map(|r| s(r).producer_id_assigned_ms)
+            .reduce(f64::max),
     };
     (stats, weights)
 }
