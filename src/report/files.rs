@@ -67,6 +67,29 @@ pub fn sanitize_label(label: &str) -> String {
     s
 }
 
+/// Instances started together on one `--out` race at their start: one's
+/// [`check_writable`] removes the directory it made, empty, while another is about to use
+/// it (or is inside `create_dir_all`, which then reports that the directory exists and is
+/// not one). What meets a vanished directory makes it again; the race is over within a
+/// few tries, and a lasting error (a file where the directory should be) is returned.
+fn again_if_removed<T>(mut f: impl FnMut() -> Result<T, ReportError>) -> Result<T, ReportError> {
+    let mut left = 20;
+    loop {
+        match f() {
+            Err(ReportError::Io { source, op, .. })
+                if left > 0
+                    && (source.kind() == ErrorKind::NotFound
+                        || (source.kind() == ErrorKind::AlreadyExists
+                            && op == "create results directory")) =>
+            {
+                left -= 1;
+                std::thread::yield_now();
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Creates a NEW run directory `<root>/<YYYYMMDDTHHMMSSZ>-<label>/` (root created if
 /// missing). On a name collision `-2`, `-3`, ... is appended; the final component is made
 /// with `create_dir`, which fails if it exists, so two runs can never share a directory.
@@ -75,7 +98,6 @@ pub fn create_run_dir(
     started: SystemTime,
     label: &str,
 ) -> Result<PathBuf, ReportError> {
-    fs::create_dir_all(root).map_err(|e| ReportError::io(root, "create results directory", e))?;
     let base = format!("{}-{}", compact_utc(started), sanitize_label(label));
     for n in 1..=MAX_COLLISION_SUFFIX {
         let name = if n == 1 {
@@ -84,10 +106,20 @@ pub fn create_run_dir(
             format!("{base}-{n}")
         };
         let candidate = root.join(name);
-        match fs::create_dir(&candidate) {
+        let made = again_if_removed(|| {
+            fs::create_dir_all(root)
+                .map_err(|e| ReportError::io(root, "create results directory", e))?;
+            fs::create_dir(&candidate)
+                .map_err(|e| ReportError::io(&candidate, "create run directory", e))
+        });
+        match made {
             Ok(()) => return Ok(candidate),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(ReportError::io(candidate, "create run directory", e)),
+            Err(ReportError::Io {
+                source,
+                op: "create run directory",
+                ..
+            }) if source.kind() == ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
         }
     }
     Err(ReportError::invalid(
@@ -100,7 +132,8 @@ pub fn create_run_dir(
 /// one this kprod appends to, so a bad `--out` fails before the run instead of after it.
 /// Directories it had to create are removed again: a run refused later leaves nothing.
 pub fn check_writable(root: &Path) -> Result<(), ReportError> {
-    if root.exists() && !root.is_dir() {
+    // One look: between `exists` and `is_dir` another instance may remove it.
+    if fs::metadata(root).is_ok_and(|m| !m.is_dir()) {
         return Err(ReportError::invalid(root, "is a file, not a directory"));
     }
     let mut missing = Vec::new();
@@ -109,8 +142,12 @@ pub fn check_writable(root: &Path) -> Result<(), ReportError> {
         missing.push(dir.to_path_buf());
         up = dir.parent();
     }
-    fs::create_dir_all(root).map_err(|e| ReportError::io(root, "create results directory", e))?;
-    let probed = probe(root).and_then(|()| super::csv_out::check_runs_csv(root));
+    let probed = again_if_removed(|| {
+        fs::create_dir_all(root)
+            .map_err(|e| ReportError::io(root, "create results directory", e))?;
+        probe(root)
+    })
+    .and_then(|()| super::csv_out::check_runs_csv(root));
     // Innermost first; each was empty when made and the probe file is gone.
     for dir in &missing {
         let _ = fs::remove_dir(dir);

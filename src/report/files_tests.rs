@@ -72,6 +72,36 @@ fn create_run_dir_fails_with_path_when_root_is_a_file() {
     assert!(err.to_string().contains("not-a-dir"), "{err}");
 }
 
+/// Instances started together on one `--out` that does not exist yet: each checks it and
+/// removes what it made, and each then makes its run directory. None may fail because
+/// another removed the directory under it (CI saw "cannot create a file in results
+/// directory: No such file or directory" from one of three kprod processes).
+#[test]
+fn instances_starting_together_on_a_new_out_all_get_their_run_directory() {
+    for round in 0..40 {
+        let t = tmp();
+        let root = t.path().join("runs").join("nested");
+        let barrier = std::sync::Barrier::new(6);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|i| {
+                    let (root, barrier) = (&root, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        check_writable(root)?;
+                        create_run_dir(root, UNIX_EPOCH, &format!("i{i}"))
+                    })
+                })
+                .collect();
+            for h in handles {
+                let made = h.join().expect("thread");
+                assert!(made.is_ok(), "round {round}: {made:?}");
+            }
+        });
+        assert_eq!(listing(&root).len(), 6);
+    }
+}
+
 #[test]
 fn check_writable_creates_root_and_leaves_nothing_behind() {
     let root = tmp();
