@@ -222,7 +222,7 @@ pub struct Measurements {
     /// librdkafka statistics of every producer, aggregated.
     pub stats: StatsSummary,
     /// Latency stage sums from the statistics windows, by (the second since t0 each
-    /// window mostly covered, the second it began in; −1 before t0).
+    /// window mostly covered, the millisecond it began at; negative before t0).
     pub stage_windows: BTreeMap<(u64, i64), super::breakdown::StageSums>,
     pub committed: u64,
     pub aborted: u64,

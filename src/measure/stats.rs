@@ -166,7 +166,7 @@ impl StatsAggregator {
     }
 
     /// Latency stage sums by (the second each statistics window mostly covered, the
-    /// second it began in; −1 before t0).
+    /// millisecond it began at; negative before t0).
     pub fn stage_windows(&self) -> BTreeMap<(u64, i64), StageSums> {
         self.stages.windows.clone()
     }

@@ -273,20 +273,7 @@ mod tests {
         }
         RunOutcome {
             measurements: m,
-            cluster: "embedded".into(),
-            embedded: true,
-            partitions: 1,
-            topic_partitions: Vec::new(),
-            started_at: std::time::SystemTime::UNIX_EPOCH,
-            duration: std::time::Duration::from_secs(4),
-            interrupted: false,
-            aborted: None,
-            props: Default::default(),
-            mean_record_bytes: 100.0,
-            clock: "test",
-            faults: Vec::new(),
-            verify: None,
-            consumers: None,
+            ..crate::report::testing::empty_outcome()
         }
     }
 

@@ -482,7 +482,6 @@ fn hostname() -> String {
 mod tests {
     use super::*;
     use crate::domain::{Counts, Measurements, Totals};
-    use std::time::{Duration, SystemTime};
 
     fn outcome(measured: Counts, warmup: Counts) -> RunOutcome {
         RunOutcome {
@@ -494,20 +493,7 @@ mod tests {
                 },
                 ..Measurements::default()
             },
-            cluster: "embedded".into(),
-            embedded: true,
-            partitions: 6,
-            topic_partitions: Vec::new(),
-            started_at: SystemTime::UNIX_EPOCH,
-            duration: Duration::from_secs(5),
-            interrupted: false,
-            aborted: None,
-            props: BTreeMap::new(),
-            mean_record_bytes: 512.0,
-            clock: "test",
-            faults: Vec::new(),
-            verify: None,
-            consumers: None,
+            ..crate::report::testing::empty_outcome()
         }
     }
 

@@ -221,3 +221,25 @@ fn sample_stats() -> LibrdkafkaStats {
         producer_id_assigned_ms: None,
     }
 }
+
+/// A run outcome with nothing measured, on the embedded cluster: tests fill in what they
+/// look at.
+pub fn empty_outcome() -> crate::domain::RunOutcome {
+    crate::domain::RunOutcome {
+        measurements: crate::domain::Measurements::default(),
+        cluster: "embedded".into(),
+        embedded: true,
+        partitions: 6,
+        topic_partitions: Vec::new(),
+        started_at: std::time::SystemTime::UNIX_EPOCH,
+        duration: std::time::Duration::from_secs(5),
+        interrupted: false,
+        aborted: None,
+        props: Default::default(),
+        mean_record_bytes: 512.0,
+        clock: "test",
+        faults: Vec::new(),
+        verify: None,
+        consumers: None,
+    }
+}
